@@ -1,0 +1,58 @@
+using LongJobs.Sample.Jobs;
+using LongJobs.Server;
+using LongJobs.Server.Execution;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services
+    .AddLongJobs(options => builder.Configuration.GetSection("LongJobs").Bind(options))
+    .AddJob<SleepJob, SleepRequest, SleepResult>("sleep")
+    .AddJob<FailJob, FailRequest, SleepResult>("fail")
+    .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes");
+
+builder.Services.AddEndpointsApiExplorer();
+builder.Services.AddOpenApiDocument(document =>
+{
+    document.DocumentName = "v1";
+    document.Title = "LongJobs sample";
+    document.Description = "Start long-running jobs, follow them, await their typed results.";
+    document.PostProcess = openApi => openApi.Servers.Clear();
+});
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseOpenApi();
+app.UseSwaggerUi();
+
+app.MapLongJobs();
+
+// The original article's style: an ad-hoc job started from any endpoint, with a continuation.
+app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jobs, ILogger<Program> logger) =>
+    {
+        if (seconds is < 1 or > 3600)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["seconds"] = ["The value must be from 1 to 3600."] });
+        }
+
+        var job = await jobs.StartAsync("countdown", async (context, cancellationToken) =>
+        {
+            for (var left = seconds; left > 0; left--)
+            {
+                await context.ReportProgressAsync((double)(seconds - left) / seconds, $"{left} s to go", cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+
+            return seconds;
+        });
+        _ = job.Task.ContinueWith(task => logger.LogInformation("Countdown {JobId} ended: {Status}", job.Id, task.Status), TaskScheduler.Default);
+        return Results.Accepted($"/api/jobs/{job.Id}", new { job.Id });
+    })
+    .WithName("StartCountdown")
+    .WithSummary("Starts an ad-hoc countdown job, as in the original article.")
+    .ExcludeFromDescription();
+
+app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+
+app.Run();

@@ -1,0 +1,127 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LongJobs.Server.Api;
+
+/// <summary>A job's state without its result: what lists and the answer to a start request show.</summary>
+public class JobInfo
+{
+    /// <summary>Creates an empty state, for serialisers.</summary>
+    public JobInfo()
+    {
+    }
+
+    /// <summary>Copies <paramref name="info"/>.</summary>
+    /// <param name="info">The state to copy.</param>
+    [SetsRequiredMembers]
+    protected JobInfo(JobInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        Id = info.Id;
+        Kind = info.Kind;
+        Status = info.Status;
+        Progress = info.Progress;
+        ProgressMessage = info.ProgressMessage;
+        CreatedAt = info.CreatedAt;
+        StartedAt = info.StartedAt;
+        CompletedAt = info.CompletedAt;
+        CancellationRequested = info.CancellationRequested;
+        Error = info.Error;
+        StatusUrl = info.StatusUrl;
+    }
+
+    /// <summary>The job's ID.</summary>
+    [Required]
+    public required Guid Id { get; init; }
+
+    /// <summary>The job kind's name.</summary>
+    [Required]
+    public required string Kind { get; init; }
+
+    /// <summary>Where the job is in its lifecycle.</summary>
+    [Required]
+    public required JobStatus Status { get; init; }
+
+    /// <summary>Completed fraction of the work, from 0 to 1.</summary>
+    [Required]
+    public required double Progress { get; init; }
+
+    /// <summary>The job's last progress message, if any.</summary>
+    public string? ProgressMessage { get; init; }
+
+    /// <summary>When the job was accepted.</summary>
+    [Required]
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the job started running, once it has.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the job finished, once it has.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>Whether cancellation was requested.</summary>
+    [Required]
+    public required bool CancellationRequested { get; init; }
+
+    /// <summary>Why the job failed or was stopped, as RFC 9457 problem details.</summary>
+    public ProblemDetails? Error { get; init; }
+
+    /// <summary>Where to read the job's state.</summary>
+    [Required]
+    public required string StatusUrl { get; init; }
+}
+
+/// <summary>A job's state, with its result as raw JSON once it has succeeded.</summary>
+public sealed class JobState : JobInfo
+{
+    /// <summary>Creates an empty state, for serialisers.</summary>
+    public JobState()
+    {
+    }
+
+    /// <summary>Creates the state of the job <paramref name="info"/> describes.</summary>
+    /// <param name="info">The job's state without its result.</param>
+    [SetsRequiredMembers]
+    public JobState(JobInfo info)
+        : base(info)
+    {
+    }
+
+    /// <summary>The job's result once it has succeeded; its schema is the kind's result type.</summary>
+    public JsonElement? Result { get; init; }
+}
+
+/// <summary>A job's state, with its typed result once it has succeeded.</summary>
+/// <typeparam name="TResult">The job kind's result type.</typeparam>
+public sealed class JobState<TResult> : JobInfo
+{
+    /// <summary>Creates an empty state, for serialisers.</summary>
+    public JobState()
+    {
+    }
+
+    /// <summary>Creates the state of the job <paramref name="info"/> describes.</summary>
+    /// <param name="info">The job's state without its result.</param>
+    [SetsRequiredMembers]
+    public JobState(JobInfo info)
+        : base(info)
+    {
+    }
+
+    /// <summary>The job's result once it has succeeded.</summary>
+    public TResult? Result { get; init; }
+}
+
+/// <summary>One page of jobs, newest first.</summary>
+public sealed class JobList
+{
+    /// <summary>The jobs on this page.</summary>
+    [Required]
+    public required IReadOnlyList<JobInfo> Items { get; init; }
+
+    /// <summary>Pass as <c>pageToken</c> to read the next page; absent on the last page.</summary>
+    public string? NextPageToken { get; init; }
+}

@@ -1,0 +1,334 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Hosting;
+
+namespace LongJobs.Server.Api;
+
+/// <summary>The handlers behind <c>MapLongJobs</c>; every error is RFC 9457 problem details.</summary>
+internal sealed partial class JobsApi(
+    string prefix,
+    IJobStore store,
+    IJobScheduler scheduler,
+    LongJobsOptions options,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime)
+{
+    /// <summary>The longest a status request waits for a job to finish.</summary>
+    public const int MaxWaitSeconds = 60;
+
+    /// <summary>POST /{kind}: validates the request and queues a job of a registered kind.</summary>
+    public async Task<Results<Accepted<JobInfo>, ValidationProblem, ProblemHttpResult>> StartAsync<TRequest>(JobKind kind, HttpContext context, CancellationToken cancellationToken)
+        where TRequest : notnull
+    {
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.");
+        }
+
+        var body = request.ContentLength <= options.MaxRequestBodySize
+            ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (body is null)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large.", $"A job's request may have at most {options.MaxRequestBodySize} bytes.");
+        }
+
+        TRequest? jobRequest;
+        try
+        {
+            jobRequest = JsonSerializer.Deserialize<TRequest>(body, options.SerializerOptions);
+        }
+        catch (JsonException exception)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [exception.Path ?? "$"] = [DescribeJsonError(exception)] },
+                title: "The request body is not valid JSON for this job kind.");
+        }
+
+        if (jobRequest is null)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["$"] = ["A JSON object is required."] },
+                title: "The request body is not valid JSON for this job kind.");
+        }
+
+        var errors = JobRequestValidator.Validate(jobRequest, options.SerializerOptions);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The job's request is not valid.");
+        }
+
+        LongRunningJob job;
+        try
+        {
+            job = await scheduler.StartKindAsync(kind.Name, jobRequest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobRejectedException exception)
+        {
+            context.Response.Headers.RetryAfter = Seconds(exception.RetryAfter);
+            return exception.Reason == JobRejectionReason.QueueFull
+                ? Problem(StatusCodes.Status429TooManyRequests, "Too many jobs.", exception.Message)
+                : Problem(StatusCodes.Status503ServiceUnavailable, "Shutting down.", exception.Message);
+        }
+
+        context.Response.Headers.RetryAfter = Seconds(options.SuggestedPollingInterval);
+        var info = ToInfo(job.State);
+        return TypedResults.Accepted(info.StatusUrl, info);
+    }
+
+    /// <summary>POST /{kind} for a kind that is not registered.</summary>
+    public static ProblemHttpResult UnknownKind(string kind) =>
+        Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
+
+    /// <summary>GET /{id}: the job's state, after waiting for it to finish when asked to.</summary>
+    public async Task<Results<Ok<JobState>, ValidationProblem, ProblemHttpResult>> GetAsync(Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
+    {
+        wait ??= PreferredWait(context.Request);
+        if (wait < 0)
+        {
+            return InvalidWait();
+        }
+
+        var job = await ReadAsync(id, wait, context, cancellationToken).ConfigureAwait(false);
+        return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job)) { Result = job.Result });
+    }
+
+    /// <summary>GET /{kind}/{id}: the job's state with its typed result.</summary>
+    public async Task<Results<Ok<JobState<TResult>>, ValidationProblem, ProblemHttpResult>> GetTypedAsync<TResult>(JobKind kind, Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
+    {
+        wait ??= PreferredWait(context.Request);
+        if (wait < 0)
+        {
+            return InvalidWait();
+        }
+
+        var job = await ReadAsync(id, wait, context, cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return NotFound(id);
+        }
+
+        if (job.Kind != kind.Name)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Job not found.", $"Job '{id}' is of kind '{job.Kind}', not '{kind.Name}'.");
+        }
+
+        return TypedResults.Ok(new JobState<TResult>(ToInfo(job))
+        {
+            Result = job.Result is { } result ? result.Deserialize<TResult>(options.SerializerOptions) : default,
+        });
+    }
+
+    /// <summary>DELETE /{id}: asks the job to stop and answers with its state.</summary>
+    public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var job = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job)) { Result = job.Result });
+    }
+
+    /// <summary>GET /: one page of jobs, newest first.</summary>
+    public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(JobStatus? status, string? kind, int? pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (status is { } given && !Enum.IsDefined(given))
+        {
+            errors["status"] = [$"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}."];
+        }
+
+        if (pageSize is < 1 or > JobQuery.MaxPageSize)
+        {
+            errors["pageSize"] = [$"The page size must be from 1 to {JobQuery.MaxPageSize}."];
+        }
+
+        JobCursor? after = null;
+        if (pageToken is not null && (after = DecodePageToken(pageToken)) is null)
+        {
+            errors["pageToken"] = ["The page token is not one this server issued."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The list request is not valid.");
+        }
+
+        var page = await store.ListAsync(new JobQuery { Status = status, Kind = kind, PageSize = pageSize ?? 20, After = after }, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new JobList
+        {
+            Items = [.. page.Items.Select(ToInfo)],
+            NextPageToken = page.Next is { } next ? EncodePageToken(next) : null,
+        });
+    }
+
+    /// <summary>Reads a job and, when <paramref name="wait"/> asks for it, waits until it finishes.</summary>
+    /// <returns>The job, or <see langword="null"/> when it is unknown.</returns>
+    private async Task<JobRecord?> ReadAsync(Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
+    {
+        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return null;
+        }
+
+        var seconds = Math.Min(wait ?? 0, MaxWaitSeconds);
+        if (seconds > 0 && !job.Status.IsFinished())
+        {
+            job = await WaitUntilFinishedAsync(job, TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+            context.Response.Headers["Preference-Applied"] = $"wait={seconds}";
+        }
+
+        if (!job.Status.IsFinished())
+        {
+            context.Response.Headers.RetryAfter = Seconds(options.SuggestedPollingInterval);
+        }
+
+        return job;
+    }
+
+    /// <summary>Long-poll: returns when the job finishes, the wait times out, the client leaves or the host stops.</summary>
+    private async Task<JobRecord> WaitUntilFinishedAsync(JobRecord job, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(wait, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, lifetime.ApplicationStopping, cancellationToken);
+        try
+        {
+            while (!job.Status.IsFinished())
+            {
+                var next = await store.WaitForChangeAsync(job.Id, job.Version, linked.Token).ConfigureAwait(false);
+                if (next is null)
+                {
+                    break;
+                }
+
+                job = next;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The wait is over: answer with the latest state.
+        }
+
+        return job;
+    }
+
+    private JobInfo ToInfo(JobRecord job) => new()
+    {
+        Id = job.Id,
+        Kind = job.Kind,
+        Status = job.Status,
+        Progress = job.Progress,
+        ProgressMessage = job.ProgressMessage,
+        CreatedAt = job.CreatedAt,
+        StartedAt = job.StartedAt,
+        CompletedAt = job.CompletedAt,
+        CancellationRequested = job.CancellationRequested,
+        Error = job.Error is { } error ? ToProblem(error) : null,
+        StatusUrl = $"{prefix}/{job.Id}",
+    };
+
+    private static ProblemDetails ToProblem(JobError error)
+    {
+        var problem = new ProblemDetails { Type = error.Type, Title = error.Title, Detail = error.Detail };
+        if (error.ExceptionType is not null)
+        {
+            problem.Extensions["exceptionType"] = error.ExceptionType;
+        }
+
+        return problem;
+    }
+
+    private static ValidationProblem InvalidWait() => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { ["wait"] = [$"The wait must be from 0 to {MaxWaitSeconds} seconds."] },
+        title: "The status request is not valid.");
+
+    private static ProblemHttpResult NotFound(Guid id) =>
+        Problem(StatusCodes.Status404NotFound, "Job not found.", $"No job with ID '{id}' exists. Finished jobs are removed after the retention period.");
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail);
+
+    private static string Seconds(TimeSpan delay) =>
+        Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    private static int? PreferredWait(HttpRequest request)
+    {
+        foreach (var preference in request.Headers["Prefer"])
+        {
+            var match = PreferWait().Match(preference ?? string.Empty);
+            if (match.Success && int.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return seconds;
+            }
+        }
+
+        return null;
+    }
+
+    private static string DescribeJsonError(JsonException exception)
+    {
+        var message = exception.Message;
+        var pathAt = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return pathAt > 0 ? message[..pathAt] : message;
+    }
+
+    /// <summary>Reads the whole body, or returns <see langword="null"/> once it exceeds <paramref name="limit"/> bytes.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, long limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.End);
+                return null;
+            }
+
+            if (read.IsCompleted)
+            {
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static string EncodePageToken(JobCursor cursor)
+    {
+        Span<byte> bytes = stackalloc byte[24];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, cursor.CreatedAt.UtcTicks);
+        cursor.Id.TryWriteBytes(bytes[8..]);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private static JobCursor? DecodePageToken(string token)
+    {
+        Span<byte> bytes = stackalloc byte[24];
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        if (token.Length != 32 || !Convert.TryFromBase64String(base64, bytes, out var written) || written != 24)
+        {
+            return null;
+        }
+
+        var ticks = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        return ticks is < 0 || ticks > DateTimeOffset.MaxValue.UtcTicks
+            ? null
+            : new JobCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..]));
+    }
+
+    [GeneratedRegex(@"(?:^|[\s,;])wait\s*=\s*(\d{1,9})\b", RegexOptions.CultureInvariant)]
+    private static partial Regex PreferWait();
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Reflection;
+using LongJobs.Server;
+using LongJobs.Server.Api;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the LongJobs REST API.</summary>
+public static class LongJobsEndpointRouteBuilderExtensions
+{
+    private static readonly MethodInfo MapKindMethod =
+        typeof(LongJobsEndpointRouteBuilderExtensions).GetMethod(nameof(MapKind), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>
+    /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
+    /// and <c>GET {prefix}/{kind}/{id}</c>, and for all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c>
+    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>.
+    /// </summary>
+    /// <param name="endpoints">The application's endpoints.</param>
+    /// <param name="prefix">The route prefix.</param>
+    /// <returns>The route group, to add conventions such as authorization.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddLongJobs</c> was not called.</exception>
+    public static RouteGroupBuilder MapLongJobs(this IEndpointRouteBuilder endpoints, string prefix = "/api/jobs")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+
+        var services = endpoints.ServiceProvider;
+        var kinds = services.GetService<JobKindRegistry>() ?? throw new InvalidOperationException(
+            "LongJobs services are missing: call 'builder.Services.AddLongJobs()' before 'app.MapLongJobs()'.");
+        var options = services.GetRequiredService<IOptions<LongJobsOptions>>().Value;
+        var api = new JobsApi(
+            prefix.TrimEnd('/'),
+            services.GetRequiredService<IJobStore>(),
+            services.GetRequiredService<IJobScheduler>(),
+            options,
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<IHostApplicationLifetime>());
+
+        var group = endpoints.MapGroup(prefix)
+            .WithTags("Jobs")
+            .AddEndpointFilter<BindingFailureFilter>();
+
+        foreach (var kind in kinds.Kinds.OrderBy(kind => kind.Name, StringComparer.Ordinal))
+        {
+            MapKindMethod.MakeGenericMethod(kind.RequestType, kind.ResultType).Invoke(null, [group, api, kind]);
+        }
+
+        group.MapPost("/{kind}", (string kind) => JobsApi.UnknownKind(kind))
+            .ExcludeFromDescription();
+
+        group.MapGet("/{id}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) => api.GetAsync(id, wait, context, cancellationToken))
+            .WithName("GetJob")
+            .WithSummary("Gets a job's state.")
+            .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over. 'Retry-After' suggests when to ask again while the job is unfinished.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapDelete("/{id}", (Guid id, CancellationToken cancellationToken) => api.CancelAsync(id, cancellationToken))
+            .WithName("CancelJob")
+            .WithSummary("Asks a job to stop.")
+            .WithDescription("A queued job is cancelled at once; a running job is signalled and ends Canceled when it honours the signal. Cancelling a finished job changes nothing.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/", (JobStatus? status, string? kind, int? pageSize, string? pageToken, CancellationToken cancellationToken) =>
+                api.ListAsync(status, kind, pageSize, pageToken, cancellationToken))
+            .WithName("ListJobs")
+            .WithSummary("Lists jobs, newest first.");
+
+        return group;
+    }
+
+    private static void MapKind<TRequest, TResult>(RouteGroupBuilder group, JobsApi api, JobKind kind)
+        where TRequest : notnull
+    {
+        var operation = string.Concat(kind.Name.Split('-').Select(word => char.ToUpper(word[0], CultureInfo.InvariantCulture) + word[1..]));
+
+        group.MapPost($"/{kind.Name}", (HttpContext context, CancellationToken cancellationToken) => api.StartAsync<TRequest>(kind, context, cancellationToken))
+            .WithName($"Start{operation}Job")
+            .WithSummary($"Starts a '{kind.Name}' job.")
+            .WithDescription("Answers 202 Accepted at once, with the job's status URL in 'Location'.")
+            .Accepts<TRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapGet($"/{kind.Name}/{{id}}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) =>
+                api.GetTypedAsync<TResult>(kind, id, wait, context, cancellationToken))
+            .WithName($"Get{operation}Job")
+            .WithSummary($"Gets a '{kind.Name}' job's state with its typed result.")
+            .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+}

@@ -1,0 +1,49 @@
+using LongJobs.Server;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Retention;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers LongJobs in an application's services.</summary>
+public static class LongJobsServiceCollectionExtensions
+{
+    /// <summary>Adds the job scheduler, the in-memory job store and retention, with default options.</summary>
+    /// <param name="services">The application's services.</param>
+    /// <returns>A builder to register job kinds with.</returns>
+    public static LongJobsBuilder AddLongJobs(this IServiceCollection services) => services.AddLongJobs(static _ => { });
+
+    /// <summary>Adds the job scheduler, the in-memory job store and retention.</summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets options; they are validated when the host starts.</param>
+    /// <returns>A builder to register job kinds with.</returns>
+    public static LongJobsBuilder AddLongJobs(this IServiceCollection services, Action<LongJobsOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<LongJobsOptions>().Configure(configure).ValidateOnStart();
+
+        var kinds = services.FirstOrDefault(service => service.ServiceType == typeof(JobKindRegistry))?.ImplementationInstance as JobKindRegistry;
+        if (kinds is not null)
+        {
+            return new LongJobsBuilder(services, kinds);
+        }
+
+        kinds = new JobKindRegistry();
+        services.AddSingleton(kinds);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsOptions>, LongJobsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<JobScheduler>();
+        services.TryAddSingleton<IJobScheduler>(provider => provider.GetRequiredService<JobScheduler>());
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobScheduler>());
+        services.AddHostedService<RetentionSweeper>();
+        services.AddProblemDetails();
+        return new LongJobsBuilder(services, kinds);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics.CodeAnalysis;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.Execution;
+
+/// <summary>
+/// Starts jobs and cancels them. Jobs run in the background with bounded concurrency; their state is kept in
+/// the <see cref="IJobStore"/>, where the REST API reads it.
+/// </summary>
+public interface IJobScheduler
+{
+    /// <summary>Starts an ad-hoc job of kind <c>ad-hoc</c> that returns a result.</summary>
+    /// <typeparam name="TResult">The result's type; it must be JSON-serialisable.</typeparam>
+    /// <param name="work">The work; it should honour its cancellation token.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The queued job.</returns>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts an ad-hoc job that returns a result, under a kind name of your choice.</summary>
+    /// <typeparam name="TResult">The result's type; it must be JSON-serialisable.</typeparam>
+    /// <param name="kind">A name that shows in the job's state; not the name of a registered kind.</param>
+    /// <param name="work">The work; it should honour its cancellation token.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The queued job.</returns>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob<TResult>> StartAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts an ad-hoc job of kind <c>ad-hoc</c> that returns no result.</summary>
+    /// <param name="work">The work; it should honour its cancellation token.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The queued job.</returns>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob> StartAsync(Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts an ad-hoc job that returns no result, under a kind name of your choice.</summary>
+    /// <param name="kind">A name that shows in the job's state; not the name of a registered kind.</param>
+    /// <param name="work">The work; it should honour its cancellation token.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The queued job.</returns>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob> StartAsync(string kind, Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a job of a registered kind.</summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="request">The kind's request; it is validated with its data annotations.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The queued job; its runtime type is <see cref="LongRunningJob{TResult}"/> of the kind's result.</returns>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The request is not valid.</exception>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks a job to stop. A queued job is cancelled at once; a running job's token is signalled.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The job's state after the request, or <see langword="null"/> when the job is unknown.</returns>
+    Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds a queued or running job started in this process.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="job">The job, when found.</param>
+    /// <returns>Whether the job is queued or running here.</returns>
+    bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job);
+
+    /// <summary>The queued and running jobs started in this process.</summary>
+    /// <returns>A snapshot of the active jobs.</returns>
+    IReadOnlyList<LongRunningJob> GetActiveJobs();
+}

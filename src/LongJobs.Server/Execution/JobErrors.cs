@@ -1,0 +1,20 @@
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.Execution;
+
+/// <summary>The problems a job's state reports when it does not succeed.</summary>
+internal static class JobErrors
+{
+    public const string FailedType = "urn:longjobs:problem:job-failed";
+    public const string CanceledType = "urn:longjobs:problem:job-canceled";
+
+    public static JobError FromException(Exception exception, Guid jobId, bool includeDetails) => includeDetails
+        ? new JobError(FailedType, "The job failed.", exception.Message, exception.GetType().FullName)
+        : new JobError(FailedType, "The job failed.", $"Job '{jobId}' failed; the server log has the details.");
+
+    public static JobError StoppedByShutdown { get; } =
+        new(CanceledType, "The job was canceled.", "The server shut down before the job finished.");
+
+    public static JobError AbandonedAtShutdown { get; } =
+        new(CanceledType, "The job was canceled.", "The job did not stop within the shutdown timeout and was abandoned.");
+}

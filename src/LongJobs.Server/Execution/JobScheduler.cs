@@ -1,0 +1,432 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Server.Execution;
+
+/// <summary>
+/// Runs at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs at once and queues up to
+/// <see cref="LongJobsOptions.MaxQueuedJobs"/> more. There are no idle workers: a job is dispatched to the
+/// thread pool when it is accepted and a slot is free, or when a running job releases its slot.
+/// </summary>
+internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
+{
+    private readonly IJobStore _store;
+    private readonly JobKindRegistry _kinds;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly LongJobsOptions _options;
+    private readonly bool _includeExceptionDetails;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, JobWorkItem> _active = [];
+    private readonly LinkedList<JobWorkItem> _queue = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
+    private bool _stopping;
+
+    public JobScheduler(
+        IJobStore store,
+        JobKindRegistry kinds,
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        IOptions<LongJobsOptions> options,
+        IHostEnvironment environment,
+        ILogger<JobScheduler> logger)
+    {
+        _store = store;
+        _kinds = kinds;
+        _scopes = scopes;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment.IsDevelopment();
+    }
+
+    public Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
+        StartAsync(JobKindRegistry.AdHocKind, work, cancellationToken);
+
+    public async Task<LongRunningJob<TResult>> StartAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        EnsureAdHocKind(kind);
+        var job = new LongRunningJob<TResult>(NewRecord(kind, request: null));
+        await EnqueueAsync(job, typeof(TResult), async (context, token) => await work(context, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    public Task<LongRunningJob> StartAsync(Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default) =>
+        StartAsync(JobKindRegistry.AdHocKind, work, cancellationToken);
+
+    public async Task<LongRunningJob> StartAsync(string kind, Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        EnsureAdHocKind(kind);
+        var job = new LongRunningJob<object?>(NewRecord(kind, request: null));
+        await EnqueueAsync(
+            job,
+            typeof(object),
+            async (context, token) =>
+            {
+                await work(context, token).ConfigureAwait(false);
+                return null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    public async Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!_kinds.TryGet(kind, out var jobKind))
+        {
+            throw new KeyNotFoundException($"No job kind named '{kind}' is registered.");
+        }
+
+        if (!jobKind.RequestType.IsInstanceOfType(request))
+        {
+            throw new ArgumentException($"Job kind '{kind}' takes a {jobKind.RequestType.Name}, not a {request.GetType().Name}.", nameof(request));
+        }
+
+        JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
+        var serialized = JsonSerializer.SerializeToElement(request, jobKind.RequestType, _options.SerializerOptions);
+        var job = jobKind.CreateJob(NewRecord(kind, serialized));
+        await EnqueueAsync(job, jobKind.ResultType, jobKind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var state = await _store.RequestCancellationAsync(id, cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return null;
+        }
+
+        JobWorkItem? item;
+        bool wasQueued;
+        lock (_gate)
+        {
+            if (!_active.TryGetValue(id, out item))
+            {
+                return state;
+            }
+
+            wasQueued = item.QueueNode is not null;
+            if (wasQueued)
+            {
+                _queue.Remove(item.QueueNode!);
+                item.QueueNode = null;
+            }
+        }
+
+        try
+        {
+            await item.Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The job finished between the lookup and the signal: nothing left to cancel.
+        }
+
+        if (wasQueued)
+        {
+            await FinishQueuedAsync(item, error: null).ConfigureAwait(false);
+        }
+
+        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.State;
+    }
+
+    public bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job)
+    {
+        lock (_gate)
+        {
+            job = _active.TryGetValue(id, out var item) ? item.Job : null;
+            return job is not null;
+        }
+    }
+
+    public IReadOnlyList<LongRunningJob> GetActiveJobs()
+    {
+        lock (_gate)
+        {
+            return [.. _active.Values.Select(item => item.Job)];
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Cancels queued jobs, signals running ones, and waits up to the shutdown timeout for them.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        List<JobWorkItem> queued;
+        int running;
+        lock (_gate)
+        {
+            _stopping = true;
+            queued = [.. _queue];
+            _queue.Clear();
+            foreach (var item in queued)
+            {
+                item.QueueNode = null;
+            }
+
+            running = _running;
+            if (_active.Count == queued.Count)
+            {
+                _drained.TrySetResult();
+            }
+        }
+
+        Log.Stopping(_logger, queued.Count, running);
+        foreach (var item in queued)
+        {
+            await FinishQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);
+        }
+
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _drained.Task.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            await AbandonRunningJobsAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _shutdown.Dispose();
+
+    private JobRecord NewRecord(string kind, JsonElement? request) => new()
+    {
+        Id = Guid.CreateVersion7(_time.GetUtcNow()),
+        Kind = kind,
+        CreatedAt = _time.GetUtcNow(),
+        Request = request,
+    };
+
+    private void EnsureAdHocKind(string kind)
+    {
+        JobKindRegistry.EnsureValidName(kind);
+        if (_kinds.Contains(kind))
+        {
+            throw new ArgumentException($"'{kind}' is a registered job kind; start it with {nameof(StartKindAsync)}, or give the ad-hoc job another name.", nameof(kind));
+        }
+    }
+
+    /// <summary>Reserves capacity, records the job as queued, then runs it or queues it.</summary>
+    private async Task EnqueueAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    {
+        var item = new JobWorkItem(job, resultType, work, _shutdown.Token);
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                throw new JobRejectedException(JobRejectionReason.ShuttingDown, _options.QueueFullRetryAfter);
+            }
+
+            if (_active.Count >= _options.MaxConcurrency + _options.MaxQueuedJobs)
+            {
+                throw new JobRejectedException(JobRejectionReason.QueueFull, _options.QueueFullRetryAfter);
+            }
+
+            _active.Add(job.Id, item);
+        }
+
+        try
+        {
+            job.Update(await _store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            Release(item);
+            item.Cancellation.Dispose();
+            throw;
+        }
+
+        Log.JobQueued(_logger, job.Id, job.Kind);
+        bool cancelled;
+        lock (_gate)
+        {
+            cancelled = _stopping || item.Cancellation.IsCancellationRequested;
+            if (!cancelled)
+            {
+                if (_running < _options.MaxConcurrency)
+                {
+                    Dispatch(item);
+                }
+                else
+                {
+                    item.QueueNode = _queue.AddLast(item);
+                }
+            }
+        }
+
+        if (cancelled)
+        {
+            await FinishQueuedAsync(item, _stopping ? JobErrors.StoppedByShutdown : null).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives <paramref name="item"/> an execution slot; called under the lock.</summary>
+    private void Dispatch(JobWorkItem item)
+    {
+        _running++;
+        item.IsRunning = true;
+        _ = Task.Run(() => RunAsync(item));
+    }
+
+    private async Task RunAsync(JobWorkItem item)
+    {
+        var job = item.Job;
+        object? result = null;
+        Exception? failure = null;
+        JobRecord? final = null;
+        try
+        {
+            var running = await _store.TryStartAsync(job.Id, _time.GetUtcNow()).ConfigureAwait(false);
+            if (running is null)
+            {
+                final = await _store.GetAsync(job.Id).ConfigureAwait(false);
+                return;
+            }
+
+            job.Update(running);
+            var token = item.Cancellation.Token;
+            JobOutcome outcome;
+            try
+            {
+                token.ThrowIfCancellationRequested();
+                result = await item.Work(new ExecutionJobContext(job, _store), token).ConfigureAwait(false);
+                var serialized = JsonSerializer.SerializeToElement(result, item.ResultType, _options.SerializerOptions);
+                outcome = new JobOutcome(JobStatus.Succeeded, _time.GetUtcNow(), Result: serialized);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: _shutdown.IsCancellationRequested ? JobErrors.StoppedByShutdown : null);
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+                Log.JobFailed(_logger, exception, job.Id, job.Kind);
+                outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
+            }
+
+            final = await _store.TryFinishAsync(job.Id, JobStatus.Running, outcome).ConfigureAwait(false)
+                ?? await _store.GetAsync(job.Id).ConfigureAwait(false)
+                ?? Synthesize(job.State, outcome);
+            Log.JobFinished(_logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
+        }
+        catch (Exception exception)
+        {
+            Log.StoreFailed(_logger, exception, job.Id);
+            failure ??= exception;
+            final = Synthesize(job.State, new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails)));
+        }
+        finally
+        {
+            final ??= Synthesize(job.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+            job.Complete(final, result, failure);
+            Release(item);
+            item.Cancellation.Dispose();
+        }
+    }
+
+    /// <summary>Records a job that never ran as cancelled.</summary>
+    private async Task FinishQueuedAsync(JobWorkItem item, JobError? error)
+    {
+        var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error);
+        try
+        {
+            var final = await _store.TryFinishAsync(item.Id, JobStatus.Queued, outcome).ConfigureAwait(false)
+                ?? await _store.GetAsync(item.Id).ConfigureAwait(false)
+                ?? Synthesize(item.Job.State, outcome);
+            item.Job.Complete(final, result: null, exception: null);
+        }
+        catch (Exception exception)
+        {
+            Log.StoreFailed(_logger, exception, item.Id);
+            item.Job.Complete(Synthesize(item.Job.State, outcome), result: null, exception: null);
+        }
+        finally
+        {
+            Release(item);
+            item.Cancellation.Dispose();
+        }
+    }
+
+    /// <summary>Marks jobs that ignored cancellation past the shutdown timeout as cancelled; their work is left behind.</summary>
+    private async Task AbandonRunningJobsAsync()
+    {
+        List<JobWorkItem> running;
+        lock (_gate)
+        {
+            running = [.. _active.Values.Where(item => item.IsRunning)];
+        }
+
+        foreach (var item in running)
+        {
+            Log.JobAbandoned(_logger, item.Id, item.Job.Kind);
+            var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: JobErrors.AbandonedAtShutdown);
+            try
+            {
+                var final = await _store.TryFinishAsync(item.Id, JobStatus.Running, outcome).ConfigureAwait(false);
+                item.Job.Complete(final ?? Synthesize(item.Job.State, outcome), result: null, exception: null);
+            }
+            catch (Exception exception)
+            {
+                Log.StoreFailed(_logger, exception, item.Id);
+                item.Job.Complete(Synthesize(item.Job.State, outcome), result: null, exception: null);
+            }
+        }
+    }
+
+    /// <summary>Frees the item's capacity and slot, and dispatches queued jobs into free slots.</summary>
+    private void Release(JobWorkItem item)
+    {
+        lock (_gate)
+        {
+            if (!_active.Remove(item.Id))
+            {
+                return;
+            }
+
+            if (item.IsRunning)
+            {
+                item.IsRunning = false;
+                _running--;
+            }
+
+            while (!_stopping && _running < _options.MaxConcurrency && _queue.First is { } next)
+            {
+                _queue.RemoveFirst();
+                next.Value.QueueNode = null;
+                Dispatch(next.Value);
+            }
+
+            if (_stopping && _active.Count == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>The state a job is known to end in when the store could not record it.</summary>
+    private static JobRecord Synthesize(JobRecord state, JobOutcome outcome) => state with
+    {
+        Status = outcome.Status,
+        CompletedAt = outcome.CompletedAt,
+        Result = outcome.Result,
+        Error = outcome.Error,
+        Version = state.Version + 1,
+    };
+}

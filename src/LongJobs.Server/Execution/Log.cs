@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Server.Execution;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug, "Job {JobId} of kind {Kind} queued.")]
+    public static partial void JobQueued(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(2, LogLevel.Warning, "Job {JobId} of kind {Kind} failed.")]
+    public static partial void JobFailed(ILogger logger, Exception exception, Guid jobId, string kind);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId} of kind {Kind} finished as {Status} in {Duration}.")]
+    public static partial void JobFinished(ILogger logger, Guid jobId, string kind, Jobs.JobStatus status, TimeSpan duration);
+
+    [LoggerMessage(4, LogLevel.Error, "Recording the state of job {JobId} failed.")]
+    public static partial void StoreFailed(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(5, LogLevel.Warning, "Job {JobId} of kind {Kind} did not stop within the shutdown timeout and was abandoned.")]
+    public static partial void JobAbandoned(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(6, LogLevel.Information, "Stopping the job scheduler: {Queued} queued jobs cancelled, {Running} running jobs asked to stop.")]
+    public static partial void Stopping(ILogger logger, int queued, int running);
+
+    [LoggerMessage(7, LogLevel.Error, "Removing expired jobs failed.")]
+    public static partial void RetentionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Debug, "Removed {Count} finished jobs.")]
+    public static partial void RetentionRemoved(ILogger logger, int count);
+}

@@ -1,0 +1,123 @@
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.Jobs;
+
+/// <summary>
+/// A job started in this process: its ID, the task that completes when it finishes, and a live view of its
+/// state. Use it to list and inspect jobs whatever their result type; <see cref="LongRunningJob{TResult}"/>
+/// adds the typed result.
+/// </summary>
+public abstract class LongRunningJob
+{
+    private JobRecord _state;
+
+    private protected LongRunningJob(JobRecord state) => _state = state;
+
+    /// <summary>The job's unique identifier: send it to the client, which uses it to ask for the job's state.</summary>
+    public Guid Id => _state.Id;
+
+    /// <summary>The job kind's name.</summary>
+    public string Kind => _state.Kind;
+
+    /// <summary>
+    /// Completes when the job finishes: successfully, faulted with the job's exception, or cancelled. Use a
+    /// continuation on it for server-side follow-up work.
+    /// </summary>
+    public Task Task => CompletionTask;
+
+    /// <summary>The latest snapshot of the job's state.</summary>
+    public JobRecord State => Volatile.Read(ref _state);
+
+    /// <summary>Where the job is in its lifecycle.</summary>
+    public JobStatus Status => State.Status;
+
+    /// <summary>Completed fraction of the work, from 0 to 1.</summary>
+    public double Progress => State.Progress;
+
+    /// <summary>The job's last progress message, if any.</summary>
+    public string? ProgressMessage => State.ProgressMessage;
+
+    /// <summary>When the job was accepted.</summary>
+    public DateTimeOffset CreatedAt => State.CreatedAt;
+
+    /// <summary>When the job started running, once it has.</summary>
+    public DateTimeOffset? StartedAt => State.StartedAt;
+
+    /// <summary>When the job finished, once it has.</summary>
+    public DateTimeOffset? CompletedAt => State.CompletedAt;
+
+    /// <summary>Why the job failed, once it has <see cref="JobStatus.Failed"/>.</summary>
+    public JobError? Error => State.Error;
+
+    private protected abstract Task CompletionTask { get; }
+
+    /// <summary>Replaces the snapshot unless a newer one is already in place.</summary>
+    internal void Update(JobRecord next)
+    {
+        var current = Volatile.Read(ref _state);
+        while (next.Version > current.Version)
+        {
+            var seen = Interlocked.CompareExchange(ref _state, next, current);
+            if (ReferenceEquals(seen, current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Records the final snapshot and completes <see cref="Task"/> to match it.</summary>
+    /// <param name="final">The finished snapshot.</param>
+    /// <param name="result">The value the work returned, when it succeeded.</param>
+    /// <param name="exception">The exception the work threw, when it failed.</param>
+    internal abstract void Complete(JobRecord final, object? result, Exception? exception);
+}
+
+/// <summary>A job started in this process that produces a <typeparamref name="TResult"/>.</summary>
+/// <typeparam name="TResult">The type of the job's result.</typeparam>
+public sealed class LongRunningJob<TResult> : LongRunningJob
+{
+    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal LongRunningJob(JobRecord state)
+        : base(state)
+    {
+    }
+
+    /// <summary>
+    /// Completes with the job's result when it succeeds, faults with the job's exception when it fails, and is
+    /// cancelled when the job is cancelled.
+    /// </summary>
+    public new Task<TResult> Task => _completion.Task;
+
+    /// <summary>The job's result.</summary>
+    /// <exception cref="InvalidOperationException">The job has not <see cref="JobStatus.Succeeded"/>.</exception>
+    public TResult Result => Status == JobStatus.Succeeded && _completion.Task.IsCompletedSuccessfully
+        ? _completion.Task.Result
+        : throw new InvalidOperationException($"Job '{Id}' has no result: its status is {Status}.");
+
+    private protected override Task CompletionTask => _completion.Task;
+
+    internal override void Complete(JobRecord final, object? result, Exception? exception)
+    {
+        switch (final.Status)
+        {
+            case JobStatus.Succeeded:
+                _completion.TrySetResult((TResult)result!);
+                break;
+            case JobStatus.Failed:
+                _completion.TrySetException(exception ?? new InvalidOperationException(final.Error?.Detail ?? final.Error?.Title));
+
+                // Nobody has to await a failed job: mark its exception observed so it never surfaces as
+                // TaskScheduler.UnobservedTaskException.
+                _ = _completion.Task.Exception;
+                break;
+            default:
+                _completion.TrySetCanceled();
+                break;
+        }
+
+        Update(final);
+    }
+}

@@ -1,0 +1,42 @@
+using LongJobs.Server.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LongJobs.Server.Kinds;
+
+/// <summary>A registered job kind: its name, its request and result types, and how to run its handler.</summary>
+internal abstract class JobKind(string name, Type requestType, Type resultType)
+{
+    public string Name { get; } = name;
+
+    public Type RequestType { get; } = requestType;
+
+    public Type ResultType { get; } = resultType;
+
+    /// <summary>Creates the handle of a job of this kind.</summary>
+    public abstract LongRunningJob CreateJob(Storage.JobRecord state);
+
+    /// <summary>Binds the work of one job: resolve the handler in a new scope and run it on <paramref name="request"/>.</summary>
+    public abstract Func<JobContext, CancellationToken, Task<object?>> CreateWork(object request, IServiceScopeFactory scopes);
+}
+
+/// <summary>A job kind whose work is done by <typeparamref name="THandler"/>.</summary>
+internal sealed class JobKind<THandler, TRequest, TResult>(string name) : JobKind(name, typeof(TRequest), typeof(TResult))
+    where THandler : class, IJobHandler<TRequest, TResult>
+    where TRequest : notnull
+{
+    public override LongRunningJob CreateJob(Storage.JobRecord state) => new LongRunningJob<TResult>(state);
+
+    public override Func<JobContext, CancellationToken, Task<object?>> CreateWork(object request, IServiceScopeFactory scopes)
+    {
+        var typedRequest = (TRequest)request;
+        return async (context, cancellationToken) =>
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var handler = scope.ServiceProvider.GetRequiredService<THandler>();
+                return await handler.ExecuteAsync(typedRequest, context, cancellationToken).ConfigureAwait(false);
+            }
+        };
+    }
+}

@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace LongJobs.Server;
+
+/// <summary>Settings of the job executor, retention and API. Validated when the host starts.</summary>
+public sealed class LongJobsOptions
+{
+    /// <summary>How many jobs run at once in this process.</summary>
+    /// <value>The default value is five per processor, at most 20.</value>
+    [Range(1, 1024)]
+    public int MaxConcurrency { get; set; } = Math.Min(Environment.ProcessorCount * 5, 20);
+
+    /// <summary>How many jobs may wait for a free slot; past that, starting a job is refused (HTTP 429).</summary>
+    /// <value>The default value is 1000.</value>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedJobs { get; set; } = 1000;
+
+    /// <summary>How long finished jobs, with their results, stay available.</summary>
+    /// <value>The default value is 24 hours.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan RetainFinishedJobsFor { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How many finished jobs are kept at most; the oldest finished are removed first.</summary>
+    /// <value>The default value is 10,000.</value>
+    [Range(1, 100_000_000)]
+    public int MaxRetainedJobs { get; set; } = 10_000;
+
+    /// <summary>How often expired finished jobs are removed.</summary>
+    /// <value>The default value is 1 minute.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long running jobs get to honour cancellation when the host stops; then they are abandoned as cancelled.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The polling interval suggested to clients in <c>Retry-After</c> while a job is unfinished.</summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SuggestedPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The <c>Retry-After</c> sent when a job is refused because the queue is full.</summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan QueueFullRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether a failed job's state shows its exception's type and message. Otherwise callers see a generic
+    /// message and the exception goes only to the log.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: only in the Development environment.</value>
+    public bool? IncludeExceptionDetails { get; set; }
+
+    /// <summary>The largest request body accepted when starting a job, in bytes.</summary>
+    /// <value>The default value is 1 MiB.</value>
+    [Range(1, int.MaxValue)]
+    public long MaxRequestBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>How job requests and results are serialised, in the store and on the wire.</summary>
+    /// <value>The default value uses <see cref="JsonSerializerDefaults.Web"/>.</value>
+    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage;
+
+/// <summary>
+/// An immutable snapshot of one job's state as a <see cref="IJobStore"/> holds it. Every change makes a new
+/// snapshot with a higher <see cref="Version"/>.
+/// </summary>
+public sealed record JobRecord
+{
+    /// <summary>The job's unique identifier.</summary>
+    public required Guid Id { get; init; }
+
+    /// <summary>The job kind's name: a registered kind, or the name given to an ad-hoc job.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Where the job is in its lifecycle.</summary>
+    public JobStatus Status { get; init; } = JobStatus.Queued;
+
+    /// <summary>Completed fraction of the work, from 0 to 1.</summary>
+    public double Progress { get; init; }
+
+    /// <summary>A short description of the current step, as the job last reported it.</summary>
+    public string? ProgressMessage { get; init; }
+
+    /// <summary>When the job was accepted.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the job started running, once it has.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the job finished, once it has.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The serialised request of a registered kind; <see langword="null"/> for ad-hoc jobs.</summary>
+    public JsonElement? Request { get; init; }
+
+    /// <summary>The serialised result once the job has <see cref="JobStatus.Succeeded"/>.</summary>
+    public JsonElement? Result { get; init; }
+
+    /// <summary>Why the job failed, once it has <see cref="JobStatus.Failed"/> or was stopped while running.</summary>
+    public JobError? Error { get; init; }
+
+    /// <summary>Whether someone asked for the job to be cancelled.</summary>
+    public bool CancellationRequested { get; init; }
+
+    /// <summary>Increases with every change; lets waiters and writers tell snapshots apart.</summary>
+    public long Version { get; init; }
+}
