@@ -1,0 +1,64 @@
+using LongJobs.Client;
+using LongJobs.Client.Resilience;
+using LongJobs.Client.Sample;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the LongJobs client with <see cref="IHttpClientFactory"/>.</summary>
+public static class LongJobsClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="LongJobsClient"/> and the generated <see cref="SampleJobsClient"/> on one named
+    /// <see cref="HttpClient"/> with the retry pipeline.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets the server's address and the retry and waiting behaviour.</param>
+    /// <returns>The HTTP client's builder, to add handlers such as authentication.</returns>
+    public static IHttpClientBuilder AddLongJobsClient(this IServiceCollection services, Action<LongJobsClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<LongJobsClientOptions>().Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
+        services.TryAddTransient(provider => new LongJobsClient(
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName),
+            provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+        services.TryAddTransient(provider => new SampleJobsClient(
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName)));
+        services.TryAddTransient<ISampleJobsClient>(provider => provider.GetRequiredService<SampleJobsClient>());
+
+        return services.AddHttpClient(LongJobsClient.HttpClientName)
+            .ConfigureHttpClient((provider, httpClient) =>
+            {
+                var options = provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value;
+                if (options.BaseAddress is { } address)
+                {
+                    httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+                }
+
+                // Each attempt has its own timeout in the retry pipeline; the whole call, retries included, has none.
+                httpClient.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .AddLongJobsResilience();
+    }
+
+    /// <summary>
+    /// Adds the LongJobs retry pipeline to an HTTP client, for example to the typed client you generated for your
+    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>.
+    /// </summary>
+    /// <param name="builder">The HTTP client's builder.</param>
+    /// <returns>The same builder.</returns>
+    public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<LongJobsClientOptions>();
+        return builder.AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+    }
+}
+
+/// <summary>Checks every <see cref="LongJobsClientOptions"/> limit and reports all violations at once.</summary>
+[OptionsValidator]
+internal sealed partial class LongJobsClientOptionsValidator : IValidateOptions<LongJobsClientOptions>;

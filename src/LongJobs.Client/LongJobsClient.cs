@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using LongJobs.Client.Models;
+using Polly;
+using Polly.Retry;
+
+namespace LongJobs.Client;
+
+/// <summary>
+/// The calls every LongJobs server answers, whatever its job kinds: read a job's state (with long-poll),
+/// cancel it, and await it as a <see cref="JobOperation{TResult}"/>. Start jobs with a client generated from the
+/// server's OpenAPI document (for the sample server, <c>SampleJobsClient</c>).
+/// </summary>
+public class LongJobsClient
+{
+    /// <summary>The name of the <see cref="HttpClient"/> that <c>AddLongJobsClient</c> registers.</summary>
+    public const string HttpClientName = "LongJobs";
+
+    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
+
+    private readonly HttpClient _httpClient = null!;
+    private readonly LongJobsClientOptions _options = null!;
+    private readonly ResiliencePipeline<JobPoll> _waitPipeline = null!;
+
+    /// <summary>Creates a client that sends its requests through <paramref name="httpClient"/>.</summary>
+    /// <param name="httpClient">
+    /// The HTTP client: its <see cref="HttpClient.BaseAddress"/> is the server's (ending in <c>/</c>); for retries
+    /// it should come from <c>AddLongJobsClient</c> or carry <c>AddLongJobsResilience</c>.
+    /// </param>
+    /// <param name="options">Paths and waiting behaviour; the defaults when <see langword="null"/>.</param>
+    public LongJobsClient(HttpClient httpClient, LongJobsClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        _httpClient = httpClient;
+        _options = options ?? new LongJobsClientOptions();
+        _waitPipeline = CreateWaitPipeline(_options);
+    }
+
+    /// <summary>For mocking.</summary>
+    protected LongJobsClient()
+    {
+    }
+
+    /// <summary>Reads a job's current state.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The job's state.</returns>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job.</exception>
+    public virtual async Task<JobState> GetJobAsync(Guid id, CancellationToken cancellationToken = default) =>
+        (await PollAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).State;
+
+    /// <summary>Asks a job to stop.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The job's state after the request.</returns>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job.</exception>
+    public virtual async Task<JobState> CancelJobAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, JobUri(id, TimeSpan.Zero));
+        using var response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<JobState>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Attaches to a job by its ID, wherever it was started, to follow and await it.</summary>
+    /// <typeparam name="TResult">The job kind's result type, for example a generated <c>PrimesResult</c>.</typeparam>
+    /// <param name="id">The job's ID.</param>
+    /// <returns>An operation whose state is unknown until it is updated or awaited.</returns>
+    public virtual JobOperation<TResult> GetOperation<TResult>(Guid id) => new(id, this);
+
+    /// <summary>Polls until the job finishes: long-poll where the server offers it, else polling with backoff.</summary>
+    internal async Task<JobState> WaitUntilFinishedAsync(Guid id, Action<JobState> observe, CancellationToken cancellationToken)
+    {
+        var poll = await _waitPipeline.ExecuteAsync(
+            static async (state, token) =>
+            {
+                var poll = await state.Client.PollAsync(state.Id, state.Client._options.LongPollWait, token).ConfigureAwait(false);
+                state.Observe(poll.State);
+                return poll;
+            },
+            (Client: this, Id: id, Observe: observe),
+            cancellationToken).ConfigureAwait(false);
+        return poll.State;
+    }
+
+    private async Task<JobPoll> PollAsync(Guid id, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, JobUri(id, wait));
+        using var response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var state = await ReadAsync<JobState>(response, cancellationToken).ConfigureAwait(false);
+        return new JobPoll(state, response.Headers.RetryAfter, LongPolled: wait > TimeSpan.Zero && response.Headers.Contains("Preference-Applied"));
+    }
+
+    private Uri JobUri(Guid id, TimeSpan wait)
+    {
+        var path = _options.JobsPath.EndsWith('/') ? _options.JobsPath : _options.JobsPath + "/";
+        var query = wait > TimeSpan.Zero ? FormattableString.Invariant($"?wait={(int)Math.Ceiling(wait.TotalSeconds)}") : string.Empty;
+        return new Uri(path + id.ToString("D", CultureInfo.InvariantCulture) + query, UriKind.Relative);
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+        where T : class
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .ToDictionary(header => header.Key, header => header.Value, StringComparer.OrdinalIgnoreCase);
+
+        if (response.IsSuccessStatusCode)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<T>(body, SerializerOptions)
+                    ?? throw new LongJobsRequestException("The response body was empty.", status, body, headers, null);
+            }
+            catch (JsonException exception)
+            {
+                throw new LongJobsRequestException($"The response could not be read as a {typeof(T).Name}.", status, body, headers, exception);
+            }
+        }
+
+        ProblemDetails? problem = null;
+        try
+        {
+            problem = body.Length > 0 ? JsonSerializer.Deserialize<ProblemDetails>(body, SerializerOptions) : null;
+        }
+        catch (JsonException)
+        {
+            // Not problem details: report the raw body.
+        }
+
+        var message = $"The server answered {status} {response.ReasonPhrase}{(problem is null ? "." : $": {problem}")}";
+        throw problem is null
+            ? new LongJobsRequestException(message, status, body, headers, null)
+            : new LongJobsRequestException<ProblemDetails>(message, status, body, headers, problem, null);
+    }
+
+    /// <summary>Polls again while the job is unfinished: at once after a long-poll, else after <c>Retry-After</c> or the backoff.</summary>
+    private static ResiliencePipeline<JobPoll> CreateWaitPipeline(LongJobsClientOptions options) =>
+        new ResiliencePipelineBuilder<JobPoll> { TimeProvider = options.TimeProvider }
+            .AddRetry(new RetryStrategyOptions<JobPoll>
+            {
+                MaxRetryAttempts = int.MaxValue,
+                Delay = options.PollingInterval,
+                MaxDelay = options.MaxPollingInterval,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { State.IsFinished: false }),
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result switch
+                {
+                    { LongPolled: true } => TimeSpan.Zero,
+                    { RetryAfter.Delta: { } delta } => TimeSpan.FromTicks(Math.Min(delta.Ticks, options.MaxPollingInterval.Ticks)),
+                    _ => (TimeSpan?)null,
+                }),
+            })
+            .Build();
+
+    private sealed record JobPoll(JobState State, RetryConditionHeaderValue? RetryAfter, bool LongPolled);
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace LongJobs.Client.Models;
+
+/// <summary>A job's state without its result. Generated per-kind states (such as <c>JobStateOfPrimesResult</c>) derive from it.</summary>
+public class JobInfo
+{
+    /// <summary>The job's ID.</summary>
+    [JsonPropertyName("id")]
+    public Guid Id { get; set; }
+
+    /// <summary>The job kind's name.</summary>
+    [JsonPropertyName("kind")]
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>Where the job is in its lifecycle.</summary>
+    [JsonPropertyName("status")]
+    public JobStatus Status { get; set; }
+
+    /// <summary>Completed fraction of the work, from 0 to 1.</summary>
+    [JsonPropertyName("progress")]
+    public double Progress { get; set; }
+
+    /// <summary>The job's last progress message, if any.</summary>
+    [JsonPropertyName("progressMessage")]
+    public string? ProgressMessage { get; set; }
+
+    /// <summary>When the job was accepted.</summary>
+    [JsonPropertyName("createdAt")]
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the job started running, once it has.</summary>
+    [JsonPropertyName("startedAt")]
+    public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>When the job finished, once it has.</summary>
+    [JsonPropertyName("completedAt")]
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>Whether cancellation was requested.</summary>
+    [JsonPropertyName("cancellationRequested")]
+    public bool CancellationRequested { get; set; }
+
+    /// <summary>Why the job failed or was stopped.</summary>
+    [JsonPropertyName("error")]
+    public ProblemDetails? Error { get; set; }
+
+    /// <summary>Where to read the job's state.</summary>
+    [JsonPropertyName("statusUrl")]
+    public string StatusUrl { get; set; } = string.Empty;
+
+    /// <summary>Whether the job has reached a final state.</summary>
+    [JsonIgnore]
+    public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled;
+}

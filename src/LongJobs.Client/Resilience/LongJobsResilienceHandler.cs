@@ -1,0 +1,86 @@
+using System.Net;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace LongJobs.Client.Resilience;
+
+/// <summary>
+/// Retries transient failures of every request through the client's <see cref="HttpClient"/>: network errors,
+/// attempt timeouts, 408, 429 and 5xx, with exponential backoff and jitter, honouring <c>Retry-After</c>.
+/// A POST (which starts a job) is retried only when the server surely did not start it: 429, 503, or no
+/// connection at all.
+/// </summary>
+internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) : DelegatingHandler
+{
+    private static readonly ResiliencePropertyKey<HttpMethod> MethodKey = new("LongJobs.HttpMethod");
+
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = CreatePipeline(options);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(MethodKey, request.Method);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                async (attemptContext, state) => await state.Handler.SendOnceAsync(state.Request, attemptContext.CancellationToken).ConfigureAwait(false),
+                context,
+                (Handler: this, Request: request)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        base.SendAsync(request, cancellationToken);
+
+    private static ResiliencePipeline<HttpResponseMessage> CreatePipeline(LongJobsClientOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                Delay = options.RetryDelay,
+                MaxDelay = options.MaxRetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.Properties.GetValue(MethodKey, HttpMethod.Get))),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options)),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return default;
+                },
+            });
+        }
+
+        return builder.AddTimeout(options.AttemptTimeout).Build();
+    }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, HttpMethod method)
+    {
+        var mayRepeat = method != HttpMethod.Post && method != HttpMethod.Patch;
+        return outcome switch
+        {
+            { Exception: HttpRequestException exception } => mayRepeat || exception.HttpRequestError == HttpRequestError.ConnectionError,
+            { Exception: TimeoutRejectedException } => mayRepeat,
+            { Exception: not null } => false,
+            { Result.StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } => true,
+            { Result.StatusCode: HttpStatusCode.RequestTimeout or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout } => mayRepeat,
+            _ => false,
+        };
+    }
+
+    /// <summary>The delay the server asked for, capped at <see cref="LongJobsClientOptions.MaxRetryDelay"/>; <see langword="null"/> for the backoff.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, LongJobsClientOptions options)
+    {
+        var retryAfter = response?.Headers.RetryAfter;
+        var delay = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - options.TimeProvider.GetUtcNow() : null);
+        return delay is { } given ? TimeSpan.FromTicks(Math.Clamp(given.Ticks, 0, options.MaxRetryDelay.Ticks)) : null;
+    }
+}
