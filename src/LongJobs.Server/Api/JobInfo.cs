@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LongJobs.Server.Jobs;
 using Microsoft.AspNetCore.Mvc;
 
@@ -91,6 +92,7 @@ public sealed class JobState : JobInfo
     }
 
     /// <summary>The job's result once it has succeeded; its schema is the kind's result type.</summary>
+    [JsonPropertyOrder(1)]
     public JsonElement? Result { get; init; }
 }
 
@@ -112,6 +114,7 @@ public sealed class JobState<TResult> : JobInfo
     }
 
     /// <summary>The job's result once it has succeeded.</summary>
+    [JsonPropertyOrder(1)]
     public TResult? Result { get; init; }
 }
 

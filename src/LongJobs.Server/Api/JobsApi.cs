@@ -18,6 +18,7 @@ namespace LongJobs.Server.Api;
 /// <summary>The handlers behind <c>MapLongJobs</c>; every error is RFC 9457 problem details.</summary>
 internal sealed partial class JobsApi(
     string prefix,
+    JobKindRegistry kinds,
     IJobStore store,
     IJobScheduler scheduler,
     LongJobsOptions options,
@@ -88,9 +89,13 @@ internal sealed partial class JobsApi(
         return TypedResults.Accepted(info.StatusUrl, info);
     }
 
-    /// <summary>POST /{kind} for a kind that is not registered.</summary>
-    public static ProblemHttpResult UnknownKind(string kind) =>
-        Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
+    /// <summary>
+    /// POST /{kind} that no kind's route matched: the kind is unknown, or the request is not JSON (routing
+    /// matches a kind's route only for the media types it accepts).
+    /// </summary>
+    public ProblemHttpResult Unmatched(string kind) => kinds.Contains(kind)
+        ? Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.")
+        : Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
 
     /// <summary>GET /{id}: the job's state, after waiting for it to finish when asked to.</summary>
     public async Task<Results<Ok<JobState>, ValidationProblem, ProblemHttpResult>> GetAsync(Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)

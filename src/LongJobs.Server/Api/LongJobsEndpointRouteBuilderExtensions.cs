@@ -40,6 +40,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
         var options = services.GetRequiredService<IOptions<LongJobsOptions>>().Value;
         var api = new JobsApi(
             prefix.TrimEnd('/'),
+            kinds,
             services.GetRequiredService<IJobStore>(),
             services.GetRequiredService<IJobScheduler>(),
             options,
@@ -55,7 +56,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
             MapKindMethod.MakeGenericMethod(kind.RequestType, kind.ResultType).Invoke(null, [group, api, kind]);
         }
 
-        group.MapPost("/{kind}", (string kind) => JobsApi.UnknownKind(kind))
+        group.MapPost("/{kind}", (string kind) => api.Unmatched(kind))
             .ExcludeFromDescription();
 
         group.MapGet("/{id}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) => api.GetAsync(id, wait, context, cancellationToken))
