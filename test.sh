@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds LongJobs and runs every test project; prints "N passed, N failed, N skipped" last and exits
+# non-zero when anything fails. Usage: ./test.sh [extra dotnet test arguments]
+set -uo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET SDK is missing: install the .NET 10 SDK (https://dot.net), for example 'apt-get install dotnet-sdk-10.0', then run ./test.sh again." >&2
+  exit 1
+fi
+if ! dotnet --list-sdks | grep -q '^10\.'; then
+  echo "LongJobs needs the .NET 10 SDK; found: $(dotnet --list-sdks | tr '\n' ' '). Install the .NET 10 SDK and run ./test.sh again." >&2
+  exit 1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+dotnet build LongJobs.sln --nologo -v quiet -clp:ErrorsOnly
+build_status=$?
+if [ $build_status -ne 0 ]; then
+  echo "The build failed."
+  echo "0 passed, 1 failed"
+  exit $build_status
+fi
+
+dotnet test LongJobs.sln --no-build --nologo "$@" 2>&1 | tee "$log"
+test_status=${PIPESTATUS[0]}
+
+# Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    37, Skipped:     0, Total: ..."
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
+  { failed += $2; passed += $4; skipped += $6 }
+  END { printf "%d %d %d\n", passed, failed, skipped }')
+
+if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # a test host crashed or a project did not run: count it, never report green
+fi
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "No test ran."
+  failed=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$test_status" -eq 0 ] && [ "$failed" -eq 0 ]
