@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 if ! command -v dotnet >/dev/null 2>&1; then
-  echo "The .NET SDK is missing: install the .NET 10 SDK (https://dot.net), for example 'apt-get install dotnet-sdk-10.0', then run ./test.sh again." >&2
+  echo "The .NET SDK is missing: install the .NET 10 SDK (see https://dot.net/download), then run ./test.sh again." >&2
   exit 1
 fi
 if ! dotnet --list-sdks | grep -q '^10\.'; then
