@@ -1,4 +1,5 @@
 using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -8,7 +9,7 @@ namespace LongJobs.Server.Tests.Support;
 
 /// <summary>
 /// LongJobs services built the way an application builds them (<c>AddLogging().AddLongJobs(...)</c>), with
-/// fake time and the test kinds <c>gated</c> and <c>probe</c> registered. No host: nothing stops the
+/// fake time and the test kinds <c>gated</c>, <c>probe</c> and <c>failing</c> registered. No host: nothing stops the
 /// scheduler unless the test does.
 /// </summary>
 internal sealed class TestServices : IAsyncDisposable
@@ -43,13 +44,14 @@ internal sealed class TestServices : IAsyncDisposable
             .AddScoped<ScopedProbe>();
         services.AddLongJobs(options => configure?.Invoke(options))
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
-            .AddJob<ProbeJob, ProbeRequest, Guid>("probe");
+            .AddJob<ProbeJob, ProbeRequest, Guid>("probe")
+            .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new TestServices(provider, time, gates);
     }
 
     /// <summary>Starts an ad-hoc job that waits at <paramref name="gate"/>, honouring cancellation, then returns <paramref name="result"/>.</summary>
-    public Task<Jobs.LongRunningJob<int>> StartGatedAsync(JobGate gate, int result = 0) =>
+    public Task<LongRunningJob<int>> StartGatedAsync(JobGate gate, int result = 0) =>
         Scheduler.StartAsync(async (_, cancellationToken) =>
         {
             await gate.PassAsync(cancellationToken);
