@@ -44,7 +44,12 @@ public sealed class TestApi : IAsyncDisposable
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
         builder.Services.AddSingleton<TimeProvider>(time).AddSingleton(gates);
-        builder.Services.AddLongJobs(options => configure?.Invoke(options))
+        builder.Services.AddLongJobs(options =>
+            {
+                // Keep the sweeper's timer apart from the long-poll timers the tests wait for (5 s to 60 s).
+                options.RetentionSweepInterval = TimeSpan.FromMinutes(17);
+                configure?.Invoke(options);
+            })
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
 
