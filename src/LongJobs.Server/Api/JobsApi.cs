@@ -34,7 +34,7 @@ internal sealed partial class JobsApi(
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.");
+            return UnsupportedMediaType();
         }
 
         // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
@@ -88,6 +88,10 @@ internal sealed partial class JobsApi(
         var info = ToInfo(job.State);
         return TypedResults.Accepted(info.StatusUrl, info);
     }
+
+    /// <summary>POST /{kind} with a body that is not JSON.</summary>
+    public static ProblemHttpResult UnsupportedMediaType() =>
+        Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.");
 
     /// <summary>POST /{kind} for a kind that is not registered.</summary>
     public static ProblemHttpResult UnknownKind(string kind) =>

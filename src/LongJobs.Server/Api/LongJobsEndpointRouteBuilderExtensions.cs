@@ -55,7 +55,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
             MapKindMethod.MakeGenericMethod(kind.RequestType, kind.ResultType).Invoke(null, [group, api, kind]);
         }
 
-        group.MapPost("/{kind}", (string kind) => JobsApi.UnknownKind(kind))
+        // A registered kind's own route accepts only JSON ('Accepts' metadata), so routing sends a request with
+        // another content type here: that is 415 for a registered kind, not 404.
+        group.MapPost("/{kind}", (string kind) => kinds.Contains(kind) ? JobsApi.UnsupportedMediaType() : JobsApi.UnknownKind(kind))
             .ExcludeFromDescription();
 
         group.MapGet("/{id}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) => api.GetAsync(id, wait, context, cancellationToken))
