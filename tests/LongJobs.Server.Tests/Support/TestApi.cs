@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,7 @@ namespace LongJobs.Server.Tests.Support;
 /// exception handler, status code pages, <c>MapLongJobs()</c>; with fake time and the test kinds
 /// <c>gated</c> and <c>failing</c>. Requests go through the whole HTTP pipeline.
 /// </summary>
-public sealed class TestApi : IAsyncDisposable
+internal sealed class TestApi : IAsyncDisposable
 {
     public const string ProblemJson = "application/problem+json";
 
@@ -34,6 +35,8 @@ public sealed class TestApi : IAsyncDisposable
     public ObservedFakeTimeProvider Time { get; }
 
     public JobGates Gates { get; }
+
+    public InMemoryJobStore Store => (InMemoryJobStore)App.Services.GetRequiredService<IJobStore>();
 
     public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null)
     {
