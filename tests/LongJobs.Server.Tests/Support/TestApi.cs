@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using LongJobs.Server.Storage;
@@ -109,8 +108,6 @@ internal sealed class TestApi : IAsyncDisposable
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 
     public static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter?.Delta;
-
-    public static MediaTypeHeaderValue JsonMediaType { get; } = new("application/json");
 
     public async ValueTask DisposeAsync()
     {
