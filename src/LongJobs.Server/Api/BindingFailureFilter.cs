@@ -38,7 +38,7 @@ internal sealed class BindingFailureFilter : IEndpointFilter
             }
         }
 
-        if (request.Query.TryGetValue("status", out var status) && !Enum.TryParse<JobStatus>(status, ignoreCase: true, out _))
+        if (request.Query.TryGetValue("status", out var status) && !Enum.TryParse<JobStatus>(status, out _))
         {
             errors["status"] = [$"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}."];
         }

@@ -248,8 +248,13 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
         catch
         {
-            Release(item);
+            var drained = Release(item);
             item.Cancellation.Dispose();
+            if (drained)
+            {
+                _drained.TrySetResult();
+            }
+
             throw;
         }
 
@@ -335,9 +340,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         finally
         {
             final ??= Synthesize(job.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
-            job.Complete(final, result, failure);
-            Release(item);
-            item.Cancellation.Dispose();
+            ReleaseAndComplete(item, final, result, failure);
         }
     }
 
@@ -345,22 +348,41 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
     private async Task FinishQueuedAsync(JobWorkItem item, JobError? error)
     {
         var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error);
+        JobRecord final;
         try
         {
-            var final = await _store.TryFinishAsync(item.Id, JobStatus.Queued, outcome).ConfigureAwait(false)
+            final = await _store.TryFinishAsync(item.Id, JobStatus.Queued, outcome).ConfigureAwait(false)
                 ?? await _store.GetAsync(item.Id).ConfigureAwait(false)
                 ?? Synthesize(item.Job.State, outcome);
-            item.Job.Complete(final, result: null, exception: null);
         }
         catch (Exception exception)
         {
             Log.StoreFailed(_logger, exception, item.Id);
-            item.Job.Complete(Synthesize(item.Job.State, outcome), result: null, exception: null);
+            final = Synthesize(item.Job.State, outcome);
+        }
+
+        ReleaseAndComplete(item, final, result: null, exception: null);
+    }
+
+    /// <summary>
+    /// Frees the job's capacity, then completes its handle, then tells a waiting shutdown that all jobs are
+    /// done. In this order, code that continues from the job's <see cref="LongRunningJob.Task"/> can start
+    /// the next job in the capacity it freed, and shutdown returns only once every handle is complete.
+    /// </summary>
+    private void ReleaseAndComplete(JobWorkItem item, JobRecord final, object? result, Exception? exception)
+    {
+        var drained = Release(item);
+        try
+        {
+            item.Job.Complete(final, result, exception);
         }
         finally
         {
-            Release(item);
             item.Cancellation.Dispose();
+            if (drained)
+            {
+                _drained.TrySetResult();
+            }
         }
     }
 
@@ -391,13 +413,14 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
     }
 
     /// <summary>Frees the item's capacity and slot, and dispatches queued jobs into free slots.</summary>
-    private void Release(JobWorkItem item)
+    /// <returns>Whether the scheduler is stopping and no job is left: the caller then signals <see cref="_drained"/>.</returns>
+    private bool Release(JobWorkItem item)
     {
         lock (_gate)
         {
             if (!_active.Remove(item.Id))
             {
-                return;
+                return false;
             }
 
             if (item.IsRunning)
@@ -413,10 +436,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
                 Dispatch(next.Value);
             }
 
-            if (_stopping && _active.Count == 0)
-            {
-                _drained.TrySetResult();
-            }
+            return _stopping && _active.Count == 0;
         }
     }
 

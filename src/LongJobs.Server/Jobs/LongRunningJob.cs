@@ -101,6 +101,9 @@ public sealed class LongRunningJob<TResult> : LongRunningJob
 
     internal override void Complete(JobRecord final, object? result, Exception? exception)
     {
+        // Publish the final snapshot first: continuations of Task may run before this method returns, and
+        // they must see the job finished.
+        Update(final);
         switch (final.Status)
         {
             case JobStatus.Succeeded:
@@ -117,7 +120,5 @@ public sealed class LongRunningJob<TResult> : LongRunningJob
                 _completion.TrySetCanceled();
                 break;
         }
-
-        Update(final);
     }
 }

@@ -158,19 +158,45 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
                 }
 
                 _finishedInOrder.TryDequeue(out _);
-                Interlocked.Decrement(ref _finishedCount);
-                if (_jobs.TryRemove(id, out var gone))
+                if (TryRemoveFinished(id))
                 {
                     removed++;
-                    lock (gone)
+                }
+            }
+
+            // Jobs are queued in the order their outcomes were recorded, which is not always the order of
+            // their completion times: an expired job may wait behind one that has not expired yet.
+            if (finishedBefore > DateTimeOffset.MinValue)
+            {
+                foreach (var (id, entry) in _jobs)
+                {
+                    var job = entry.Current;
+                    if (job.Status.IsFinished() && job.CompletedAt < finishedBefore && TryRemoveFinished(id))
                     {
-                        gone.Changed.TrySetResult();
+                        removed++;
                     }
                 }
             }
         }
 
         return removed;
+    }
+
+    /// <summary>Removes a finished job, wakes its waiters, and uncounts it; its ID may stay queued and is skipped later.</summary>
+    private bool TryRemoveFinished(Guid id)
+    {
+        if (!_jobs.TryRemove(id, out var gone))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _finishedCount);
+        lock (gone)
+        {
+            gone.Changed.TrySetResult();
+        }
+
+        return true;
     }
 
     private JobRecord? Update(Guid id, Func<JobRecord, JobRecord?> change)

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using LongJobs.Server.Tests.Support;
+
+namespace LongJobs.Server.Tests.Api;
+
+/// <summary>Every kind of bad input is a 4xx problem, never a 5xx, and leaves the server working.</summary>
+public sealed class BadInputTests
+{
+    private const int MaxBodySize = 4096;
+
+    /// <summary>A request that must be refused with <paramref name="Expected"/>; <paramref name="Field"/> is the error key it must name, if any.</summary>
+    public sealed record BadRequest(HttpMethod Method, string Url, string? ContentType, byte[]? Body, HttpStatusCode Expected, string? Field = null);
+
+    private static readonly string NestedJson =
+        """{"gateKey":"a","extra":""" + new string('[', 1000) + new string(']', 1000) + "}";
+
+    private static readonly Dictionary<string, BadRequest> Cases = new(StringComparer.Ordinal)
+    {
+        ["malformed JSON"] = Post("""{gateKey: a}"""),
+        ["truncated JSON"] = Post("""{"gateKey":"a","val"""),
+        ["wrong types"] = Post("""{"gateKey":5,"value":"five"}"""),
+        ["wrong type of one property"] = Post("""{"gateKey":"a","value":"five"}""", field: "$.value"),
+        ["JSON null"] = Post("null", field: "$"),
+        ["empty body"] = Post(""),
+        ["JSON array"] = Post("[]"),
+        ["JSON string"] = Post("\"gateKey\""),
+        ["missing required property"] = Post("""{"value":1}"""),
+        ["failed validation"] = Post("""{"gateKey":"","value":5000}""", field: "gateKey"),
+        ["too long string"] = Post($$"""{"gateKey":"{{new string('k', 41)}}"}""", field: "gateKey"),
+        ["huge number"] = Post("""{"gateKey":"a","value":99999999999999999999999999}"""),
+        ["huge exponent"] = Post("""{"gateKey":"a","value":1e400}"""),
+        ["fraction for an integer"] = Post("""{"gateKey":"a","value":1.5}"""),
+        ["deeply nested JSON"] = Post(NestedJson),
+        ["invalid UTF-8"] = new(HttpMethod.Post, "/api/jobs/gated", "application/json", [0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D], HttpStatusCode.BadRequest),
+        ["body over the size limit"] = Post($$"""{"gateKey":"a","padding":"{{new string('x', MaxBodySize)}}"}""", expected: HttpStatusCode.RequestEntityTooLarge),
+        ["text/plain content type"] = new(HttpMethod.Post, "/api/jobs/gated", "text/plain", Encoding.UTF8.GetBytes("""{"gateKey":"a"}"""), HttpStatusCode.UnsupportedMediaType),
+        ["form content type"] = new(HttpMethod.Post, "/api/jobs/gated", "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes("gateKey=a"), HttpStatusCode.UnsupportedMediaType),
+        ["no content type"] = new(HttpMethod.Post, "/api/jobs/gated", null, Encoding.UTF8.GetBytes("""{"gateKey":"a"}"""), HttpStatusCode.UnsupportedMediaType),
+        ["unknown kind"] = new(HttpMethod.Post, "/api/jobs/no-such-kind", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.NotFound),
+        ["invalid GUID on GET"] = new(HttpMethod.Get, "/api/jobs/not-a-guid", null, null, HttpStatusCode.BadRequest, "id"),
+        ["invalid GUID on typed GET"] = new(HttpMethod.Get, "/api/jobs/gated/12345", null, null, HttpStatusCode.BadRequest, "id"),
+        ["invalid GUID on DELETE"] = new(HttpMethod.Delete, "/api/jobs/not-a-guid", null, null, HttpStatusCode.BadRequest, "id"),
+        ["non-numeric wait"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=soon", null, null, HttpStatusCode.BadRequest, "wait"),
+        ["fractional wait"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=1.5", null, null, HttpStatusCode.BadRequest, "wait"),
+        ["overflowing wait"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=99999999999", null, null, HttpStatusCode.BadRequest, "wait"),
+        ["PUT on a job"] = new(HttpMethod.Put, $"/api/jobs/{Guid.NewGuid()}", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
+        ["PATCH on a kind"] = new(HttpMethod.Patch, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
+        ["DELETE on the list"] = new(HttpMethod.Delete, "/api/jobs", null, null, HttpStatusCode.MethodNotAllowed),
+    };
+
+    public static TheoryData<string> CaseNames => [.. Cases.Keys];
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Request_WithBadInput_Returns4xxProblemDetails(string name)
+    {
+        await using var api = await StartAsync();
+
+        await SendAndCheckAsync(api, name, Cases[name]);
+
+        Assert.Equal(0, api.Store.Count);
+    }
+
+    [Fact]
+    public async Task FailedValidation_NamesEachFieldInCamelCase()
+    {
+        await using var api = await StartAsync();
+
+        using var response = await api.PostAsync("gated", """{"gateKey":"","value":-1}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await TestApi.ReadProblemAsync(response);
+        var fields = problem.GetProperty("errors").EnumerateObject().Select(field => field.Name).Order().ToList();
+        Assert.Equal(["gateKey", "value"], fields);
+        Assert.All(problem.GetProperty("errors").EnumerateObject(), field => Assert.NotEmpty(field.Value.EnumerateArray()));
+    }
+
+    [Fact]
+    public async Task AfterEveryKindOfBadInput_ANormalJobStillSucceeds()
+    {
+        await using var api = await StartAsync();
+        foreach (var (name, request) in Cases)
+        {
+            await SendAndCheckAsync(api, name, request);
+        }
+
+        api.Gates["fine"].Release();
+        var id = await api.StartGatedAsync("fine", value: 50);
+        var state = await api.WaitUntilFinishedAsync(id);
+
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal(100, state.GetProperty("result").GetProperty("doubledValue").GetInt32());
+        Assert.Equal(1, api.Store.Count);
+    }
+
+    private static Task<TestApi> StartAsync() => TestApi.StartAsync(options => options.MaxRequestBodySize = MaxBodySize);
+
+    private static async Task SendAndCheckAsync(TestApi api, string name, BadRequest bad)
+    {
+        using var message = new HttpRequestMessage(bad.Method, new Uri(bad.Url, UriKind.Relative));
+        if (bad.Body is not null)
+        {
+            message.Content = new ByteArrayContent(bad.Body);
+            message.Content.Headers.ContentType = bad.ContentType is null ? null : MediaTypeHeaderValue.Parse(bad.ContentType);
+        }
+
+        using var response = await api.Client.SendAsync(message).WithSafetyTimeout();
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(bad.Expected == response.StatusCode, $"{name}: expected {(int)bad.Expected}, got {(int)response.StatusCode} {body}");
+        Assert.True(TestApi.ProblemJson == response.Content.Headers.ContentType?.MediaType, $"{name}: content type {response.Content.Headers.ContentType}, body {body}");
+        var problem = await TestApi.ReadProblemAsync(response);
+        if (bad.Field is not null)
+        {
+            Assert.True(problem.GetProperty("errors").TryGetProperty(bad.Field, out _), $"{name}: no error for '{bad.Field}' in {body}");
+        }
+
+        Assert.DoesNotContain(".cs:line", body, StringComparison.Ordinal);
+    }
+
+    private static BadRequest Post(string json, HttpStatusCode expected = HttpStatusCode.BadRequest, string? field = null) =>
+        new(HttpMethod.Post, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes(json), expected, field);
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LongJobs.Server.Tests.Api;
+
+public sealed class MapLongJobsTests
+{
+    [Fact]
+    public async Task MapLongJobs_WithoutAddLongJobs_ThrowsNamingAddLongJobs()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        await using var app = builder.Build();
+
+        var exception = Assert.Throws<InvalidOperationException>(() => app.MapLongJobs());
+
+        Assert.Contains("AddLongJobs", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapLongJobs_GivesEveryRouteAStableName()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddLongJobs()
+            .AddJob<Support.GatedJob, Support.GatedRequest, Support.GatedResult>("gated-work")
+            .AddJob<Support.FailingJob, Support.FailingRequest, Support.GatedResult>("failing");
+        builder.Services.AddSingleton(new Support.JobGates());
+        await using var app = builder.Build();
+
+        app.MapLongJobs();
+
+        var names = ((IEndpointRouteBuilder)app).DataSources
+            .SelectMany(source => source.Endpoints)
+            .Select(endpoint => endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName)
+            .OfType<string>()
+            .Order()
+            .ToList();
+        Assert.Equal(
+            ["CancelJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "ListJobs", "StartFailingJob", "StartGatedWorkJob"],
+            names);
+    }
+}

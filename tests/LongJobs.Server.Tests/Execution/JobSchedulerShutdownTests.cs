@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LongJobs.Server.Tests.Execution;
+
+/// <summary>Graceful shutdown through a real generic host: nothing is left Running and nothing throws unobserved.</summary>
+public sealed class JobSchedulerShutdownTests
+{
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Stop_CancelsQueuedJobsAndRunningJobsThatHonourTheirToken()
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time, options => options.MaxConcurrency = 1);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var gate = new JobGate();
+        var queuedRan = false;
+        var running = await scheduler.StartAsync(async (_, cancellationToken) =>
+        {
+            await gate.PassAsync(cancellationToken);
+            return 1;
+        });
+        var queued = await scheduler.StartAsync((_, _) =>
+        {
+            queuedRan = true;
+            return Task.FromResult(2);
+        });
+        await gate.Started;
+
+        await host.StopAsync().WithSafetyTimeout();
+
+        var runningState = await store.GetAsync(running.Id);
+        Assert.Equal(JobStatus.Canceled, runningState!.Status);
+        Assert.Equal("urn:longjobs:problem:job-canceled", runningState.Error!.Type);
+        Assert.Contains("shut down", runningState.Error.Detail, StringComparison.Ordinal);
+        Assert.NotNull(runningState.StartedAt);
+        var queuedState = await store.GetAsync(queued.Id);
+        Assert.Equal(JobStatus.Canceled, queuedState!.Status);
+        Assert.Contains("shut down", queuedState.Error!.Detail, StringComparison.Ordinal);
+        Assert.Null(queuedState.StartedAt);
+        Assert.False(queuedRan);
+        Assert.True(running.Task.IsCanceled);
+        Assert.True(queued.Task.IsCanceled);
+        await AssertNothingUnfinishedAsync(store);
+    }
+
+    [Fact]
+    public async Task Stop_WhenARunningJobIgnoresItsToken_AbandonsItAsCanceledAfterTheShutdownTimeout()
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time, options => options.ShutdownTimeout = ShutdownTimeout);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var gate = new JobGate();
+        var job = await scheduler.StartAsync(async (_, _) =>
+        {
+            await gate.PassIgnoringCancellationAsync();
+            return 1;
+        });
+        await gate.Started;
+
+        var stopping = host.StopAsync();
+        await time.WaitForTimerAsync(ShutdownTimeout);
+
+        // The scheduler is waiting for the job within the shutdown timeout: nothing is abandoned yet.
+        Assert.False(stopping.IsCompleted);
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(job.Id))!.Status);
+
+        time.Advance(ShutdownTimeout);
+        await stopping.WithSafetyTimeout();
+
+        var state = await store.GetAsync(job.Id);
+        Assert.Equal(JobStatus.Canceled, state!.Status);
+        Assert.Contains("shutdown timeout", state.Error!.Detail, StringComparison.Ordinal);
+        Assert.True(job.Task.IsCanceled);
+        Assert.Equal(JobStatus.Canceled, job.Status);
+        await AssertNothingUnfinishedAsync(store);
+
+        gate.Release();
+    }
+
+    [Fact]
+    public async Task Stop_WithZeroShutdownTimeout_AbandonsJobsThatIgnoreTheirTokenAtOnce()
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.Zero);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var gate = new JobGate();
+        var job = await scheduler.StartAsync(async (_, _) =>
+        {
+            await gate.PassIgnoringCancellationAsync();
+            return 1;
+        });
+        await gate.Started;
+
+        await host.StopAsync().WithSafetyTimeout();
+
+        Assert.Equal(JobStatus.Canceled, (await store.GetAsync(job.Id))!.Status);
+        await AssertNothingUnfinishedAsync(store);
+        gate.Release();
+    }
+
+    [Fact]
+    public async Task Start_AfterStop_ThrowsJobRejectedWithShuttingDown()
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        await host.StopAsync().WithSafetyTimeout();
+
+        var rejected = await Assert.ThrowsAsync<JobRejectedException>(() => scheduler.StartAsync((_, _) => Task.FromResult(1)));
+
+        Assert.Equal(JobRejectionReason.ShuttingDown, rejected.Reason);
+        Assert.Equal(0, ((InMemoryJobStore)host.Services.GetRequiredService<IJobStore>()).Count);
+    }
+
+    [Fact]
+    public async Task FailedJobsNobodyAwaited_RaiseNoUnobservedTaskException()
+    {
+        var marker = $"unobserved-{Guid.NewGuid():N}";
+        var unobserved = new ConcurrentBag<Exception>();
+        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs args)
+        {
+            if (args.Exception.Flatten().InnerExceptions.Any(exception => exception.Message.Contains(marker, StringComparison.Ordinal)))
+            {
+                unobserved.Add(args.Exception);
+            }
+        }
+
+        TaskScheduler.UnobservedTaskException += OnUnobserved;
+        try
+        {
+            await RunFailingJobsThenStopAsync(marker);
+            for (var i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+
+            Assert.Empty(unobserved);
+        }
+        finally
+        {
+            TaskScheduler.UnobservedTaskException -= OnUnobserved;
+        }
+    }
+
+    /// <summary>Fails jobs without anyone awaiting them, and keeps no reference to them, so the GC can collect their tasks.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task RunFailingJobsThenStopAsync(string marker)
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time, options => options.MaxConcurrency = 1);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var failed = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            failed.Add((await scheduler.StartAsync<int>((_, _) => throw new InvalidOperationException(marker))).Id);
+        }
+
+        // With one slot, this job runs only after every failing job has finished and given its slot back.
+        var last = await scheduler.StartAsync((_, _) => Task.FromResult(0));
+        await last.Task.WithSafetyTimeout();
+        foreach (var id in failed)
+        {
+            Assert.Equal(JobStatus.Failed, (await store.GetAsync(id))!.Status);
+        }
+
+        await host.StopAsync().WithSafetyTimeout();
+    }
+
+    private static async Task AssertNothingUnfinishedAsync(IJobStore store)
+    {
+        var queued = await store.ListAsync(new JobQuery { Status = JobStatus.Queued });
+        var running = await store.ListAsync(new JobQuery { Status = JobStatus.Running });
+        Assert.Empty(queued.Items);
+        Assert.Empty(running.Items);
+    }
+}

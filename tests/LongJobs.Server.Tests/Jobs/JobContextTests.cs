@@ -1,0 +1,67 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Tests.Jobs;
+
+/// <summary>The progress rules every <see cref="JobContext"/> enforces before a report reaches the store.</summary>
+public sealed class JobContextTests
+{
+    private sealed class RecordingContext() : JobContext(Guid.NewGuid(), "test")
+    {
+        public List<(double Fraction, string? Message)> Reports { get; } = [];
+
+        protected override ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
+        {
+            Reports.Add((fraction, message));
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(0.5)]
+    [InlineData(1)]
+    public async Task ReportProgress_WithFractionFromZeroToOne_PassesItOn(double fraction)
+    {
+        var context = new RecordingContext();
+
+        await context.ReportProgressAsync(fraction, "step");
+
+        Assert.Equal((fraction, "step"), Assert.Single(context.Reports));
+    }
+
+    [Theory]
+    [InlineData(-0.01)]
+    [InlineData(1.01)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public async Task ReportProgress_WithFractionOutOfRange_Throws(double fraction)
+    {
+        var context = new RecordingContext();
+
+        var exception = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await context.ReportProgressAsync(fraction));
+
+        Assert.Equal("fraction", exception.ParamName);
+        Assert.Empty(context.Reports);
+    }
+
+    [Fact]
+    public async Task ReportProgress_WithMessageOfMaximumLength_PassesItOn()
+    {
+        var context = new RecordingContext();
+
+        await context.ReportProgressAsync(0.1, new string('x', JobContext.MaxProgressMessageLength));
+
+        Assert.Single(context.Reports);
+    }
+
+    [Fact]
+    public async Task ReportProgress_WithTooLongMessage_Throws()
+    {
+        var context = new RecordingContext();
+
+        var exception = await Assert.ThrowsAsync<ArgumentException>(async () => await context.ReportProgressAsync(0.1, new string('x', JobContext.MaxProgressMessageLength + 1)));
+
+        Assert.Equal("message", exception.ParamName);
+        Assert.Empty(context.Reports);
+    }
+}

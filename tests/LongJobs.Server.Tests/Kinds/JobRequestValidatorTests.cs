@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Tests.Support;
+
+namespace LongJobs.Server.Tests.Kinds;
+
+public sealed class JobRequestValidatorTests
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    private sealed class Window : IValidatableObject
+    {
+        public int From { get; init; }
+
+        public int To { get; init; }
+
+        public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+        {
+            if (To < From)
+            {
+                yield return new ValidationResult("To must not be before From.", [nameof(To)]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Validate_WithInvalidFields_NamesThemWithTheSerializersNamingPolicy()
+    {
+        var errors = JobRequestValidator.Validate(new GatedRequest { GateKey = "", Value = 5000 }, Web);
+
+        Assert.Equal(["gateKey", "value"], errors.Keys.Order());
+    }
+
+    [Fact]
+    public void Validate_WithValidRequest_ReturnsNoErrors()
+    {
+        Assert.Empty(JobRequestValidator.Validate(new GatedRequest { GateKey = "a", Value = 5 }, Web));
+    }
+
+    [Fact]
+    public void Validate_WithValidatableObject_RunsItsRules()
+    {
+        var errors = JobRequestValidator.Validate(new Window { From = 5, To = 1 }, Web);
+
+        Assert.Equal("To must not be before From.", Assert.Single(errors["to"]));
+    }
+
+    [Fact]
+    public void EnsureValid_WithInvalidRequest_ThrowsValidationExceptionNamingTheFields()
+    {
+        var exception = Assert.Throws<ValidationException>(() => JobRequestValidator.EnsureValid(new GatedRequest { GateKey = "", Value = -1 }, Web));
+
+        Assert.Contains("gateKey", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("value", exception.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,536 @@
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
+
+namespace LongJobs.Server.Tests.Storage;
+
+/// <summary>
+/// The <see cref="IJobStore"/> contract, run against every store: derive, return a new empty store from
+/// <see cref="CreateStore"/>, and every test here runs against it. Only the contract is tested here;
+/// what one store does beyond it belongs in the derived class.
+/// </summary>
+public abstract class JobStoreConformanceTests
+{
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Creates a new, empty store for one test.</summary>
+    protected abstract IJobStore CreateStore();
+
+    [Fact]
+    public async Task Insert_NewJob_StoresItQueuedAndReadable()
+    {
+        var store = CreateStore();
+        var request = JsonSerializer.SerializeToElement(new { seconds = 3 });
+        var job = NewJob("sleep", T0) with { Request = request };
+
+        var inserted = await store.InsertAsync(job);
+        var read = await store.GetAsync(job.Id);
+
+        Assert.Equal(JobStatus.Queued, inserted.Status);
+        Assert.NotNull(read);
+        Assert.Equal(job.Id, read.Id);
+        Assert.Equal("sleep", read.Kind);
+        Assert.Equal(JobStatus.Queued, read.Status);
+        Assert.Equal(T0, read.CreatedAt);
+        Assert.Null(read.StartedAt);
+        Assert.Null(read.CompletedAt);
+        Assert.False(read.CancellationRequested);
+        Assert.Equal(3, read.Request!.Value.GetProperty("seconds").GetInt32());
+        Assert.Equal(inserted.Version, read.Version);
+    }
+
+    [Fact]
+    public async Task Insert_WithExistingId_ThrowsAndKeepsTheFirstJob()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("first", T0));
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await store.InsertAsync(NewJob("second", T0) with { Id = job.Id }));
+
+        Assert.Equal("first", (await store.GetAsync(job.Id))!.Kind);
+    }
+
+    [Fact]
+    public async Task Get_UnknownId_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.GetAsync(Guid.NewGuid()));
+    }
+
+    [Fact]
+    public async Task TryStart_WhenQueued_MovesToRunningWithStartTime()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+
+        var running = await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+
+        Assert.NotNull(running);
+        Assert.Equal(JobStatus.Running, running.Status);
+        Assert.Equal(T0.AddSeconds(1), running.StartedAt);
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(job.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task TryStart_WhenAlreadyRunning_ReturnsNullAndChangesNothing()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+        var running = await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+
+        var again = await store.TryStartAsync(job.Id, T0.AddSeconds(2));
+
+        Assert.Null(again);
+        Assert.Equal(running, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task TryStart_WhenCanceledWhileQueued_ReturnsNull()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+
+        Assert.Null(await store.TryStartAsync(job.Id, T0.AddSeconds(2)));
+        Assert.Equal(canceled, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task TryStart_UnknownId_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.TryStartAsync(Guid.NewGuid(), T0));
+    }
+
+    [Fact]
+    public async Task TryReportProgress_WhileRunning_RecordsFractionAndMessage()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+
+        var updated = await store.TryReportProgressAsync(job.Id, 0.25, "a quarter");
+
+        Assert.NotNull(updated);
+        Assert.Equal(0.25, updated.Progress);
+        Assert.Equal("a quarter", updated.ProgressMessage);
+        Assert.Equal(JobStatus.Running, updated.Status);
+        var read = await store.GetAsync(job.Id);
+        Assert.Equal(0.25, read!.Progress);
+        Assert.Equal("a quarter", read.ProgressMessage);
+    }
+
+    [Fact]
+    public async Task TryReportProgress_WhileQueued_ReturnsNullAndChangesNothing()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 0.5, "early"));
+        Assert.Equal(job, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task TryReportProgress_WhenFinished_ReturnsNullAndChangesNothing()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5)));
+
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 0.5, "late"));
+        Assert.Equal(finished, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task TryFinish_FromRunningAsSucceeded_RecordsResultAndCompletionTime()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5), """{"answer":42}"""));
+
+        Assert.NotNull(finished);
+        Assert.Equal(JobStatus.Succeeded, finished.Status);
+        Assert.Equal(T0.AddSeconds(5), finished.CompletedAt);
+        Assert.Equal(T0.AddSeconds(1), finished.StartedAt);
+        Assert.Null(finished.Error);
+        var read = await store.GetAsync(job.Id);
+        Assert.Equal(42, read!.Result!.Value.GetProperty("answer").GetInt32());
+    }
+
+    [Fact]
+    public async Task TryFinish_FromRunningAsFailed_RecordsError()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var error = new JobError("urn:test:failed", "It failed.", "Because.", "System.InvalidOperationException");
+
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, new JobOutcome(JobStatus.Failed, T0.AddSeconds(5), Error: error));
+
+        Assert.NotNull(finished);
+        Assert.Equal(JobStatus.Failed, finished.Status);
+        Assert.Equal(error, (await store.GetAsync(job.Id))!.Error);
+        Assert.Null((await store.GetAsync(job.Id))!.Result);
+    }
+
+    [Fact]
+    public async Task TryFinish_FromQueuedAsCanceled_FinishesAJobThatNeverStarted()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+
+        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+
+        Assert.NotNull(canceled);
+        Assert.Equal(JobStatus.Canceled, canceled.Status);
+        Assert.Null(canceled.StartedAt);
+        Assert.Equal(T0.AddSeconds(1), canceled.CompletedAt);
+    }
+
+    [Fact]
+    public async Task TryFinish_WhenNotInExpectedStatus_ReturnsNullAndChangesNothing()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var before = await store.GetAsync(job.Id);
+
+        var result = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(2)));
+
+        Assert.Null(result);
+        Assert.Equal(before, await store.GetAsync(job.Id));
+    }
+
+    [Theory]
+    [InlineData(JobStatus.Running)]
+    [InlineData(JobStatus.Succeeded)]
+    public async Task TryFinish_WhenAlreadyFinished_NeverChangesTheJob(JobStatus expectedStatus)
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5), "1"));
+
+        var second = await store.TryFinishAsync(job.Id, expectedStatus, new JobOutcome(JobStatus.Failed, T0.AddSeconds(6), Error: new JobError("urn:x", "x")));
+
+        Assert.Null(second);
+        var read = await store.GetAsync(job.Id);
+        Assert.Equal(JobStatus.Succeeded, read!.Status);
+        Assert.Equal(finished!.Version, read.Version);
+        Assert.Null(read.Error);
+    }
+
+    [Fact]
+    public async Task TryFinish_UnknownId_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.TryFinishAsync(Guid.NewGuid(), JobStatus.Running, Succeeded(T0)));
+    }
+
+    [Fact]
+    public async Task Version_IncreasesWithEveryChange()
+    {
+        var store = CreateStore();
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var canceling = await store.RequestCancellationAsync(queued.Id);
+        var running = await store.TryStartAsync(queued.Id, T0.AddSeconds(1));
+        var progressed = await store.TryReportProgressAsync(queued.Id, 0.5, null);
+        var finished = await store.TryFinishAsync(queued.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2)));
+
+        long[] versions = [queued.Version, canceling!.Version, running!.Version, progressed!.Version, finished!.Version];
+
+        Assert.True(versions.Zip(versions.Skip(1)).All(pair => pair.Second > pair.First), $"Versions must increase: {string.Join(", ", versions)}");
+        Assert.Equal(finished.Version, (await store.GetAsync(queued.Id))!.Version);
+    }
+
+    [Fact]
+    public async Task RequestCancellation_WhenUnfinished_MarksItAndKeepsItsStatus()
+    {
+        var store = CreateStore();
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var running = await InsertRunningAsync(store, "k", T0);
+
+        var queuedAfter = await store.RequestCancellationAsync(queued.Id);
+        var runningAfter = await store.RequestCancellationAsync(running.Id);
+
+        Assert.True(queuedAfter!.CancellationRequested);
+        Assert.Equal(JobStatus.Queued, queuedAfter.Status);
+        Assert.True(runningAfter!.CancellationRequested);
+        Assert.Equal(JobStatus.Running, runningAfter.Status);
+        Assert.True((await store.GetAsync(running.Id))!.CancellationRequested);
+    }
+
+    [Fact]
+    public async Task RequestCancellation_Twice_KeepsTheJobMarked()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+        await store.RequestCancellationAsync(job.Id);
+
+        var again = await store.RequestCancellationAsync(job.Id);
+
+        Assert.True(again!.CancellationRequested);
+        Assert.Equal(JobStatus.Queued, again.Status);
+    }
+
+    [Fact]
+    public async Task RequestCancellation_WhenFinished_ReturnsTheJobUnchanged()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2)));
+
+        var after = await store.RequestCancellationAsync(job.Id);
+
+        Assert.Equal(finished, after);
+        Assert.Equal(finished, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task RequestCancellation_UnknownId_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.RequestCancellationAsync(Guid.NewGuid()));
+    }
+
+    [Fact]
+    public async Task WaitForChange_WhenStoredVersionIsNewer_ReturnsItAtOnce()
+    {
+        var store = CreateStore();
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var running = await store.TryStartAsync(queued.Id, T0);
+
+        var seen = await store.WaitForChangeAsync(queued.Id, queued.Version).WithSafetyTimeout();
+
+        Assert.Equal(running, seen);
+    }
+
+    [Fact]
+    public async Task WaitForChange_WhenTheJobChanges_WakesWithTheNewSnapshot()
+    {
+        var store = CreateStore();
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var waiting = store.WaitForChangeAsync(queued.Id, queued.Version).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        var running = await store.TryStartAsync(queued.Id, T0.AddSeconds(1));
+        var seen = await waiting.WithSafetyTimeout();
+
+        Assert.Equal(running, seen);
+    }
+
+    [Fact]
+    public async Task WaitForChange_WhenCanceled_Throws()
+    {
+        var store = CreateStore();
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        using var cancellation = new CancellationTokenSource();
+        var waiting = store.WaitForChangeAsync(queued.Id, queued.Version, cancellation.Token).AsTask();
+
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WithSafetyTimeout());
+    }
+
+    [Fact]
+    public async Task WaitForChange_UnknownId_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.WaitForChangeAsync(Guid.NewGuid(), 0).WithSafetyTimeout());
+    }
+
+    [Fact]
+    public async Task WaitForChange_WhenTheJobIsRemoved_ReturnsNull()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(1)));
+        var waiting = store.WaitForChangeAsync(job.Id, finished!.Version).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        await store.DeleteFinishedAsync(T0.AddSeconds(2), keepAtMost: 100);
+
+        Assert.Null(await waiting.WithSafetyTimeout());
+    }
+
+    [Fact]
+    public async Task List_ReturnsJobsNewestFirst()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await store.InsertAsync(NewJob(kind, T0.AddSeconds(i)))).Id);
+        }
+
+        var page = await store.ListAsync(new JobQuery { Kind = kind, PageSize = 10 });
+
+        Assert.Equal(Enumerable.Reverse(ids), page.Items.Select(job => job.Id));
+        Assert.Null(page.Next);
+    }
+
+    [Fact]
+    public async Task List_FiltersByStatusAndKind()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var other = UniqueKind();
+        var queued = await store.InsertAsync(NewJob(kind, T0));
+        var running = await InsertRunningAsync(store, kind, T0.AddSeconds(1));
+        var succeeded = await InsertRunningAsync(store, kind, T0.AddSeconds(2));
+        await store.TryFinishAsync(succeeded.Id, JobStatus.Running, Succeeded(T0.AddSeconds(3)));
+        var otherKind = await InsertRunningAsync(store, other, T0.AddSeconds(4));
+
+        var ofKind = await store.ListAsync(new JobQuery { Kind = kind });
+        var runningOfKind = await store.ListAsync(new JobQuery { Kind = kind, Status = JobStatus.Running });
+        var succeededOfKind = await store.ListAsync(new JobQuery { Kind = kind, Status = JobStatus.Succeeded });
+        var runningOfOther = await store.ListAsync(new JobQuery { Kind = other, Status = JobStatus.Running });
+        var allRunning = await store.ListAsync(new JobQuery { Status = JobStatus.Running });
+
+        Assert.Equal([succeeded.Id, running.Id, queued.Id], ofKind.Items.Select(job => job.Id));
+        Assert.Equal([running.Id], runningOfKind.Items.Select(job => job.Id));
+        Assert.Equal([succeeded.Id], succeededOfKind.Items.Select(job => job.Id));
+        Assert.Equal([otherKind.Id], runningOfOther.Items.Select(job => job.Id));
+        Assert.Contains(allRunning.Items, job => job.Id == running.Id);
+        Assert.Contains(allRunning.Items, job => job.Id == otherKind.Id);
+        Assert.All(allRunning.Items, job => Assert.Equal(JobStatus.Running, job.Status));
+    }
+
+    [Fact]
+    public async Task List_PagingWithTheCursor_ReturnsEveryJobOnceInOrder()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var inserted = new List<JobRecord>();
+        for (var i = 0; i < 11; i++)
+        {
+            // Several jobs share a creation time: the cursor must break ties without skipping or repeating.
+            inserted.Add(await store.InsertAsync(NewJob(kind, T0.AddSeconds(i / 3))));
+        }
+
+        var seen = new List<JobRecord>();
+        JobCursor? after = null;
+        var pages = 0;
+        do
+        {
+            var page = await store.ListAsync(new JobQuery { Kind = kind, PageSize = 3, After = after });
+            Assert.True(page.Items.Count is > 0 and <= 3, $"Page {pages} has {page.Items.Count} items.");
+            seen.AddRange(page.Items);
+            after = page.Next;
+            pages++;
+        }
+        while (after is not null && pages < 20);
+
+        Assert.Equal(4, pages);
+        Assert.Equal(inserted.Select(job => job.Id).Order(), seen.Select(job => job.Id).Order());
+        Assert.Equal(seen.Count, seen.Select(job => job.Id).Distinct().Count());
+        Assert.Equal(seen.Select(job => job.CreatedAt).OrderDescending(), seen.Select(job => job.CreatedAt));
+    }
+
+    [Fact]
+    public async Task List_WhenNothingMatches_ReturnsAnEmptyLastPage()
+    {
+        var store = CreateStore();
+
+        var page = await store.ListAsync(new JobQuery { Kind = UniqueKind() });
+
+        Assert.Empty(page.Items);
+        Assert.Null(page.Next);
+    }
+
+    [Fact]
+    public async Task DeleteFinished_ByTime_RemovesOnlyJobsFinishedBeforeTheInstant()
+    {
+        var store = CreateStore();
+        var old = await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(1));
+        var recent = await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(10));
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var running = await InsertRunningAsync(store, "k", T0);
+
+        var removed = await store.DeleteFinishedAsync(T0.AddMinutes(5), keepAtMost: 100);
+
+        Assert.Equal(1, removed);
+        Assert.Null(await store.GetAsync(old.Id));
+        Assert.NotNull(await store.GetAsync(recent.Id));
+        Assert.NotNull(await store.GetAsync(queued.Id));
+        Assert.NotNull(await store.GetAsync(running.Id));
+    }
+
+    [Fact]
+    public async Task DeleteFinished_ByTime_RemovesEveryExpiredJobWhateverOrderTheyFinishedIn()
+    {
+        var store = CreateStore();
+
+        // Recorded in this order, but the second finished earlier: clocks of several servers, or two jobs
+        // racing to record their outcome, do not follow the order of the writes.
+        var later = await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(10));
+        var earlier = await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(1));
+
+        var removed = await store.DeleteFinishedAsync(T0.AddMinutes(5), keepAtMost: 100);
+
+        Assert.Equal(1, removed);
+        Assert.Null(await store.GetAsync(earlier.Id));
+        Assert.NotNull(await store.GetAsync(later.Id));
+    }
+
+    [Fact]
+    public async Task DeleteFinished_ByCount_KeepsTheNewestFinishedJobsAndEveryUnfinishedOne()
+    {
+        var store = CreateStore();
+        var finished = new List<JobRecord>();
+        for (var i = 0; i < 5; i++)
+        {
+            finished.Add(await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(i)));
+        }
+
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        var running = await InsertRunningAsync(store, "k", T0);
+
+        var removed = await store.DeleteFinishedAsync(DateTimeOffset.MinValue, keepAtMost: 2);
+
+        Assert.Equal(3, removed);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(i >= 3, await store.GetAsync(finished[i].Id) is not null);
+        }
+
+        Assert.NotNull(await store.GetAsync(queued.Id));
+        Assert.NotNull(await store.GetAsync(running.Id));
+    }
+
+    [Fact]
+    public async Task DeleteFinished_WhenNothingExpired_RemovesNothing()
+    {
+        var store = CreateStore();
+        var job = await InsertFinishedAsync(store, "k", T0, finishedAt: T0.AddMinutes(1));
+
+        var removed = await store.DeleteFinishedAsync(T0, keepAtMost: 10);
+
+        Assert.Equal(0, removed);
+        Assert.NotNull(await store.GetAsync(job.Id));
+    }
+
+    protected static JobRecord NewJob(string kind, DateTimeOffset createdAt) =>
+        new() { Id = Guid.CreateVersion7(createdAt), Kind = kind, CreatedAt = createdAt };
+
+    protected static JobOutcome Succeeded(DateTimeOffset completedAt, string resultJson = "null") =>
+        new(JobStatus.Succeeded, completedAt, Result: JsonDocument.Parse(resultJson).RootElement.Clone());
+
+    protected static async Task<JobRecord> InsertRunningAsync(IJobStore store, string kind, DateTimeOffset createdAt)
+    {
+        var job = await store.InsertAsync(NewJob(kind, createdAt));
+        return await store.TryStartAsync(job.Id, createdAt.AddSeconds(1)) ?? throw new InvalidOperationException("The job did not start.");
+    }
+
+    protected static async Task<JobRecord> InsertFinishedAsync(IJobStore store, string kind, DateTimeOffset createdAt, DateTimeOffset finishedAt)
+    {
+        var job = await InsertRunningAsync(store, kind, createdAt);
+        return await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(finishedAt)) ?? throw new InvalidOperationException("The job did not finish.");
+    }
+
+    private static string UniqueKind() => "k" + Guid.NewGuid().ToString("N")[..12];
+}
