@@ -238,12 +238,14 @@ public sealed class LongJobsResilienceHandlerTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(options.MaxRetryAttempts + 1, server.RequestCount);
 
-        // Jitter makes single delays vary, but with exponential backoff the first n delays add up to about
-        // 2^n base delays: retries 5-8 wait far longer than retries 1-4 (constant or linear backoff would not).
+        // Jitter makes single delays vary (one may be shorter than the one before), but with exponential backoff
+        // the first n delays add up to between 2^(n-1) and 2^n base delays (0.7 × 2^n with Polly's jitter): retries
+        // 5-8 wait far longer than retries 1-4, and all eight far longer than constant or linear backoff would.
         var first = delays.Take(4).Aggregate(TimeSpan.Zero, (sum, delay) => sum + delay);
         var last = delays.Skip(4).Aggregate(TimeSpan.Zero, (sum, delay) => sum + delay);
-        Assert.True(last > 4 * first, $"Retries 5-8 waited {last}, retries 1-4 {first}: {string.Join(", ", delays)}.");
-        Assert.InRange(first + last, 8 * options.RetryDelay, 20 * 8 * options.RetryDelay);
+        var all = string.Join(", ", delays);
+        Assert.True(last > 4 * first, $"Retries 5-8 waited {last}, retries 1-4 {first}: {all}.");
+        Assert.InRange(first + last, 64 * options.RetryDelay, 256 * options.RetryDelay);
     }
 
     [Fact]
