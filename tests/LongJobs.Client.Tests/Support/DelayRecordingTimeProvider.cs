@@ -40,4 +40,26 @@ internal sealed class DelayRecordingTimeProvider : FakeTimeProvider
         Advance(delay);
         return delay;
     }
+
+    /// <summary>Advances the clock past every delay scheduled until <paramref name="task"/> completes; returns those delays.</summary>
+    public async Task<IReadOnlyList<TimeSpan>> AdvancePastDelaysUntilAsync(Task task)
+    {
+        var delays = new List<TimeSpan>();
+        using var done = new CancellationTokenSource();
+        while (true)
+        {
+            var scheduled = _delays.Reader.WaitToReadAsync(done.Token).AsTask();
+            if (await Task.WhenAny(task, scheduled).WaitAsync(TestTimeouts.Signal) == task)
+            {
+                await done.CancelAsync();
+                return delays;
+            }
+
+            while (_delays.Reader.TryRead(out var delay))
+            {
+                delays.Add(delay);
+                Advance(delay);
+            }
+        }
+    }
 }
