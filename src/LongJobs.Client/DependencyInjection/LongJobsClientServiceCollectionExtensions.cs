@@ -55,6 +55,7 @@ public static class LongJobsClientServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<LongJobsClientOptions>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
         return builder.AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
     }
 }
