@@ -254,6 +254,27 @@ public sealed class SampleJobsEndToEndTests
     }
 
     [Fact]
+    public async Task WaitForCompletion_WhenTheLongPollRunsOut_AsksAgainAtOnce()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        // This clock never moves: only a client that asks again at once after a long-poll runs out gets a second answer.
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time, LongPollWait = TimeSpan.FromSeconds(1) }, log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+
+        var waiting = operation.WaitForCompletionAsync();
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=1", count: 2);
+        gated.Open();
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(gated.Id, result.JobId);
+        Assert.False(time.HasUnreadDelay, "The client waited after the long-poll ran out.");
+    }
+
+    [Fact]
     public async Task ListJobs_ByKind_ListsTheStartedJobsNewestFirst()
     {
         await using var server = new SampleServerFactory();

@@ -10,7 +10,7 @@ internal sealed class RequestLog : DelegatingHandler
 
     private readonly Lock _gate = new();
     private readonly List<(string Request, int Status)> _events = [];
-    private readonly List<(Func<string, int, bool> Match, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<(Func<List<(string Request, int Status)>, bool> Reached, TaskCompletionSource Signal)> _waiters = [];
 
     /// <summary>The requests so far, in the order they were sent.</summary>
     public IReadOnlyList<string> Requests
@@ -27,13 +27,13 @@ internal sealed class RequestLog : DelegatingHandler
     /// <summary>How many sent requests start with <paramref name="prefix"/> (for example <c>"GET /api/jobs/"</c>).</summary>
     public int Count(string prefix) => Requests.Count(request => request.StartsWith(prefix, StringComparison.Ordinal));
 
-    /// <summary>Completes once a request starting with <paramref name="prefix"/> has been sent (earlier ones count).</summary>
-    public Task WaitForRequestAsync(string prefix) =>
-        WaitAsync((request, status) => status == Sent && request.StartsWith(prefix, StringComparison.Ordinal));
+    /// <summary>Completes once <paramref name="count"/> requests starting with <paramref name="prefix"/> have been sent (earlier ones count).</summary>
+    public Task WaitForRequestAsync(string prefix, int count = 1) =>
+        WaitAsync(events => events.Count(e => e.Status == Sent && e.Request.StartsWith(prefix, StringComparison.Ordinal)) >= count);
 
     /// <summary>Completes once a request starting with <paramref name="prefix"/> got a <paramref name="status"/> response (earlier ones count).</summary>
     public Task WaitForResponseAsync(string prefix, int status) =>
-        WaitAsync((request, code) => code == status && request.StartsWith(prefix, StringComparison.Ordinal));
+        WaitAsync(events => events.Any(e => e.Status == status && e.Request.StartsWith(prefix, StringComparison.Ordinal)));
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -44,32 +44,33 @@ internal sealed class RequestLog : DelegatingHandler
         return response;
     }
 
-    private Task WaitAsync(Func<string, int, bool> match)
+    private Task WaitAsync(Func<List<(string Request, int Status)>, bool> reached)
     {
         lock (_gate)
         {
-            if (_events.Any(e => match(e.Request, e.Status)))
+            if (reached(_events))
             {
                 return Task.CompletedTask;
             }
 
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((match, signal));
+            _waiters.Add((reached, signal));
             return signal.Task.WaitAsync(TestTimeouts.Signal);
         }
     }
 
     private void Record(string request, int status)
     {
-        List<TaskCompletionSource> matched;
+        List<TaskCompletionSource> signals;
         lock (_gate)
         {
             _events.Add((request, status));
-            matched = [.. _waiters.Where(waiter => waiter.Match(request, status)).Select(waiter => waiter.Signal)];
-            _waiters.RemoveAll(waiter => waiter.Match(request, status));
+            var done = _waiters.Where(waiter => waiter.Reached(_events)).ToList();
+            _waiters.RemoveAll(done.Contains);
+            signals = [.. done.Select(waiter => waiter.Signal)];
         }
 
-        foreach (var signal in matched)
+        foreach (var signal in signals)
         {
             signal.TrySetResult();
         }
