@@ -275,6 +275,31 @@ public sealed class SampleJobsEndToEndTests
     }
 
     [Fact]
+    public async Task WaitForCompletion_WhenCallerCancelsDuringTheLongPoll_StopsAtOnceAndTheJobGoesOn()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+        using var stop = new CancellationTokenSource();
+
+        var waiting = operation.WaitForCompletionAsync(stop.Token);
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=30");
+        await stop.CancelAsync();
+
+        // Well under the 30 s the server would hold the long-poll: the request itself is abandoned.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(operation.HasCompleted);
+        var state = await client.GetJobAsync(gated.Id).WaitAsync(TestTimeouts.Signal);
+        Assert.Equal(ClientJobStatus.Running, state.Status);
+        Assert.False(state.CancellationRequested);
+        Assert.Equal(1, log.Count($"GET /api/jobs/{gated.Id}?wait="));
+        gated.Open();
+    }
+
+    [Fact]
     public async Task ListJobs_ByKind_ListsTheStartedJobsNewestFirst()
     {
         await using var server = new SampleServerFactory();
