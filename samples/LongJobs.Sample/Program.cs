@@ -23,7 +23,9 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseOpenApi();
+// The middleware adds the request's host to "servers" after the generator's PostProcess ran: clear it here too, so
+// the live document equals the one written at build time (and clients call relative to where they fetched it).
+app.UseOpenApi(settings => settings.PostProcess = (openApi, _) => openApi.Servers.Clear());
 app.UseSwaggerUi();
 
 app.MapLongJobs();

@@ -55,10 +55,31 @@ public static class LongJobsClientServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<LongJobsClientOptions>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
         return builder.AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
     }
 }
 
-/// <summary>Checks every <see cref="LongJobsClientOptions"/> limit and reports all violations at once.</summary>
+/// <summary>Checks every <see cref="LongJobsClientOptions"/> limit and the rules that span fields, and reports all violations at once.</summary>
+internal sealed class LongJobsClientOptionsValidator : IValidateOptions<LongJobsClientOptions>
+{
+    private readonly LongJobsClientOptionsLimitsValidator _limits = new();
+
+    public ValidateOptionsResult Validate(string? name, LongJobsClientOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        result.AddResult(_limits.Validate(name, options));
+        if (options.AttemptTimeout <= options.LongPollWait)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.LongPollWait)} ({options.LongPollWait}), or every long-poll times out.",
+                nameof(LongJobsClientOptions.AttemptTimeout));
+        }
+
+        return result.Build();
+    }
+}
+
+/// <summary>Checks the limits declared on <see cref="LongJobsClientOptions"/>' properties.</summary>
 [OptionsValidator]
-internal sealed partial class LongJobsClientOptionsValidator : IValidateOptions<LongJobsClientOptions>;
+internal sealed partial class LongJobsClientOptionsLimitsValidator : IValidateOptions<LongJobsClientOptions>;

@@ -204,7 +204,14 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
     }
 
-    public void Dispose() => _shutdown.Dispose();
+    /// <summary>Signals every job to stop; the host may call this while <see cref="StopAsync"/> is still running.</summary>
+    public void Dispose()
+    {
+        // WebApplicationFactory with minimal hosting disposes the services while the host's StopAsync is still in
+        // flight (dotnet/aspnetcore#40271). Disposing the source here made that StopAsync throw
+        // ObjectDisposedException; cancel it instead. It has no timer or wait handle to release.
+        _shutdown.Cancel();
+    }
 
     private JobRecord NewRecord(string kind, JsonElement? request) => new()
     {

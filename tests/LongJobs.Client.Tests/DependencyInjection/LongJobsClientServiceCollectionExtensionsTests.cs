@@ -1,0 +1,169 @@
+using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Client.Tests.DependencyInjection;
+
+/// <summary><c>AddLongJobsClient</c> and <c>AddLongJobsResilience</c>, resolved from a real container against a scripted server.</summary>
+public sealed class LongJobsClientServiceCollectionExtensionsTests
+{
+    private readonly Guid _id = Guid.NewGuid();
+
+    public static TheoryData<string, Action<LongJobsClientOptions>> InvalidOptions => new()
+    {
+        { nameof(LongJobsClientOptions.MaxRetryAttempts), options => options.MaxRetryAttempts = -1 },
+        { nameof(LongJobsClientOptions.RetryDelay), options => options.RetryDelay = TimeSpan.FromSeconds(-1) },
+        { nameof(LongJobsClientOptions.MaxRetryDelay), options => options.MaxRetryDelay = TimeSpan.FromHours(2) },
+        { nameof(LongJobsClientOptions.AttemptTimeout), options => options.AttemptTimeout = TimeSpan.Zero },
+        { nameof(LongJobsClientOptions.LongPollWait), options => options.LongPollWait = TimeSpan.FromMinutes(2) },
+        { nameof(LongJobsClientOptions.PollingInterval), options => options.PollingInterval = TimeSpan.FromSeconds(-1) },
+        { nameof(LongJobsClientOptions.JobsPath), options => options.JobsPath = null! },
+    };
+
+    [Fact]
+    public async Task AddLongJobsClient_ResolvesBothClientsOnTheConfiguredAddress()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => context.Request.Path == "/api/jobs"
+            ? context.Response.WriteAsJsonAsync(new { items = Array.Empty<object>() })
+            : JobStateJson.WriteAsync(context, _id, "Running"));
+        await using var provider = BuildProvider(options => options.BaseAddress = server.BaseAddress);
+
+        var state = await provider.GetRequiredService<LongJobsClient>().GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+        var list = await provider.GetRequiredService<SampleJobsClient>().ListJobsAsync(null, null, null, null).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(_id, state.Id);
+        Assert.Empty(list.Items);
+        Assert.IsType<SampleJobsClient>(provider.GetRequiredService<ISampleJobsClient>());
+        Assert.Equal([$"GET /api/jobs/{_id}", "GET /api/jobs"], server.Requests);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WithBaseAddressWithoutTrailingSlash_KeepsItsPath()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Running"));
+        await using var provider = BuildProvider(options => options.BaseAddress = new Uri(server.BaseAddress, "tenant-a"));
+
+        await provider.GetRequiredService<LongJobsClient>().GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal([$"GET /tenant-a/api/jobs/{_id}"], server.Requests);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_SendsThroughTheRetryPipeline()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) => number == 1
+            ? JobStateJson.WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable)
+            : JobStateJson.WriteAsync(context, _id, "Running"));
+        await using var provider = BuildProvider(options =>
+        {
+            options.BaseAddress = server.BaseAddress;
+            options.RetryDelay = TimeSpan.Zero;
+        });
+
+        var state = await provider.GetRequiredService<LongJobsClient>().GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(_id, state.Id);
+        Assert.Equal(2, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WhenTheAppRegisteredItsOwnClient_KeepsIt()
+    {
+        var services = new ServiceCollection();
+        var own = new LongJobsClient(new HttpClient());
+        services.AddSingleton(own);
+        services.AddLongJobsClient(options => options.BaseAddress = new Uri("http://127.0.0.1:1/"));
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+
+        Assert.Same(own, provider.GetRequiredService<LongJobsClient>());
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public async Task AddLongJobsClient_WithInvalidOptions_ThrowsOptionsValidationExceptionWhenResolving(string member, Action<LongJobsClientOptions> spoil)
+    {
+        await using var provider = BuildProvider(options =>
+        {
+            options.BaseAddress = new Uri("http://127.0.0.1:1/");
+            spoil(options);
+        });
+
+        var forClient = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
+        var forGenerated = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<SampleJobsClient>());
+
+        Assert.Contains(member, forClient.Message, StringComparison.Ordinal);
+        Assert.Contains(member, forGenerated.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WithSeveralInvalidOptions_ReportsThemAllAtOnce()
+    {
+        await using var provider = BuildProvider(options =>
+        {
+            options.MaxRetryAttempts = 1000;
+            options.LongPollWait = TimeSpan.FromMinutes(5);
+        });
+
+        var exception = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
+
+        Assert.Contains(exception.Failures, failure => failure.Contains(nameof(LongJobsClientOptions.MaxRetryAttempts), StringComparison.Ordinal));
+        Assert.Contains(exception.Failures, failure => failure.Contains(nameof(LongJobsClientOptions.LongPollWait), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WithAttemptTimeoutNotAboveLongPollWait_ThrowsOptionsValidationException()
+    {
+        // Every long-poll would time out on the client and be retried until the retries ran out.
+        await using var provider = BuildProvider(options =>
+        {
+            options.AttemptTimeout = TimeSpan.FromSeconds(10);
+            options.LongPollWait = TimeSpan.FromSeconds(30);
+        });
+
+        var exception = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
+
+        Assert.Contains(nameof(LongJobsClientOptions.AttemptTimeout), exception.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(LongJobsClientOptions.LongPollWait), exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddLongJobsResilience_OnTheAppsOwnHttpClient_RetriesTransientFailures()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            context.Response.StatusCode = number == 1 ? StatusCodes.Status502BadGateway : StatusCodes.Status204NoContent;
+            return Task.CompletedTask;
+        });
+        var services = new ServiceCollection();
+        services.Configure<LongJobsClientOptions>(options => options.RetryDelay = TimeSpan.Zero);
+        services.AddHttpClient("own", client => client.BaseAddress = server.BaseAddress).AddLongJobsResilience();
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("own");
+
+        using var response = await client.GetAsync(new Uri("anything", UriKind.Relative)).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(StatusCodes.Status204NoContent, (int)response.StatusCode);
+        Assert.Equal(2, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task AddLongJobsResilience_WithInvalidOptions_ThrowsOptionsValidationExceptionWhenCreatingTheClient()
+    {
+        var services = new ServiceCollection();
+        services.Configure<LongJobsClientOptions>(options => options.MaxRetryAttempts = -1);
+        services.AddHttpClient("own").AddLongJobsResilience();
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+        Assert.Throws<OptionsValidationException>(() => factory.CreateClient("own"));
+    }
+
+    private static ServiceProvider BuildProvider(Action<LongJobsClientOptions> configure)
+    {
+        var services = new ServiceCollection();
+        services.AddLongJobsClient(configure);
+        return services.BuildServiceProvider(validateScopes: true);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Support;
+using ClientJobStatus = LongJobs.Client.Models.JobStatus;
+
+namespace LongJobs.Client.Tests.EndToEnd;
+
+/// <summary>
+/// The generated client and the hand-written layer match what the running sample server documents, so a server
+/// change that breaks the client fails here even before any call does.
+/// </summary>
+public sealed class GeneratedClientContractTests
+{
+    private static readonly Uri DocumentUri = new("/swagger/v1/swagger.json", UriKind.Relative);
+
+    [Fact]
+    public async Task LiveDocument_HasTheOperationsTheClientCalls()
+    {
+        var document = await ReadLiveDocumentAsync();
+
+        var operations = Operations(document).Select(operation => operation.Id).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Superset(
+            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "GetJob", "CancelJob", "ListJobs" },
+            operations);
+    }
+
+    [Fact]
+    public async Task GeneratedClient_HasAMethodForEveryOperationOfTheLiveDocumentAndNoOther()
+    {
+        var document = await ReadLiveDocumentAsync();
+
+        var expected = Operations(document).Select(operation => operation.Id + "Async").Order(StringComparer.Ordinal);
+        var generated = typeof(ISampleJobsClient).GetMethods().Select(method => method.Name).Distinct().Order(StringComparer.Ordinal);
+
+        Assert.Equal(expected, generated);
+        Assert.All(typeof(ISampleJobsClient).GetMethods(), method => Assert.NotNull(typeof(SampleJobsClient).GetMethod(method.Name, [.. method.GetParameters().Select(parameter => parameter.ParameterType)])));
+    }
+
+    [Fact]
+    public async Task LiveDocument_HasTheRoutesLongJobsClientBuildsItself()
+    {
+        var document = await ReadLiveDocumentAsync();
+        var operations = Operations(document).ToDictionary(operation => operation.Id, StringComparer.Ordinal);
+        var jobsPath = "/" + new LongJobsClientOptions().JobsPath.TrimEnd('/');
+
+        Assert.Equal(("get", jobsPath + "/{id}"), (operations["GetJob"].Method, operations["GetJob"].Path));
+        Assert.Contains("wait", operations["GetJob"].Parameters);
+        Assert.Equal(("delete", jobsPath + "/{id}"), (operations["CancelJob"].Method, operations["CancelJob"].Path));
+    }
+
+    [Fact]
+    public async Task ClientTypes_HaveThePropertiesOfEverySchemaOfTheLiveDocument()
+    {
+        var document = await ReadLiveDocumentAsync();
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        var clientAssembly = typeof(SampleJobsClient).Assembly;
+
+        Assert.All(schemas, schema =>
+        {
+            var type = clientAssembly.GetType($"LongJobs.Client.Sample.{schema.Key}") ?? clientAssembly.GetType($"LongJobs.Client.Models.{schema.Key}");
+            Assert.True(type is not null, $"The client has no type for schema '{schema.Key}'.");
+            if (type.IsEnum)
+            {
+                Assert.Equal(schema.Value!["enum"]!.AsArray().Select(value => value!.GetValue<string>()), Enum.GetNames(type));
+                return;
+            }
+
+            var clientProperties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Select(property => property.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name)
+                .OfType<string>()
+                .Order(StringComparer.Ordinal);
+            Assert.Equal(SchemaProperties(schemas, schema.Value!).Order(StringComparer.Ordinal), clientProperties);
+        });
+        Assert.Equal(typeof(ClientJobStatus), clientAssembly.GetType("LongJobs.Client.Models.JobStatus"));
+    }
+
+    [Fact]
+    public async Task GeneratedClient_WasGeneratedFromTheDocumentTheServerServesNow()
+    {
+        // The build writes the sample's document to obj/openapi/openapi.json and generates the client from it.
+        var buildTime = JsonNode.Parse(await File.ReadAllTextAsync(RepositoryFiles.PathOf("samples/LongJobs.Sample/obj/openapi/openapi.json")));
+        var live = await ReadLiveDocumentAsync();
+
+        Assert.True(
+            JsonNode.DeepEquals(buildTime, live),
+            $"The sample serves another OpenAPI document than the one the client was generated from (first difference at {FirstDifference(buildTime, live, "$")}): rebuild.");
+    }
+
+    private static async Task<JsonNode> ReadLiveDocumentAsync()
+    {
+        await using var server = new SampleServerFactory();
+        using var client = server.CreateClient();
+        return JsonNode.Parse(await client.GetStringAsync(DocumentUri).WaitAsync(TestTimeouts.Signal))!;
+    }
+
+    private static IEnumerable<(string Id, string Method, string Path, IReadOnlyList<string> Parameters)> Operations(JsonNode document) =>
+        from path in document["paths"]!.AsObject()
+        from operation in path.Value!.AsObject()
+        select (
+            operation.Value!["operationId"]!.GetValue<string>(),
+            operation.Key,
+            path.Key,
+            (IReadOnlyList<string>)[.. (operation.Value["parameters"]?.AsArray() ?? []).Select(parameter => parameter!["name"]!.GetValue<string>())]);
+
+    private static string? FirstDifference(JsonNode? expected, JsonNode? actual, string path)
+    {
+        if (JsonNode.DeepEquals(expected, actual))
+        {
+            return null;
+        }
+
+        if (expected is JsonObject expectedObject && actual is JsonObject actualObject)
+        {
+            foreach (var key in expectedObject.Select(member => member.Key).Union(actualObject.Select(member => member.Key)))
+            {
+                if (FirstDifference(expectedObject[key], actualObject[key], $"{path}.{key}") is { } difference)
+                {
+                    return difference;
+                }
+            }
+        }
+
+        if (expected is JsonArray expectedArray && actual is JsonArray actualArray && expectedArray.Count == actualArray.Count)
+        {
+            for (var index = 0; index < expectedArray.Count; index++)
+            {
+                if (FirstDifference(expectedArray[index], actualArray[index], $"{path}[{index}]") is { } difference)
+                {
+                    return difference;
+                }
+            }
+        }
+
+        return $"{path}: {expected?.ToJsonString() ?? "nothing"} at build time, {actual?.ToJsonString() ?? "nothing"} now";
+    }
+
+    private static HashSet<string> SchemaProperties(JsonObject schemas, JsonNode schema)
+    {
+        if (schema["$ref"] is { } reference)
+        {
+            return SchemaProperties(schemas, schemas[reference.GetValue<string>().Split('/')[^1]]!);
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (schema["properties"] is JsonObject properties)
+        {
+            names.UnionWith(properties.Select(property => property.Key));
+        }
+
+        foreach (var part in schema["allOf"]?.AsArray() ?? [])
+        {
+            names.UnionWith(SchemaProperties(schemas, part!));
+        }
+
+        return names;
+    }
+}

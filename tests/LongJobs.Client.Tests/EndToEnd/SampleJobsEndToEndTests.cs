@@ -1,0 +1,322 @@
+using LongJobs.Client.Models;
+using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Support;
+using Microsoft.AspNetCore.Hosting;
+using ClientJobStatus = LongJobs.Client.Models.JobStatus;
+
+namespace LongJobs.Client.Tests.EndToEnd;
+
+/// <summary>
+/// The generated <see cref="SampleJobsClient"/> and the waiting layer against the sample server over HTTP, with
+/// the retry pipeline in the chain; each test has a server of its own.
+/// </summary>
+public sealed class SampleJobsEndToEndTests
+{
+    [Fact]
+    public async Task StartPrimes_ThenWaitForCompletion_ReturnsTheTypedResult()
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
+
+        var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100_000 }).WaitAsync(TestTimeouts.Signal);
+        var result = await client.GetOperation<PrimesResult>(started.Id).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal("primes", started.Kind);
+        Assert.Equal($"/api/jobs/{started.Id}", started.StatusUrl);
+        Assert.Equal(100_000, result.Below);
+        Assert.Equal(9592, result.Count);
+        Assert.Equal(99991, result.Largest);
+    }
+
+    [Fact]
+    public async Task GetPrimesJob_WithWait_ReturnsTheTypedStateWithItsResult()
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
+
+        var state = await jobs.GetPrimesJobAsync(started.Id, wait: 30).WaitAsync(TestTimeouts.Signal);
+
+        Assert.IsType<JobStateOfPrimesResult>(state);
+        Assert.Equal(started.Id, state.Id);
+        Assert.Equal(ClientJobStatus.Succeeded, state.Status);
+        Assert.Equal(1.0, state.Progress);
+        Assert.NotNull(state.CompletedAt);
+        Assert.Equal(168, state.Result.Count);
+        Assert.Equal(997, state.Result.Largest);
+    }
+
+    [Fact]
+    public async Task GetSleepJob_ForAPrimesJob_Throws404()
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException<ProblemDetails>>(() => jobs.GetSleepJobAsync(started.Id, wait: null).WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(404, exception.StatusCode);
+        Assert.Contains("primes", exception.Problem?.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailingJob_WaitForCompletion_ThrowsJobFailedExceptionWithProblemDetails()
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
+        var started = await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
+        var operation = client.GetOperation<SleepResult>(started.Id);
+
+        var exception = await Assert.ThrowsAsync<JobFailedException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(started.Id, exception.JobId);
+        Assert.Equal("The job failed.", exception.Problem?.Title);
+        Assert.Equal("urn:longjobs:problem:job-failed", exception.Problem?.Type);
+        Assert.Contains("failed on purpose", exception.Problem?.Detail, StringComparison.Ordinal);
+        Assert.Equal(ClientJobStatus.Failed, operation.Status);
+        Assert.True(operation.HasCompleted);
+        Assert.False(operation.HasValue);
+    }
+
+    [Fact]
+    public async Task CancelRunningJob_WhileWaiting_WaitThrowsOperationCanceledException()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        var log = new RequestLog();
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+
+        var waiting = operation.WaitForCompletionAsync();
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=");
+        var afterCancel = await jobs.CancelJobAsync(gated.Id).WaitAsync(TestTimeouts.Signal);
+
+        var exception = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TestTimeouts.Signal));
+        Assert.True(afterCancel.CancellationRequested);
+        Assert.Contains(gated.Id.ToString(), exception.Message, StringComparison.Ordinal);
+        Assert.True(operation.HasCompleted);
+        Assert.False(operation.HasValue);
+        Assert.Equal(ClientJobStatus.Canceled, operation.Status);
+    }
+
+    [Fact]
+    public async Task CancelQueuedJob_EndsItAtOnce()
+    {
+        await using var server = new SampleServerFactory(builder => builder.UseSetting("LongJobs:MaxConcurrency", "1"));
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
+        var queued = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
+        var operation = client.GetOperation<PrimesResult>(queued.Id);
+
+        var state = await operation.CancelAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(ClientJobStatus.Queued, queued.Status);
+        Assert.Equal(ClientJobStatus.Canceled, state.Status);
+        Assert.True(operation.HasCompleted);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+        gated.Open();
+    }
+
+    [Fact]
+    public async Task Reattach_ASecondOperationFromTheIdAlone_AwaitsTheSameResult()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var (_, otherClient) = CreateClients(server, new LongJobsClientOptions(), log);
+        var first = client.GetOperation<GateResult>(gated.Id);
+        var second = new JobOperation<GateResult>(gated.Id, otherClient);
+
+        var waitingFirst = first.WaitForCompletionAsync();
+        var waitingSecond = second.WaitForCompletionAsync();
+        gated.Open();
+        var results = await Task.WhenAll(waitingFirst, waitingSecond).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(gated.Id, results[0].JobId);
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(first.Id, second.Id);
+        Assert.True(second.HasValue);
+    }
+
+    [Fact]
+    public async Task UnknownJobId_WaitForCompletion_ThrowsRequestExceptionWith404AndProblem()
+    {
+        await using var server = new SampleServerFactory();
+        var log = new RequestLog();
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var unknown = Guid.NewGuid();
+
+        var waitFailure = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => client.GetOperation<PrimesResult>(unknown).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+        var typedFailure = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => jobs.GetPrimesJobAsync(unknown, wait: null).WaitAsync(TestTimeouts.Signal));
+
+        foreach (var exception in new[] { waitFailure, typedFailure })
+        {
+            Assert.Equal(404, exception.StatusCode);
+            Assert.NotNull(exception.Problem);
+            Assert.Equal("Job not found.", exception.Problem.Title);
+            Assert.Contains(unknown.ToString(), exception.Problem.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, log.Requests.Count);
+    }
+
+    [Fact]
+    public async Task StartPrimes_WithInvalidRequest_ThrowsValidationProblemWithFieldErrorsAndDoesNotRetry()
+    {
+        await using var server = new SampleServerFactory();
+        var log = new RequestLog();
+        var (jobs, _) = CreateClients(server, new LongJobsClientOptions(), log);
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException<HttpValidationProblemDetails>>(
+            () => jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1 }).WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(400, exception.StatusCode);
+        Assert.Same(exception.Result, exception.Problem);
+        var errors = Assert.Single(exception.Result.Errors);
+        Assert.Equal("below", errors.Key);
+        Assert.NotEmpty(errors.Value);
+        Assert.Equal(["POST /api/jobs/primes"], log.Requests);
+    }
+
+    [Theory]
+    [InlineData("sleep")]
+    [InlineData("fail")]
+    public async Task StartOtherKinds_WithOutOfRangeSeconds_ThrowsValidationProblem(string kind)
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        Func<Task> start = kind == "sleep"
+            ? () => jobs.StartSleepJobAsync(new SleepRequest { Seconds = 0 })
+            : () => jobs.StartFailJobAsync(new FailRequest { Seconds = -1 });
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException<HttpValidationProblemDetails>>(() => start().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(400, exception.StatusCode);
+        Assert.Contains("seconds", exception.Result.Errors.Keys);
+    }
+
+    [Fact]
+    public async Task StartPrimes_WhenQueueIsFull_RetriesAfterRetryAfterAndSucceedsOnceASlotFrees()
+    {
+        await using var server = new SampleServerFactory(builder => builder
+            .UseSetting("LongJobs:MaxConcurrency", "1")
+            .UseSetting("LongJobs:MaxQueuedJobs", "0"));
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var (jobs, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time }, log);
+
+        var starting = jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 });
+        var retryAfter = await time.NextDelayAsync();
+
+        Assert.Equal(TimeSpan.FromSeconds(5), retryAfter);
+        Assert.False(starting.IsCompleted);
+        await log.WaitForResponseAsync("POST /api/jobs/primes", 429);
+
+        gated.Open();
+        await gated.Finished;
+        time.Advance(retryAfter);
+        // The slot is freed just after the gated job's task completes: a retry that came too soon meets 429 again.
+        var laterDelays = await time.AdvancePastDelaysUntilAsync(starting);
+        var started = await starting;
+        var result = await client.GetOperation<PrimesResult>(started.Id).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.All(laterDelays, delay => Assert.Equal(TimeSpan.FromSeconds(5), delay));
+        Assert.Equal(2 + laterDelays.Count, log.Count("POST /api/jobs/primes"));
+        Assert.Equal(168, result.Count);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_OnARunningJob_LongPollsAndAnswersWhenItFinishes()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        // This clock never moves: a client that polled with delays instead of long-polling would never finish.
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time }, log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+
+        var waiting = operation.WaitForCompletionAsync();
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=30");
+        Assert.False(waiting.IsCompleted);
+        gated.Open();
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal("The gate opened.", result.Message);
+        Assert.InRange(log.Count("GET /api/jobs/"), 1, 2);
+        Assert.False(time.HasUnreadDelay, "The client waited between requests instead of long-polling.");
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenTheLongPollRunsOut_AsksAgainAtOnce()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        // This clock never moves: only a client that asks again at once after a long-poll runs out gets a second answer.
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time, LongPollWait = TimeSpan.FromSeconds(1) }, log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+
+        var waiting = operation.WaitForCompletionAsync();
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=1", count: 2);
+        gated.Open();
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(gated.Id, result.JobId);
+        Assert.False(time.HasUnreadDelay, "The client waited after the long-poll ran out.");
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenCallerCancelsDuringTheLongPoll_StopsAtOnceAndTheJobGoesOn()
+    {
+        await using var server = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(server.Services);
+        await gated.Started;
+        var log = new RequestLog();
+        var (_, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var operation = client.GetOperation<GateResult>(gated.Id);
+        using var stop = new CancellationTokenSource();
+
+        var waiting = operation.WaitForCompletionAsync(stop.Token);
+        await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=30");
+        await stop.CancelAsync();
+
+        // Well under the 30 s the server would hold the long-poll: the request itself is abandoned.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(operation.HasCompleted);
+        var state = await client.GetJobAsync(gated.Id).WaitAsync(TestTimeouts.Signal);
+        Assert.Equal(ClientJobStatus.Running, state.Status);
+        Assert.False(state.CancellationRequested);
+        Assert.Equal(1, log.Count($"GET /api/jobs/{gated.Id}?wait="));
+        gated.Open();
+    }
+
+    [Fact]
+    public async Task ListJobs_ByKind_ListsTheStartedJobsNewestFirst()
+    {
+        await using var server = new SampleServerFactory();
+        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var older = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100 }).WaitAsync(TestTimeouts.Signal);
+        var newer = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 200 }).WaitAsync(TestTimeouts.Signal);
+        await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
+
+        var list = await jobs.ListJobsAsync(status: null, kind: "primes", pageSize: 10, pageToken: null).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal([newer.Id, older.Id], list.Items.Select(job => job.Id));
+        Assert.Null(list.NextPageToken);
+    }
+
+    private static (SampleJobsClient Jobs, LongJobsClient Client) CreateClients(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null)
+    {
+        var httpClient = server.CreateLongJobsHttpClient(options, log);
+        return (new SampleJobsClient(httpClient), new LongJobsClient(httpClient, options));
+    }
+}

@@ -1,0 +1,261 @@
+using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using ClientJobStatus = LongJobs.Client.Models.JobStatus;
+
+namespace LongJobs.Client.Tests.Operations;
+
+/// <summary>
+/// <see cref="JobOperation{TResult}"/> against a scripted Kestrel server: polling when the server does not
+/// long-poll, long-poll when it does, and each way a job can end.
+/// </summary>
+public sealed class JobOperationTests
+{
+    private static readonly object Primes = new { below = 100, count = 25, largest = 97 };
+
+    private readonly Guid _id = Guid.NewGuid();
+    private readonly DelayRecordingTimeProvider _time = new();
+
+    [Fact]
+    public async Task WaitForCompletion_WhenServerDoesNotLongPoll_PollsAfterRetryAfterAndReturnsTypedResult()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number <= 3)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                return JobStateJson.WriteAsync(context, _id, "Running", progress: number / 4.0);
+            }
+
+            return JobStateJson.WriteAsync(context, _id, "Succeeded", Primes, progress: 1);
+        });
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var waiting = operation.WaitForCompletionAsync();
+        for (var poll = 1; poll <= 3; poll++)
+        {
+            var delay = await _time.NextDelayAsync();
+            Assert.Equal(TimeSpan.FromSeconds(1), delay);
+            Assert.Equal(poll, server.RequestCount);
+            Assert.Equal(poll / 4.0, operation.Progress);
+            Assert.False(operation.HasCompleted);
+            _time.Advance(delay);
+        }
+
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(25, result.Count);
+        Assert.Equal(97, result.Largest);
+        Assert.True(operation.HasCompleted);
+        Assert.True(operation.HasValue);
+        Assert.Equal(ClientJobStatus.Succeeded, operation.Status);
+        Assert.Equal(97, operation.Value.Largest);
+        Assert.Equal(4, server.RequestCount);
+        Assert.All(server.Requests, request => Assert.Equal($"GET /api/jobs/{_id}?wait=30", request));
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WithoutRetryAfter_BacksOffFromPollingIntervalUpToMaxPollingInterval()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+            JobStateJson.WriteAsync(context, _id, number <= 6 ? "Running" : "Succeeded", number <= 6 ? null : Primes));
+        var options = new LongJobsClientOptions
+        {
+            TimeProvider = _time,
+            PollingInterval = TimeSpan.FromSeconds(1),
+            MaxPollingInterval = TimeSpan.FromSeconds(3),
+        };
+        var operation = CreateOperation(server, options);
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delays = new List<TimeSpan>();
+        for (var poll = 1; poll <= 6; poll++)
+        {
+            delays.Add(await _time.AdvancePastNextDelayAsync());
+        }
+
+        await waiting.WaitAsync(TestTimeouts.Signal);
+
+        // Exponential backoff from 1 s: six delays add up to far more than six seconds, so some exceed the first
+        // interval, and none exceeds the cap.
+        Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, options.MaxPollingInterval));
+        Assert.Contains(delays, delay => delay > options.PollingInterval);
+        Assert.Equal(7, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenRetryAfterExceedsMaxPollingInterval_WaitsMaxPollingInterval()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number == 1)
+            {
+                context.Response.Headers.RetryAfter = "60";
+                return JobStateJson.WriteAsync(context, _id, "Queued");
+            }
+
+            return JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time, MaxPollingInterval = TimeSpan.FromSeconds(5) });
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delay = await _time.AdvancePastNextDelayAsync();
+        await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(TimeSpan.FromSeconds(5), delay);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenServerLongPolled_AsksAgainAtOnce()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number == 1)
+            {
+                // The long-poll's wait ran out before the job finished.
+                context.Response.Headers["Preference-Applied"] = "wait=30";
+                context.Response.Headers.RetryAfter = "1";
+                return JobStateJson.WriteAsync(context, _id, "Running");
+            }
+
+            return JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var result = await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(25, result.Count);
+        Assert.Equal(2, server.RequestCount);
+        Assert.False(_time.HasUnreadDelay, "The client waited between long-polls.");
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenJobFailed_ThrowsJobFailedExceptionWithTheProblem()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(
+            context,
+            _id,
+            "Failed",
+            error: new { type = "https://example.com/job-failed", title = "The job failed.", detail = "Out of primes.", exceptionType = "System.InvalidOperationException" }));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var exception = await Assert.ThrowsAsync<JobFailedException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(_id, exception.JobId);
+        Assert.Equal("The job failed.", exception.Problem?.Title);
+        Assert.Equal("https://example.com/job-failed", exception.Problem?.Type);
+        Assert.Equal("Out of primes.", exception.Problem?.Detail);
+        Assert.Equal("System.InvalidOperationException", exception.Problem?.Extensions["exceptionType"].GetString());
+        Assert.True(operation.HasCompleted);
+        Assert.False(operation.HasValue);
+        Assert.Equal(ClientJobStatus.Failed, operation.Status);
+        Assert.Throws<JobFailedException>(() => operation.Value);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenJobWasCanceled_ThrowsOperationCanceledException()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Canceled"));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var exception = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Contains(_id.ToString(), exception.Message, StringComparison.Ordinal);
+        Assert.True(operation.HasCompleted);
+        Assert.Equal(ClientJobStatus.Canceled, operation.Status);
+        Assert.ThrowsAny<OperationCanceledException>(() => operation.Value);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenCallerCancelsWhileWaitingToPoll_StopsAtOnceAndJobStaysUnfinished()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) =>
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return JobStateJson.WriteAsync(context, _id, "Running");
+        });
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+        using var stop = new CancellationTokenSource();
+
+        var waiting = operation.WaitForCompletionAsync(stop.Token);
+        await _time.NextDelayAsync();
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TestTimeouts.Signal));
+        Assert.False(operation.HasCompleted);
+        Assert.Equal(ClientJobStatus.Running, operation.Status);
+        Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenAlreadyCompleted_ReturnsTheResultWithoutAsking()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Succeeded", Primes));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+        await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        var again = await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(25, again.Count);
+        Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task UpdateStatus_ReadsTheStateWithoutWaiting()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Running", progress: 0.4));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        Assert.Null(operation.Status);
+        Assert.False(operation.HasCompleted);
+        Assert.Throws<InvalidOperationException>(() => operation.Value);
+
+        var state = await operation.UpdateStatusAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(ClientJobStatus.Running, state.Status);
+        Assert.Equal(ClientJobStatus.Running, operation.Status);
+        Assert.Equal(0.4, operation.Progress);
+        Assert.False(operation.HasCompleted);
+        Assert.False(operation.HasValue);
+        Assert.Throws<InvalidOperationException>(() => operation.Value);
+        Assert.Equal([$"GET /api/jobs/{_id}"], server.Requests);
+    }
+
+    [Fact]
+    public async Task Cancel_SendsDeleteAndObservesTheAnsweredState()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Canceled"));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var state = await operation.CancelAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(ClientJobStatus.Canceled, state.Status);
+        Assert.True(operation.HasCompleted);
+        Assert.Equal([$"DELETE /api/jobs/{_id}"], server.Requests);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WithCustomJobsPath_AsksThere()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Succeeded", Primes));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time, JobsPath = "v2/jobs", LongPollWait = TimeSpan.FromSeconds(5) });
+
+        await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal([$"GET /v2/jobs/{_id}?wait=5"], server.Requests);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenResultIsNotOfTheExpectedType_ThrowsInvalidOperationException()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Succeeded", "not primes"));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Contains(nameof(PrimesResult), exception.Message, StringComparison.Ordinal);
+    }
+
+    private JobOperation<PrimesResult> CreateOperation(ScriptedServer server, LongJobsClientOptions options) =>
+        new(_id, new LongJobsClient(server.CreateResilientClient(options), options));
+}
