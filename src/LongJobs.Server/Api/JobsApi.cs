@@ -38,7 +38,8 @@ internal sealed partial class JobsApi(
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.");
         }
 
-        var body = request.ContentLength <= options.MaxRequestBodySize
+        // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
+        var body = request.ContentLength is not { } length || length <= options.MaxRequestBodySize
             ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
             : null;
         if (body is null)

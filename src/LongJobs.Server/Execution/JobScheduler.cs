@@ -39,8 +39,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         IServiceScopeFactory scopes,
         TimeProvider time,
         IOptions<LongJobsOptions> options,
-        IHostEnvironment environment,
-        ILogger<JobScheduler> logger)
+        ILogger<JobScheduler> logger,
+        IHostEnvironment? environment = null)
     {
         _store = store;
         _kinds = kinds;
@@ -48,7 +48,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         _time = time;
         _logger = logger;
         _options = options.Value;
-        _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment.IsDevelopment();
+        _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
     }
 
     public Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
