@@ -31,7 +31,7 @@ app.UseSwaggerUi();
 app.MapLongJobs();
 
 // The original article's style: an ad-hoc job started from any endpoint, with a continuation.
-app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jobs, ILogger<Program> logger) =>
+app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jobs, TimeProvider time, ILogger<Program> logger) =>
     {
         if (seconds is < 1 or > 3600)
         {
@@ -43,7 +43,7 @@ app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jo
             for (var left = seconds; left > 0; left--)
             {
                 await context.ReportProgressAsync((double)(seconds - left) / seconds, $"{left} s to go", cancellationToken);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
             }
 
             return seconds;
