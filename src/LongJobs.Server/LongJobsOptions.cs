@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace LongJobs.Server;
 
@@ -23,7 +25,7 @@ public sealed class LongJobsOptions
 
     /// <summary>How many finished jobs are kept at most; the oldest finished are removed first.</summary>
     /// <value>The default value is 10,000.</value>
-    [Range(1, 100_000_000)]
+    [Range(1, 10_000_000)]
     public int MaxRetainedJobs { get; set; } = 10_000;
 
     /// <summary>How often expired finished jobs are removed.</summary>
@@ -58,7 +60,16 @@ public sealed class LongJobsOptions
     [Range(1, int.MaxValue)]
     public long MaxRequestBodySize { get; set; } = 1024 * 1024;
 
+    /// <summary>The largest result kept, in bytes of JSON; a job whose result is larger fails with a clear problem.</summary>
+    /// <value>The default value is 1 MiB.</value>
+    [Range(1, int.MaxValue)]
+    public long MaxResultSize { get; set; } = 1024 * 1024;
+
     /// <summary>How job requests and results are serialised, in the store and on the wire.</summary>
-    /// <value>The default value uses <see cref="JsonSerializerDefaults.Web"/>.</value>
-    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+    /// <value>
+    /// The default value uses <see cref="JsonSerializerDefaults.Web"/> (camelCase, case-insensitive names) but reads
+    /// numbers strictly: <c>"5"</c> is not a number.
+    /// </value>
+    [Required]
+    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.Strict, TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
 }

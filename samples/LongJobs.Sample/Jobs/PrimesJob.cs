@@ -71,6 +71,9 @@ public sealed class PrimesJob : IJobHandler<PrimesRequest, PrimesResult>
             }
 
             await context.ReportProgressAsync((double)(high - 2) / (below - 2), $"Sieved up to {high:N0}", cancellationToken);
+
+            // CPU-bound: give other work on the thread pool a turn between segments.
+            await Task.Yield();
         }
 
         return new PrimesResult { Below = below, Count = count, Largest = largest };

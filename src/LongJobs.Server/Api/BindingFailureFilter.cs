@@ -1,4 +1,3 @@
-using LongJobs.Server.Jobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -38,9 +37,9 @@ internal sealed class BindingFailureFilter : IEndpointFilter
             }
         }
 
-        if (request.Query.TryGetValue("status", out var status) && !Enum.TryParse<JobStatus>(status, out _))
+        if (request.Query.TryGetValue("status", out var status) && !JobsApi.IsStatusName(status))
         {
-            errors["status"] = [$"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}."];
+            errors["status"] = [JobsApi.StatusNames];
         }
 
         if (errors.Count == 0)

@@ -99,6 +99,7 @@ public sealed class JobState : JobInfo
 /// <summary>A job's state, with its typed result once it has succeeded.</summary>
 /// <typeparam name="TResult">The job kind's result type.</typeparam>
 public sealed class JobState<TResult> : JobInfo
+    where TResult : class
 {
     /// <summary>Creates an empty state, for serialisers.</summary>
     public JobState()

@@ -20,7 +20,7 @@ internal sealed partial class JobsApi(
     string prefix,
     JobKindRegistry kinds,
     IJobStore store,
-    IJobScheduler scheduler,
+    JobScheduler scheduler,
     LongJobsOptions options,
     TimeProvider time,
     IHostApplicationLifetime lifetime)
@@ -32,16 +32,21 @@ internal sealed partial class JobsApi(
     public async Task<Results<Accepted<JobInfo>, ValidationProblem, ProblemHttpResult>> StartAsync<TRequest>(JobKind kind, HttpContext context, CancellationToken cancellationToken)
         where TRequest : notnull
     {
+        // Routing matches this endpoint only for JSON bodies (its Accepts metadata); others reach Unmatched: 415.
         var request = context.Request;
-        if (!request.HasJsonContentType())
+        byte[]? body;
+        try
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", "Send the job's request as JSON with 'Content-Type: application/json'.");
+            // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
+            body = request.ContentLength is not { } length || length <= options.MaxRequestBodySize
+                ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
+                : null;
+        }
+        catch (BadHttpRequestException exception)
+        {
+            return Problem(exception.StatusCode, "The request body could not be read.", exception.Message);
         }
 
-        // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
-        var body = request.ContentLength is not { } length || length <= options.MaxRequestBodySize
-            ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
-            : null;
         if (body is null)
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large.", $"A job's request may have at most {options.MaxRequestBodySize} bytes.");
@@ -75,18 +80,15 @@ internal sealed partial class JobsApi(
         LongRunningJob job;
         try
         {
-            job = await scheduler.StartKindAsync(kind.Name, jobRequest, cancellationToken).ConfigureAwait(false);
+            job = await scheduler.StartValidatedAsync(kind, jobRequest, cancellationToken).ConfigureAwait(false);
         }
         catch (JobRejectedException exception)
         {
-            context.Response.Headers.RetryAfter = Seconds(exception.RetryAfter);
-            return exception.Reason == JobRejectionReason.QueueFull
-                ? Problem(StatusCodes.Status429TooManyRequests, "Too many jobs.", exception.Message)
-                : Problem(StatusCodes.Status503ServiceUnavailable, "Shutting down.", exception.Message);
+            return Rejected(exception, context);
         }
 
         context.Response.Headers.RetryAfter = Seconds(options.SuggestedPollingInterval);
-        var info = ToInfo(job.State);
+        var info = ToInfo(job.State, context);
         return TypedResults.Accepted(info.StatusUrl, info);
     }
 
@@ -101,26 +103,31 @@ internal sealed partial class JobsApi(
     /// <summary>GET /{id}: the job's state, after waiting for it to finish when asked to.</summary>
     public async Task<Results<Ok<JobState>, ValidationProblem, ProblemHttpResult>> GetAsync(Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
     {
-        wait ??= PreferredWait(context.Request);
-        if (wait < 0)
+        if (InvalidWait(ref wait, context) is { } invalid)
         {
-            return InvalidWait();
+            return invalid;
         }
 
-        var job = await ReadAsync(id, wait, context, cancellationToken).ConfigureAwait(false);
-        return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job)) { Result = job.Result });
+        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return NotFound(id);
+        }
+
+        job = await WaitAsync(job, wait, context, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new JobState(ToInfo(job, context)) { Result = job.Result });
     }
 
     /// <summary>GET /{kind}/{id}: the job's state with its typed result.</summary>
     public async Task<Results<Ok<JobState<TResult>>, ValidationProblem, ProblemHttpResult>> GetTypedAsync<TResult>(JobKind kind, Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
+        where TResult : class
     {
-        wait ??= PreferredWait(context.Request);
-        if (wait < 0)
+        if (InvalidWait(ref wait, context) is { } invalid)
         {
-            return InvalidWait();
+            return invalid;
         }
 
-        var job = await ReadAsync(id, wait, context, cancellationToken).ConfigureAwait(false);
+        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (job is null)
         {
             return NotFound(id);
@@ -131,26 +138,27 @@ internal sealed partial class JobsApi(
             return Problem(StatusCodes.Status404NotFound, "Job not found.", $"Job '{id}' is of kind '{job.Kind}', not '{kind.Name}'.");
         }
 
-        return TypedResults.Ok(new JobState<TResult>(ToInfo(job))
+        job = await WaitAsync(job, wait, context, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new JobState<TResult>(ToInfo(job, context))
         {
-            Result = job.Result is { } result ? result.Deserialize<TResult>(options.SerializerOptions) : default,
+            Result = job.Result?.Deserialize<TResult>(options.SerializerOptions),
         });
     }
 
     /// <summary>DELETE /{id}: asks the job to stop and answers with its state.</summary>
-    public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
         var job = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-        return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job)) { Result = job.Result });
+        return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job, context)) { Result = job.Result });
     }
 
     /// <summary>GET /: one page of jobs, newest first.</summary>
-    public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(JobStatus? status, string? kind, int? pageSize, string? pageToken, CancellationToken cancellationToken)
+    public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(JobStatus? status, string? kind, int? pageSize, string? pageToken, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (status is { } given && !Enum.IsDefined(given))
+        if (status is not null && !IsStatusName(context.Request.Query["status"]))
         {
-            errors["status"] = [$"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}."];
+            errors["status"] = [StatusNames];
         }
 
         if (pageSize is < 1 or > JobQuery.MaxPageSize)
@@ -172,26 +180,40 @@ internal sealed partial class JobsApi(
         var page = await store.ListAsync(new JobQuery { Status = status, Kind = kind, PageSize = pageSize ?? 20, After = after }, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobList
         {
-            Items = [.. page.Items.Select(ToInfo)],
+            Items = [.. page.Items.Select(job => ToInfo(job, context))],
             NextPageToken = page.Next is { } next ? EncodePageToken(next) : null,
         });
     }
 
-    /// <summary>Reads a job and, when <paramref name="wait"/> asks for it, waits until it finishes.</summary>
-    /// <returns>The job, or <see langword="null"/> when it is unknown.</returns>
-    private async Task<JobRecord?> ReadAsync(Guid id, int? wait, HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Long-poll: when <paramref name="wait"/> seconds are asked for and the job is unfinished, waits until it
+    /// finishes or the wait is over, and says so with <c>Preference-Applied</c>. A wait cut short because the host
+    /// is stopping answers without it, with <c>Retry-After</c>, so clients poll again later (elsewhere).
+    /// </summary>
+    private async Task<JobRecord> WaitAsync(JobRecord job, int? wait, HttpContext context, CancellationToken cancellationToken)
     {
-        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (job is null)
-        {
-            return null;
-        }
-
         var seconds = Math.Min(wait ?? 0, MaxWaitSeconds);
         if (seconds > 0 && !job.Status.IsFinished())
         {
-            job = await WaitUntilFinishedAsync(job, TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
-            context.Response.Headers["Preference-Applied"] = $"wait={seconds}";
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, lifetime.ApplicationStopping, cancellationToken);
+            try
+            {
+                while (!job.Status.IsFinished()
+                    && await store.WaitForChangeAsync(job.Id, job.Version, linked.Token).ConfigureAwait(false) is { } next)
+                {
+                    job = next;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The wait is over, or the host is stopping: answer with the latest state.
+            }
+
+            if (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                context.Response.Headers["Preference-Applied"] = $"wait={seconds}";
+            }
         }
 
         if (!job.Status.IsFinished())
@@ -202,33 +224,18 @@ internal sealed partial class JobsApi(
         return job;
     }
 
-    /// <summary>Long-poll: returns when the job finishes, the wait times out, the client leaves or the host stops.</summary>
-    private async Task<JobRecord> WaitUntilFinishedAsync(JobRecord job, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>Reads <c>Prefer: wait=N</c> when the query has no <c>wait</c>; a negative wait is a 400.</summary>
+    private static ValidationProblem? InvalidWait(ref int? wait, HttpContext context)
     {
-        using var timeout = new CancellationTokenSource(wait, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, lifetime.ApplicationStopping, cancellationToken);
-        try
-        {
-            while (!job.Status.IsFinished())
-            {
-                var next = await store.WaitForChangeAsync(job.Id, job.Version, linked.Token).ConfigureAwait(false);
-                if (next is null)
-                {
-                    break;
-                }
-
-                job = next;
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The wait is over: answer with the latest state.
-        }
-
-        return job;
+        wait ??= PreferredWait(context.Request);
+        return wait >= 0 || wait is null
+            ? null
+            : TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["wait"] = [$"The wait is a number of seconds, 0 or more; at most {MaxWaitSeconds} are used."] },
+                title: "The status request is not valid.");
     }
 
-    private JobInfo ToInfo(JobRecord job) => new()
+    private JobInfo ToInfo(JobRecord job, HttpContext context) => new()
     {
         Id = job.Id,
         Kind = job.Kind,
@@ -240,7 +247,7 @@ internal sealed partial class JobsApi(
         CompletedAt = job.CompletedAt,
         CancellationRequested = job.CancellationRequested,
         Error = job.Error is { } error ? ToProblem(error) : null,
-        StatusUrl = $"{prefix}/{job.Id}",
+        StatusUrl = $"{context.Request.PathBase}{prefix}/{job.Id}",
     };
 
     private static ProblemDetails ToProblem(JobError error)
@@ -254,12 +261,24 @@ internal sealed partial class JobsApi(
         return problem;
     }
 
-    private static ValidationProblem InvalidWait() => TypedResults.ValidationProblem(
-        new Dictionary<string, string[]> { ["wait"] = [$"The wait must be from 0 to {MaxWaitSeconds} seconds."] },
-        title: "The status request is not valid.");
-
     private static ProblemHttpResult NotFound(Guid id) =>
         Problem(StatusCodes.Status404NotFound, "Job not found.", $"No job with ID '{id}' exists. Finished jobs are removed after the retention period.");
+
+    /// <summary>429 when the queue is full, 503 while shutting down; both with <c>Retry-After</c>.</summary>
+    internal static ProblemHttpResult Rejected(JobRejectedException exception, HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = Seconds(exception.RetryAfter);
+        return exception.Reason == JobRejectionReason.QueueFull
+            ? Problem(StatusCodes.Status429TooManyRequests, "Too many jobs.", exception.Message)
+            : Problem(StatusCodes.Status503ServiceUnavailable, "Shutting down.", exception.Message);
+    }
+
+    /// <summary>The message for a bad <c>status</c> filter.</summary>
+    internal static string StatusNames { get; } = $"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.";
+
+    /// <summary>Whether a <c>status</c> query value is a status name as binding reads it: exact case, not a number or a list.</summary>
+    internal static bool IsStatusName(string? value) =>
+        Enum.GetNames<JobStatus>().Contains(value, StringComparer.Ordinal);
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);
@@ -281,11 +300,30 @@ internal sealed partial class JobsApi(
         return null;
     }
 
+    /// <summary>Says what is wrong with the JSON without naming .NET types.</summary>
     private static string DescribeJsonError(JsonException exception)
     {
+        const string Missing = "missing required properties including: ";
         var message = exception.Message;
-        var pathAt = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return pathAt > 0 ? message[..pathAt] : message;
+        var missingAt = message.IndexOf(Missing, StringComparison.Ordinal);
+        if (missingAt >= 0)
+        {
+            return "Required properties are missing: " + message[(missingAt + Missing.Length)..].TrimEnd('.') + ".";
+        }
+
+        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return "The value has the wrong type or is out of range.";
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "The JSON is nested too deeply.";
+        }
+
+        return exception.LineNumber is { } line && exception.BytePositionInLine is { } position
+            ? $"The body is not well-formed JSON (line {line + 1}, byte {position + 1})."
+            : "The body is not well-formed JSON.";
     }
 
     /// <summary>Reads the whole body, or returns <see langword="null"/> once it exceeds <paramref name="limit"/> bytes.</summary>

@@ -42,7 +42,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
             prefix.TrimEnd('/'),
             kinds,
             services.GetRequiredService<IJobStore>(),
-            services.GetRequiredService<IJobScheduler>(),
+            services.GetRequiredService<JobScheduler>(),
             options,
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IHostApplicationLifetime>());
@@ -65,14 +65,15 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over. 'Retry-After' suggests when to ask again while the job is unfinished.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapDelete("/{id}", (Guid id, CancellationToken cancellationToken) => api.CancelAsync(id, cancellationToken))
+        group.MapDelete("/{id}", (Guid id, HttpContext context, CancellationToken cancellationToken) => api.CancelAsync(id, context, cancellationToken))
             .WithName("CancelJob")
             .WithSummary("Asks a job to stop.")
             .WithDescription("A queued job is cancelled at once; a running job is signalled and ends Canceled when it honours the signal. Cancelling a finished job changes nothing.")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/", (JobStatus? status, string? kind, int? pageSize, string? pageToken, CancellationToken cancellationToken) =>
-                api.ListAsync(status, kind, pageSize, pageToken, cancellationToken))
+        group.MapGet("/", (JobStatus? status, string? kind, int? pageSize, string? pageToken, HttpContext context, CancellationToken cancellationToken) =>
+                api.ListAsync(status, kind, pageSize, pageToken, context, cancellationToken))
             .WithName("ListJobs")
             .WithSummary("Lists jobs, newest first.");
 
@@ -81,8 +82,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
 
     private static void MapKind<TRequest, TResult>(RouteGroupBuilder group, JobsApi api, JobKind kind)
         where TRequest : notnull
+        where TResult : class
     {
-        var operation = string.Concat(kind.Name.Split('-').Select(word => char.ToUpper(word[0], CultureInfo.InvariantCulture) + word[1..]));
+        var operation = kind.OperationName;
 
         group.MapPost($"/{kind.Name}", (HttpContext context, CancellationToken cancellationToken) => api.StartAsync<TRequest>(kind, context, cancellationToken))
             .WithName($"Start{operation}Job")

@@ -24,14 +24,15 @@ public sealed class LongJobsBuilder
     /// </summary>
     /// <typeparam name="THandler">The handler; registered as scoped unless already registered.</typeparam>
     /// <typeparam name="TRequest">The request: JSON-serialisable, validated with data annotations.</typeparam>
-    /// <typeparam name="TResult">The result: JSON-serialisable.</typeparam>
-    /// <param name="kind">The kind's name: 1 to 64 lowercase letters, digits and hyphens, starting with a letter.</param>
+    /// <typeparam name="TResult">The result: a JSON-serialisable class or record (an object in JSON, so it can grow fields later).</typeparam>
+    /// <param name="kind">The kind's name: at most 64 lowercase letters and digits in words joined by hyphens, starting with a letter.</param>
     /// <returns>This builder, to chain calls.</returns>
     /// <exception cref="ArgumentException"><paramref name="kind"/> is not a valid name.</exception>
     /// <exception cref="InvalidOperationException">A kind with that name is already registered.</exception>
     public LongJobsBuilder AddJob<THandler, TRequest, TResult>(string kind)
         where THandler : class, IJobHandler<TRequest, TResult>
         where TRequest : notnull
+        where TResult : class
     {
         _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind));
         Services.TryAddScoped<THandler>();

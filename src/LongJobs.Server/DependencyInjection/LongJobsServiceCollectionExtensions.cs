@@ -1,4 +1,5 @@
 using LongJobs.Server;
+using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Retention;
@@ -44,6 +45,7 @@ public static class LongJobsServiceCollectionExtensions
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobScheduler>());
         services.AddHostedService<RetentionSweeper>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<JobRejectedExceptionHandler>();
         return new LongJobsBuilder(services, kinds);
     }
 }

@@ -3,15 +3,31 @@ using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Execution;
 
-/// <summary>The context of a job running in this process: progress goes to the store and to the job's handle.</summary>
-internal sealed class ExecutionJobContext(LongRunningJob job, IJobStore store) : JobContext(job.Id, job.Kind)
+/// <summary>
+/// The context of a job running in this process: progress goes to the store and to the job's handle, and a
+/// cancellation request found in the store (made through any server sharing it) signals the job's token.
+/// </summary>
+internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store) : JobContext(item.Id, item.Job.Kind)
 {
     protected override async ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
     {
         var updated = await store.TryReportProgressAsync(JobId, fraction, message, cancellationToken).ConfigureAwait(false);
-        if (updated is not null)
+        if (updated is null)
         {
-            job.Update(updated);
+            return;
+        }
+
+        item.Job.Update(updated);
+        if (updated.CancellationRequested)
+        {
+            try
+            {
+                await item.Cancellation.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The job has finished meanwhile.
+            }
         }
     }
 }

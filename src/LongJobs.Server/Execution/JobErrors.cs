@@ -12,6 +12,9 @@ internal static class JobErrors
         ? new JobError(FailedType, "The job failed.", exception.Message, exception.GetType().FullName)
         : new JobError(FailedType, "The job failed.", $"Job '{jobId}' failed; the server log has the details.");
 
+    public static JobError ResultTooLarge(int size, long limit) =>
+        new(FailedType, "The job's result is too large.", $"The result has {size} bytes of JSON; at most {limit} are kept (MaxResultSize).");
+
     public static JobError StoppedByShutdown { get; } =
         new(CanceledType, "The job was canceled.", "The server shut down before the job finished.");
 

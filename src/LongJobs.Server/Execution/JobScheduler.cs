@@ -15,7 +15,7 @@ namespace LongJobs.Server.Execution;
 /// <see cref="LongJobsOptions.MaxQueuedJobs"/> more. There are no idle workers: a job is dispatched to the
 /// thread pool when it is accepted and a slot is free, or when a running job releases its slot.
 /// </summary>
-internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
+internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDisposable
 {
     private readonly IJobStore _store;
     private readonly JobKindRegistry _kinds;
@@ -83,7 +83,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         return job;
     }
 
-    public async Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default)
+    public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(kind);
         ArgumentNullException.ThrowIfNull(request);
@@ -98,9 +98,15 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
 
         JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
-        var serialized = JsonSerializer.SerializeToElement(request, jobKind.RequestType, _options.SerializerOptions);
-        var job = jobKind.CreateJob(NewRecord(kind, serialized));
-        await EnqueueAsync(job, jobKind.ResultType, jobKind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
+        return StartValidatedAsync(jobKind, request, cancellationToken);
+    }
+
+    /// <summary>Starts a job of <paramref name="kind"/> whose request has been type-checked and validated.</summary>
+    internal async Task<LongRunningJob> StartValidatedAsync(JobKind kind, object request, CancellationToken cancellationToken)
+    {
+        var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
+        var job = kind.CreateJob(NewRecord(kind.Name, serialized));
+        await EnqueueAsync(job, kind.ResultType, kind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
         return job;
     }
 
@@ -163,7 +169,25 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Refuses new jobs (503) from the moment the host begins to stop: the web server still finishes its
+    /// in-flight requests before <see cref="StopAsync"/> runs, and a job accepted then would only be cancelled.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+        }
+
+        return Task.CompletedTask;
+    }
 
     /// <summary>Cancels queued jobs, signals running ones, and waits up to the shutdown timeout for them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -181,7 +205,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
             }
 
             running = _running;
-            if (_active.Count == queued.Count)
+            if (_active.Count == 0)
             {
                 _drained.TrySetResult();
             }
@@ -203,6 +227,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
             await AbandonRunningJobsAsync().ConfigureAwait(false);
         }
     }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Signals every job to stop; the host may call this while <see cref="StopAsync"/> is still running.</summary>
     public void Dispose()
@@ -308,6 +334,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
             var running = await _store.TryStartAsync(job.Id, _time.GetUtcNow()).ConfigureAwait(false);
             if (running is null)
             {
+                // Cancelled, or abandoned at shutdown, between dispatch and start.
                 final = await _store.GetAsync(job.Id).ConfigureAwait(false);
                 return;
             }
@@ -318,9 +345,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
             try
             {
                 token.ThrowIfCancellationRequested();
-                result = await item.Work(new ExecutionJobContext(job, _store), token).ConfigureAwait(false);
-                var serialized = JsonSerializer.SerializeToElement(result, item.ResultType, _options.SerializerOptions);
-                outcome = new JobOutcome(JobStatus.Succeeded, _time.GetUtcNow(), Result: serialized);
+                result = await item.Work(new ExecutionJobContext(item, _store), token).ConfigureAwait(false);
+                outcome = Succeeded(job, item.ResultType, result);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -333,9 +359,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
                 outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
             }
 
-            final = await _store.TryFinishAsync(job.Id, JobStatus.Running, outcome).ConfigureAwait(false)
-                ?? await _store.GetAsync(job.Id).ConfigureAwait(false)
-                ?? Synthesize(job.State, outcome);
+            final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
             Log.JobFinished(_logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
         }
         catch (Exception exception)
@@ -351,24 +375,43 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
     }
 
+    /// <summary>The outcome of work that returned <paramref name="result"/>: its JSON, or a failure when the JSON is too large to keep.</summary>
+    private JobOutcome Succeeded(LongRunningJob job, Type resultType, object? result)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(result, resultType, _options.SerializerOptions);
+        if (json.Length > _options.MaxResultSize)
+        {
+            Log.ResultTooLarge(_logger, job.Id, job.Kind, json.Length);
+            return new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.ResultTooLarge(json.Length, _options.MaxResultSize));
+        }
+
+        return new JobOutcome(JobStatus.Succeeded, _time.GetUtcNow(), Result: JsonSerializer.Deserialize<JsonElement>(json));
+    }
+
     /// <summary>Records a job that never ran as cancelled.</summary>
     private async Task FinishQueuedAsync(JobWorkItem item, JobError? error)
     {
-        var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error);
-        JobRecord final;
+        var final = await RecordOutcomeAsync(item, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error)).ConfigureAwait(false);
+        ReleaseAndComplete(item, final, result: null, exception: null);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/>; otherwise the job's
+    /// stored state wins. When the store cannot be reached, the outcome is what the handle reports.
+    /// </summary>
+    private async Task<JobRecord> RecordOutcomeAsync(JobWorkItem item, JobStatus expected, JobOutcome outcome)
+    {
         try
         {
-            final = await _store.TryFinishAsync(item.Id, JobStatus.Queued, outcome).ConfigureAwait(false)
+            return await _store.TryFinishAsync(item.Id, expected, outcome).ConfigureAwait(false)
                 ?? await _store.GetAsync(item.Id).ConfigureAwait(false)
                 ?? Synthesize(item.Job.State, outcome);
         }
         catch (Exception exception)
         {
             Log.StoreFailed(_logger, exception, item.Id);
-            final = Synthesize(item.Job.State, outcome);
+            return Synthesize(item.Job.State, outcome);
         }
-
-        ReleaseAndComplete(item, final, result: null, exception: null);
     }
 
     /// <summary>
@@ -393,7 +436,10 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         }
     }
 
-    /// <summary>Marks jobs that ignored cancellation past the shutdown timeout as cancelled; their work is left behind.</summary>
+    /// <summary>
+    /// Records jobs that ignored cancellation past the shutdown timeout as cancelled and frees their capacity;
+    /// their work is left behind, and whatever it returns later is discarded by the guarded transitions.
+    /// </summary>
     private async Task AbandonRunningJobsAsync()
     {
         List<JobWorkItem> running;
@@ -406,17 +452,25 @@ internal sealed class JobScheduler : IJobScheduler, IHostedService, IDisposable
         {
             Log.JobAbandoned(_logger, item.Id, item.Job.Kind);
             var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: JobErrors.AbandonedAtShutdown);
-            try
+
+            // A job dispatched a moment ago may not have recorded its start yet, or may be recording it now.
+            var final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
+            if (final.Status == JobStatus.Queued)
             {
-                var final = await _store.TryFinishAsync(item.Id, JobStatus.Running, outcome).ConfigureAwait(false);
-                item.Job.Complete(final ?? Synthesize(item.Job.State, outcome), result: null, exception: null);
+                final = await RecordOutcomeAsync(item, JobStatus.Queued, outcome).ConfigureAwait(false);
             }
-            catch (Exception exception)
+
+            if (!final.Status.IsFinished())
             {
-                Log.StoreFailed(_logger, exception, item.Id);
-                item.Job.Complete(Synthesize(item.Job.State, outcome), result: null, exception: null);
+                final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
             }
+
+            // Its cancellation source stays undisposed: the abandoned work still holds the token.
+            Release(item);
+            item.Job.Complete(final, result: null, exception: null);
         }
+
+        _drained.TrySetResult();
     }
 
     /// <summary>Frees the item's capacity and slot, and dispatches queued jobs into free slots.</summary>

@@ -46,7 +46,7 @@ public abstract class LongRunningJob
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt => State.CompletedAt;
 
-    /// <summary>Why the job failed, once it has <see cref="JobStatus.Failed"/>.</summary>
+    /// <summary>Why the job failed, or why it was cancelled when the server stopped it (shutdown).</summary>
     public JobError? Error => State.Error;
 
     private protected abstract Task CompletionTask { get; }
@@ -79,6 +79,7 @@ public abstract class LongRunningJob
 public sealed class LongRunningJob<TResult> : LongRunningJob
 {
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TResult? _result;
 
     internal LongRunningJob(JobRecord state)
         : base(state)
@@ -93,21 +94,26 @@ public sealed class LongRunningJob<TResult> : LongRunningJob
 
     /// <summary>The job's result.</summary>
     /// <exception cref="InvalidOperationException">The job has not <see cref="JobStatus.Succeeded"/>.</exception>
-    public TResult Result => Status == JobStatus.Succeeded && _completion.Task.IsCompletedSuccessfully
-        ? _completion.Task.Result
+    public TResult Result => Status == JobStatus.Succeeded
+        ? _result!
         : throw new InvalidOperationException($"Job '{Id}' has no result: its status is {Status}.");
 
     private protected override Task CompletionTask => _completion.Task;
 
     internal override void Complete(JobRecord final, object? result, Exception? exception)
     {
-        // Publish the final snapshot first: continuations of Task may run before this method returns, and
-        // they must see the job finished.
+        // Publish the result, then the final snapshot, then complete Task: continuations of Task may run
+        // before this method returns, and whoever sees Succeeded must find the result.
+        if (final.Status == JobStatus.Succeeded)
+        {
+            _result = (TResult)result!;
+        }
+
         Update(final);
         switch (final.Status)
         {
             case JobStatus.Succeeded:
-                _completion.TrySetResult((TResult)result!);
+                _completion.TrySetResult(_result!);
                 break;
             case JobStatus.Failed:
                 _completion.TrySetException(exception ?? new InvalidOperationException(final.Error?.Detail ?? final.Error?.Title));

@@ -6,11 +6,14 @@ namespace LongJobs.Server.Kinds;
 /// <summary>A registered job kind: its name, its request and result types, and how to run its handler.</summary>
 internal abstract class JobKind(string name, Type requestType, Type resultType)
 {
-    public string Name { get; } = name;
+    public string Name { get; } = JobKindRegistry.EnsureValidName(name);
 
     public Type RequestType { get; } = requestType;
 
     public Type ResultType { get; } = resultType;
+
+    /// <summary>The name in operation IDs: <c>count-primes</c> is <c>CountPrimes</c> (<c>StartCountPrimesJob</c>).</summary>
+    public string OperationName { get; } = string.Concat(name.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 
     /// <summary>Creates the handle of a job of this kind.</summary>
     public abstract LongRunningJob CreateJob(Storage.JobRecord state);
@@ -23,6 +26,7 @@ internal abstract class JobKind(string name, Type requestType, Type resultType)
 internal sealed class JobKind<THandler, TRequest, TResult>(string name) : JobKind(name, typeof(TRequest), typeof(TResult))
     where THandler : class, IJobHandler<TRequest, TResult>
     where TRequest : notnull
+    where TResult : class
 {
     public override LongRunningJob CreateJob(Storage.JobRecord state) => new LongRunningJob<TResult>(state);
 

@@ -9,17 +9,25 @@ internal sealed partial class JobKindRegistry
     /// <summary>The kind of ad-hoc jobs started without a name.</summary>
     public const string AdHocKind = "ad-hoc";
 
-    private readonly Dictionary<string, JobKind> _kinds = new(StringComparer.Ordinal);
+    // Routing matches URL segments without regard to case, so kind names do too.
+    private readonly Dictionary<string, JobKind> _kinds = new(StringComparer.OrdinalIgnoreCase);
 
     public IEnumerable<JobKind> Kinds => _kinds.Values;
 
     public void Add(JobKind kind)
     {
-        EnsureValidName(kind.Name);
-        if (kind.Name == AdHocKind || !_kinds.TryAdd(kind.Name, kind))
+        if (kind.Name == AdHocKind)
         {
-            throw new InvalidOperationException($"A job kind named '{kind.Name}' is already registered.");
+            throw new InvalidOperationException($"'{AdHocKind}' is reserved for ad-hoc jobs; give the kind another name.");
         }
+
+        if (_kinds.Values.FirstOrDefault(other => other.OperationName == kind.OperationName) is { } clash)
+        {
+            throw new InvalidOperationException(
+                $"A job kind named '{clash.Name}' is already registered" + (clash.Name == kind.Name ? "." : $"; '{kind.Name}' would share its operation names."));
+        }
+
+        _kinds.Add(kind.Name, kind);
     }
 
     public bool TryGet(string name, [NotNullWhen(true)] out JobKind? kind) => _kinds.TryGetValue(name, out kind);
@@ -27,17 +35,20 @@ internal sealed partial class JobKindRegistry
     public bool Contains(string name) => _kinds.ContainsKey(name);
 
     /// <summary>Kind names become URL segments and operation names, so they are short lowercase words.</summary>
-    public static void EnsureValidName(string name)
+    /// <returns><paramref name="name"/>.</returns>
+    public static string EnsureValidName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (!KindName().IsMatch(name))
+        if (name.Length > 64 || !KindName().IsMatch(name))
         {
             throw new ArgumentException(
-                $"'{name}' is not a valid job kind name: use 1 to 64 lowercase letters, digits and hyphens, starting with a letter.",
+                $"'{name}' is not a valid job kind name: use at most 64 lowercase letters and digits, in words joined by single hyphens, starting with a letter.",
                 nameof(name));
         }
+
+        return name;
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex KindName();
 }

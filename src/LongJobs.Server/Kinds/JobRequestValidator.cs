@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Reflection;
 using System.Text.Json;
 
 namespace LongJobs.Server.Kinds;
@@ -6,18 +7,33 @@ namespace LongJobs.Server.Kinds;
 /// <summary>Validates job requests with their data annotations and <see cref="IValidatableObject"/>.</summary>
 internal static class JobRequestValidator
 {
-    /// <summary>Validates <paramref name="request"/>; field names follow <paramref name="serializerOptions"/>' naming policy.</summary>
+    /// <summary>Validates <paramref name="request"/>; fields are named as they are in the request's JSON.</summary>
     /// <returns>The errors by field name; empty when the request is valid.</returns>
     public static Dictionary<string, string[]> Validate(object request, JsonSerializerOptions serializerOptions)
     {
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(request, new ValidationContext(request), results, validateAllProperties: true);
+        if (Validator.TryValidateObject(request, new ValidationContext(request), results, validateAllProperties: true))
+        {
+            return [];
+        }
+
+        var jsonNames = JsonNames(request.GetType(), serializerOptions);
         return results
             .SelectMany(result => (result.MemberNames.Any() ? result.MemberNames : [string.Empty])
-                .Select(member => (Field: serializerOptions.PropertyNamingPolicy?.ConvertName(member) ?? member, Message: result.ErrorMessage ?? "The value is not valid.")))
+                .Select(member => (
+                    Field: jsonNames.GetValueOrDefault(member) ?? serializerOptions.PropertyNamingPolicy?.ConvertName(member) ?? member,
+                    Message: result.ErrorMessage ?? "The value is not valid.")))
             .GroupBy(error => error.Field, StringComparer.Ordinal)
             .ToDictionary(group => group.Key, group => group.Select(error => error.Message).ToArray(), StringComparer.Ordinal);
     }
+
+    /// <summary>The JSON name of each property, by .NET name, honouring <c>[JsonPropertyName]</c>.</summary>
+    private static Dictionary<string, string> JsonNames(Type type, JsonSerializerOptions serializerOptions) =>
+        serializerOptions.TypeInfoResolver is not null && serializerOptions.TryGetTypeInfo(type, out var typeInfo)
+            ? typeInfo.Properties
+                .Where(property => property.AttributeProvider is MemberInfo)
+                .ToDictionary(property => ((MemberInfo)property.AttributeProvider!).Name, property => property.Name, StringComparer.Ordinal)
+            : [];
 
     /// <summary>Throws <see cref="ValidationException"/> when <paramref name="request"/> is not valid.</summary>
     public static void EnsureValid(object request, JsonSerializerOptions serializerOptions)

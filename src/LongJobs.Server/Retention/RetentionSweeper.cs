@@ -1,4 +1,3 @@
-using LongJobs.Server.Execution;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

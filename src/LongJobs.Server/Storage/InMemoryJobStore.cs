@@ -102,14 +102,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
     public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        if (!_jobs.TryGetValue(id, out var entry))
-        {
-            return ValueTask.FromResult<JobRecord?>(null);
-        }
-
-        return ValueTask.FromResult<JobRecord?>(
-            Update(id, job => job.Status.IsFinished() || job.CancellationRequested ? null : job with { CancellationRequested = true })
-            ?? entry.Current);
+        var requested = Update(id, job => job.Status.IsFinished() || job.CancellationRequested ? null : job with { CancellationRequested = true });
+        return ValueTask.FromResult(requested ?? (_jobs.TryGetValue(id, out var entry) ? entry.Current : null));
     }
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)

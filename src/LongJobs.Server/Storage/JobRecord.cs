@@ -39,7 +39,7 @@ public sealed record JobRecord
     /// <summary>The serialised result once the job has <see cref="JobStatus.Succeeded"/>.</summary>
     public JsonElement? Result { get; init; }
 
-    /// <summary>Why the job failed, once it has <see cref="JobStatus.Failed"/> or was stopped while running.</summary>
+    /// <summary>Why the job failed, or why it was cancelled when the server stopped it (shutdown); <see langword="null"/> otherwise.</summary>
     public JobError? Error { get; init; }
 
     /// <summary>Whether someone asked for the job to be cancelled.</summary>

@@ -83,7 +83,7 @@ public sealed class AddLongJobsTests
     public async Task AddLongJobs_CalledTwice_SharesOneRegistryAndOneScheduler()
     {
         var services = NewServices().AddSingleton(new JobGates());
-        services.AddLongJobs().AddJob<ProbeJob, ProbeRequest, Guid>("probe");
+        services.AddLongJobs().AddJob<ProbeJob, ProbeRequest, ProbeResult>("probe");
         services.AddLongJobs(options => options.MaxConcurrency = 3).AddJob<FailingJob, FailingRequest, GatedResult>("failing");
         services.AddSingleton<ProbeLog>().AddScoped<ScopedProbe>();
         await using var provider = services.BuildServiceProvider();

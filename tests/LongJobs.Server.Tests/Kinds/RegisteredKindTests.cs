@@ -33,10 +33,10 @@ public sealed class RegisteredKindTests
     {
         await using var services = TestServices.Create();
 
-        var first = (LongRunningJob<Guid>)await services.Scheduler.StartKindAsync("probe", new ProbeRequest());
-        var second = (LongRunningJob<Guid>)await services.Scheduler.StartKindAsync("probe", new ProbeRequest());
-        var firstProbe = await first.Task.WithSafetyTimeout();
-        var secondProbe = await second.Task.WithSafetyTimeout();
+        var first = (LongRunningJob<ProbeResult>)await services.Scheduler.StartKindAsync("probe", new ProbeRequest());
+        var second = (LongRunningJob<ProbeResult>)await services.Scheduler.StartKindAsync("probe", new ProbeRequest());
+        var firstProbe = (await first.Task.WithSafetyTimeout()).ProbeId;
+        var secondProbe = (await second.Task.WithSafetyTimeout()).ProbeId;
 
         Assert.NotEqual(firstProbe, secondProbe);
         var log = services.Provider.GetRequiredService<ProbeLog>();

@@ -80,13 +80,16 @@ public sealed class ProbeLog
     public void Add(ScopedProbe probe) => _probes[probe.Id] = probe;
 }
 
+/// <summary>What a <see cref="ProbeJob"/> returns: the ID of the scoped dependency it saw.</summary>
+public sealed record ProbeResult(Guid ProbeId);
+
 /// <summary>A registered kind whose handler takes a scoped dependency and returns that dependency's ID.</summary>
-public sealed class ProbeJob(ScopedProbe probe, ProbeLog log) : IJobHandler<ProbeRequest, Guid>
+public sealed class ProbeJob(ScopedProbe probe, ProbeLog log) : IJobHandler<ProbeRequest, ProbeResult>
 {
-    public Task<Guid> ExecuteAsync(ProbeRequest request, JobContext context, CancellationToken cancellationToken)
+    public Task<ProbeResult> ExecuteAsync(ProbeRequest request, JobContext context, CancellationToken cancellationToken)
     {
         Assert.False(probe.IsDisposed);
         log.Add(probe);
-        return Task.FromResult(probe.Id);
+        return Task.FromResult(new ProbeResult(probe.Id));
     }
 }

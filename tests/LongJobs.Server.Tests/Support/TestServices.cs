@@ -44,7 +44,7 @@ internal sealed class TestServices : IAsyncDisposable
             .AddScoped<ScopedProbe>();
         services.AddLongJobs(options => configure?.Invoke(options))
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
-            .AddJob<ProbeJob, ProbeRequest, Guid>("probe")
+            .AddJob<ProbeJob, ProbeRequest, ProbeResult>("probe")
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new TestServices(provider, time, gates);

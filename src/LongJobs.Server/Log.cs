@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LongJobs.Server.Execution;
+namespace LongJobs.Server;
 
 internal static partial class Log
 {
@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Debug, "Removed {Count} finished jobs.")]
     public static partial void RetentionRemoved(ILogger logger, int count);
+
+    [LoggerMessage(9, LogLevel.Warning, "Job {JobId} of kind {Kind} failed: its result has {Size} bytes of JSON, more than MaxResultSize.")]
+    public static partial void ResultTooLarge(ILogger logger, Guid jobId, string kind, int size);
 }
