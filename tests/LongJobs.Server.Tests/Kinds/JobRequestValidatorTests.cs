@@ -43,7 +43,8 @@ public sealed class JobRequestValidatorTests
         public int PlainName { get; init; }
     }
 
-    public static TheoryData<string> SerializerOptionsCases => ["LongJobsOptions default"];
+    /// <summary>The default options, and options an application sets that have not serialised anything yet (no resolver).</summary>
+    public static TheoryData<string> SerializerOptionsCases => ["LongJobsOptions default", "Web defaults"];
 
     [Theory]
     [MemberData(nameof(SerializerOptionsCases))]
