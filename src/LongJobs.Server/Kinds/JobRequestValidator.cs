@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace LongJobs.Server.Kinds;
 
@@ -28,12 +29,19 @@ internal static class JobRequestValidator
     }
 
     /// <summary>The JSON name of each property, by .NET name, honouring <c>[JsonPropertyName]</c>.</summary>
-    private static Dictionary<string, string> JsonNames(Type type, JsonSerializerOptions serializerOptions) =>
-        serializerOptions.TypeInfoResolver is not null && serializerOptions.TryGetTypeInfo(type, out var typeInfo)
-            ? typeInfo.Properties
+    private static Dictionary<string, string> JsonNames(Type type, JsonSerializerOptions serializerOptions)
+    {
+        // Options that have not serialised anything yet may have no resolver; the serialiser would then use the
+        // reflection-based one, so the names come from it too.
+        var typeInfo = serializerOptions.TypeInfoResolver is not null
+            ? serializerOptions.TryGetTypeInfo(type, out var resolved) ? resolved : null
+            : JsonSerializer.IsReflectionEnabledByDefault ? new DefaultJsonTypeInfoResolver().GetTypeInfo(type, serializerOptions) : null;
+        return typeInfo is null
+            ? []
+            : typeInfo.Properties
                 .Where(property => property.AttributeProvider is MemberInfo)
-                .ToDictionary(property => ((MemberInfo)property.AttributeProvider!).Name, property => property.Name, StringComparer.Ordinal)
-            : [];
+                .ToDictionary(property => ((MemberInfo)property.AttributeProvider!).Name, property => property.Name, StringComparer.Ordinal);
+    }
 
     /// <summary>Throws <see cref="ValidationException"/> when <paramref name="request"/> is not valid.</summary>
     public static void EnsureValid(object request, JsonSerializerOptions serializerOptions)

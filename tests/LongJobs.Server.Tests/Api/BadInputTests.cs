@@ -78,6 +78,43 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task NumberSentAsAString_Returns400ValidationProblemForThatField()
+    {
+        await using var api = await StartAsync();
+
+        using var response = await api.PostAsync("gated", """{"gateKey":"a","value":"5"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await TestApi.ReadProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("$.value", out _), problem.ToString());
+        Assert.Equal(0, api.Store.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"gateKey":"a","value":"five"}""", null)]
+    [InlineData("""{"gateKey":"a","value":true}""", null)]
+    [InlineData("""{"value":1}""", "gateKey")]
+    [InlineData("""{gateKey: a}""", null)]
+    [InlineData("""{"gateKey":"a",""", null)]
+    public async Task JsonError_Returns400WithoutDotNetTypeNames(string json, string? namedProperty)
+    {
+        await using var api = await StartAsync();
+
+        using var response = await api.PostAsync("gated", json);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await TestApi.ReadProblemAsync(response);
+        Assert.DoesNotContain("System.", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(GatedRequest), body, StringComparison.Ordinal);
+        Assert.DoesNotContain("LongJobs.", body, StringComparison.Ordinal);
+        if (namedProperty is not null)
+        {
+            Assert.Contains(namedProperty, body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task AfterEveryKindOfBadInput_ANormalJobStillSucceeds()
     {
         await using var api = await StartAsync();

@@ -121,6 +121,22 @@ public sealed class GetJobTests
         Assert.Contains("gated", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GetTyped_WithWaitOnAnotherKindsRoute_Returns404AtOnceWithoutRetryAfterOrPreferenceApplied()
+    {
+        await using var api = await TestApi.StartAsync();
+        var id = await api.StartGatedAsync("a");
+        await api.Gates["a"].Started;
+
+        // No fake time is advanced: only an answer that does not wait can arrive.
+        using var response = await api.GetAsync($"/api/jobs/failing/{id}?wait=30");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        await TestApi.ReadProblemAsync(response);
+        Assert.Null(TestApi.RetryAfter(response));
+        Assert.Null(TestApi.Header(response, "Preference-Applied"));
+    }
+
     [Theory]
     [InlineData("/api/jobs/{0}")]
     [InlineData("/api/jobs/gated/{0}")]

@@ -92,6 +92,20 @@ public sealed class ListJobsTests
     }
 
     /// <summary>Starts gated jobs one fake second apart, so their creation order is unambiguous.</summary>
+    [Theory]
+    [InlineData("?status=1")]
+    [InlineData("?status=Running,Queued")]
+    public async Task List_WithAStatusThatIsNotOneStatusName_Returns400ProblemNamingStatus(string query)
+    {
+        await using var api = await TestApi.StartAsync();
+
+        using var response = await api.GetAsync($"/api/jobs{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await TestApi.ReadProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("status", out _), problem.ToString());
+    }
+
     private static async Task<List<Guid>> StartSeveralAsync(TestApi api, int count)
     {
         var ids = new List<Guid>();

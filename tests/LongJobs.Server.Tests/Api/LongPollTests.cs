@@ -1,5 +1,7 @@
 using System.Net;
 using LongJobs.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LongJobs.Server.Tests.Api;
 
@@ -96,6 +98,25 @@ public sealed class LongPollTests
 
         Assert.Equal("wait=7", TestApi.Header(response, "Preference-Applied"));
         Assert.Equal("Succeeded", (await TestApi.ReadJsonAsync(response)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Wait_WhenTheHostStops_AnswersWithTheUnfinishedStateAndRetryAfterButNoPreferenceApplied()
+    {
+        await using var api = await TestApi.StartAsync();
+        var id = await api.StartGatedAsync("a");
+        await api.Gates["a"].Started;
+
+        var request = api.GetAsync($"/api/jobs/{id}?wait=30");
+        await api.Time.WaitForTimerAsync(TimeSpan.FromSeconds(30));
+        Assert.False(request.IsCompleted);
+        api.App.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        using var response = await request;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Running", (await TestApi.ReadJsonAsync(response)).GetProperty("status").GetString());
+        Assert.NotNull(TestApi.RetryAfter(response));
+        Assert.Null(TestApi.Header(response, "Preference-Applied"));
     }
 
     [Fact]

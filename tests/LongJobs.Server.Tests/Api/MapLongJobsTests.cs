@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,5 +44,22 @@ public sealed class MapLongJobsTests
         Assert.Equal(
             ["CancelJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "ListJobs", "StartFailingJob", "StartGatedWorkJob"],
             names);
+    }
+
+    [Fact]
+    public async Task MapLongJobs_DeclaresA400ForCancelJob()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddLongJobs();
+        await using var app = builder.Build();
+
+        app.MapLongJobs();
+
+        var cancelJob = ((IEndpointRouteBuilder)app).DataSources
+            .SelectMany(source => source.Endpoints)
+            .Single(endpoint => endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "CancelJob");
+        var statusCodes = cancelJob.Metadata.GetOrderedMetadata<IProducesResponseTypeMetadata>().Select(produces => produces.StatusCode);
+        Assert.Contains(StatusCodes.Status400BadRequest, statusCodes);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using LongJobs.Server.Tests.Support;
+using Microsoft.AspNetCore.Builder;
 
 namespace LongJobs.Server.Tests.Api;
 
@@ -31,6 +32,23 @@ public sealed class StartJobTests
         var finished = await api.WaitUntilFinishedAsync(id);
         Assert.Equal("Succeeded", finished.GetProperty("status").GetString());
         Assert.Equal(8, finished.GetProperty("result").GetProperty("doubledValue").GetInt32());
+    }
+
+    [Fact]
+    public async Task Start_UnderAPathBase_PutsThePathBaseInLocationAndStatusUrl()
+    {
+        await using var api = await TestApi.StartAsync(configureApp: app =>
+        {
+            app.UsePathBase("/base");
+            app.UseRouting();
+        });
+
+        using var response = await api.Client.PostAsync(new Uri("/base/api/jobs/gated", UriKind.Relative), TestApi.Json("""{"gateKey":"a"}""")).WithSafetyTimeout();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await TestApi.ReadJsonAsync(response)).GetProperty("id").GetGuid();
+        Assert.Equal($"/base/api/jobs/{id}", response.Headers.Location?.OriginalString);
+        Assert.Equal($"/base/api/jobs/{id}", (await TestApi.ReadJsonAsync(response)).GetProperty("statusUrl").GetString());
     }
 
     [Fact]

@@ -152,6 +152,39 @@ public sealed class AddLongJobsTests
         Assert.Throws<ArgumentException>(() => builder.AddJob<FailingJob, FailingRequest, GatedResult>(kind));
     }
 
+    [Theory]
+    [InlineData("a-")]
+    [InlineData("a--b")]
+    [InlineData("-a")]
+    [InlineData("A")]
+    [InlineData("a-very-long-kind-name-that-goes-on-and-on-past-the-sixty-four-limit")]
+    public void AddJob_WithANameThatIsNotHyphenatedLowercaseWordsOfAtMost64Characters_ThrowsArgumentException(string kind)
+    {
+        var builder = NewServices().AddLongJobs();
+
+        Assert.Throws<ArgumentException>(() => builder.AddJob<FailingJob, FailingRequest, GatedResult>(kind));
+    }
+
+    [Fact]
+    public void AddJob_WithANameThatWouldShareOperationNames_ThrowsInvalidOperationException()
+    {
+        var builder = NewServices().AddLongJobs().AddJob<FailingJob, FailingRequest, GatedResult>("sleep2");
+
+        var exception = Assert.Throws<InvalidOperationException>(() => builder.AddJob<GatedJob, GatedRequest, GatedResult>("sleep-2"));
+
+        Assert.Contains("sleep2", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddJob_NamedAdHoc_ThrowsInvalidOperationExceptionSayingTheNameIsReserved()
+    {
+        var builder = NewServices().AddLongJobs();
+
+        var exception = Assert.Throws<InvalidOperationException>(() => builder.AddJob<FailingJob, FailingRequest, GatedResult>("ad-hoc"));
+
+        Assert.Contains("reserved", exception.Message, StringComparison.Ordinal);
+    }
+
     private static IServiceCollection NewServices() => new ServiceCollection()
         .AddLogging()
         .AddSingleton<IHostEnvironment>(new TestHostEnvironment(Environments.Production));

@@ -92,6 +92,38 @@ public sealed class JobSchedulerCancellationTests
     }
 
     [Fact]
+    public async Task CancellationRequestedInTheStore_ReachesTheRunningJobOnItsNextProgressReport()
+    {
+        await using var services = TestServices.Create();
+        var gate = new JobGate();
+        bool? signalledBeforeReport = null;
+        bool? signalledAfterReport = null;
+        var job = await services.Scheduler.StartAsync(async (context, cancellationToken) =>
+        {
+            await gate.PassIgnoringCancellationAsync();
+            signalledBeforeReport = cancellationToken.IsCancellationRequested;
+            await context.ReportProgressAsync(0.5, "half way", CancellationToken.None);
+            signalledAfterReport = cancellationToken.IsCancellationRequested;
+            cancellationToken.ThrowIfCancellationRequested();
+            return "finished anyway";
+        });
+        await gate.Started;
+
+        // As another server sharing the store would: only the store knows of the request.
+        var requested = await services.Store.RequestCancellationAsync(job.Id);
+        Assert.True(requested!.CancellationRequested);
+        gate.Release();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.Task.WithSafetyTimeout());
+        Assert.False(signalledBeforeReport);
+        Assert.True(signalledAfterReport);
+        Assert.Equal(JobStatus.Canceled, job.Status);
+        var record = await services.GetRecordAsync(job.Id);
+        Assert.Equal(JobStatus.Canceled, record.Status);
+        Assert.True(record.CancellationRequested);
+    }
+
+    [Fact]
     public async Task Cancel_WhenFinished_ChangesNothing()
     {
         await using var services = TestServices.Create();

@@ -5,7 +5,7 @@ using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Execution;
 
-/// <summary><see cref="LongJobsOptions.MaxConcurrency"/> and <see cref="LongJobsOptions.MaxQueuedJobs"/>.</summary>
+/// <summary><see cref="LongJobsOptions.MaxConcurrency"/>, <see cref="LongJobsOptions.MaxQueuedJobs"/> and <see cref="LongJobsOptions.MaxResultSize"/>.</summary>
 public sealed class JobSchedulerLimitsTests
 {
     [Fact]
@@ -63,6 +63,22 @@ public sealed class JobSchedulerLimitsTests
         Assert.Equal(2, services.Store.Count);
         Assert.Equal(2, services.Scheduler.GetActiveJobs().Count);
         await runningGate.Started;
+    }
+
+    [Fact]
+    public async Task Start_WhenTheResultIsLargerThanMaxResultSize_FailsWithAClearProblemAndFaultsTheTask()
+    {
+        await using var services = TestServices.Create(options => options.MaxResultSize = 100);
+
+        var job = await services.Scheduler.StartAsync((_, _) => Task.FromResult(new string('x', 200)));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => job.Task.WithSafetyTimeout());
+        Assert.True(job.Task.IsFaulted);
+        Assert.Equal(JobStatus.Failed, job.Status);
+        var record = await services.GetRecordAsync(job.Id);
+        Assert.Equal(JobStatus.Failed, record.Status);
+        Assert.Equal("The job's result is too large.", record.Error!.Title);
+        Assert.Null(record.Result);
     }
 
     [Fact]

@@ -128,6 +128,70 @@ public sealed class JobSchedulerShutdownTests
     }
 
     [Fact]
+    public async Task Start_OnceTheHostBeginsStopping_ThrowsShuttingDownWhileARunningJobKeepsRunning()
+    {
+        var time = new ObservedFakeTimeProvider();
+        using var host = TestHost.Build(time);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var gate = new JobGate();
+        var signalled = true;
+        var running = await scheduler.StartAsync(async (_, cancellationToken) =>
+        {
+            await gate.PassAsync(cancellationToken);
+            signalled = cancellationToken.IsCancellationRequested;
+            return 1;
+        });
+        await gate.Started;
+
+        await TestHost.BeginStoppingAsync(host.Services);
+
+        var rejected = await Assert.ThrowsAsync<JobRejectedException>(() => scheduler.StartAsync((_, _) => Task.FromResult(2)));
+        Assert.Equal(JobRejectionReason.ShuttingDown, rejected.Reason);
+        Assert.Equal(JobStatus.Running, running.Status);
+        gate.Release();
+        Assert.Equal(1, await running.Task.WithSafetyTimeout());
+        Assert.False(signalled);
+        await host.StopAsync().WithSafetyTimeout();
+    }
+
+    [Fact]
+    public async Task Stop_WhenAJobIsAbandoned_FreesItAndKeepsItCanceledWhenItsWorkReturnsLater()
+    {
+        var time = new ObservedFakeTimeProvider();
+        var logs = new JobFinishedSignals();
+        using var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.Zero, logs);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var store = host.Services.GetRequiredService<IJobStore>();
+        var gate = new JobGate();
+        var job = await scheduler.StartAsync(async (_, _) =>
+        {
+            await gate.PassIgnoringCancellationAsync();
+            return "returned after shutdown";
+        });
+        await gate.Started;
+
+        await host.StopAsync().WithSafetyTimeout();
+
+        Assert.Empty(scheduler.GetActiveJobs());
+        Assert.False(scheduler.TryGetActiveJob(job.Id, out _));
+        var abandoned = await store.GetAsync(job.Id);
+        Assert.Equal(JobStatus.Canceled, abandoned!.Status);
+        Assert.Contains("abandoned", abandoned.Error!.Detail, StringComparison.Ordinal);
+
+        gate.Release();
+        await logs.Finished(job.Id);
+
+        var final = await store.GetAsync(job.Id);
+        Assert.Equal(JobStatus.Canceled, final!.Status);
+        Assert.Null(final.Result);
+        Assert.Contains("abandoned", final.Error!.Detail, StringComparison.Ordinal);
+        Assert.Equal(abandoned.Version, final.Version);
+        Assert.True(job.Task.IsCanceled);
+    }
+
+    [Fact]
     public async Task FailedJobsNobodyAwaited_RaiseNoUnobservedTaskException()
     {
         var marker = $"unobserved-{Guid.NewGuid():N}";

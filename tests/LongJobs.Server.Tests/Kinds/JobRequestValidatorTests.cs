@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Tests.Support;
 
@@ -30,6 +31,30 @@ public sealed class JobRequestValidatorTests
         var errors = JobRequestValidator.Validate(new GatedRequest { GateKey = "", Value = 5000 }, Web);
 
         Assert.Equal(["gateKey", "value"], errors.Keys.Order());
+    }
+
+    private sealed class Renamed
+    {
+        [JsonPropertyName("custom_name")]
+        [Range(1, 10)]
+        public int CustomName { get; init; }
+
+        [Range(1, 10)]
+        public int PlainName { get; init; }
+    }
+
+    /// <summary>The default options, and options an application sets that have not serialised anything yet (no resolver).</summary>
+    public static TheoryData<string> SerializerOptionsCases => ["LongJobsOptions default", "Web defaults"];
+
+    [Theory]
+    [MemberData(nameof(SerializerOptionsCases))]
+    public void Validate_WithJsonPropertyName_NamesTheFieldAsInTheJson(string serializerOptions)
+    {
+        var options = serializerOptions == "Web defaults" ? new JsonSerializerOptions(JsonSerializerDefaults.Web) : new LongJobsOptions().SerializerOptions;
+
+        var errors = JobRequestValidator.Validate(new Renamed { CustomName = 0, PlainName = 0 }, options);
+
+        Assert.Equal(["custom_name", "plainName"], errors.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

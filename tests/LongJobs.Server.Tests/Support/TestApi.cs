@@ -37,7 +37,8 @@ internal sealed class TestApi : IAsyncDisposable
 
     public InMemoryJobStore Store => (InMemoryJobStore)App.Services.GetRequiredService<IJobStore>();
 
-    public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null)
+    /// <summary>Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own endpoints.</summary>
+    public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null, Action<WebApplication>? configureApp = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseTestServer();
@@ -56,6 +57,7 @@ internal sealed class TestApi : IAsyncDisposable
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
 
         var app = builder.Build();
+        configureApp?.Invoke(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapLongJobs();
