@@ -46,7 +46,7 @@ public class LongJobsClient
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state.</returns>
-    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job.</exception>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
     public virtual async Task<JobState> GetJobAsync(Guid id, CancellationToken cancellationToken = default) =>
         (await PollAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).State;
 
@@ -54,7 +54,7 @@ public class LongJobsClient
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state after the request.</returns>
-    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job.</exception>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
     public virtual async Task<JobState> CancelJobAsync(Guid id, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, JobUri(id, TimeSpan.Zero));
