@@ -18,6 +18,7 @@ public class LongJobsClient
     public const string HttpClientName = "LongJobs";
 
     private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
+    private static readonly ResiliencePropertyKey<int> PlainPollsKey = new("LongJobs.PlainPolls");
 
     private readonly HttpClient _httpClient = null!;
     private readonly LongJobsClientOptions _options = null!;
@@ -71,16 +72,25 @@ public class LongJobsClient
     /// <summary>Polls until the job finishes: long-poll where the server offers it, else polling with backoff.</summary>
     internal async Task<JobState> WaitUntilFinishedAsync(Guid id, Action<JobState> observe, CancellationToken cancellationToken)
     {
-        var poll = await _waitPipeline.ExecuteAsync(
-            static async (state, token) =>
-            {
-                var poll = await state.Client.PollAsync(state.Id, state.Client._options.LongPollWait, token).ConfigureAwait(false);
-                state.Observe(poll.State);
-                return poll;
-            },
-            (Client: this, Id: id, Observe: observe),
-            cancellationToken).ConfigureAwait(false);
-        return poll.State;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            var poll = await _waitPipeline.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    var poll = await state.Client.PollAsync(state.Id, state.Client._options.LongPollWait, context.CancellationToken).ConfigureAwait(false);
+                    context.Properties.Set(PlainPollsKey, poll.LongPolled ? 0 : context.Properties.GetValue(PlainPollsKey, 0) + 1);
+                    state.Observe(poll.State);
+                    return poll;
+                },
+                context,
+                (Client: this, Id: id, Observe: observe)).ConfigureAwait(false);
+            return poll.State;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     private async Task<JobPoll> PollAsync(Guid id, TimeSpan wait, CancellationToken cancellationToken)
@@ -136,24 +146,43 @@ public class LongJobsClient
     }
 
     /// <summary>Polls again while the job is unfinished: at once after a long-poll, else after <c>Retry-After</c> or the backoff.</summary>
+    // Polly's attempt number counts long-polls too; the polling backoff counts only the answers since the last long-poll.
     private static ResiliencePipeline<JobPoll> CreateWaitPipeline(LongJobsClientOptions options) =>
         new ResiliencePipelineBuilder<JobPoll> { TimeProvider = options.TimeProvider }
             .AddRetry(new RetryStrategyOptions<JobPoll>
             {
                 MaxRetryAttempts = int.MaxValue,
-                Delay = options.PollingInterval,
-                MaxDelay = options.MaxPollingInterval,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { State.IsFinished: false }),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result switch
-                {
-                    { LongPolled: true } => TimeSpan.Zero,
-                    { RetryAfter.Delta: { } delta } => TimeSpan.FromTicks(Math.Min(delta.Ticks, options.MaxPollingInterval.Ticks)),
-                    _ => (TimeSpan?)null,
-                }),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Result is { } poll
+                    ? PollingDelay(poll, args.Context.Properties.GetValue(PlainPollsKey, 0), options)
+                    : null),
             })
             .Build();
+
+    /// <summary>
+    /// The wait before the next status request: none after a long-poll; else the server's <c>Retry-After</c>, or
+    /// <see cref="LongJobsClientOptions.PollingInterval"/> doubled for each of the <paramref name="plainPolls"/>
+    /// answers since the last long-poll after the first, with ±25 % jitter; never more than
+    /// <see cref="LongJobsClientOptions.MaxPollingInterval"/>.
+    /// </summary>
+    private static TimeSpan PollingDelay(JobPoll poll, int plainPolls, LongJobsClientOptions options)
+    {
+        if (poll.LongPolled)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var max = options.MaxPollingInterval.Ticks;
+        var retryAfter = poll.RetryAfter?.Delta ?? (poll.RetryAfter?.Date is { } date ? date - options.TimeProvider.GetUtcNow() : null);
+        if (retryAfter is { } asked)
+        {
+            return TimeSpan.FromTicks(Math.Clamp(asked.Ticks, 0, max));
+        }
+
+        var backoff = options.PollingInterval.Ticks * Math.Pow(2, Math.Clamp(plainPolls - 1, 0, 30));
+        var jittered = backoff * (0.75 + (0.5 * Random.Shared.NextDouble()));
+        return TimeSpan.FromTicks((long)Math.Min(jittered, max));
+    }
 
     private sealed record JobPoll(JobState State, RetryConditionHeaderValue? RetryAfter, bool LongPolled);
 }

@@ -84,6 +84,61 @@ public sealed class JobOperationTests
     }
 
     [Fact]
+    public async Task WaitForCompletion_WhenServerStopsLongPollingAfterManyLongPolls_PollsFirstAfterPollingInterval()
+    {
+        // Eight long-polls run out, then the server (say, a new instance behind the load balancer) stops long-polling.
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number <= 8)
+            {
+                context.Response.Headers["Preference-Applied"] = "wait=30";
+            }
+
+            return number <= 9 ? JobStateJson.WriteAsync(context, _id, "Running") : JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var options = new LongJobsClientOptions { TimeProvider = _time, PollingInterval = TimeSpan.FromSeconds(1), MaxPollingInterval = TimeSpan.FromMinutes(1) };
+        var operation = CreateOperation(server, options);
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delay = await _time.NextDelayAsync();
+        Assert.Equal(9, server.RequestCount);
+        _time.Advance(delay);
+        await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.InRange(delay, 0.75 * options.PollingInterval, 1.25 * options.PollingInterval);
+        Assert.False(_time.HasUnreadDelay, "The client waited between long-polls.");
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_AfterALongPolledAnswer_BacksOffAgainFromPollingInterval()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number == 4)
+            {
+                context.Response.Headers["Preference-Applied"] = "wait=30";
+            }
+
+            return number <= 5 ? JobStateJson.WriteAsync(context, _id, "Running") : JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var options = new LongJobsClientOptions { TimeProvider = _time, PollingInterval = TimeSpan.FromSeconds(1), MaxPollingInterval = TimeSpan.FromMinutes(1) };
+        var operation = CreateOperation(server, options);
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delays = await _time.AdvancePastDelaysUntilAsync(waiting);
+        await waiting;
+
+        // Exponential with ±25 % jitter: about 1 s, 2 s and 4 s after polls 1-3, none after the long-poll (4), and
+        // about 1 s again after poll 5.
+        Assert.Equal(4, delays.Count);
+        Assert.InRange(delays[0], TimeSpan.FromSeconds(0.75), TimeSpan.FromSeconds(1.25));
+        Assert.InRange(delays[1], TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2.5));
+        Assert.InRange(delays[2], TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
+        Assert.InRange(delays[3], TimeSpan.FromSeconds(0.75), TimeSpan.FromSeconds(1.25));
+        Assert.Equal(6, server.RequestCount);
+    }
+
+    [Fact]
     public async Task WaitForCompletion_WhenRetryAfterExceedsMaxPollingInterval_WaitsMaxPollingInterval()
     {
         await using var server = await ScriptedServer.StartAsync((context, number) =>
