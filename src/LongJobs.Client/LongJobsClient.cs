@@ -38,7 +38,7 @@ public class LongJobsClient
         _waitPipeline = CreateWaitPipeline(_options);
     }
 
-    /// <summary>For mocking.</summary>
+    /// <summary>For mocking: override the calls the code under test makes (for a <see cref="JobOperation{TResult}"/>, <see cref="GetJobAsync"/>, <see cref="CancelJobAsync"/> and <see cref="WaitUntilFinishedAsync"/>).</summary>
     protected LongJobsClient()
     {
     }
@@ -69,8 +69,16 @@ public class LongJobsClient
     /// <returns>An operation whose state is unknown until it is updated or awaited.</returns>
     public virtual JobOperation<TResult> GetOperation<TResult>(Guid id) => new(id, this);
 
-    /// <summary>Polls until the job finishes: long-poll where the server offers it, else polling with backoff.</summary>
-    internal async Task<JobState> WaitUntilFinishedAsync(Guid id, Action<JobState> observe, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the job's state until it has finished: long-poll where the server offers it, else polling with
+    /// backoff. <see cref="JobOperation{TResult}.WaitForCompletionAsync"/> calls it; a mock overrides it.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="observe">Called with every state read, the final one included.</param>
+    /// <param name="cancellationToken">Stops waiting; the job itself goes on.</param>
+    /// <returns>The job's final state.</returns>
+    /// <exception cref="LongJobsRequestException">A request failed after its retries, such as 404 for an unknown job, or the server could not be reached (status code 0).</exception>
+    protected internal virtual async Task<JobState> WaitUntilFinishedAsync(Guid id, Action<JobState> observe, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try

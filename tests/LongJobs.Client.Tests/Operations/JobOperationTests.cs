@@ -311,6 +311,48 @@ public sealed class JobOperationTests
         Assert.Contains(nameof(PrimesResult), exception.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WaitForCompletion_OnAClientSubclassMadeWithTheMockingConstructor_RunsToCompletionThroughItsOverride()
+    {
+        var running = new Models.JobState { Id = _id, Kind = "primes", Status = ClientJobStatus.Running, Progress = 0.5 };
+        var succeeded = new Models.JobState
+        {
+            Id = _id,
+            Kind = "primes",
+            Status = ClientJobStatus.Succeeded,
+            Progress = 1,
+            Result = System.Text.Json.JsonSerializer.SerializeToElement(Primes),
+        };
+        var client = new ScriptedLongJobsClient([running, succeeded]);
+        var operation = new JobOperation<PrimesResult>(_id, client);
+
+        var result = await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(97, result.Largest);
+        Assert.Equal([0.5, 1.0], client.ObservedProgress);
+        Assert.True(operation.HasCompleted);
+        Assert.True(operation.HasValue);
+        Assert.Equal(ClientJobStatus.Succeeded, operation.Status);
+    }
+
     private JobOperation<PrimesResult> CreateOperation(ScriptedServer server, LongJobsClientOptions options) =>
         new(_id, new LongJobsClient(server.CreateResilientClient(options), options));
+
+    /// <summary>A client made as an app's mock would be: the protected constructor and overridden calls.</summary>
+    private sealed class ScriptedLongJobsClient(IReadOnlyList<Models.JobState> states) : LongJobsClient
+    {
+        public List<double> ObservedProgress { get; } = [];
+
+        // An app overrides it as "protected override"; this assembly sees internals (InternalsVisibleTo), so C# wants both.
+        protected internal override Task<Models.JobState> WaitUntilFinishedAsync(Guid id, Action<Models.JobState> observe, CancellationToken cancellationToken)
+        {
+            foreach (var state in states)
+            {
+                observe(state);
+                ObservedProgress.Add(state.Progress);
+            }
+
+            return Task.FromResult(states[^1]);
+        }
+    }
 }
