@@ -38,16 +38,15 @@ public static class LongJobsClientServiceCollectionExtensions
                 {
                     httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
                 }
-
-                // Each attempt has its own timeout in the retry pipeline; the whole call, retries included, has none.
-                httpClient.Timeout = Timeout.InfiniteTimeSpan;
             })
             .AddLongJobsResilience();
     }
 
     /// <summary>
     /// Adds the LongJobs retry pipeline to an HTTP client, for example to the typed client you generated for your
-    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>.
+    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>; each attempt has its own
+    /// <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set to
+    /// <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     /// <param name="builder">The HTTP client's builder.</param>
     /// <returns>The same builder.</returns>
@@ -56,7 +55,11 @@ public static class LongJobsClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<LongJobsClientOptions>().ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
-        return builder.AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+
+        // The whole call, retries and backoff included, has no timeout; a long-poll would otherwise hit the default 100 s.
+        return builder
+            .ConfigureHttpClient(httpClient => httpClient.Timeout = Timeout.InfiniteTimeSpan)
+            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
     }
 }
 

@@ -241,6 +241,29 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task AddLongJobsResilience_OnTheAppsOwnHttpClient_LeavesTheTimeoutToEachAttempt()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("own", client => client.Timeout = TimeSpan.FromSeconds(10)).AddLongJobsResilience();
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("own");
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_LeavesTheTimeoutToEachAttempt()
+    {
+        await using var provider = BuildProvider(options => options.BaseAddress = new Uri("http://127.0.0.1:1/"));
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName);
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+        Assert.Equal(new Uri("http://127.0.0.1:1/"), client.BaseAddress);
+    }
+
+    [Fact]
     public async Task AddLongJobsResilience_WithInvalidOptions_ThrowsOptionsValidationExceptionWhenCreatingTheClient()
     {
         var services = new ServiceCollection();
