@@ -3,7 +3,7 @@ using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
 
-namespace LongJobs.Client.Tests.Operations;
+namespace LongJobs.Client.Tests;
 
 /// <summary>
 /// <see cref="JobOperation{TResult}"/> against a scripted Kestrel server: polling when the server does not
