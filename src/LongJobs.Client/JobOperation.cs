@@ -11,8 +11,6 @@ namespace LongJobs.Client;
 /// <typeparam name="TResult">The job kind's result type.</typeparam>
 public class JobOperation<TResult>
 {
-    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
-
     private readonly LongJobsClient _client = null!;
     private JobState? _state;
     private TResult? _value;
@@ -108,7 +106,7 @@ public class JobOperation<TResult>
         {
             try
             {
-                _value = state.Result is { } result ? result.Deserialize<TResult>(SerializerOptions) : default;
+                _value = state.Result is { } result ? result.Deserialize<TResult>(JsonSerializerOptions.Web) : default;
             }
             catch (JsonException exception)
             {

@@ -17,7 +17,6 @@ public class LongJobsClient
     /// <summary>The name of the <see cref="HttpClient"/> that <c>AddLongJobsClient</c> registers.</summary>
     public const string HttpClientName = "LongJobs";
 
-    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
     private static readonly ResiliencePropertyKey<int> PlainPollsKey = new("LongJobs.PlainPolls");
 
     private readonly HttpClient _httpClient = null!;
@@ -121,26 +120,26 @@ public class LongJobsClient
     {
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var status = (int)response.StatusCode;
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .ToDictionary(header => header.Key, header => header.Value, StringComparer.OrdinalIgnoreCase);
 
         if (response.IsSuccessStatusCode)
         {
+            T? value;
             try
             {
-                return JsonSerializer.Deserialize<T>(body, SerializerOptions)
-                    ?? throw new LongJobsRequestException("The response body was empty.", status, body, headers, null);
+                value = JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web);
             }
             catch (JsonException exception)
             {
-                throw new LongJobsRequestException($"The response could not be read as a {typeof(T).Name}.", status, body, headers, exception);
+                throw new LongJobsRequestException($"The response could not be read as a {typeof(T).Name}.", status, body, HeadersOf(response), exception);
             }
+
+            return value ?? throw new LongJobsRequestException("The response body was empty.", status, body, HeadersOf(response), null);
         }
 
         ProblemDetails? problem = null;
         try
         {
-            problem = body.Length > 0 ? JsonSerializer.Deserialize<ProblemDetails>(body, SerializerOptions) : null;
+            problem = body.Length > 0 ? JsonSerializer.Deserialize<ProblemDetails>(body, JsonSerializerOptions.Web) : null;
         }
         catch (JsonException)
         {
@@ -148,13 +147,18 @@ public class LongJobsClient
         }
 
         var message = $"The server answered {status} {response.ReasonPhrase}{(problem is null ? "." : $": {problem}")}";
+        var headers = HeadersOf(response);
         throw problem is null
             ? new LongJobsRequestException(message, status, body, headers, null)
             : new LongJobsRequestException<ProblemDetails>(message, status, body, headers, problem, null);
     }
 
+    private static Dictionary<string, IEnumerable<string>> HeadersOf(HttpResponseMessage response) =>
+        response.Headers.Concat(response.Content.Headers)
+            .ToDictionary(header => header.Key, header => header.Value, StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Polls again while the job is unfinished: at once after a long-poll, else after <c>Retry-After</c> or the backoff.</summary>
-    // Polly's attempt number counts long-polls too; the polling backoff counts only the answers since the last long-poll.
+    /// <remarks>Polly's attempt number counts long-polls too, so the backoff counts only the answers since the last long-poll.</remarks>
     private static ResiliencePipeline<JobPoll> CreateWaitPipeline(LongJobsClientOptions options) =>
         new ResiliencePipelineBuilder<JobPoll> { TimeProvider = options.TimeProvider }
             .AddRetry(new RetryStrategyOptions<JobPoll>
