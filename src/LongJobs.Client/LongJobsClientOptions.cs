@@ -19,7 +19,7 @@ public sealed class LongJobsClientOptions
     [Range(0, 100)]
     public int MaxRetryAttempts { get; set; } = 5;
 
-    /// <summary>The first retry's delay; later retries back off exponentially, with jitter.</summary>
+    /// <summary>The first retry's delay; later retries back off exponentially, with jitter. At most <see cref="MaxRetryDelay"/>.</summary>
     /// <value>The default value is 500 milliseconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -39,7 +39,10 @@ public sealed class LongJobsClientOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan LongPollWait { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The first delay between status requests when the server does not long-poll and sends no <c>Retry-After</c>.</summary>
+    /// <summary>
+    /// The first delay between status requests when the server does not long-poll and sends no <c>Retry-After</c>.
+    /// At most <see cref="MaxPollingInterval"/>; not zero when <see cref="LongPollWait"/> is.
+    /// </summary>
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PollingInterval { get; set; } = TimeSpan.FromSeconds(1);

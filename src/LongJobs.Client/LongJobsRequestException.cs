@@ -3,8 +3,9 @@ using LongJobs.Client.Models;
 namespace LongJobs.Client;
 
 /// <summary>
-/// A request to a LongJobs server failed: an error status after any retries, or a response that could not be
-/// read. Thrown by the generated client and by <see cref="LongJobsClient"/> alike.
+/// A request to a LongJobs server failed: an error status after any retries, a response that could not be
+/// read, or no response at all (a network error or timeout after the retries, with <see cref="StatusCode"/> 0).
+/// Thrown by the generated client and by <see cref="LongJobsClient"/> alike.
 /// </summary>
 public class LongJobsRequestException : Exception
 {
@@ -22,7 +23,7 @@ public class LongJobsRequestException : Exception
         Headers = headers;
     }
 
-    /// <summary>The response's HTTP status code.</summary>
+    /// <summary>The response's HTTP status code; 0 when no response arrived.</summary>
     public int StatusCode { get; }
 
     /// <summary>The response body, if any.</summary>
@@ -35,7 +36,7 @@ public class LongJobsRequestException : Exception
     public virtual ProblemDetails? Problem => null;
 
     /// <inheritdoc />
-    public override string ToString() => $"HTTP {StatusCode}: {Message}{Environment.NewLine}{base.ToString()}";
+    public override string ToString() => StatusCode == 0 ? base.ToString() : $"HTTP {StatusCode}: {Message}{Environment.NewLine}{base.ToString()}";
 }
 
 /// <summary>A request failed and the server explained why in a <typeparamref name="TResult"/>.</summary>

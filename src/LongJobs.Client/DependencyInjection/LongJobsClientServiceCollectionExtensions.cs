@@ -21,7 +21,7 @@ public static class LongJobsClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
 
-        services.AddOptions<LongJobsClientOptions>().Configure(configure);
+        services.AddOptions<LongJobsClientOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
         services.TryAddTransient(provider => new LongJobsClient(
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName),
@@ -38,25 +38,28 @@ public static class LongJobsClientServiceCollectionExtensions
                 {
                     httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
                 }
-
-                // Each attempt has its own timeout in the retry pipeline; the whole call, retries included, has none.
-                httpClient.Timeout = Timeout.InfiniteTimeSpan;
             })
             .AddLongJobsResilience();
     }
 
     /// <summary>
     /// Adds the LongJobs retry pipeline to an HTTP client, for example to the typed client you generated for your
-    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>.
+    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>; each attempt has its own
+    /// <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set to
+    /// <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     /// <param name="builder">The HTTP client's builder.</param>
     /// <returns>The same builder.</returns>
     public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<LongJobsClientOptions>();
+        builder.Services.AddOptions<LongJobsClientOptions>().ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
-        return builder.AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+
+        // The whole call, retries and backoff included, has no timeout; a long-poll would otherwise hit the default 100 s.
+        return builder
+            .ConfigureHttpClient(httpClient => httpClient.Timeout = Timeout.InfiniteTimeSpan)
+            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
     }
 }
 
@@ -74,6 +77,27 @@ internal sealed class LongJobsClientOptionsValidator : IValidateOptions<LongJobs
             result.AddError(
                 $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.LongPollWait)} ({options.LongPollWait}), or every long-poll times out.",
                 nameof(LongJobsClientOptions.AttemptTimeout));
+        }
+
+        if (options.RetryDelay > options.MaxRetryDelay)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.RetryDelay)} ({options.RetryDelay}) must not exceed {nameof(LongJobsClientOptions.MaxRetryDelay)} ({options.MaxRetryDelay}).",
+                nameof(LongJobsClientOptions.RetryDelay));
+        }
+
+        if (options.PollingInterval > options.MaxPollingInterval)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.PollingInterval)} ({options.PollingInterval}) must not exceed {nameof(LongJobsClientOptions.MaxPollingInterval)} ({options.MaxPollingInterval}).",
+                nameof(LongJobsClientOptions.PollingInterval));
+        }
+
+        if (options.LongPollWait == TimeSpan.Zero && options.PollingInterval == TimeSpan.Zero)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.LongPollWait)} and {nameof(LongJobsClientOptions.PollingInterval)} are both zero: waiting would be a busy poll. Set one of them.",
+                nameof(LongJobsClientOptions.PollingInterval));
         }
 
         return result.Build();

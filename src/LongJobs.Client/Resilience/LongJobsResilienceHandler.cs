@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Net;
 using Polly;
 using Polly.Retry;
@@ -9,13 +10,16 @@ namespace LongJobs.Client.Resilience;
 /// Retries transient failures of every request through the client's <see cref="HttpClient"/>: network errors,
 /// attempt timeouts, 408, 429 and 5xx, with exponential backoff and jitter, honouring <c>Retry-After</c>.
 /// A POST (which starts a job) is retried only when the server surely did not start it: 429, 503, or no
-/// connection at all.
+/// connection at all. A network error or timeout that outlasts the retries surfaces as a
+/// <see cref="LongJobsRequestException"/> with status code 0; the caller's own cancellation stays an
+/// <see cref="OperationCanceledException"/>.
 /// </summary>
 internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) : DelegatingHandler
 {
     private static readonly ResiliencePropertyKey<HttpMethod> MethodKey = new("LongJobs.HttpMethod");
 
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = CreatePipeline(options);
+    private readonly TimeSpan _attemptTimeout = options.AttemptTimeout;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -28,11 +32,22 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
                 context,
                 (Handler: this, Request: request)).ConfigureAwait(false);
         }
+        catch (HttpRequestException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw NoResponse($"The request to {request.RequestUri} failed: {exception.Message}", exception);
+        }
+        catch (TimeoutRejectedException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw NoResponse($"The request to {request.RequestUri} timed out after {_attemptTimeout}.", exception);
+        }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    private static LongJobsRequestException NoResponse(string message, Exception exception) =>
+        new(message, statusCode: 0, response: null, ReadOnlyDictionary<string, IEnumerable<string>>.Empty, exception);
 
     private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         base.SendAsync(request, cancellationToken);

@@ -2,6 +2,7 @@ using LongJobs.Client.Sample;
 using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace LongJobs.Client.Tests.DependencyInjection;
@@ -20,6 +21,22 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
         { nameof(LongJobsClientOptions.LongPollWait), options => options.LongPollWait = TimeSpan.FromMinutes(2) },
         { nameof(LongJobsClientOptions.PollingInterval), options => options.PollingInterval = TimeSpan.FromSeconds(-1) },
         { nameof(LongJobsClientOptions.JobsPath), options => options.JobsPath = null! },
+    };
+
+    public static TheoryData<string, string, Action<LongJobsClientOptions>> InconsistentOptions => new()
+    {
+        {
+            nameof(LongJobsClientOptions.PollingInterval), nameof(LongJobsClientOptions.MaxPollingInterval),
+            options => (options.PollingInterval, options.MaxPollingInterval) = (TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10))
+        },
+        {
+            nameof(LongJobsClientOptions.RetryDelay), nameof(LongJobsClientOptions.MaxRetryDelay),
+            options => (options.RetryDelay, options.MaxRetryDelay) = (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1))
+        },
+        {
+            nameof(LongJobsClientOptions.LongPollWait), nameof(LongJobsClientOptions.PollingInterval),
+            options => (options.LongPollWait, options.PollingInterval) = (TimeSpan.Zero, TimeSpan.Zero)
+        },
     };
 
     [Fact]
@@ -128,6 +145,81 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
         Assert.Contains(nameof(LongJobsClientOptions.LongPollWait), exception.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(InconsistentOptions))]
+    public async Task AddLongJobsClient_WithInconsistentOptions_ThrowsOptionsValidationExceptionNamingBoth(string first, string second, Action<LongJobsClientOptions> spoil)
+    {
+        await using var provider = BuildProvider(spoil);
+
+        var exception = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
+
+        var failure = Assert.Single(exception.Failures);
+        Assert.Contains(first, failure, StringComparison.Ordinal);
+        Assert.Contains(second, failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(30, 0)]
+    public async Task AddLongJobsClient_WithPollingOrLongPollingOff_ButNotBoth_IsValid(int longPollWaitSeconds, int pollingIntervalSeconds)
+    {
+        await using var provider = BuildProvider(options =>
+        {
+            options.LongPollWait = TimeSpan.FromSeconds(longPollWaitSeconds);
+            options.PollingInterval = TimeSpan.FromSeconds(pollingIntervalSeconds);
+            options.MaxPollingInterval = options.PollingInterval;
+        });
+
+        Assert.NotNull(provider.GetRequiredService<LongJobsClient>());
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WithEveryCrossFieldRuleBroken_ReportsThemAllAtOnce()
+    {
+        await using var provider = BuildProvider(options =>
+        {
+            options.MaxRetryAttempts = -1;
+            options.RetryDelay = TimeSpan.FromSeconds(5);
+            options.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            options.LongPollWait = TimeSpan.Zero;
+            options.PollingInterval = TimeSpan.Zero;
+            options.MaxPollingInterval = TimeSpan.Zero;
+            options.AttemptTimeout = TimeSpan.Zero;
+        });
+
+        var exception = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
+
+        Assert.Contains(exception.Failures, failure => failure.Contains(nameof(LongJobsClientOptions.MaxRetryAttempts), StringComparison.Ordinal));
+        Assert.Contains(exception.Failures, failure => failure.Contains(nameof(LongJobsClientOptions.MaxRetryDelay), StringComparison.Ordinal));
+        Assert.Contains(exception.Failures, failure => failure.Contains("busy", StringComparison.Ordinal));
+        Assert.Contains(exception.Failures, failure => failure.Contains(nameof(LongJobsClientOptions.AttemptTimeout), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_WithInvalidOptions_FailsWhenTheHostStarts()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLongJobsClient(options => options.MaxRetryAttempts = -1);
+        using var host = builder.Build();
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Contains(nameof(LongJobsClientOptions.MaxRetryAttempts), exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddLongJobsResilience_WithInvalidOptions_FailsWhenTheHostStarts()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.Configure<LongJobsClientOptions>(options => options.RetryDelay = TimeSpan.FromHours(1));
+        builder.Services.AddHttpClient("own").AddLongJobsResilience();
+        using var host = builder.Build();
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Contains(nameof(LongJobsClientOptions.RetryDelay), exception.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AddLongJobsResilience_OnTheAppsOwnHttpClient_RetriesTransientFailures()
     {
@@ -146,6 +238,29 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
 
         Assert.Equal(StatusCodes.Status204NoContent, (int)response.StatusCode);
         Assert.Equal(2, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task AddLongJobsResilience_OnTheAppsOwnHttpClient_LeavesTheTimeoutToEachAttempt()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("own", client => client.Timeout = TimeSpan.FromSeconds(10)).AddLongJobsResilience();
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("own");
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClient_LeavesTheTimeoutToEachAttempt()
+    {
+        await using var provider = BuildProvider(options => options.BaseAddress = new Uri("http://127.0.0.1:1/"));
+
+        using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName);
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+        Assert.Equal(new Uri("http://127.0.0.1:1/"), client.BaseAddress);
     }
 
     [Fact]

@@ -318,8 +318,13 @@ public sealed class LongJobsResilienceHandlerTests
         });
         using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal));
 
+        Assert.Equal(0, exception.StatusCode);
+        Assert.IsType<HttpRequestException>(exception.InnerException);
+        Assert.Empty(exception.Headers);
+        Assert.Null(exception.Response);
+        Assert.StartsWith($"The request to {new Uri(server.BaseAddress, StartUri)} failed: ", exception.Message, StringComparison.Ordinal);
         Assert.Equal(1, server.RequestCount);
     }
 
@@ -335,7 +340,11 @@ public sealed class LongJobsResilienceHandlerTests
         await server.WaitForRequestAsync(1).WaitAsync(TestTimeouts.Signal);
         time.Advance(options.AttemptTimeout);
 
-        await Assert.ThrowsAsync<TimeoutRejectedException>(() => sending.WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => sending.WaitAsync(TestTimeouts.Signal));
+        Assert.Equal(0, exception.StatusCode);
+        Assert.IsType<TimeoutRejectedException>(exception.InnerException);
+        Assert.Empty(exception.Headers);
+        Assert.Equal($"The request to {new Uri(server.BaseAddress, StartUri)} timed out after {options.AttemptTimeout}.", exception.Message);
         Assert.Equal(1, server.RequestCount);
     }
 
@@ -355,10 +364,89 @@ public sealed class LongJobsResilienceHandlerTests
             BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
         };
 
-        var exception = await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal));
 
-        Assert.Equal(HttpRequestError.ConnectionError, exception.HttpRequestError);
+        Assert.Equal(0, exception.StatusCode);
+        Assert.Equal(HttpRequestError.ConnectionError, Assert.IsType<HttpRequestException>(exception.InnerException).HttpRequestError);
         Assert.Equal(options.MaxRetryAttempts + 1, attempts.Count("POST /api/jobs/primes"));
+    }
+
+    [Fact]
+    public async Task Get_WhenEveryAttemptTimesOut_ThrowsRequestExceptionWithStatusZeroAfterTheRetries()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => UntilClientLeavesAsync(context));
+        var time = new DelayRecordingTimeProvider();
+        var options = new LongJobsClientOptions { TimeProvider = time, MaxRetryAttempts = 1, RetryDelay = TimeSpan.Zero };
+        using var client = server.CreateResilientClient(options);
+
+        var sending = client.GetAsync(JobUri);
+        for (var attempt = 1; attempt <= options.MaxRetryAttempts + 1; attempt++)
+        {
+            await server.WaitForRequestAsync(attempt).WaitAsync(TestTimeouts.Signal);
+            time.Advance(options.AttemptTimeout);
+        }
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => sending.WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(0, exception.StatusCode);
+        Assert.IsType<TimeoutRejectedException>(exception.InnerException);
+        Assert.Equal(options.MaxRetryAttempts + 1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task Get_WhenCallerCancelsDuringAnAttempt_ThrowsOperationCanceledException()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => UntilClientLeavesAsync(context));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+        using var stop = new CancellationTokenSource();
+
+        var sending = client.GetAsync(JobUri, stop.Token);
+        await server.WaitForRequestAsync(1).WaitAsync(TestTimeouts.Signal);
+        await stop.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending.WaitAsync(TestTimeouts.Signal));
+        Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task GetJob_WhenEveryConnectionIsDropped_ThrowsRequestExceptionWithStatusZero()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        });
+        var options = new LongJobsClientOptions { MaxRetryAttempts = 2, RetryDelay = TimeSpan.Zero };
+        var client = new LongJobsClient(server.CreateResilientClient(options), options);
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => client.GetJobAsync(Guid.NewGuid()).WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(0, exception.StatusCode);
+        Assert.IsType<HttpRequestException>(exception.InnerException);
+        Assert.Null(exception.Problem);
+        Assert.Equal(options.MaxRetryAttempts + 1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task GeneratedClient_WhenConnectionIsRefused_ThrowsRequestExceptionWithStatusZero()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var options = new LongJobsClientOptions { MaxRetryAttempts = 1, RetryDelay = TimeSpan.Zero };
+        using var httpClient = new HttpClient(new LongJobsResilienceHandler(options) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
+        };
+        var client = new Sample.SampleJobsClient(httpClient);
+
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException>(
+            () => client.StartPrimesJobAsync(new Sample.PrimesRequest { Below = 100 }).WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(0, exception.StatusCode);
+        Assert.IsType<HttpRequestException>(exception.InnerException);
     }
 
     [Fact]

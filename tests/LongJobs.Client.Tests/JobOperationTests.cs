@@ -3,7 +3,7 @@ using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
 
-namespace LongJobs.Client.Tests.Operations;
+namespace LongJobs.Client.Tests;
 
 /// <summary>
 /// <see cref="JobOperation{TResult}"/> against a scripted Kestrel server: polling when the server does not
@@ -81,6 +81,61 @@ public sealed class JobOperationTests
         Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, options.MaxPollingInterval));
         Assert.Contains(delays, delay => delay > options.PollingInterval);
         Assert.Equal(7, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenServerStopsLongPollingAfterManyLongPolls_PollsFirstAfterPollingInterval()
+    {
+        // Eight long-polls run out, then the server (say, a new instance behind the load balancer) stops long-polling.
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number <= 8)
+            {
+                context.Response.Headers["Preference-Applied"] = "wait=30";
+            }
+
+            return number <= 9 ? JobStateJson.WriteAsync(context, _id, "Running") : JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var options = new LongJobsClientOptions { TimeProvider = _time, PollingInterval = TimeSpan.FromSeconds(1), MaxPollingInterval = TimeSpan.FromMinutes(1) };
+        var operation = CreateOperation(server, options);
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delay = await _time.NextDelayAsync();
+        Assert.Equal(9, server.RequestCount);
+        _time.Advance(delay);
+        await waiting.WaitAsync(TestTimeouts.Signal);
+
+        Assert.InRange(delay, 0.75 * options.PollingInterval, 1.25 * options.PollingInterval);
+        Assert.False(_time.HasUnreadDelay, "The client waited between long-polls.");
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_AfterALongPolledAnswer_BacksOffAgainFromPollingInterval()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number == 4)
+            {
+                context.Response.Headers["Preference-Applied"] = "wait=30";
+            }
+
+            return number <= 5 ? JobStateJson.WriteAsync(context, _id, "Running") : JobStateJson.WriteAsync(context, _id, "Succeeded", Primes);
+        });
+        var options = new LongJobsClientOptions { TimeProvider = _time, PollingInterval = TimeSpan.FromSeconds(1), MaxPollingInterval = TimeSpan.FromMinutes(1) };
+        var operation = CreateOperation(server, options);
+
+        var waiting = operation.WaitForCompletionAsync();
+        var delays = await _time.AdvancePastDelaysUntilAsync(waiting);
+        await waiting;
+
+        // Exponential with ±25 % jitter: about 1 s, 2 s and 4 s after polls 1-3, none after the long-poll (4), and
+        // about 1 s again after poll 5.
+        Assert.Equal(4, delays.Count);
+        Assert.InRange(delays[0], TimeSpan.FromSeconds(0.75), TimeSpan.FromSeconds(1.25));
+        Assert.InRange(delays[1], TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2.5));
+        Assert.InRange(delays[2], TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
+        Assert.InRange(delays[3], TimeSpan.FromSeconds(0.75), TimeSpan.FromSeconds(1.25));
+        Assert.Equal(6, server.RequestCount);
     }
 
     [Fact]
@@ -256,6 +311,48 @@ public sealed class JobOperationTests
         Assert.Contains(nameof(PrimesResult), exception.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WaitForCompletion_OnAClientSubclassMadeWithTheMockingConstructor_RunsToCompletionThroughItsOverride()
+    {
+        var running = new Models.JobState { Id = _id, Kind = "primes", Status = ClientJobStatus.Running, Progress = 0.5 };
+        var succeeded = new Models.JobState
+        {
+            Id = _id,
+            Kind = "primes",
+            Status = ClientJobStatus.Succeeded,
+            Progress = 1,
+            Result = System.Text.Json.JsonSerializer.SerializeToElement(Primes),
+        };
+        var client = new ScriptedLongJobsClient([running, succeeded]);
+        var operation = new JobOperation<PrimesResult>(_id, client);
+
+        var result = await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(97, result.Largest);
+        Assert.Equal([0.5, 1.0], client.ObservedProgress);
+        Assert.True(operation.HasCompleted);
+        Assert.True(operation.HasValue);
+        Assert.Equal(ClientJobStatus.Succeeded, operation.Status);
+    }
+
     private JobOperation<PrimesResult> CreateOperation(ScriptedServer server, LongJobsClientOptions options) =>
         new(_id, new LongJobsClient(server.CreateResilientClient(options), options));
+
+    /// <summary>A client made as an app's mock would be: the protected constructor and overridden calls.</summary>
+    private sealed class ScriptedLongJobsClient(IReadOnlyList<Models.JobState> states) : LongJobsClient
+    {
+        public List<double> ObservedProgress { get; } = [];
+
+        // An app overrides it as "protected override"; this assembly sees internals (InternalsVisibleTo), so C# wants both.
+        protected internal override Task<Models.JobState> WaitUntilFinishedAsync(Guid id, Action<Models.JobState> observe, CancellationToken cancellationToken)
+        {
+            foreach (var state in states)
+            {
+                observe(state);
+                ObservedProgress.Add(state.Progress);
+            }
+
+            return Task.FromResult(states[^1]);
+        }
+    }
 }

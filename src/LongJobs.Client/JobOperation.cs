@@ -11,8 +11,6 @@ namespace LongJobs.Client;
 /// <typeparam name="TResult">The job kind's result type.</typeparam>
 public class JobOperation<TResult>
 {
-    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
-
     private readonly LongJobsClient _client = null!;
     private JobState? _state;
     private TResult? _value;
@@ -68,7 +66,7 @@ public class JobOperation<TResult>
     /// <summary>Reads the job's current state from the server.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state.</returns>
-    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job.</exception>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
     public virtual async Task<JobState> UpdateStatusAsync(CancellationToken cancellationToken = default)
     {
         var state = await _client.GetJobAsync(Id, cancellationToken).ConfigureAwait(false);
@@ -81,7 +79,7 @@ public class JobOperation<TResult>
     /// <returns>The job's result.</returns>
     /// <exception cref="JobFailedException">The job failed.</exception>
     /// <exception cref="OperationCanceledException">The job was cancelled, or <paramref name="cancellationToken"/> was.</exception>
-    /// <exception cref="LongJobsRequestException">A request failed after its retries, such as 404 for an unknown job.</exception>
+    /// <exception cref="LongJobsRequestException">A request failed after its retries, such as 404 for an unknown job, or the server could not be reached (status code 0).</exception>
     public virtual async Task<TResult> WaitForCompletionAsync(CancellationToken cancellationToken = default)
     {
         if (!HasCompleted)
@@ -108,7 +106,7 @@ public class JobOperation<TResult>
         {
             try
             {
-                _value = state.Result is { } result ? result.Deserialize<TResult>(SerializerOptions) : default;
+                _value = state.Result is { } result ? result.Deserialize<TResult>(JsonSerializerOptions.Web) : default;
             }
             catch (JsonException exception)
             {
