@@ -4,11 +4,24 @@ using LongJobs.Server.Execution;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services
+var jobs = builder.Services
     .AddLongJobs(options => builder.Configuration.GetSection("LongJobs").Bind(options))
     .AddJob<SleepJob, SleepRequest, SleepResult>("sleep")
     .AddJob<FailJob, FailRequest, SleepResult>("fail")
     .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes");
+
+// "LongJobs:Store": InMemory (the default) or PostgreSql, with the connection string "ConnectionStrings:LongJobs".
+switch (builder.Configuration["LongJobs:Store"] ?? "InMemory")
+{
+    case var store when store.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase):
+        jobs.UsePostgreSql(builder.Configuration.GetConnectionString("LongJobs")
+            ?? throw new InvalidOperationException("LongJobs:Store is PostgreSql: set the connection string 'ConnectionStrings:LongJobs'."));
+        break;
+    case var store when store.Equals("InMemory", StringComparison.OrdinalIgnoreCase):
+        break;
+    case var store:
+        throw new InvalidOperationException($"LongJobs:Store '{store}' is unknown: use InMemory or PostgreSql.");
+}
 
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddOpenApiDocument(document =>

@@ -1,0 +1,50 @@
+using LongJobs.Server.PostgreSql;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Keeps LongJobs' jobs in PostgreSQL.</summary>
+public static class PostgreSqlLongJobsBuilderExtensions
+{
+    /// <summary>
+    /// Replaces the in-memory job store with one in PostgreSQL, which every server instance pointed at the same
+    /// database shares. The schema is created or upgraded when the host starts.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddLongJobs</c>.</param>
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="configure">Sets further options, such as the schema.</param>
+    /// <returns>The same builder.</returns>
+    public static LongJobsBuilder UsePostgreSql(this LongJobsBuilder builder, string connectionString, Action<PostgreSqlJobStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+
+        builder.Services.AddOptions<PostgreSqlJobStoreOptions>()
+            .Configure(options =>
+            {
+                options.ConnectionString = connectionString;
+                configure?.Invoke(options);
+            })
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlJobStoreOptions>, PostgreSqlJobStoreOptionsValidator>());
+        builder.Services.TryAddSingleton<PostgreSqlJobStore>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IJobStore>(provider => provider.GetRequiredService<PostgreSqlJobStore>()));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlMigrationService>());
+        return builder;
+    }
+}
+
+/// <summary>Checks <see cref="PostgreSqlJobStoreOptions"/> at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class PostgreSqlJobStoreOptionsValidator : IValidateOptions<PostgreSqlJobStoreOptions>;
+
+/// <summary>Creates or upgrades the schema when the host starts, so a bad connection string fails start-up.</summary>
+internal sealed class PostgreSqlMigrationService(PostgreSqlJobStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

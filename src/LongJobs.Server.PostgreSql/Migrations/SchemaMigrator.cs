@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace LongJobs.Server.PostgreSql.Migrations;
+
+/// <summary>
+/// Creates and upgrades the store's schema: applies the numbered migrations not applied yet, in one
+/// transaction, under an advisory lock, so several nodes starting at once apply each migration exactly once.
+/// </summary>
+internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScripts scripts, ILogger logger)
+{
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext(@lock))", cancellationToken, ("lock", "longjobs-migrate:" + scripts.Schema)).ConfigureAwait(false);
+        await ExecuteAsync(
+            connection,
+            transaction,
+            $"""
+            CREATE SCHEMA IF NOT EXISTS {scripts.Schema};
+            CREATE TABLE IF NOT EXISTS {scripts.Schema}.schema_migrations (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            );
+            """,
+            cancellationToken).ConfigureAwait(false);
+
+        var applied = new HashSet<int>();
+        await using (var command = new NpgsqlCommand($"SELECT version FROM {scripts.Schema}.schema_migrations", connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(reader.GetInt32(0));
+            }
+        }
+
+        foreach (var migration in scripts.Migrations.Where(migration => !applied.Contains(migration.Version)))
+        {
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(
+                connection,
+                transaction,
+                $"INSERT INTO {scripts.Schema}.schema_migrations (version, name) VALUES (@version, @name)",
+                cancellationToken,
+                ("version", migration.Version),
+                ("name", migration.Name)).ConfigureAwait(false);
+            MigrationApplied(logger, migration.Name, scripts.Schema);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Applied migration {Migration} to schema {Schema}.")]
+    private static partial void MigrationApplied(ILogger logger, string migration, string schema);
+}

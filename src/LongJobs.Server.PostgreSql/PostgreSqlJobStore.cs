@@ -1,0 +1,229 @@
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Migrations;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LongJobs.Server.PostgreSql;
+
+/// <summary>
+/// An <see cref="IJobStore"/> in a PostgreSQL database that many server instances share. Every change is one
+/// guarded statement (its <c>WHERE</c> names the expected status), and a trigger announces it with
+/// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
+/// </summary>
+internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
+{
+    /// <summary>How long a waiter trusts notifications before it reads the job again anyway.</summary>
+    internal static readonly TimeSpan FallbackPollInterval = TimeSpan.FromSeconds(5);
+
+    private static readonly JsonSerializerOptions ErrorSerializerOptions = JsonSerializerOptions.Web;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SqlScripts _sql;
+    private readonly SchemaMigrator _migrator;
+    private readonly JobChangeListener _changes;
+    private readonly TimeProvider _time;
+    private readonly Lock _migrationGate = new();
+    private Task? _migration;
+
+    public PostgreSqlJobStore(IOptions<PostgreSqlJobStoreOptions> options, TimeProvider time, ILogger<PostgreSqlJobStore> logger)
+    {
+        _dataSource = NpgsqlDataSource.Create(options.Value.ConnectionString);
+        _sql = new SqlScripts(options.Value.Schema);
+        _migrator = new SchemaMigrator(_dataSource, _sql, logger);
+        _changes = new JobChangeListener(_dataSource, _sql, time, logger);
+        _time = time;
+    }
+
+    /// <summary>Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next call.</summary>
+    public Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_migrationGate)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            {
+                _migration = _migrator.MigrateAsync(cancellationToken);
+            }
+
+            return _migration;
+        }
+    }
+
+    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            return (await QuerySingleAsync(
+                "InsertJob",
+                cancellationToken,
+                Uuid("id", job.Id),
+                Text("kind", job.Kind),
+                Timestamp("created_at", job.CreatedAt),
+                Json("request", job.Request)).ConfigureAwait(false))!;
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.", exception);
+        }
+    }
+
+    public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("GetJob", cancellationToken, Uuid("id", id));
+
+    public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var jobs = await QueryAsync(
+            "ListJobs",
+            cancellationToken,
+            Text("status", query.Status?.ToString()),
+            Text("kind", query.Kind),
+            Timestamp("after_created_at", query.After?.CreatedAt),
+            Uuid("after_id", query.After?.Id),
+            new NpgsqlParameter<int>("limit", query.PageSize + 1)).ConfigureAwait(false);
+
+        JobCursor? next = null;
+        if (jobs.Count > query.PageSize)
+        {
+            jobs.RemoveAt(jobs.Count - 1);
+            next = new JobCursor(jobs[^1].CreatedAt, jobs[^1].Id);
+        }
+
+        return new JobPage(jobs, next);
+    }
+
+    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("TryStartJob", cancellationToken, Uuid("id", id), Timestamp("started_at", startedAt));
+
+    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, double progress, string? message, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("TryReportProgress", cancellationToken, Uuid("id", id), new NpgsqlParameter<double>("progress", progress), Text("message", message));
+
+    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, JobOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (!outcome.Status.IsFinished())
+        {
+            throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
+        }
+
+        return QuerySingleAsync(
+            "TryFinishJob",
+            cancellationToken,
+            Uuid("id", id),
+            Text("expected_status", expectedStatus.ToString()),
+            Text("status", outcome.Status.ToString()),
+            Timestamp("completed_at", outcome.CompletedAt),
+            Json("result", outcome.Result),
+            Json("error", outcome.Error is { } error ? JsonSerializer.SerializeToElement(error, ErrorSerializerOptions) : null));
+    }
+
+    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id));
+
+    public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var changed = _changes.NextChange(id);
+            var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (job is null || job.Version > knownVersion)
+            {
+                return job;
+            }
+
+            try
+            {
+                await changed.WaitAsync(FallbackPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // No notification came: read again in case one was lost.
+            }
+        }
+    }
+
+    public async ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepAtMost);
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand(_sql["DeleteFinishedJobs"]);
+        command.Parameters.Add(Timestamp("finished_before", finishedBefore));
+        command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _changes.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask<JobRecord?> QuerySingleAsync(string statement, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        var jobs = await QueryAsync(statement, cancellationToken, parameters).ConfigureAwait(false);
+        return jobs.Count == 0 ? null : jobs[0];
+    }
+
+    private async Task<List<JobRecord>> QueryAsync(string statement, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await MigrateAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand(_sql[statement]);
+        command.Parameters.AddRange(parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            jobs.Add(Read(reader));
+        }
+
+        return jobs;
+    }
+
+    private static JobRecord Read(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetGuid(reader.GetOrdinal("id")),
+        Kind = reader.GetString(reader.GetOrdinal("kind")),
+        Status = Enum.Parse<JobStatus>(reader.GetString(reader.GetOrdinal("status"))),
+        Progress = reader.GetDouble(reader.GetOrdinal("progress")),
+        ProgressMessage = NullableString(reader, "progress_message"),
+        CreatedAt = reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("created_at")),
+        StartedAt = NullableTimestamp(reader, "started_at"),
+        CompletedAt = NullableTimestamp(reader, "completed_at"),
+        Request = NullableJson(reader, "request"),
+        Result = NullableJson(reader, "result"),
+        Error = NullableJson(reader, "error")?.Deserialize<JobError>(ErrorSerializerOptions),
+        CancellationRequested = reader.GetBoolean(reader.GetOrdinal("cancellation_requested")),
+        Version = reader.GetInt64(reader.GetOrdinal("version")),
+    };
+
+    private static string? NullableString(NpgsqlDataReader reader, string column)
+    {
+        var ordinal = reader.GetOrdinal(column);
+        return reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    }
+
+    private static DateTimeOffset? NullableTimestamp(NpgsqlDataReader reader, string column)
+    {
+        var ordinal = reader.GetOrdinal(column);
+        return reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+    }
+
+    private static JsonElement? NullableJson(NpgsqlDataReader reader, string column) =>
+        NullableString(reader, column) is { } json ? JsonElement.Parse(json) : null;
+
+    private static NpgsqlParameter Uuid(string name, Guid? value) =>
+        new(name, NpgsqlDbType.Uuid) { Value = value is { } id ? id : DBNull.Value };
+
+    private static NpgsqlParameter Text(string name, string? value) =>
+        new(name, NpgsqlDbType.Text) { Value = value is null ? DBNull.Value : value };
+
+    private static NpgsqlParameter Timestamp(string name, DateTimeOffset? value) =>
+        new(name, NpgsqlDbType.TimestampTz) { Value = value is { } instant ? instant.ToUniversalTime() : DBNull.Value };
+
+    private static NpgsqlParameter Json(string name, JsonElement? value) =>
+        new(name, NpgsqlDbType.Jsonb) { Value = value is { } json ? json.GetRawText() : DBNull.Value };
+}

@@ -1,0 +1,13 @@
+-- Finished jobs that finished before the cutoff, and those beyond the newest @keep_at_most.
+DELETE FROM {{schema}}.jobs
+WHERE id IN (
+    SELECT id FROM {{schema}}.jobs
+    WHERE status IN ('Succeeded', 'Failed', 'Canceled') AND completed_at < @finished_before
+    UNION
+    SELECT id FROM (
+        SELECT id FROM {{schema}}.jobs
+        WHERE status IN ('Succeeded', 'Failed', 'Canceled')
+        ORDER BY completed_at DESC, id DESC
+        OFFSET @keep_at_most
+    ) AS beyond
+);

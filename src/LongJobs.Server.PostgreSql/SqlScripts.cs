@@ -1,0 +1,55 @@
+using System.Reflection;
+
+namespace LongJobs.Server.PostgreSql;
+
+/// <summary>
+/// The store's SQL, kept in embedded <c>.sql</c> files: <c>Sql/</c> holds one statement per operation and
+/// <c>Migrations/</c> the numbered schema changes. <c>{{schema}}</c> and <c>{{channel}}</c> are filled in per store.
+/// </summary>
+internal sealed class SqlScripts
+{
+    private static readonly Assembly Assembly = typeof(SqlScripts).Assembly;
+
+    private readonly Dictionary<string, string> _statements;
+
+    public SqlScripts(string schema)
+    {
+        Schema = schema;
+        Channel = schema + "_job_changes";
+        _statements = Resources(".Sql.").ToDictionary(resource => resource.Name, resource => Fill(resource.Text), StringComparer.Ordinal);
+        Migrations = [.. Resources(".Migrations.")
+            .Select(resource => new Migration(int.Parse(resource.Name[..resource.Name.IndexOf('_', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture), resource.Name, Fill(resource.Text)))
+            .OrderBy(migration => migration.Version)];
+    }
+
+    /// <summary>The schema that holds the tables.</summary>
+    public string Schema { get; }
+
+    /// <summary>The notification channel that carries the IDs of changed jobs.</summary>
+    public string Channel { get; }
+
+    /// <summary>The schema changes, by ascending version.</summary>
+    public IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>The statement of <c>Sql/{name}.sql</c>.</summary>
+    public string this[string name] => _statements[name];
+
+    private string Fill(string sql) => sql.Replace("{{schema}}", Schema, StringComparison.Ordinal).Replace("{{channel}}", Channel, StringComparison.Ordinal);
+
+    private static IEnumerable<(string Name, string Text)> Resources(string folder)
+    {
+        foreach (var resource in Assembly.GetManifestResourceNames().Where(name => name.Contains(folder, StringComparison.Ordinal)))
+        {
+            using var stream = Assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            var file = resource[(resource.IndexOf(folder, StringComparison.Ordinal) + folder.Length)..];
+            yield return (Path.GetFileNameWithoutExtension(file), reader.ReadToEnd());
+        }
+    }
+
+    /// <summary>One numbered schema change.</summary>
+    /// <param name="Version">Its number, from its file name.</param>
+    /// <param name="Name">Its file name without extension.</param>
+    /// <param name="Sql">Its statements.</param>
+    public sealed record Migration(int Version, string Name, string Sql);
+}
