@@ -13,6 +13,28 @@ if ! dotnet --list-sdks | grep -q '^10\.'; then
   exit 1
 fi
 
+# The PostgreSQL tests start a throwaway cluster with the server binaries of the Debian package, unless
+# LONGJOBS_TEST_POSTGRES names a server to use instead. They must run, never skip: install what is missing.
+postgres_installed() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1
+}
+if [ -z "${LONGJOBS_TEST_POSTGRES:-}" ] && ! postgres_installed; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "PostgreSQL is missing: installing the postgresql package for the PostgreSQL tests."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+    if ! postgres_installed; then
+      echo "Installing PostgreSQL failed: run 'apt-get install -y postgresql' as root, then ./test.sh again." >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+  else
+    echo "The PostgreSQL tests need the PostgreSQL server binaries (initdb, pg_ctl): install them with" >&2
+    echo "'sudo apt-get install -y postgresql' (or set LONGJOBS_TEST_POSTGRES to a connection string), then run ./test.sh again." >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

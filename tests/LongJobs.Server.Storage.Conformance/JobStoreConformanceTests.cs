@@ -1,9 +1,7 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Storage;
-using LongJobs.Server.Tests.Support;
 
-namespace LongJobs.Server.Tests.Storage;
+namespace LongJobs.Server.Storage.Conformance;
 
 /// <summary>
 /// The <see cref="IJobStore"/> contract, run against every store: derive, return a new empty store from
