@@ -1,0 +1,73 @@
+using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.Conformance;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace LongJobs.Server.PostgreSql.Tests;
+
+/// <summary>The store contract on <see cref="PostgreSqlJobStore"/>, plus what only the PostgreSQL store does.</summary>
+[Collection(PostgreSqlServer.CollectionName)]
+public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreConformanceTests, IAsyncLifetime
+{
+    private readonly List<PostgreSqlJobStore> _stores = [];
+
+    /// <summary>A store in a schema of its own, so every test starts empty.</summary>
+    protected override IJobStore CreateStore() => CreateStore(NewSchema());
+
+    [Fact]
+    public async Task Migrate_ByManyStoresAtOnce_AppliesEachMigrationOnce()
+    {
+        var schema = NewSchema();
+        var stores = Enumerable.Range(0, 5).Select(_ => CreateStore(schema)).ToList();
+
+        await Task.WhenAll(stores.Select(store => store.MigrateAsync()));
+
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var command = dataSource.CreateCommand($"SELECT count(*), count(DISTINCT version) FROM {schema}.schema_migrations");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.True(reader.GetInt64(0) > 0);
+        Assert.Equal(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    [Fact]
+    public async Task WaitForChange_SeesAChangeMadeThroughAnotherStoreOnTheSameSchema()
+    {
+        var schema = NewSchema();
+        var nodeA = CreateStore(schema);
+        var nodeB = CreateStore(schema);
+        var job = await nodeA.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = DateTimeOffset.UtcNow });
+
+        var waiting = nodeB.WaitForChangeAsync(job.Id, job.Version).AsTask();
+        var started = await nodeA.TryStartAsync(job.Id, DateTimeOffset.UtcNow);
+
+        var seen = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(seen);
+        Assert.Equal(started!.Version, seen.Version);
+        Assert.Equal(Jobs.JobStatus.Running, seen.Status);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
+
+    private PostgreSqlJobStore CreateStore(string schema)
+    {
+        var store = new PostgreSqlJobStore(
+            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = server.ConnectionString, Schema = schema }),
+            TimeProvider.System,
+            NullLogger<PostgreSqlJobStore>.Instance);
+        _stores.Add(store);
+        return store;
+    }
+}
