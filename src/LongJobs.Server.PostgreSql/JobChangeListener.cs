@@ -17,6 +17,7 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _listening;
+    private int _disposed;
 
     /// <summary>
     /// A task that completes at the next change of job <paramref name="id"/> seen after this call. Call it
@@ -30,6 +31,11 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_listening is not null)
         {

@@ -28,6 +28,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _migrationGate = new();
     private Task? _migration;
+    private int _disposed;
 
     public PostgreSqlJobStore(IOptions<PostgreSqlJobStoreOptions> options, TimeProvider time, ILogger<PostgreSqlJobStore> logger)
     {
@@ -156,8 +157,14 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stops listening and closes the connections; safe to call more than once (DI may, as the store is registered under two types).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _changes.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }

@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Server.PostgreSql.Tests;
+
+/// <summary>Two LongJobs nodes, each its own host with its own HTTP endpoint, sharing one database.</summary>
+[Collection(PostgreSqlServer.CollectionName)]
+public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
+{
+    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly StepGates _gates = new();
+    private readonly List<WebApplication> _nodes = [];
+    private string _connectionString = string.Empty;
+
+    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+
+    [Fact]
+    public async Task JobStartedOnA_IsAwaitedOnB_WithItsResult()
+    {
+        using var nodeA = await StartNodeAsync();
+        using var nodeB = await StartNodeAsync();
+
+        var id = await StartStepJobAsync(nodeA, "await-on-b");
+        var waiting = nodeB.GetAsync($"/api/jobs/steps/{id}?wait=30");
+        await WaitUntilRunningAsync(nodeB, id);
+        _gates.Finish("await-on-b");
+
+        using var response = await waiting.WaitAsync(SafetyTimeout);
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal("await-on-b", state.GetProperty("result").GetProperty("name").GetString());
+        Assert.True(response.Headers.Contains("Preference-Applied"));
+    }
+
+    [Fact]
+    public async Task CancelOnB_ReachesTheJobRunningOnA_AtItsNextProgressReport()
+    {
+        using var nodeA = await StartNodeAsync();
+        using var nodeB = await StartNodeAsync();
+        var id = await StartStepJobAsync(nodeA, "cancel-on-b");
+        await WaitUntilRunningAsync(nodeB, id);
+
+        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var waiting = nodeB.GetAsync($"/api/jobs/{id}?wait=30");
+        _gates.Step("cancel-on-b");
+
+        using var response = await waiting.WaitAsync(SafetyTimeout);
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Canceled", state.GetProperty("status").GetString());
+        Assert.True(state.GetProperty("cancellationRequested").GetBoolean());
+    }
+
+    [Fact]
+    public async Task FinishedResult_SurvivesRestartingEveryNode()
+    {
+        Guid id;
+        using (var nodeA = await StartNodeAsync())
+        {
+            id = await StartStepJobAsync(nodeA, "survive");
+            _gates.Finish("survive");
+            using var finished = await nodeA.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+            Assert.Equal("Succeeded", (await finished.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        }
+
+        await StopAllNodesAsync();
+        using var nodeC = await StartNodeAsync();
+
+        var state = await nodeC.GetFromJsonAsync<JsonElement>($"/api/jobs/steps/{id}");
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal("survive", state.GetProperty("result").GetProperty("name").GetString());
+    }
+
+    public async Task DisposeAsync() => await StopAllNodesAsync();
+
+    private async Task<HttpClient> StartNodeAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_gates);
+        builder.Services.AddLongJobs()
+            .AddJob<StepJob, StepRequest, StepResult>("steps")
+            .UsePostgreSql(_connectionString);
+        var app = builder.Build();
+        app.MapLongJobs();
+        await app.StartAsync();
+        _nodes.Add(app);
+        return app.GetTestClient();
+    }
+
+    private async Task StopAllNodesAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.StopAsync();
+            await node.DisposeAsync();
+        }
+
+        _nodes.Clear();
+    }
+
+    private static async Task<Guid> StartStepJobAsync(HttpClient node, string name)
+    {
+        using var response = await node.PostAsJsonAsync("/api/jobs/steps", new StepRequest { Name = name });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Long-polls <paramref name="node"/> until the job is Running (its first change after Queued).</summary>
+    private static async Task WaitUntilRunningAsync(HttpClient node, Guid id)
+    {
+        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var state = await node.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+            if (state.GetProperty("status").GetString() == "Running")
+            {
+                return;
+            }
+
+            // Waits for the store's change notification, not for a guessed delay: the long-poll answers at the
+            // next change (Running) or, at the latest, when it times out.
+            await node.GetAsync($"/api/jobs/{id}?wait=1");
+        }
+
+        Assert.Fail($"Job {id} did not start running.");
+    }
+
+    /// <summary>A job that reports progress at each step the test allows, and finishes when the test says so.</summary>
+    public sealed class StepJob(StepGates gates) : IJobHandler<StepRequest, StepResult>
+    {
+        public async Task<StepResult> ExecuteAsync(StepRequest request, JobContext context, CancellationToken cancellationToken)
+        {
+            while (await gates.NextAsync(request.Name, cancellationToken))
+            {
+                await context.ReportProgressAsync(0.5, "step", cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            return new StepResult { Name = request.Name };
+        }
+    }
+
+    public sealed record StepRequest
+    {
+        public required string Name { get; init; }
+    }
+
+    public sealed record StepResult
+    {
+        public required string Name { get; init; }
+    }
+
+    /// <summary>Per job name: a queue of signals, each "take one step" (true) or "finish" (false).</summary>
+    public sealed class StepGates
+    {
+        private readonly ConcurrentDictionary<string, System.Threading.Channels.Channel<bool>> _channels = new();
+
+        public void Step(string name) => Channel(name).Writer.TryWrite(true);
+
+        public void Finish(string name) => Channel(name).Writer.TryWrite(false);
+
+        public async Task<bool> NextAsync(string name, CancellationToken cancellationToken) =>
+            await Channel(name).Reader.ReadAsync(cancellationToken);
+
+        private System.Threading.Channels.Channel<bool> Channel(string name) =>
+            _channels.GetOrAdd(name, _ => System.Threading.Channels.Channel.CreateUnbounded<bool>());
+    }
+}
