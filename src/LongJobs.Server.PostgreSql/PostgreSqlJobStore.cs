@@ -150,11 +150,18 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public async ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keepAtMost);
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = _dataSource.CreateCommand(_sql["DeleteFinishedJobs"]);
-        command.Parameters.Add(Timestamp("finished_before", finishedBefore));
-        command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = _dataSource.CreateCommand(_sql["DeleteFinishedJobs"]);
+            command.Parameters.Add(Timestamp("finished_before", finishedBefore));
+            command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
     }
 
     /// <summary>Stops listening and closes the connections; safe to call more than once (DI may, as the store is registered under two types).</summary>
@@ -177,17 +184,38 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     private async Task<List<JobRecord>> QueryAsync(string statement, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
-        await MigrateAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = _dataSource.CreateCommand(_sql[statement]);
-        command.Parameters.AddRange(parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var jobs = new List<JobRecord>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        try
         {
-            jobs.Add(Read(reader));
-        }
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = _dataSource.CreateCommand(_sql[statement]);
+            command.Parameters.AddRange(parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var jobs = new List<JobRecord>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                jobs.Add(Read(reader));
+            }
 
-        return jobs;
+            return jobs;
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    /// <summary>Whether the database cannot be reached for now: network errors, timeouts, a server shutting down or starting.</summary>
+    private static bool IsUnavailable(NpgsqlException exception) =>
+        exception.IsTransient || exception is PostgresException { SqlState: var state } && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Reports that the database cannot be reached, and drops the pool's idle connections: after a database
+    /// restart they are all dead, and each would fail one more request.
+    /// </summary>
+    private JobStoreUnavailableException Unavailable(NpgsqlException exception)
+    {
+        _dataSource.Clear();
+        return new JobStoreUnavailableException(exception);
     }
 
     private static JobRecord Read(NpgsqlDataReader reader) => new()

@@ -48,6 +48,11 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan QueueFullRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The <c>Retry-After</c> sent with 503 when the job store cannot be reached.</summary>
+    /// <value>The default value is 5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StoreUnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Whether a failed job's state shows its exception's type and message. Otherwise callers see a generic
     /// message and the exception goes only to the log.

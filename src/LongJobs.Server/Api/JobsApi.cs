@@ -77,15 +77,8 @@ internal sealed partial class JobsApi(
             return TypedResults.ValidationProblem(errors, title: "The job's request is not valid.");
         }
 
-        LongRunningJob job;
-        try
-        {
-            job = await scheduler.StartValidatedAsync(kind, jobRequest, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JobRejectedException exception)
-        {
-            return Rejected(exception, context);
-        }
+        // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
+        var job = await scheduler.StartValidatedAsync(kind, jobRequest, cancellationToken).ConfigureAwait(false);
 
         context.Response.Headers.RetryAfter = Seconds(options.SuggestedPollingInterval);
         var info = ToInfo(job.State, context);
@@ -271,6 +264,13 @@ internal sealed partial class JobsApi(
         return exception.Reason == JobRejectionReason.QueueFull
             ? Problem(StatusCodes.Status429TooManyRequests, "Too many jobs.", exception.Message)
             : Problem(StatusCodes.Status503ServiceUnavailable, "Shutting down.", exception.Message);
+    }
+
+    /// <summary>503 with <c>Retry-After</c>: the job store cannot be reached for now.</summary>
+    internal static ProblemHttpResult StoreUnavailable(HttpContext context, LongJobsOptions options)
+    {
+        context.Response.Headers.RetryAfter = Seconds(options.StoreUnavailableRetryAfter);
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Job store unavailable.", "The job store cannot be reached for now; nothing already stored is lost. Try again later.");
     }
 
     /// <summary>The message for a bad <c>status</c> filter.</summary>

@@ -49,7 +49,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
 
         var group = endpoints.MapGroup(prefix)
             .WithTags("Jobs")
-            .AddEndpointFilter<BindingFailureFilter>();
+            .AddEndpointFilter<BindingFailureFilter>()
+            .AddEndpointFilter(new RetryLaterFilter(options));
 
         foreach (var kind in kinds.Kinds.OrderBy(kind => kind.Name, StringComparer.Ordinal))
         {

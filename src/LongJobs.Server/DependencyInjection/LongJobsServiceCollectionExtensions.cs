@@ -45,7 +45,7 @@ public static class LongJobsServiceCollectionExtensions
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobScheduler>());
         services.AddHostedService<RetentionSweeper>();
         services.AddProblemDetails();
-        services.AddExceptionHandler<JobRejectedExceptionHandler>();
+        services.AddExceptionHandler<LongJobsExceptionHandler>();
         return new LongJobsBuilder(services, kinds);
     }
 }
