@@ -56,20 +56,28 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
+        JobRecord? inserted;
         try
         {
-            return (await QuerySingleAsync(
+            inserted = await QuerySingleAsync(
                 "InsertJob",
                 cancellationToken,
                 Uuid("id", job.Id),
                 Text("kind", job.Kind),
                 Timestamp("created_at", job.CreatedAt),
-                Json("request", job.Request)).ConfigureAwait(false))!;
+                Json("request", job.Request),
+                Text("idempotency_key", job.IdempotencyKey)).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.", exception);
         }
+
+        // The key was taken. The conflicting insert has committed (ON CONFLICT waited for it), and this new
+        // statement's snapshot sees it; if the job was removed meanwhile, insert again.
+        return inserted
+            ?? await QuerySingleAsync("GetJobByIdempotencyKey", cancellationToken, Text("idempotency_key", job.IdempotencyKey)).ConfigureAwait(false)
+            ?? await InsertAsync(job, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -231,6 +239,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         Request = NullableJson(reader, "request"),
         Result = NullableJson(reader, "result"),
         Error = NullableJson(reader, "error")?.Deserialize<JobError>(ErrorSerializerOptions),
+        IdempotencyKey = NullableString(reader, "idempotency_key"),
         CancellationRequested = reader.GetBoolean(reader.GetOrdinal("cancellation_requested")),
         Version = reader.GetInt64(reader.GetOrdinal("version")),
     };

@@ -1,3 +1,5 @@
-INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request)
-VALUES (@id, @kind, 'Queued', @created_at, @request)
+-- A job whose idempotency key is taken is not inserted; the caller then reads the job that has it.
+INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, idempotency_key)
+VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING *;

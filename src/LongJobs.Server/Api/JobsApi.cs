@@ -34,6 +34,13 @@ internal sealed partial class JobsApi(
     {
         // Routing matches this endpoint only for JSON bodies (its Accepts metadata); others reach Unmatched: 415.
         var request = context.Request;
+        if (!TryReadIdempotencyKey(request, out var idempotencyKey))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [$"The key is 1 to {MaxIdempotencyKeyLength} visible ASCII characters, optionally in double quotes, sent once."] },
+                title: "The Idempotency-Key header is not valid.");
+        }
+
         byte[]? body;
         try
         {
@@ -78,12 +85,26 @@ internal sealed partial class JobsApi(
         }
 
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
-        var job = await scheduler.StartValidatedAsync(kind, jobRequest, cancellationToken).ConfigureAwait(false);
+        var (job, state) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, cancellationToken).ConfigureAwait(false);
+        if (job is null && !IsSameRequest(state, kind, jobRequest))
+        {
+            return Problem(
+                StatusCodes.Status422UnprocessableEntity,
+                "Idempotency-Key reused.",
+                $"The Idempotency-Key was first used to start job '{state.Id}' with another request; send a new key for a new request.");
+        }
 
+        // A repeated request with the same key and body answers like the first one, for the same job.
         context.Response.Headers.RetryAfter = Seconds(options.SuggestedPollingInterval);
-        var info = ToInfo(job.State, context);
+        var info = ToInfo(state, context);
         return TypedResults.Accepted(info.StatusUrl, info);
     }
+
+    /// <summary>The header that makes a start request safe to repeat (IETF httpapi Idempotency-Key draft).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The longest idempotency key accepted.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
 
     /// <summary>
     /// POST /{kind} that no kind's route matched: the kind is unknown, or the request is not JSON (routing
@@ -265,6 +286,37 @@ internal sealed partial class JobsApi(
             ? Problem(StatusCodes.Status429TooManyRequests, "Too many jobs.", exception.Message)
             : Problem(StatusCodes.Status503ServiceUnavailable, "Shutting down.", exception.Message);
     }
+
+    /// <summary>Reads <c>Idempotency-Key</c>: absent, or one value of visible ASCII characters, bare or as a quoted string.</summary>
+    private static bool TryReadIdempotencyKey(HttpRequest request, out string? key)
+    {
+        key = null;
+        var values = request.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0)
+        {
+            return true;
+        }
+
+        var value = values.Count == 1 ? values[0] ?? string.Empty : string.Empty;
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+        {
+            value = value[1..^1];
+        }
+
+        if (value.Length is 0 or > MaxIdempotencyKeyLength || value.Any(character => character is < '!' or > '~'))
+        {
+            return false;
+        }
+
+        key = value;
+        return true;
+    }
+
+    /// <summary>Whether a job found by its idempotency key was started by the same kind with an equal request.</summary>
+    private bool IsSameRequest(JobRecord existing, JobKind kind, object request) =>
+        existing.Kind == kind.Name
+        && existing.Request is { } stored
+        && JsonElement.DeepEquals(stored, JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions));
 
     /// <summary>503 with <c>Retry-After</c>: the job store cannot be reached for now.</summary>
     internal static ProblemHttpResult StoreUnavailable(HttpContext context, LongJobsOptions options)

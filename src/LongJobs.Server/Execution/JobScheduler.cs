@@ -98,16 +98,22 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
-        return StartValidatedAsync(jobKind, request, cancellationToken);
+        return StartKindCoreAsync(jobKind, request, cancellationToken);
     }
 
-    /// <summary>Starts a job of <paramref name="kind"/> whose request has been type-checked and validated.</summary>
-    internal async Task<LongRunningJob> StartValidatedAsync(JobKind kind, object request, CancellationToken cancellationToken)
+    private async Task<LongRunningJob> StartKindCoreAsync(JobKind kind, object request, CancellationToken cancellationToken) =>
+        (await StartValidatedAsync(kind, request, idempotencyKey: null, cancellationToken).ConfigureAwait(false)).Job!;
+
+    /// <summary>
+    /// Starts a job of <paramref name="kind"/> whose request has been type-checked and validated. When a job with
+    /// <paramref name="idempotencyKey"/> exists already, starts nothing and returns that job's state without a handle.
+    /// </summary>
+    internal async Task<(LongRunningJob? Job, JobRecord State)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
-        var job = kind.CreateJob(NewRecord(kind.Name, serialized));
-        await EnqueueAsync(job, kind.ResultType, kind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
-        return job;
+        var job = kind.CreateJob(NewRecord(kind.Name, serialized) with { IdempotencyKey = idempotencyKey });
+        var stored = await EnqueueAsync(job, kind.ResultType, kind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
+        return stored.Id == job.Id ? (job, job.State) : (null, stored);
     }
 
     public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
@@ -256,8 +262,11 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
     }
 
-    /// <summary>Reserves capacity, records the job as queued, then runs it or queues it.</summary>
-    private async Task EnqueueAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves capacity, records the job as queued, then runs it or queues it; or, when the store already holds a
+    /// job with the same idempotency key, frees the reservation and returns that job's state.
+    /// </summary>
+    private async Task<JobRecord> EnqueueAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
     {
         var item = new JobWorkItem(job, resultType, work, _shutdown.Token);
         lock (_gate)
@@ -275,21 +284,24 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             _active.Add(job.Id, item);
         }
 
+        JobRecord stored;
         try
         {
-            job.Update(await _store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false));
+            stored = await _store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            var drained = Release(item);
-            item.Cancellation.Dispose();
-            if (drained)
-            {
-                _drained.TrySetResult();
-            }
-
+            ReleaseReservation(item);
             throw;
         }
+
+        if (stored.Id != job.Id)
+        {
+            ReleaseReservation(item);
+            return stored;
+        }
+
+        job.Update(stored);
 
         Log.JobQueued(_logger, job.Id, job.Kind);
         bool cancelled;
@@ -312,6 +324,19 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         if (cancelled)
         {
             await FinishQueuedAsync(item, _stopping ? JobErrors.StoppedByShutdown : null).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
+
+    /// <summary>Frees the capacity reserved for a job that was never recorded, or that the store already had.</summary>
+    private void ReleaseReservation(JobWorkItem item)
+    {
+        var drained = Release(item);
+        item.Cancellation.Dispose();
+        if (drained)
+        {
+            _drained.TrySetResult();
         }
     }
 

@@ -13,6 +13,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 {
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentQueue<Guid> _finishedInOrder = new();
+    private readonly Dictionary<string, Guid> _idempotencyKeys = new(StringComparer.Ordinal);
     private readonly Lock _trimGate = new();
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
     private int _finishedCount;
@@ -24,12 +25,32 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     {
         ArgumentNullException.ThrowIfNull(job);
         var stored = job with { Status = JobStatus.Queued, Version = 1 };
-        if (!_jobs.TryAdd(job.Id, new Entry(stored)))
+        if (job.IdempotencyKey is not { } key)
         {
-            throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
+            Add(stored);
+            return ValueTask.FromResult(stored);
+        }
+
+        lock (_idempotencyKeys)
+        {
+            if (_idempotencyKeys.TryGetValue(key, out var existingId) && _jobs.TryGetValue(existingId, out var existing))
+            {
+                return ValueTask.FromResult(existing.Current);
+            }
+
+            Add(stored);
+            _idempotencyKeys[key] = stored.Id;
         }
 
         return ValueTask.FromResult(stored);
+    }
+
+    private void Add(JobRecord job)
+    {
+        if (!_jobs.TryAdd(job.Id, new Entry(job)))
+        {
+            throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
+        }
     }
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -185,6 +206,14 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         }
 
         Interlocked.Decrement(ref _finishedCount);
+        if (gone.Current.IdempotencyKey is { } key)
+        {
+            lock (_idempotencyKeys)
+            {
+                _idempotencyKeys.Remove(key);
+            }
+        }
+
         lock (gone)
         {
             gone.Changed.TrySetResult();

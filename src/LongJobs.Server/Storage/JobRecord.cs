@@ -42,6 +42,12 @@ public sealed record JobRecord
     /// <summary>Why the job failed, or why it was cancelled when the server stopped it (shutdown); <see langword="null"/> otherwise.</summary>
     public JobError? Error { get; init; }
 
+    /// <summary>
+    /// The client's <c>Idempotency-Key</c> for the request that started the job, if any: a store keeps at most one
+    /// job per key, for as long as it keeps the job.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
     /// <summary>Whether someone asked for the job to be cancelled.</summary>
     public bool CancellationRequested { get; init; }
 

@@ -1,0 +1,1 @@
+SELECT * FROM {{schema}}.jobs WHERE idempotency_key = @idempotency_key;
