@@ -441,6 +441,64 @@ public abstract class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Insert_WithAnIdempotencyKeyAlreadyTaken_ReturnsTheFirstJobAndAddsNothing()
+    {
+        var store = CreateStore();
+        var key = "key-" + Guid.NewGuid();
+        var first = await store.InsertAsync(NewJob("k", T0) with { IdempotencyKey = key });
+
+        var second = NewJob("k", T0.AddSeconds(1)) with { IdempotencyKey = key };
+        var returned = await store.InsertAsync(second);
+
+        Assert.Equal(first.Id, returned.Id);
+        Assert.Equal(key, returned.IdempotencyKey);
+        Assert.Null(await store.GetAsync(second.Id));
+    }
+
+    [Fact]
+    public async Task Insert_WithDifferentIdempotencyKeys_AddsEveryJob()
+    {
+        var store = CreateStore();
+
+        var first = await store.InsertAsync(NewJob("k", T0) with { IdempotencyKey = "a-" + Guid.NewGuid() });
+        var second = await store.InsertAsync(NewJob("k", T0) with { IdempotencyKey = "b-" + Guid.NewGuid() });
+        var third = await store.InsertAsync(NewJob("k", T0));
+
+        Assert.Equal(3, new[] { first.Id, second.Id, third.Id }.Distinct().Count());
+        Assert.NotNull(await store.GetAsync(second.Id));
+    }
+
+    [Fact]
+    public async Task Insert_ManyAtOnceWithOneIdempotencyKey_AddsOneJob()
+    {
+        var store = CreateStore();
+        var key = "key-" + Guid.NewGuid();
+        var kind = UniqueKind();
+
+        var inserted = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(async () => await store.InsertAsync(NewJob(kind, T0.AddSeconds(i)) with { IdempotencyKey = key }))));
+
+        Assert.Single(inserted.Select(job => job.Id).Distinct());
+        var page = await store.ListAsync(new JobQuery { Kind = kind, PageSize = 100 });
+        Assert.Single(page.Items);
+    }
+
+    [Fact]
+    public async Task Insert_WithTheKeyOfARemovedJob_AddsANewJob()
+    {
+        var store = CreateStore();
+        var key = "key-" + Guid.NewGuid();
+        var first = await store.InsertAsync(NewJob("k", T0) with { IdempotencyKey = key });
+        await store.TryFinishAsync(first.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+        await store.DeleteFinishedAsync(T0.AddMinutes(1), keepAtMost: 100);
+
+        var again = await store.InsertAsync(NewJob("k", T0.AddMinutes(2)) with { IdempotencyKey = key });
+
+        Assert.NotEqual(first.Id, again.Id);
+        Assert.NotNull(await store.GetAsync(again.Id));
+    }
+
+    [Fact]
     public async Task DeleteFinished_ByTime_RemovesOnlyJobsFinishedBeforeTheInstant()
     {
         var store = CreateStore();
