@@ -19,6 +19,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>How long a waiter trusts notifications before it reads the job again anyway.</summary>
     internal static readonly TimeSpan FallbackPollInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many finished jobs one retention statement removes at most.</summary>
+    internal const int DeleteBatchSize = 1000;
+
     private static readonly JsonSerializerOptions ErrorSerializerOptions = JsonSerializerOptions.Web;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -26,6 +29,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly SchemaMigrator _migrator;
     private readonly JobChangeListener _changes;
     private readonly TimeProvider _time;
+    private readonly string _sweepLock;
     private readonly Lock _migrationGate = new();
     private Task? _migration;
     private int _disposed;
@@ -37,6 +41,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _migrator = new SchemaMigrator(_dataSource, _sql, logger);
         _changes = new JobChangeListener(_dataSource, _sql, time, logger);
         _time = time;
+        _sweepLock = "longjobs-sweep:" + options.Value.Schema;
     }
 
     /// <summary>Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next call.</summary>
@@ -161,10 +166,39 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         try
         {
             await MigrateAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = _dataSource.CreateCommand(_sql["DeleteFinishedJobs"]);
-            command.Parameters.Add(Timestamp("finished_before", finishedBefore));
-            command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+            // Every node's sweeper calls this; one at a time does the work, the others have nothing to do.
+            await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@lock))", connection))
+            {
+                tryLock.Parameters.Add(Text("lock", _sweepLock));
+                if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+                {
+                    return 0;
+                }
+            }
+
+            try
+            {
+                // Small batches keep each delete's locks and WAL short while the table is in use.
+                int removed = 0, batch;
+                do
+                {
+                    await using var command = new NpgsqlCommand(_sql["DeleteFinishedJobs"], connection);
+                    command.Parameters.Add(Timestamp("finished_before", finishedBefore));
+                    command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
+                    command.Parameters.Add(new NpgsqlParameter<int>("batch_size", DeleteBatchSize));
+                    batch = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    removed += batch;
+                }
+                while (batch == DeleteBatchSize);
+
+                return removed;
+            }
+            finally
+            {
+                await UnlockSweepAsync(connection).ConfigureAwait(false);
+            }
         }
         catch (NpgsqlException exception) when (IsUnavailable(exception))
         {
@@ -209,6 +243,20 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         catch (NpgsqlException exception) when (IsUnavailable(exception))
         {
             throw Unavailable(exception);
+        }
+    }
+
+    private async Task UnlockSweepAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@lock))", connection);
+            unlock.Parameters.Add(Text("lock", _sweepLock));
+            await unlock.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NpgsqlException) when (connection.State != System.Data.ConnectionState.Open)
+        {
+            // The connection broke: its session, and the lock with it, has ended.
         }
     }
 

@@ -49,6 +49,46 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         Assert.Equal(Jobs.JobStatus.Running, seen.Status);
     }
 
+    [Fact]
+    public async Task DeleteFinished_ManyMoreThanABatch_RemovesThemAll()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        var count = (PostgreSqlJobStore.DeleteBatchSize * 2) + 500;
+        await ExecuteAsync($"""
+            INSERT INTO {schema}.jobs (id, kind, status, created_at, completed_at)
+            SELECT gen_random_uuid(), 'k', 'Succeeded', now() - interval '2 hours', now() - interval '1 hour'
+            FROM generate_series(1, {count})
+            """);
+
+        var removed = await store.DeleteFinishedAsync(DateTimeOffset.UtcNow, keepAtMost: 0);
+
+        Assert.Equal(count, removed);
+        Assert.Empty((await store.ListAsync(new JobQuery())).Items);
+    }
+
+    [Fact]
+    public async Task DeleteFinished_WhileAnotherNodeSweeps_LeavesTheWorkToIt()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        var job = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = DateTimeOffset.UtcNow });
+        await store.TryFinishAsync(job.Id, Jobs.JobStatus.Queued, new JobOutcome(Jobs.JobStatus.Canceled, DateTimeOffset.UtcNow));
+
+        // The other node's session holds the sweep lock until its connection closes.
+        await using (var otherNode = NpgsqlDataSource.Create(server.ConnectionString))
+        {
+            await using var connection = await otherNode.OpenConnectionAsync();
+            await using var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock(hashtext('longjobs-sweep:{schema}'))", connection);
+            await takeLock.ExecuteScalarAsync();
+
+            Assert.Equal(0, await store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepAtMost: 0));
+        }
+
+        Assert.Equal(1, await store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepAtMost: 0));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -57,6 +97,13 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         {
             await store.DisposeAsync();
         }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");

@@ -1,4 +1,4 @@
--- Finished jobs that finished before the cutoff, and those beyond the newest @keep_at_most.
+-- One batch of finished jobs to remove: those finished before the cutoff, and those beyond the newest @keep_at_most.
 DELETE FROM {{schema}}.jobs
 WHERE id IN (
     SELECT id FROM {{schema}}.jobs
@@ -10,4 +10,5 @@ WHERE id IN (
         ORDER BY completed_at DESC, id DESC
         OFFSET @keep_at_most
     ) AS beyond
+    LIMIT @batch_size
 );
