@@ -9,22 +9,32 @@ namespace LongJobs.Client.Resilience;
 /// <summary>
 /// Retries transient failures of every request through the client's <see cref="HttpClient"/>: network errors,
 /// attempt timeouts, 408, 429 and 5xx, with exponential backoff and jitter, honouring <c>Retry-After</c>.
-/// A POST (which starts a job) is retried only when the server surely did not start it: 429, 503, or no
-/// connection at all. A network error or timeout that outlasts the retries surfaces as a
+/// A POST (which starts a job) without an <c>Idempotency-Key</c> header gets one (a new GUID) before its first
+/// attempt, so every retry carries the same key and the server starts at most one job for it; a key the caller
+/// set is kept. A network error or timeout that outlasts the retries surfaces as a
 /// <see cref="LongJobsRequestException"/> with status code 0; the caller's own cancellation stays an
 /// <see cref="OperationCanceledException"/>.
 /// </summary>
 internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) : DelegatingHandler
 {
-    private static readonly ResiliencePropertyKey<HttpMethod> MethodKey = new("LongJobs.HttpMethod");
+    /// <summary>The header that lets the server recognise a repeated POST (IETF httpapi Idempotency-Key draft).</summary>
+    internal const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    private static readonly ResiliencePropertyKey<bool> MayRepeatKey = new("LongJobs.MayRepeat");
 
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = CreatePipeline(options);
     private readonly TimeSpan _attemptTimeout = options.AttemptTimeout;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request.Method == HttpMethod.Post && !request.Headers.Contains(IdempotencyKeyHeader))
+        {
+            // Added once, before the first attempt: every retry of this request then carries the same key.
+            request.Headers.Add(IdempotencyKeyHeader, Guid.NewGuid().ToString("D"));
+        }
+
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(MethodKey, request.Method);
+        context.Properties.Set(MayRepeatKey, MayRepeat(request));
         try
         {
             return await _pipeline.ExecuteAsync(
@@ -64,7 +74,7 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
                 MaxDelay = options.MaxRetryDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.Properties.GetValue(MethodKey, HttpMethod.Get))),
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.Properties.GetValue(MayRepeatKey, true))),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options)),
                 OnRetry = args =>
                 {
@@ -77,10 +87,21 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
         return builder.AddTimeout(options.AttemptTimeout).Build();
     }
 
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, HttpMethod method)
-    {
-        var mayRepeat = method != HttpMethod.Post && method != HttpMethod.Patch;
-        return outcome switch
+    /// <summary>
+    /// Whether sending <paramref name="request"/> twice does no more than sending it once: every method but POST and
+    /// PATCH, and a POST with an <c>Idempotency-Key</c>, which the server answers with the job the key first started.
+    /// </summary>
+    private static bool MayRepeat(HttpRequestMessage request) =>
+        request.Method == HttpMethod.Post
+            ? request.Headers.Contains(IdempotencyKeyHeader)
+            : request.Method != HttpMethod.Patch;
+
+    /// <summary>
+    /// Whether <paramref name="outcome"/> is worth another attempt. A request that may not be repeated is retried
+    /// only when the server surely did not act on it: 429, 503, or no connection at all.
+    /// </summary>
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, bool mayRepeat) =>
+        outcome switch
         {
             { Exception: HttpRequestException exception } => mayRepeat || exception.HttpRequestError == HttpRequestError.ConnectionError,
             { Exception: TimeoutRejectedException } => mayRepeat,
@@ -89,7 +110,6 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
             { Result.StatusCode: HttpStatusCode.RequestTimeout or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout } => mayRepeat,
             _ => false,
         };
-    }
 
     /// <summary>The delay the server asked for, capped at <see cref="LongJobsClientOptions.MaxRetryDelay"/>; <see langword="null"/> for the backoff.</summary>
     internal static TimeSpan? RetryAfter(HttpResponseMessage? response, LongJobsClientOptions options)

@@ -314,6 +314,27 @@ public sealed class SampleJobsEndToEndTests
         Assert.Null(list.NextPageToken);
     }
 
+    [Fact]
+    public async Task StartPrimes_WhenTheFirstResponseIsLost_RetriesWithTheSameKeyAndStartsExactlyOneJob()
+    {
+        await using var server = new SampleServerFactory();
+        var log = new RequestLog();
+        var loss = new FirstResponseLoss();
+        var options = new LongJobsClientOptions { RetryDelay = TimeSpan.Zero };
+        var jobs = new SampleJobsClient(server.CreateLongJobsHttpClient(options, log, loss));
+
+        var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100 }).WaitAsync(TestTimeouts.Signal);
+        var list = await jobs.ListJobsAsync(status: null, kind: "primes", pageSize: 10, pageToken: null).WaitAsync(TestTimeouts.Signal);
+
+        var lost = Assert.NotNull(loss.LostBody);
+        Assert.Equal(lost.GetProperty("id").GetGuid(), started.Id);
+        Assert.Equal(2, log.Count("POST /api/jobs/primes"));
+        var keys = loss.IdempotencyKeys.Take(2).ToList();
+        Assert.NotNull(keys[0]);
+        Assert.Equal(keys[0], keys[1]);
+        Assert.Equal(started.Id, Assert.Single(list.Items).Id);
+    }
+
     private static (SampleJobsClient Jobs, LongJobsClient Client) CreateClients(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null)
     {
         var httpClient = server.CreateLongJobsHttpClient(options, log);

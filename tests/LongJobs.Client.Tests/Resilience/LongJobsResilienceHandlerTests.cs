@@ -275,22 +275,14 @@ public sealed class LongJobsResilienceHandlerTests
         Assert.Equal(options.MaxRetryAttempts + 1, server.RequestCount);
     }
 
-    [Fact]
-    public async Task Post_When500_IsNotRetried()
-    {
-        await using var server = await ScriptedServer.StartAsync((context, _) => Answer(context, StatusCodes.Status500InternalServerError));
-        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
-
-        using var response = await client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
-
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Equal(1, server.RequestCount);
-    }
-
     [Theory]
+    [InlineData(StatusCodes.Status408RequestTimeout)]
     [InlineData(StatusCodes.Status429TooManyRequests)]
+    [InlineData(StatusCodes.Status500InternalServerError)]
+    [InlineData(StatusCodes.Status502BadGateway)]
     [InlineData(StatusCodes.Status503ServiceUnavailable)]
-    public async Task Post_When429Or503_IsRetriedWithItsBody(int status)
+    [InlineData(StatusCodes.Status504GatewayTimeout)]
+    public async Task Post_WhenStatusIsTransient_IsRetriedWithItsBodyAndTheSameIdempotencyKey(int status)
     {
         var bodies = new List<string>();
         await using var server = await ScriptedServer.StartAsync(async (context, number) =>
@@ -306,17 +298,56 @@ public sealed class LongJobsResilienceHandlerTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(2, server.RequestCount);
         Assert.All(bodies, body => Assert.Equal("""{"below":100}""", body));
+        AssertOneGeneratedKeyOnEveryAttempt(server, attempts: 2);
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status400BadRequest)]
+    [InlineData(StatusCodes.Status404NotFound)]
+    [InlineData(StatusCodes.Status409Conflict)]
+    [InlineData(StatusCodes.Status422UnprocessableEntity)]
+    public async Task Post_WhenStatusIsNotTransient_IsNotRetried(int status)
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => Answer(context, status));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+
+        using var response = await client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(1, server.RequestCount);
     }
 
     [Fact]
-    public async Task Post_WhenConnectionDropsAfterSending_IsNotRetried()
+    public async Task Post_WhenConnectionDropsAfterSending_IsRetriedWithTheSameIdempotencyKey()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+        {
+            if (number == 1)
+            {
+                context.Abort();
+                return Task.CompletedTask;
+            }
+
+            return Answer(context, StatusCodes.Status202Accepted);
+        });
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+
+        using var response = await client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        AssertOneGeneratedKeyOnEveryAttempt(server, attempts: 2);
+    }
+
+    [Fact]
+    public async Task Post_WhenEveryConnectionDrops_ThrowsRequestExceptionWithStatusZeroAfterTheRetries()
     {
         await using var server = await ScriptedServer.StartAsync((context, _) =>
         {
             context.Abort();
             return Task.CompletedTask;
         });
-        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+        var options = new LongJobsClientOptions { MaxRetryAttempts = 2, RetryDelay = TimeSpan.Zero };
+        using var client = server.CreateResilientClient(options);
 
         var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal));
 
@@ -325,13 +356,22 @@ public sealed class LongJobsResilienceHandlerTests
         Assert.Empty(exception.Headers);
         Assert.Null(exception.Response);
         Assert.StartsWith($"The request to {new Uri(server.BaseAddress, StartUri)} failed: ", exception.Message, StringComparison.Ordinal);
-        Assert.Equal(1, server.RequestCount);
+        AssertOneGeneratedKeyOnEveryAttempt(server, attempts: options.MaxRetryAttempts + 1);
     }
 
     [Fact]
-    public async Task Post_WhenAttemptTimesOut_IsNotRetried()
+    public async Task Post_WhenAttemptTimesOut_IsRetriedWithTheSameIdempotencyKey()
     {
-        await using var server = await ScriptedServer.StartAsync((context, _) => UntilClientLeavesAsync(context));
+        await using var server = await ScriptedServer.StartAsync(async (context, number) =>
+        {
+            if (number == 1)
+            {
+                await UntilClientLeavesAsync(context);
+                return;
+            }
+
+            await Answer(context, StatusCodes.Status202Accepted);
+        });
         var time = new DelayRecordingTimeProvider();
         var options = new LongJobsClientOptions { TimeProvider = time, RetryDelay = TimeSpan.Zero };
         using var client = server.CreateResilientClient(options);
@@ -339,13 +379,94 @@ public sealed class LongJobsResilienceHandlerTests
         var sending = client.PostAsync(StartUri, JsonBody());
         await server.WaitForRequestAsync(1).WaitAsync(TestTimeouts.Signal);
         time.Advance(options.AttemptTimeout);
+        using var response = await sending.WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        AssertOneGeneratedKeyOnEveryAttempt(server, attempts: 2);
+    }
+
+    [Fact]
+    public async Task Post_WhenEveryAttemptTimesOut_ThrowsRequestExceptionWithStatusZeroAfterTheRetries()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => UntilClientLeavesAsync(context));
+        var time = new DelayRecordingTimeProvider();
+        var options = new LongJobsClientOptions { TimeProvider = time, MaxRetryAttempts = 1, RetryDelay = TimeSpan.Zero };
+        using var client = server.CreateResilientClient(options);
+
+        var sending = client.PostAsync(StartUri, JsonBody());
+        for (var attempt = 1; attempt <= options.MaxRetryAttempts + 1; attempt++)
+        {
+            await server.WaitForRequestAsync(attempt).WaitAsync(TestTimeouts.Signal);
+            time.Advance(options.AttemptTimeout);
+        }
 
         var exception = await Assert.ThrowsAsync<LongJobsRequestException>(() => sending.WaitAsync(TestTimeouts.Signal));
         Assert.Equal(0, exception.StatusCode);
         Assert.IsType<TimeoutRejectedException>(exception.InnerException);
         Assert.Empty(exception.Headers);
         Assert.Equal($"The request to {new Uri(server.BaseAddress, StartUri)} timed out after {options.AttemptTimeout}.", exception.Message);
+        AssertOneGeneratedKeyOnEveryAttempt(server, attempts: options.MaxRetryAttempts + 1);
+    }
+
+    [Theory]
+    [InlineData("caller-key-1")]
+    [InlineData("\"caller-key-1\"")]
+    public async Task Post_WithTheCallersIdempotencyKey_KeepsThatKeyOnEveryAttempt(string key)
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+            Answer(context, number == 1 ? StatusCodes.Status500InternalServerError : StatusCodes.Status202Accepted));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+        using var request = new HttpRequestMessage(HttpMethod.Post, StartUri) { Content = JsonBody() };
+        request.Headers.Add(LongJobsResilienceHandler.IdempotencyKeyHeader, key);
+
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal([key, key], server.HeaderValues(LongJobsResilienceHandler.IdempotencyKeyHeader).Select(values => Assert.Single(values)));
+    }
+
+    [Fact]
+    public async Task Post_TwoRequests_GetDifferentIdempotencyKeys()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => Answer(context, StatusCodes.Status202Accepted));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+
+        using var first = await client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
+        using var second = await client.PostAsync(StartUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
+
+        var keys = server.HeaderValues(LongJobsResilienceHandler.IdempotencyKeyHeader).Select(values => Assert.Single(values)).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.NotEqual(keys[0], keys[1]);
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("DELETE")]
+    public async Task OtherMethods_GetNoIdempotencyKey(string method)
+    {
+        await using var server = await ScriptedServer.StartAsync((context, number) =>
+            Answer(context, number == 1 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+        using var request = new HttpRequestMessage(new HttpMethod(method), JobUri);
+
+        using var response = await client.SendAsync(request).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, server.RequestCount);
+        Assert.All(server.HeaderValues(LongJobsResilienceHandler.IdempotencyKeyHeader), values => Assert.Empty(values));
+    }
+
+    [Fact]
+    public async Task Patch_When500_IsNotRetriedAndGetsNoIdempotencyKey()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => Answer(context, StatusCodes.Status500InternalServerError));
+        using var client = server.CreateResilientClient(new LongJobsClientOptions { RetryDelay = TimeSpan.Zero });
+
+        using var response = await client.PatchAsync(JobUri, JsonBody()).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal(1, server.RequestCount);
+        Assert.Empty(Assert.Single(server.HeaderValues(LongJobsResilienceHandler.IdempotencyKeyHeader)));
     }
 
     [Fact]
@@ -494,6 +615,15 @@ public sealed class LongJobsResilienceHandlerTests
 
         Assert.Null(LongJobsResilienceHandler.RetryAfter(response, new LongJobsClientOptions()));
         Assert.Null(LongJobsResilienceHandler.RetryAfter(null, new LongJobsClientOptions()));
+    }
+
+    /// <summary>Every one of the <paramref name="attempts"/> requests carried the same single key, a GUID the handler made.</summary>
+    private static void AssertOneGeneratedKeyOnEveryAttempt(ScriptedServer server, int attempts)
+    {
+        var keys = server.HeaderValues(LongJobsResilienceHandler.IdempotencyKeyHeader).Select(values => Assert.Single(values)).ToList();
+        Assert.Equal(attempts, keys.Count);
+        Assert.Single(keys.Distinct());
+        Assert.True(Guid.TryParseExact(keys[0], "D", out _), $"'{keys[0]}' is not a GUID in the D format.");
     }
 
     private static Task Answer(HttpContext context, int status)

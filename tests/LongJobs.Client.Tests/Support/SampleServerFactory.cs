@@ -14,13 +14,11 @@ internal sealed class SampleServerFactory(Action<IWebHostBuilder>? configure = n
     private static readonly Uri Root = new("http://localhost/");
 
     /// <summary>
-    /// An <see cref="HttpClient"/> on the server whose requests go through <see cref="LongJobsResilienceHandler"/>
-    /// and then through <paramref name="log"/>, which so sees every attempt.
+    /// An <see cref="HttpClient"/> on the server whose requests go through <see cref="LongJobsResilienceHandler"/>,
+    /// then through <paramref name="log"/>, which so sees every attempt, and then through <paramref name="below"/>.
     /// </summary>
-    public HttpClient CreateLongJobsHttpClient(LongJobsClientOptions options, RequestLog? log = null) =>
-        log is null
-            ? CreateDefaultClient(Root, new LongJobsResilienceHandler(options))
-            : CreateDefaultClient(Root, new LongJobsResilienceHandler(options), log);
+    public HttpClient CreateLongJobsHttpClient(LongJobsClientOptions options, RequestLog? log = null, DelegatingHandler? below = null) =>
+        CreateDefaultClient(Root, [new LongJobsResilienceHandler(options), .. new DelegatingHandler?[] { log, below }.OfType<DelegatingHandler>()]);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

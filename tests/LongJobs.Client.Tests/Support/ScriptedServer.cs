@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace LongJobs.Client.Tests.Support;
 
@@ -17,6 +18,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<IReadOnlyDictionary<string, StringValues>> _requestHeaders = new();
     private readonly Lock _gate = new();
     private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
     private int _count;
@@ -31,6 +33,13 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
     /// <summary>The requests so far, as <c>METHOD /path?query</c>, in order of arrival.</summary>
     public IReadOnlyList<string> Requests => [.. _requests];
+
+    /// <summary>
+    /// The values of header <paramref name="name"/> as the server received them, one entry per request in order of
+    /// arrival; an empty list for a request without it.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string?>> HeaderValues(string name) =>
+        [.. _requestHeaders.Select(headers => (IReadOnlyList<string?>)[.. headers.GetValueOrDefault(name, StringValues.Empty)])];
 
     /// <summary>Starts a server that answers request number <c>n</c> (from 1) with <paramref name="respond"/>.</summary>
     public static async Task<ScriptedServer> StartAsync(Func<HttpContext, int, Task> respond)
@@ -79,6 +88,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
         lock (_gate)
         {
             _requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
+            _requestHeaders.Enqueue(context.Request.Headers.ToDictionary(StringComparer.OrdinalIgnoreCase));
             number = ++_count;
             reached = [.. _waiters.Where(waiter => waiter.Count <= number).Select(waiter => waiter.Signal)];
             _waiters.RemoveAll(waiter => waiter.Count <= number);
