@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,24 +8,38 @@ namespace LongJobs.Server.PostgreSql;
 /// node changes it. It reconnects by itself; after a reconnect it wakes every waiter, since notifications sent
 /// meanwhile are lost, and waiters re-read the jobs they watch.
 /// </summary>
-internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, SqlScripts scripts, TimeProvider time, ILogger logger) : IAsyncDisposable
+internal sealed partial class JobChangeListener(string connectionString, SqlScripts scripts, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
+    /// <summary>The listener's own connections send keepalives, so a peer that vanished without closing is noticed.</summary>
+    private readonly NpgsqlDataSource _listenerSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 15 }.ConnectionString);
+
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _waiters = new();
+    private readonly Dictionary<Guid, Waiter> _waiters = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _listening;
     private int _disposed;
 
     /// <summary>
-    /// A task that completes at the next change of job <paramref name="id"/> seen after this call. Call it
-    /// before reading the job, so a change between the read and the wait is not missed.
+    /// Watches job <paramref name="id"/>: <see cref="Watch.Changed"/> completes at its next change seen after this
+    /// call. Call it before reading the job, so a change between the read and the wait is not missed; dispose it
+    /// when done waiting, so the store forgets jobs nobody waits for.
     /// </summary>
-    public Task NextChange(Guid id)
+    public Watch NextChange(Guid id)
     {
         EnsureListening();
-        return _waiters.GetOrAdd(id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        lock (_waiters)
+        {
+            if (!_waiters.TryGetValue(id, out var waiter))
+            {
+                waiter = new Waiter();
+                _waiters[id] = waiter;
+            }
+
+            waiter.Count++;
+            return new Watch(this, id, waiter);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -43,6 +56,7 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
         }
 
         _stopping.Dispose();
+        await _listenerSource.DisposeAsync().ConfigureAwait(false);
     }
 
     private void EnsureListening()
@@ -65,7 +79,7 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                await using var connection = await _listenerSource.OpenConnectionAsync(token).ConfigureAwait(false);
                 connection.Notification += (_, notification) =>
                 {
                     if (Guid.TryParse(notification.Payload, out var id))
@@ -73,7 +87,7 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
                         Wake(id);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {scripts.Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN \"{scripts.Channel}\"", connection))
                 {
                     await listen.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 }
@@ -105,20 +119,68 @@ internal sealed partial class JobChangeListener(NpgsqlDataSource dataSource, Sql
         }
     }
 
+    /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>
     private void Wake(Guid id)
     {
-        if (_waiters.TryRemove(id, out var waiter))
+        lock (_waiters)
         {
-            waiter.TrySetResult();
+            if (_waiters.Remove(id, out var waiter))
+            {
+                waiter.Changed.TrySetResult();
+            }
         }
     }
 
     private void WakeAll()
     {
-        foreach (var id in _waiters.Keys)
+        lock (_waiters)
         {
-            Wake(id);
+            foreach (var waiter in _waiters.Values)
+            {
+                waiter.Changed.TrySetResult();
+            }
+
+            _waiters.Clear();
         }
+    }
+
+    private void Unwatch(Guid id, Waiter waiter)
+    {
+        lock (_waiters)
+        {
+            if (--waiter.Count == 0 && _waiters.TryGetValue(id, out var current) && ReferenceEquals(current, waiter))
+            {
+                _waiters.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>One waited-for change of one job, shared by everyone watching the job meanwhile.</summary>
+    internal sealed class Waiter
+    {
+        public TaskCompletionSource Changed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count { get; set; }
+    }
+
+    /// <summary>A caller's watch on one job; disposing it ends the watch.</summary>
+    public readonly struct Watch : IDisposable
+    {
+        private readonly JobChangeListener _listener;
+        private readonly Guid _id;
+        private readonly Waiter _waiter;
+
+        internal Watch(JobChangeListener listener, Guid id, Waiter waiter)
+        {
+            _listener = listener;
+            _id = id;
+            _waiter = waiter;
+        }
+
+        /// <summary>Completes at the job's next change, or when the listener reconnects.</summary>
+        public Task Changed => _waiter.Changed.Task;
+
+        public void Dispose() => _listener.Unwatch(_id, _waiter);
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Listening for job changes on channel {Channel} failed; reconnecting in {Delay}.")]

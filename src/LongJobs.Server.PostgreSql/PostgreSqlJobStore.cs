@@ -19,7 +19,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>How long a waiter trusts notifications before it reads the job again anyway.</summary>
     internal static readonly TimeSpan FallbackPollInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>How many finished jobs one retention statement removes at most.</summary>
+    /// <summary>How many finished jobs one retention statement removes at most, per reason (expired, beyond the count).</summary>
     internal const int DeleteBatchSize = 1000;
 
     private static readonly JsonSerializerOptions ErrorSerializerOptions = JsonSerializerOptions.Web;
@@ -39,7 +39,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _dataSource = NpgsqlDataSource.Create(options.Value.ConnectionString);
         _sql = new SqlScripts(options.Value.Schema);
         _migrator = new SchemaMigrator(_dataSource, _sql, logger);
-        _changes = new JobChangeListener(_dataSource, _sql, time, logger);
+        _changes = new JobChangeListener(options.Value.ConnectionString, _sql, time, logger);
         _time = time;
         _sweepLock = "longjobs-sweep:" + options.Value.Schema;
     }
@@ -47,15 +47,19 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next call.</summary>
     public Task MigrateAsync(CancellationToken cancellationToken = default)
     {
+        Task migration;
         lock (_migrationGate)
         {
+            // Shared by every caller, so no one caller's token may cancel it; each caller stops waiting on its own.
             if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
             {
-                _migration = _migrator.MigrateAsync(cancellationToken);
+                _migration = _migrator.MigrateAsync(CancellationToken.None);
             }
 
-            return _migration;
+            migration = _migration;
         }
+
+        return migration.WaitAsync(cancellationToken);
     }
 
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
@@ -135,14 +139,15 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Json("error", outcome.Error is { } error ? JsonSerializer.SerializeToElement(error, ErrorSerializerOptions) : null));
     }
 
-    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id));
+    public async ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default) =>
+        await QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id)).ConfigureAwait(false)
+        ?? await GetAsync(id, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            var changed = _changes.NextChange(id);
+            using var watch = _changes.NextChange(id);
             var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
             if (job is null || job.Version > knownVersion)
             {
@@ -151,7 +156,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
             try
             {
-                await changed.WaitAsync(FallbackPollInterval, _time, cancellationToken).ConfigureAwait(false);
+                await watch.Changed.WaitAsync(FallbackPollInterval, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -191,7 +196,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                     batch = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     removed += batch;
                 }
-                while (batch == DeleteBatchSize);
+                while (batch > 0);
 
                 return removed;
             }
@@ -304,8 +309,11 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         return reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
     }
 
+    /// <summary>Stored JSON is read back whatever depth the serializer allowed when it was written.</summary>
+    private static readonly JsonDocumentOptions StoredJsonOptions = new() { MaxDepth = 4096 };
+
     private static JsonElement? NullableJson(NpgsqlDataReader reader, string column) =>
-        NullableString(reader, column) is { } json ? JsonElement.Parse(json) : null;
+        NullableString(reader, column) is { } json ? JsonElement.Parse(json, StoredJsonOptions) : null;
 
     private static NpgsqlParameter Uuid(string name, Guid? value) =>
         new(name, NpgsqlDbType.Uuid) { Value = value is { } id ? id : DBNull.Value };
@@ -317,5 +325,5 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         new(name, NpgsqlDbType.TimestampTz) { Value = value is { } instant ? instant.ToUniversalTime() : DBNull.Value };
 
     private static NpgsqlParameter Json(string name, JsonElement? value) =>
-        new(name, NpgsqlDbType.Jsonb) { Value = value is { } json ? json.GetRawText() : DBNull.Value };
+        new(name, NpgsqlDbType.Json) { Value = value is { } json ? json.GetRawText() : DBNull.Value };
 }

@@ -34,7 +34,10 @@ internal sealed class SqlScripts
     /// <summary>The statement of <c>Sql/{name}.sql</c>.</summary>
     public string this[string name] => _statements[name];
 
-    private string Fill(string sql) => sql.Replace("{{schema}}", Schema, StringComparison.Ordinal).Replace("{{channel}}", Channel, StringComparison.Ordinal);
+    /// <summary>The schema as a quoted identifier, so names that are SQL keywords (<c>user</c>) work too.</summary>
+    public string QuotedSchema => $"\"{Schema}\"";
+
+    private string Fill(string sql) => sql.Replace("{{schema}}", QuotedSchema, StringComparison.Ordinal).Replace("{{channel}}", Channel, StringComparison.Ordinal);
 
     private static IEnumerable<(string Name, string Text)> Resources(string folder)
     {

@@ -30,4 +30,10 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Warning, "Job {JobId} of kind {Kind} failed: its result has {Size} bytes of JSON, more than MaxResultSize.")]
     public static partial void ResultTooLarge(ILogger logger, Guid jobId, string kind, int size);
+
+    [LoggerMessage(10, LogLevel.Warning, "The job store is unreachable while recording job {JobId}; trying again in {Delay}.")]
+    public static partial void StoreUnavailable(ILogger logger, Exception exception, Guid jobId, TimeSpan delay);
+
+    [LoggerMessage(11, LogLevel.Warning, "The progress of job {JobId} was not recorded: the job store is unreachable.")]
+    public static partial void ProgressNotRecorded(ILogger logger, Exception exception, Guid jobId);
 }

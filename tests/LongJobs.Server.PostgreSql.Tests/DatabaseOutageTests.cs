@@ -66,6 +66,47 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
         Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
     }
 
+    [Fact]
+    public async Task AJobThatFinishesWhileTheDatabaseIsDown_IsRecordedWhenItIsBack()
+    {
+        using var started = await _client.PostAsJsonAsync("/api/jobs/echo", new EchoRequest { Text = "late", Gate = "outage" });
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await EchoJob.Started("outage").WaitAsync(TimeSpan.FromSeconds(30));
+
+        await server.StopAsync();
+        try
+        {
+            // The job finishes while its outcome cannot be written; the scheduler keeps trying.
+            EchoJob.Release("outage");
+            await EchoJob.Finished("outage").WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        using var response = await _client.GetAsync($"/api/jobs/echo/{id}?wait=30");
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal("late", state.GetProperty("result").GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Results_KeepNulCharactersAndPropertyOrder()
+    {
+        using var started = await _client.PostAsJsonAsync("/api/jobs/echo", new EchoRequest { Text = "a\u0000b" });
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+
+        using var response = await _client.GetAsync($"/api/jobs/echo/{id}?wait=30");
+        var raw = await response.Content.ReadAsStringAsync();
+        var state = JsonSerializer.Deserialize<JsonElement>(raw);
+
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal("a\u0000b", state.GetProperty("result").GetProperty("text").GetString());
+        // Declaration order (text, then length) survives the store: jsonb would sort keys (length first).
+        Assert.True(raw.IndexOf("\"text\"", StringComparison.Ordinal) < raw.IndexOf("\"length\"", StringComparison.Ordinal), raw);
+    }
+
     public async Task DisposeAsync()
     {
         if (_node is not null)
@@ -75,19 +116,45 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
         }
     }
 
+    /// <summary>Echoes its text; with a gate name, it signals its start and waits for the test to release it.</summary>
     public sealed class EchoJob : IJobHandler<EchoRequest, EchoResult>
     {
-        public Task<EchoResult> ExecuteAsync(EchoRequest request, JobContext context, CancellationToken cancellationToken) =>
-            Task.FromResult(new EchoResult { Text = request.Text });
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (TaskCompletionSource Started, TaskCompletionSource Release, TaskCompletionSource Finished)> Gates = new();
+
+        public static Task Started(string gate) => Gate(gate).Started.Task;
+
+        public static void Release(string gate) => Gate(gate).Release.TrySetResult();
+
+        public static Task Finished(string gate) => Gate(gate).Finished.Task;
+
+        public async Task<EchoResult> ExecuteAsync(EchoRequest request, JobContext context, CancellationToken cancellationToken)
+        {
+            if (request.Gate is { } name)
+            {
+                var gate = Gate(name);
+                gate.Started.TrySetResult();
+                await gate.Release.Task.WaitAsync(cancellationToken);
+                gate.Finished.TrySetResult();
+            }
+
+            return new EchoResult { Text = request.Text, Length = request.Text.Length };
+        }
+
+        private static (TaskCompletionSource Started, TaskCompletionSource Release, TaskCompletionSource Finished) Gate(string name) =>
+            Gates.GetOrAdd(name, _ => (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously)));
     }
 
     public sealed record EchoRequest
     {
         public required string Text { get; init; }
+
+        public string? Gate { get; init; }
     }
 
     public sealed record EchoResult
     {
         public required string Text { get; init; }
+
+        public required int Length { get; init; }
     }
 }

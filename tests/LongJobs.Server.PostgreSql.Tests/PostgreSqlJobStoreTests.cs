@@ -76,7 +76,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var job = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = DateTimeOffset.UtcNow });
         await store.TryFinishAsync(job.Id, Jobs.JobStatus.Queued, new JobOutcome(Jobs.JobStatus.Canceled, DateTimeOffset.UtcNow));
 
-        // The other node's session holds the sweep lock until its connection closes.
+        // Another node's session holds the sweep lock.
         await using (var otherNode = NpgsqlDataSource.Create(server.ConnectionString))
         {
             await using var connection = await otherNode.OpenConnectionAsync();
@@ -84,9 +84,39 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
             await takeLock.ExecuteScalarAsync();
 
             Assert.Equal(0, await store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepAtMost: 0));
+
+            // Release explicitly: a closing session gives its locks back only once its backend has exited.
+            await using var releaseLock = new NpgsqlCommand($"SELECT pg_advisory_unlock(hashtext('longjobs-sweep:{schema}'))", connection);
+            await releaseLock.ExecuteScalarAsync();
         }
 
         Assert.Equal(1, await store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepAtMost: 0));
+    }
+
+    [Fact]
+    public async Task Schema_ThatIsAnSqlKeyword_Works()
+    {
+        var store = CreateStore("user");
+
+        var job = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = DateTimeOffset.UtcNow });
+
+        Assert.Equal(job.Id, (await store.GetAsync(job.Id))!.Id);
+        await ExecuteAsync("DROP SCHEMA \"user\" CASCADE");
+    }
+
+    [Theory]
+    [InlineData("pg_jobs")]
+    [InlineData("Jobs")]
+    [InlineData("1jobs")]
+    [InlineData("jobs-x")]
+    [InlineData("a_schema_name_that_is_longer_than_forty_c")]
+    public void Options_WithASchemaNameThatCannotWork_AreInvalid(string schema)
+    {
+        var options = new PostgreSqlJobStoreOptions { ConnectionString = server.ConnectionString, Schema = schema };
+
+        var result = new Microsoft.Extensions.DependencyInjection.PostgreSqlJobStoreOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed, schema);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -63,6 +63,26 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancelOnB_OfAJobWaitingInAsQueue_EndsItCanceledWithoutRunningIt()
+    {
+        using var nodeA = await StartNodeAsync(maxConcurrency: 1);
+        using var nodeB = await StartNodeAsync();
+        var running = await StartStepJobAsync(nodeA, "occupies-the-slot");
+        var queued = await StartStepJobAsync(nodeA, "never-runs");
+        await WaitUntilRunningAsync(nodeB, running);
+
+        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{queued}");
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var waiting = nodeB.GetAsync($"/api/jobs/{queued}?wait=30");
+        _gates.Finish("occupies-the-slot");
+
+        using var response = await waiting.WaitAsync(SafetyTimeout);
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Canceled", state.GetProperty("status").GetString());
+        Assert.False(_gates.WasAsked("never-runs"));
+    }
+
+    [Fact]
     public async Task FinishedResult_SurvivesRestartingEveryNode()
     {
         Guid id;
@@ -84,13 +104,13 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
 
     public async Task DisposeAsync() => await StopAllNodesAsync();
 
-    private async Task<HttpClient> StartNodeAsync()
+    private async Task<HttpClient> StartNodeAsync(int maxConcurrency = 4)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_gates);
-        builder.Services.AddLongJobs()
+        builder.Services.AddLongJobs(options => options.MaxConcurrency = maxConcurrency)
             .AddJob<StepJob, StepRequest, StepResult>("steps")
             .UsePostgreSql(_connectionString);
         var app = builder.Build();
@@ -167,13 +187,20 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     public sealed class StepGates
     {
         private readonly ConcurrentDictionary<string, System.Threading.Channels.Channel<bool>> _channels = new();
+        private readonly ConcurrentDictionary<string, bool> _asked = new();
 
         public void Step(string name) => Channel(name).Writer.TryWrite(true);
 
         public void Finish(string name) => Channel(name).Writer.TryWrite(false);
 
-        public async Task<bool> NextAsync(string name, CancellationToken cancellationToken) =>
-            await Channel(name).Reader.ReadAsync(cancellationToken);
+        public async Task<bool> NextAsync(string name, CancellationToken cancellationToken)
+        {
+            _asked[name] = true;
+            return await Channel(name).Reader.ReadAsync(cancellationToken);
+        }
+
+        /// <summary>Whether a job named <paramref name="name"/> ever asked for a step (so it ran).</summary>
+        public bool WasAsked(string name) => _asked.ContainsKey(name);
 
         private System.Threading.Channels.Channel<bool> Channel(string name) =>
             _channels.GetOrAdd(name, _ => System.Threading.Channels.Channel.CreateUnbounded<bool>());

@@ -8,9 +8,9 @@ CREATE TABLE {{schema}}.jobs (
     created_at             timestamptz      NOT NULL,
     started_at             timestamptz,
     completed_at           timestamptz,
-    request                jsonb,
-    result                 jsonb,
-    error                  jsonb,
+    request                json,            -- json, not jsonb: kept verbatim (key order matters to
+    result                 json,            -- System.Text.Json's $type metadata; \u0000 is allowed)
+    error                  json,
     cancellation_requested boolean          NOT NULL DEFAULT false,
     version                bigint           NOT NULL DEFAULT 1
 );

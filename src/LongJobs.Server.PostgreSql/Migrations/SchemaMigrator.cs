@@ -19,8 +19,8 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScr
             connection,
             transaction,
             $"""
-            CREATE SCHEMA IF NOT EXISTS {scripts.Schema};
-            CREATE TABLE IF NOT EXISTS {scripts.Schema}.schema_migrations (
+            CREATE SCHEMA IF NOT EXISTS {scripts.QuotedSchema};
+            CREATE TABLE IF NOT EXISTS {scripts.QuotedSchema}.schema_migrations (
                 version    integer     PRIMARY KEY,
                 name       text        NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
@@ -29,7 +29,7 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScr
             cancellationToken).ConfigureAwait(false);
 
         var applied = new HashSet<int>();
-        await using (var command = new NpgsqlCommand($"SELECT version FROM {scripts.Schema}.schema_migrations", connection, transaction))
+        await using (var command = new NpgsqlCommand($"SELECT version FROM {scripts.QuotedSchema}.schema_migrations", connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -44,7 +44,7 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScr
             await ExecuteAsync(
                 connection,
                 transaction,
-                $"INSERT INTO {scripts.Schema}.schema_migrations (version, name) VALUES (@version, @name)",
+                $"INSERT INTO {scripts.QuotedSchema}.schema_migrations (version, name) VALUES (@version, @name)",
                 cancellationToken,
                 ("version", migration.Version),
                 ("name", migration.Name)).ConfigureAwait(false);

@@ -1,14 +1,15 @@
--- One batch of finished jobs to remove: those finished before the cutoff, and those beyond the newest @keep_at_most.
+-- One batch of finished jobs to remove: the oldest of those finished before the cutoff, and of those beyond the
+-- newest @keep_at_most. Each branch stops at @batch_size rows, so a large backlog is never sorted whole.
 DELETE FROM {{schema}}.jobs
 WHERE id IN (
-    SELECT id FROM {{schema}}.jobs
-    WHERE status IN ('Succeeded', 'Failed', 'Canceled') AND completed_at < @finished_before
-    UNION
-    SELECT id FROM (
-        SELECT id FROM {{schema}}.jobs
-        WHERE status IN ('Succeeded', 'Failed', 'Canceled')
-        ORDER BY completed_at DESC, id DESC
-        OFFSET @keep_at_most
-    ) AS beyond
-    LIMIT @batch_size
+    (SELECT id FROM {{schema}}.jobs
+     WHERE status IN ('Succeeded', 'Failed', 'Canceled') AND completed_at < @finished_before
+     ORDER BY completed_at, id
+     LIMIT @batch_size)
+    UNION ALL
+    (SELECT id FROM {{schema}}.jobs
+     WHERE status IN ('Succeeded', 'Failed', 'Canceled')
+     ORDER BY completed_at DESC, id DESC
+     OFFSET @keep_at_most
+     LIMIT @batch_size)
 );

@@ -1,9 +1,6 @@
-WITH requested AS (
-    UPDATE {{schema}}.jobs
-    SET cancellation_requested = true, version = version + 1
-    WHERE id = @id AND status IN ('Queued', 'Running') AND NOT cancellation_requested
-    RETURNING *
-)
-SELECT * FROM requested
-UNION ALL
-SELECT * FROM {{schema}}.jobs WHERE id = @id AND NOT EXISTS (SELECT 1 FROM requested);
+-- Marks an unfinished job as asked to cancel. When no row changes, the caller reads the job in a new statement
+-- (a fresh snapshot), since a finish this statement waited for is invisible to its own snapshot.
+UPDATE {{schema}}.jobs
+SET cancellation_requested = true, version = version + 1
+WHERE id = @id AND status IN ('Queued', 'Running') AND NOT cancellation_requested
+RETURNING *;

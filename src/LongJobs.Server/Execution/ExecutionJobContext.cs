@@ -1,17 +1,29 @@
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Execution;
 
 /// <summary>
 /// The context of a job running in this process: progress goes to the store and to the job's handle, and a
 /// cancellation request found in the store (made through any server sharing it) signals the job's token.
+/// Progress is best effort: while the store is unreachable the job goes on and the report is dropped.
 /// </summary>
-internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store) : JobContext(item.Id, item.Job.Kind)
+internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, ILogger logger) : JobContext(item.Id, item.Job.Kind)
 {
     protected override async ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
     {
-        var updated = await store.TryReportProgressAsync(JobId, fraction, message, cancellationToken).ConfigureAwait(false);
+        JobRecord? updated;
+        try
+        {
+            updated = await store.TryReportProgressAsync(JobId, fraction, message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException exception)
+        {
+            Log.ProgressNotRecorded(logger, exception, JobId);
+            return;
+        }
+
         if (updated is null)
         {
             return;

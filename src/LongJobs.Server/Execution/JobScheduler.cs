@@ -25,6 +25,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private readonly LongJobsOptions _options;
     private readonly bool _includeExceptionDetails;
 
+    /// <summary>The longest wait between attempts to record a job's state while the store is unreachable.</summary>
+    private static readonly TimeSpan MaxStoreRetryDelay = TimeSpan.FromSeconds(30);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobWorkItem> _active = [];
     private readonly LinkedList<JobWorkItem> _queue = new();
@@ -356,7 +359,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         JobRecord? final = null;
         try
         {
-            var running = await _store.TryStartAsync(job.Id, _time.GetUtcNow()).ConfigureAwait(false);
+            var running = await WhileUnavailableAsync(job.Id, () => _store.TryStartAsync(job.Id, _time.GetUtcNow())).ConfigureAwait(false);
             if (running is null)
             {
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
@@ -365,12 +368,18 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             }
 
             job.Update(running);
+            if (running.CancellationRequested)
+            {
+                // Cancelled through another server sharing the store while it waited in this one's queue.
+                await item.Cancellation.CancelAsync().ConfigureAwait(false);
+            }
+
             var token = item.Cancellation.Token;
             JobOutcome outcome;
             try
             {
                 token.ThrowIfCancellationRequested();
-                result = await item.Work(new ExecutionJobContext(item, _store), token).ConfigureAwait(false);
+                result = await item.Work(new ExecutionJobContext(item, _store, _logger), token).ConfigureAwait(false);
                 outcome = Succeeded(job, item.ResultType, result);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -428,8 +437,10 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         try
         {
-            return await _store.TryFinishAsync(item.Id, expected, outcome).ConfigureAwait(false)
-                ?? await _store.GetAsync(item.Id).ConfigureAwait(false)
+            return await WhileUnavailableAsync(item.Id, async () =>
+                    await _store.TryFinishAsync(item.Id, expected, outcome).ConfigureAwait(false)
+                    ?? await _store.GetAsync(item.Id).ConfigureAwait(false))
+                .ConfigureAwait(false)
                 ?? Synthesize(item.Job.State, outcome);
         }
         catch (Exception exception)
@@ -457,6 +468,36 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             if (drained)
             {
                 _drained.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a store write again, with growing delays, while the store is unreachable, so a job that starts or
+    /// finishes during a database outage is recorded when the database is back. Gives up once the host stops.
+    /// </summary>
+    private async Task<T> WhileUnavailableAsync<T>(Guid jobId, Func<ValueTask<T>> write)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                return await write().ConfigureAwait(false);
+            }
+            catch (JobStoreUnavailableException exception) when (!_shutdown.IsCancellationRequested)
+            {
+                Log.StoreUnavailable(_logger, exception, jobId, delay);
+                try
+                {
+                    await Task.Delay(delay, _time, _shutdown.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw exception;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStoreRetryDelay.Ticks));
             }
         }
     }

@@ -39,6 +39,11 @@ public abstract class JobContext
             throw new ArgumentException($"A progress message has at most {MaxProgressMessageLength} characters.", nameof(message));
         }
 
+        if (message?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw new ArgumentException("A progress message cannot contain the NUL character.", nameof(message));
+        }
+
         return OnProgressAsync(fraction, message, cancellationToken);
     }
 

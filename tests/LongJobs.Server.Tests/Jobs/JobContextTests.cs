@@ -64,4 +64,15 @@ public sealed class JobContextTests
         Assert.Equal("message", exception.ParamName);
         Assert.Empty(context.Reports);
     }
+
+    [Fact]
+    public async Task ReportProgress_WithANulCharacterInTheMessage_Throws()
+    {
+        var context = new RecordingContext();
+
+        var exception = await Assert.ThrowsAsync<ArgumentException>(async () => await context.ReportProgressAsync(0.1, "a\0b"));
+
+        Assert.Equal("message", exception.ParamName);
+        Assert.Empty(context.Reports);
+    }
 }
