@@ -83,6 +83,29 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentStartsWithOneIdempotencyKey_OnBothNodes_CreateOneJob()
+    {
+        using var nodeA = await StartNodeAsync();
+        using var nodeB = await StartNodeAsync();
+
+        var starts = Enumerable.Range(0, 10).Select(async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/steps") { Content = JsonContent.Create(new StepRequest { Name = "once" }) };
+            request.Headers.Add("Idempotency-Key", "one-key");
+            using var response = await (i % 2 == 0 ? nodeA : nodeB).SendAsync(request);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        });
+
+        var ids = await Task.WhenAll(starts).WaitAsync(SafetyTimeout);
+
+        Assert.Single(ids.Distinct());
+        var list = await nodeB.GetFromJsonAsync<JsonElement>("/api/jobs?kind=steps");
+        Assert.Equal(1, list.GetProperty("items").GetArrayLength());
+        _gates.Finish("once");
+    }
+
+    [Fact]
     public async Task FinishedResult_SurvivesRestartingEveryNode()
     {
         Guid id;
