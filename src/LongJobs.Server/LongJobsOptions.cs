@@ -38,6 +38,14 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The shortest time between two progress writes of one job; reports in between are dropped (the final state
+    /// is always written), so a job may report progress in a tight loop without hammering the store.
+    /// </summary>
+    /// <value>The default value is 250 milliseconds; zero writes every report.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ProgressWriteInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The polling interval suggested to clients in <c>Retry-After</c> while a job is unfinished.</summary>
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -7,12 +7,23 @@ namespace LongJobs.Server.Execution;
 /// <summary>
 /// The context of a job running in this process: progress goes to the store and to the job's handle, and a
 /// cancellation request found in the store (made through any server sharing it) signals the job's token.
-/// Progress is best effort: while the store is unreachable the job goes on and the report is dropped.
+/// Progress is best effort: reports closer together than <see cref="LongJobsOptions.ProgressWriteInterval"/> are
+/// dropped, and while the store is unreachable the job goes on and the report is dropped too.
 /// </summary>
-internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, ILogger logger) : JobContext(item.Id, item.Job.Kind)
+internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
+    : JobContext(item.Id, item.Job.Kind)
 {
+    private long? _lastWrite;
+
     protected override async ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
     {
+        var now = time.GetTimestamp();
+        if (_lastWrite is { } last && fraction < 1 && time.GetElapsedTime(last, now) < writeInterval)
+        {
+            return;
+        }
+
+        _lastWrite = now;
         JobRecord? updated;
         try
         {

@@ -379,7 +379,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             try
             {
                 token.ThrowIfCancellationRequested();
-                result = await item.Work(new ExecutionJobContext(item, _store, _logger), token).ConfigureAwait(false);
+                result = await item.Work(new ExecutionJobContext(item, _store, _time, _options.ProgressWriteInterval, _logger), token).ConfigureAwait(false);
                 outcome = Succeeded(job, item.ResultType, result);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
