@@ -44,8 +44,23 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _sweepLock = "longjobs-sweep:" + options.Value.Schema;
     }
 
-    /// <summary>Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next call.</summary>
-    public Task MigrateAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next
+    /// call. Throws <see cref="JobStoreUnavailableException"/> while the database cannot be reached.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await StartOrJoinMigration().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    private Task StartOrJoinMigration()
     {
         Task migration;
         lock (_migrationGate)
@@ -59,7 +74,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             migration = _migration;
         }
 
-        return migration.WaitAsync(cancellationToken);
+        return migration;
     }
 
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)

@@ -18,18 +18,54 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
     private WebApplication? _node;
     private HttpClient _client = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => (_node, _client) = await StartNodeAsync(await server.CreateDatabaseAsync());
+
+    [Fact]
+    public async Task ANodeStartedWhileTheDatabaseIsDown_Answers503_AndWorksOnceItIsBack()
+    {
+        var database = await server.CreateDatabaseAsync();
+        WebApplication? node = null;
+        HttpClient client;
+        await server.StopAsync();
+        try
+        {
+            (node, client) = await StartNodeAsync(database);
+
+            using var read = await client.GetAsync($"/api/jobs/{Guid.NewGuid()}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        try
+        {
+            using var started = await client.PostAsJsonAsync("/api/jobs/echo", new EchoRequest { Text = "migrated late" });
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            using var finished = await client.GetAsync($"/api/jobs/echo/{id}?wait=30");
+            Assert.Equal("migrated late", (await finished.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("result").GetProperty("text").GetString());
+        }
+        finally
+        {
+            await node.StopAsync();
+            await node.DisposeAsync();
+        }
+    }
+
+    private static async Task<(WebApplication Node, HttpClient Client)> StartNodeAsync(string connectionString)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Services.AddLongJobs()
             .AddJob<EchoJob, EchoRequest, EchoResult>("echo")
-            .UsePostgreSql(await server.CreateDatabaseAsync());
-        _node = builder.Build();
-        _node.MapLongJobs();
-        await _node.StartAsync();
-        _client = _node.GetTestClient();
+            .UsePostgreSql(connectionString);
+        var node = builder.Build();
+        node.MapLongJobs();
+        await node.StartAsync();
+        return (node, node.GetTestClient());
     }
 
     [Fact]

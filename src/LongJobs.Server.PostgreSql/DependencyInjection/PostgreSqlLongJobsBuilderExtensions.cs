@@ -2,6 +2,7 @@ using LongJobs.Server.PostgreSql;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -41,10 +42,26 @@ public static class PostgreSqlLongJobsBuilderExtensions
 [OptionsValidator]
 internal sealed partial class PostgreSqlJobStoreOptionsValidator : IValidateOptions<PostgreSqlJobStoreOptions>;
 
-/// <summary>Creates or upgrades the schema when the host starts, so a bad connection string fails start-up.</summary>
-internal sealed class PostgreSqlMigrationService(PostgreSqlJobStore store) : IHostedService
+/// <summary>
+/// Creates or upgrades the schema when the host starts. A database that cannot be reached yet does not stop the
+/// node from starting (it answers 503 until the database is back, and migrates then); any other error does.
+/// </summary>
+internal sealed partial class PostgreSqlMigrationService(PostgreSqlJobStore store, ILogger<PostgreSqlMigrationService> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException exception)
+        {
+            DatabaseUnreachable(logger, exception);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(1, LogLevel.Warning, "The job database cannot be reached at start-up; the schema will be created or upgraded once it can.")]
+    private static partial void DatabaseUnreachable(ILogger logger, Exception exception);
 }
