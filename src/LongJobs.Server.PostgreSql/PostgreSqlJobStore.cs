@@ -41,7 +41,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _migrator = new SchemaMigrator(_dataSource, _sql, logger);
         _changes = new JobChangeListener(options.Value.ConnectionString, _sql, time, logger);
         _time = time;
-        _sweepLock = "longjobs-sweep:" + options.Value.Schema;
+        _sweepLock = "sweep:" + options.Value.Schema;
     }
 
     /// <summary>
@@ -189,8 +189,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
             // Every node's sweeper calls this; one at a time does the work, the others have nothing to do.
-            await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@lock))", connection))
+            await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@class, hashtext(@lock))", connection))
             {
+                tryLock.Parameters.Add(new NpgsqlParameter<int>("class", SqlScripts.AdvisoryLockClass));
                 tryLock.Parameters.Add(Text("lock", _sweepLock));
                 if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
                 {
@@ -270,7 +271,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         try
         {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@lock))", connection);
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@class, hashtext(@lock))", connection);
+            unlock.Parameters.Add(new NpgsqlParameter<int>("class", SqlScripts.AdvisoryLockClass));
             unlock.Parameters.Add(Text("lock", _sweepLock));
             await unlock.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
         }

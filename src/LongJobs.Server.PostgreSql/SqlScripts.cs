@@ -22,6 +22,12 @@ internal sealed class SqlScripts
             .OrderBy(migration => migration.Version)];
     }
 
+    /// <summary>
+    /// The first key of every advisory lock LongJobs takes ("LJOB"), so its locks never collide with the
+    /// application's own single-key advisory locks; the second key names the lock within the schema.
+    /// </summary>
+    public const int AdvisoryLockClass = 0x4C4A4F42;
+
     /// <summary>The schema that holds the tables.</summary>
     public string Schema { get; }
 

@@ -80,13 +80,13 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         await using (var otherNode = NpgsqlDataSource.Create(server.ConnectionString))
         {
             await using var connection = await otherNode.OpenConnectionAsync();
-            await using var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock(hashtext('longjobs-sweep:{schema}'))", connection);
+            await using var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock({SqlScripts.AdvisoryLockClass}, hashtext('sweep:{schema}'))", connection);
             await takeLock.ExecuteScalarAsync();
 
             Assert.Equal(0, await store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepAtMost: 0));
 
             // Release explicitly: a closing session gives its locks back only once its backend has exited.
-            await using var releaseLock = new NpgsqlCommand($"SELECT pg_advisory_unlock(hashtext('longjobs-sweep:{schema}'))", connection);
+            await using var releaseLock = new NpgsqlCommand($"SELECT pg_advisory_unlock({SqlScripts.AdvisoryLockClass}, hashtext('sweep:{schema}'))", connection);
             await releaseLock.ExecuteScalarAsync();
         }
 

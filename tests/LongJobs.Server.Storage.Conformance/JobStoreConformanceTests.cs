@@ -499,6 +499,24 @@ public abstract class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task List_ReturnsJobsWithoutTheirRequestsAndResults()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var job = await store.InsertAsync(NewJob(kind, T0) with { Request = JsonSerializer.SerializeToElement(new { big = "request" }) });
+        await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+        await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2), """{"big":"result"}"""));
+
+        var listed = Assert.Single((await store.ListAsync(new JobQuery { Kind = kind })).Items);
+
+        Assert.Equal(job.Id, listed.Id);
+        Assert.Equal(JobStatus.Succeeded, listed.Status);
+        Assert.Null(listed.Request);
+        Assert.Null(listed.Result);
+        Assert.NotNull((await store.GetAsync(job.Id))!.Result);
+    }
+
+    [Fact]
     public async Task DeleteFinished_ByTime_RemovesOnlyJobsFinishedBeforeTheInstant()
     {
         var store = CreateStore();

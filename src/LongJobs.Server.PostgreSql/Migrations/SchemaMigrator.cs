@@ -14,7 +14,13 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScr
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext(@lock))", cancellationToken, ("lock", "longjobs-migrate:" + scripts.Schema)).ConfigureAwait(false);
+        await ExecuteAsync(
+            connection,
+            transaction,
+            "SELECT pg_advisory_xact_lock(@class, hashtext(@lock))",
+            cancellationToken,
+            ("class", SqlScripts.AdvisoryLockClass),
+            ("lock", "migrate:" + scripts.Schema)).ConfigureAwait(false);
         await ExecuteAsync(
             connection,
             transaction,

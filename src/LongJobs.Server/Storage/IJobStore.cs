@@ -26,7 +26,7 @@ public interface IJobStore
     /// <returns>The job, or <see langword="null"/> when it is unknown or was removed by retention.</returns>
     ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads one page of jobs, newest first.</summary>
+    /// <summary>Reads one page of jobs, newest first, without their requests and results (a list shows neither).</summary>
     /// <param name="query">Filters and the page to read.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The page.</returns>

@@ -67,6 +67,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             .OrderByDescending(job => job.CreatedAt)
             .ThenByDescending(job => job.Id)
             .Take(query.PageSize + 1)
+            .Select(job => job with { Request = null, Result = null })
             .ToList();
 
         JobCursor? next = null;
