@@ -180,6 +180,50 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A node's heartbeat: holds its running jobs <paramref name="ids"/> until <paramref name="leaseExpiresAt"/>.
+    /// </summary>
+    /// <returns>The IDs among them that someone asked to cancel.</returns>
+    internal async Task<IReadOnlyList<Guid>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = _dataSource.CreateCommand(_sql["RenewLeases"]);
+            command.Parameters.Add(Text("node", node));
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids.ToArray() });
+            command.Parameters.Add(Timestamp("lease_expires_at", leaseExpiresAt));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var cancelled = new List<Guid>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (reader.GetBoolean(1))
+                {
+                    cancelled.Add(reader.GetGuid(0));
+                }
+            }
+
+            return cancelled;
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    /// <summary>
+    /// Fails the running jobs whose node stopped renewing their lease, or never took one within
+    /// <paramref name="startGrace"/> of starting.
+    /// </summary>
+    /// <returns>The jobs it failed.</returns>
+    internal async Task<IReadOnlyList<JobRecord>> FailJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken) =>
+        await QueryAsync(
+            "FailJobsOfLostNodes",
+            cancellationToken,
+            Timestamp("now", now),
+            new NpgsqlParameter("start_grace", NpgsqlDbType.Interval) { Value = startGrace },
+            Json("error", JsonSerializer.SerializeToElement(error, ErrorSerializerOptions))).ConfigureAwait(false);
+
     public async ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keepAtMost);

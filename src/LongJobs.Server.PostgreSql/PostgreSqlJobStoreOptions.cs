@@ -17,4 +17,19 @@ public sealed class PostgreSqlJobStoreOptions
     [Required]
     [RegularExpression("^(?!pg_)[a-z][a-z0-9_]{0,39}$")]
     public string Schema { get; set; } = "longjobs";
+
+    /// <summary>How long a node's hold on its running jobs lasts without renewal; then another node fails them as lost.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a node renews the leases of its running jobs (and picks up cancellations of them).</summary>
+    /// <value>The default value is 5 seconds; it must be shorter than <see cref="LeaseDuration"/>.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>This node's name in the jobs it runs.</summary>
+    /// <value>The default value is the machine name, the process ID and a random suffix.</value>
+    [Required]
+    public string NodeName { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 }

@@ -34,13 +34,34 @@ public static class PostgreSqlLongJobsBuilderExtensions
         builder.Services.TryAddSingleton<PostgreSqlJobStore>();
         builder.Services.Replace(ServiceDescriptor.Singleton<IJobStore>(provider => provider.GetRequiredService<PostgreSqlJobStore>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlMigrationService>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LeaseKeeper>());
         return builder;
     }
 }
 
-/// <summary>Checks <see cref="PostgreSqlJobStoreOptions"/> at start-up.</summary>
+/// <summary>Checks <see cref="PostgreSqlJobStoreOptions"/> at start-up, limits and the rules that span fields.</summary>
+internal sealed class PostgreSqlJobStoreOptionsValidator : IValidateOptions<PostgreSqlJobStoreOptions>
+{
+    private readonly PostgreSqlJobStoreOptionsLimitsValidator _limits = new();
+
+    public ValidateOptionsResult Validate(string? name, PostgreSqlJobStoreOptions options)
+    {
+        var result = new ValidateOptionsResultBuilder();
+        result.AddResult(_limits.Validate(name, options));
+        if (options.HeartbeatInterval >= options.LeaseDuration)
+        {
+            result.AddError(
+                $"{nameof(PostgreSqlJobStoreOptions.HeartbeatInterval)} ({options.HeartbeatInterval}) must be shorter than {nameof(PostgreSqlJobStoreOptions.LeaseDuration)} ({options.LeaseDuration}), or running jobs lose their leases.",
+                nameof(PostgreSqlJobStoreOptions.HeartbeatInterval));
+        }
+
+        return result.Build();
+    }
+}
+
+/// <summary>Checks the limits declared on <see cref="PostgreSqlJobStoreOptions"/>' properties.</summary>
 [OptionsValidator]
-internal sealed partial class PostgreSqlJobStoreOptionsValidator : IValidateOptions<PostgreSqlJobStoreOptions>;
+internal sealed partial class PostgreSqlJobStoreOptionsLimitsValidator : IValidateOptions<PostgreSqlJobStoreOptions>;
 
 /// <summary>
 /// Creates or upgrades the schema when the host starts. A database that cannot be reached yet does not stop the

@@ -1,0 +1,78 @@
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Server.PostgreSql;
+
+/// <summary>
+/// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of this node's running jobs
+/// (cancelling those that another node asked to cancel), then fails the running jobs of nodes that stopped
+/// renewing theirs, so no job stays <see cref="JobStatus.Running"/> after its server died.
+/// </summary>
+internal sealed partial class LeaseKeeper(
+    PostgreSqlJobStore store,
+    IJobScheduler scheduler,
+    IOptions<PostgreSqlJobStoreOptions> options,
+    TimeProvider time,
+    ILogger<LeaseKeeper> logger) : BackgroundService
+{
+    /// <summary>What a job of a lost node reports.</summary>
+    internal static readonly JobError NodeLost = new(
+        "urn:longjobs:problem:node-lost",
+        "The job's server stopped.",
+        "The server running the job stopped renewing its lease (it crashed, or lost the database) before the job finished.");
+
+    private readonly PostgreSqlJobStoreOptions _options = options.Value;
+
+    /// <summary>One heartbeat: renew, apply remote cancellations, fail jobs of lost nodes.</summary>
+    internal async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        var running = scheduler.GetActiveJobs().Where(job => job.Status == JobStatus.Running).Select(job => job.Id).ToArray();
+        if (running.Length > 0)
+        {
+            var cancelled = await store.RenewLeasesAsync(_options.NodeName, running, time.GetUtcNow() + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            foreach (var id in cancelled)
+            {
+                await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var lost = await store.FailJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
+        foreach (var job in lost)
+        {
+            JobOfLostNodeFailed(logger, job.Id, job.Kind);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await BeatAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (JobStoreUnavailableException exception)
+                {
+                    HeartbeatFailed(logger, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} of kind {Kind} failed: the server running it stopped renewing its lease.")]
+    private static partial void JobOfLostNodeFailed(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(2, LogLevel.Warning, "Renewing job leases failed: the job database cannot be reached.")]
+    private static partial void HeartbeatFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Server.PostgreSql.Tests;
+
+/// <summary>Leases: a node holds its running jobs while it lives; the jobs of a node that died fail.</summary>
+[Collection(PostgreSqlServer.CollectionName)]
+public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
+{
+    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly List<IAsyncDisposable> _disposables = [];
+    private string _connectionString = string.Empty;
+
+    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+
+    [Fact]
+    public async Task RenewLeases_HoldsRunningJobs_AndReportsThoseAskedToCancel()
+    {
+        var store = CreateStore();
+        var held = await StartJobAsync(store);
+        var cancelled = await StartJobAsync(store);
+        await store.RequestCancellationAsync(cancelled.Id);
+
+        var toCancel = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0.AddSeconds(30), CancellationToken.None);
+
+        Assert.Equal([cancelled.Id], toCancel);
+        Assert.Empty(await store.FailJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(held.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task FailJobsOfLostNodes_FailsRunningJobsWhoseLeaseExpired_AndNothingElse()
+    {
+        var store = CreateStore();
+        var expired = await StartJobAsync(store);
+        var renewed = await StartJobAsync(store);
+        var neverLeasedButYoung = await StartJobAsync(store, startedAt: T0.AddSeconds(50));
+        var queued = await store.InsertAsync(NewJob());
+        await store.RenewLeasesAsync("node-a", [expired.Id], T0.AddSeconds(30), CancellationToken.None);
+        await store.RenewLeasesAsync("node-b", [renewed.Id], T0.AddSeconds(90), CancellationToken.None);
+
+        var failed = await store.FailJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+
+        var lost = Assert.Single(failed);
+        Assert.Equal(expired.Id, lost.Id);
+        Assert.Equal(JobStatus.Failed, lost.Status);
+        Assert.Equal(LeaseKeeper.NodeLost, lost.Error);
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(renewed.Id))!.Status);
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(neverLeasedButYoung.Id))!.Status);
+        Assert.Equal(JobStatus.Queued, (await store.GetAsync(queued.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task AJobOfANodeThatDied_FailsAsNodeLost_OnTheNodeThatLives()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlers = new Handlers(new StubbornJob(started, gate), new PoliteJob(started));
+        var nodeA = await StartNodeAsync(handlers);
+        var nodeB = (await StartNodeAsync(handlers)).Client;
+        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/stubborn", new StubbornRequest());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await started.Task.WaitAsync(SafetyTimeout);
+
+        // Node A dies: no graceful stop, its heartbeat ends, and its job, which ignores cancellation, never reports back.
+        await nodeA.App.DisposeAsync();
+        _disposables.Remove(nodeA.App);
+
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+        var state = await waited.Content.ReadFromJsonAsync<JsonElement>();
+        gate.TrySetResult();
+        Assert.Equal("Failed", state.GetProperty("status").GetString());
+        Assert.Equal(LeaseKeeper.NodeLost.Type, state.GetProperty("error").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task CancelOnB_ReachesAJobOnAThatNeverReportsProgress_AtAsNextHeartbeat()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
+        var nodeA = await StartNodeAsync(handlers);
+        var nodeB = (await StartNodeAsync(handlers)).Client;
+        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await started.Task.WaitAsync(SafetyTimeout);
+
+        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var disposable in _disposables)
+        {
+            await disposable.DisposeAsync();
+        }
+    }
+
+    private PostgreSqlJobStore CreateStore()
+    {
+        var store = new PostgreSqlJobStore(
+            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = _connectionString }),
+            TimeProvider.System,
+            NullLogger<PostgreSqlJobStore>.Instance);
+        _disposables.Add(store);
+        return store;
+    }
+
+    private static JobRecord NewJob() => new() { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = T0 };
+
+    private static async Task<JobRecord> StartJobAsync(PostgreSqlJobStore store, DateTimeOffset? startedAt = null)
+    {
+        var job = await store.InsertAsync(NewJob());
+        return (await store.TryStartAsync(job.Id, startedAt ?? T0))!;
+    }
+
+    private async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(Handlers handlers)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(handlers.Stubborn).AddSingleton(handlers.Polite);
+        builder.Services.AddLongJobs(options => options.ShutdownTimeout = TimeSpan.Zero)
+            .AddJob<StubbornJob, StubbornRequest, StubbornResult>("stubborn")
+            .AddJob<PoliteJob, StubbornRequest, StubbornResult>("polite")
+            .UsePostgreSql(_connectionString, options =>
+            {
+                options.LeaseDuration = TimeSpan.FromSeconds(1);
+                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            });
+        var app = builder.Build();
+        app.MapLongJobs();
+        await app.StartAsync();
+        _disposables.Add(app);
+        return (app, app.GetTestClient());
+    }
+
+    /// <summary>The job handlers a test's nodes share, so the test can see and steer the job wherever it runs.</summary>
+    private sealed record Handlers(StubbornJob Stubborn, PoliteJob Polite);
+
+    /// <summary>Ignores cancellation: it returns only when the test opens its gate.</summary>
+    public sealed class StubbornJob(TaskCompletionSource started, TaskCompletionSource gate) : IJobHandler<StubbornRequest, StubbornResult>
+    {
+        public async Task<StubbornResult> ExecuteAsync(StubbornRequest request, JobContext context, CancellationToken cancellationToken)
+        {
+            started.TrySetResult();
+            await gate.Task;
+            return new StubbornResult();
+        }
+    }
+
+    /// <summary>Honours cancellation but never reports progress.</summary>
+    public sealed class PoliteJob(TaskCompletionSource started) : IJobHandler<StubbornRequest, StubbornResult>
+    {
+        public async Task<StubbornResult> ExecuteAsync(StubbornRequest request, JobContext context, CancellationToken cancellationToken)
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return new StubbornResult();
+        }
+    }
+
+    public sealed record StubbornRequest;
+
+    public sealed record StubbornResult;
+}
