@@ -68,11 +68,7 @@ public sealed class JobOperationTests
         var operation = CreateOperation(server, options);
 
         var waiting = operation.WaitForCompletionAsync();
-        var delays = new List<TimeSpan>();
-        for (var poll = 1; poll <= 6; poll++)
-        {
-            delays.Add(await _time.AdvancePastNextDelayAsync());
-        }
+        var delays = await _time.AdvancePastDelaysAsync(6);
 
         await waiting.WaitAsync(TestTimeouts.Signal);
 

@@ -4,10 +4,8 @@ using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
@@ -56,15 +54,7 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
 
     private static async Task<(WebApplication Node, HttpClient Client)> StartNodeAsync(string connectionString)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddLongJobs()
-            .AddJob<EchoJob, EchoRequest, EchoResult>("echo")
-            .UsePostgreSql(connectionString);
-        var node = builder.Build();
-        node.MapLongJobs();
-        await node.StartAsync();
+        var node = await TestNode.StartAsync(connectionString, longJobs => longJobs.AddJob<EchoJob, EchoRequest, EchoResult>("echo"));
         return (node, node.GetTestClient());
     }
 

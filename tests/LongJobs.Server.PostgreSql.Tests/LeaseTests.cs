@@ -5,10 +5,8 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -132,21 +130,18 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
 
     private async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(Handlers handlers)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(handlers.Stubborn).AddSingleton(handlers.Polite);
-        builder.Services.AddLongJobs(options => options.ShutdownTimeout = TimeSpan.Zero)
-            .AddJob<StubbornJob, StubbornRequest, StubbornResult>("stubborn")
-            .AddJob<PoliteJob, StubbornRequest, StubbornResult>("polite")
-            .UsePostgreSql(_connectionString, options =>
+        var app = await TestNode.StartAsync(
+            _connectionString,
+            longJobs => longJobs
+                .AddJob<StubbornJob, StubbornRequest, StubbornResult>("stubborn")
+                .AddJob<PoliteJob, StubbornRequest, StubbornResult>("polite"),
+            services => services.AddSingleton(handlers.Stubborn).AddSingleton(handlers.Polite),
+            options => options.ShutdownTimeout = TimeSpan.Zero,
+            options =>
             {
                 options.LeaseDuration = TimeSpan.FromSeconds(1);
                 options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
             });
-        var app = builder.Build();
-        app.MapLongJobs();
-        await app.StartAsync();
         _disposables.Add(app);
         return (app, app.GetTestClient());
     }

@@ -5,10 +5,8 @@ using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
@@ -128,16 +126,11 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
 
     private async Task<HttpClient> StartNodeAsync(int maxConcurrency = 4)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_gates);
-        builder.Services.AddLongJobs(options => options.MaxConcurrency = maxConcurrency)
-            .AddJob<StepJob, StepRequest, StepResult>("steps")
-            .UsePostgreSql(_connectionString);
-        var app = builder.Build();
-        app.MapLongJobs();
-        await app.StartAsync();
+        var app = await TestNode.StartAsync(
+            _connectionString,
+            longJobs => longJobs.AddJob<StepJob, StepRequest, StepResult>("steps"),
+            services => services.AddSingleton(_gates),
+            options => options.MaxConcurrency = maxConcurrency);
         _nodes.Add(app);
         return app.GetTestClient();
     }

@@ -227,11 +227,7 @@ public sealed class LongJobsResilienceHandlerTests
         using var client = server.CreateResilientClient(options);
 
         var sending = client.GetAsync(JobUri);
-        var delays = new List<TimeSpan>();
-        for (var retry = 0; retry < options.MaxRetryAttempts; retry++)
-        {
-            delays.Add(await time.AdvancePastNextDelayAsync());
-        }
+        var delays = await time.AdvancePastDelaysAsync(options.MaxRetryAttempts);
 
         using var response = await sending.WaitAsync(TestTimeouts.Signal);
 
@@ -263,11 +259,7 @@ public sealed class LongJobsResilienceHandlerTests
         using var client = server.CreateResilientClient(options);
 
         var sending = client.GetAsync(JobUri);
-        var delays = new List<TimeSpan>();
-        for (var retry = 0; retry < options.MaxRetryAttempts; retry++)
-        {
-            delays.Add(await time.AdvancePastNextDelayAsync());
-        }
+        var delays = await time.AdvancePastDelaysAsync(options.MaxRetryAttempts);
 
         using var response = await sending.WaitAsync(TestTimeouts.Signal);
 

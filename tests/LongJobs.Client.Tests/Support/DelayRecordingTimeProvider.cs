@@ -41,6 +41,18 @@ internal sealed class DelayRecordingTimeProvider : FakeTimeProvider
         return delay;
     }
 
+    /// <summary>Advances the clock past the next <paramref name="count"/> delays, one at a time; returns them in order.</summary>
+    public async Task<IReadOnlyList<TimeSpan>> AdvancePastDelaysAsync(int count)
+    {
+        var delays = new List<TimeSpan>(count);
+        for (var i = 0; i < count; i++)
+        {
+            delays.Add(await AdvancePastNextDelayAsync());
+        }
+
+        return delays;
+    }
+
     /// <summary>Advances the clock past every delay scheduled until <paramref name="task"/> completes; returns those delays.</summary>
     public async Task<IReadOnlyList<TimeSpan>> AdvancePastDelaysUntilAsync(Task task)
     {
