@@ -15,7 +15,11 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>The payload that announces a job any node may claim.</summary>
+    private const string QueuedPayload = "queued";
+
     private readonly Dictionary<Guid, Waiter> _waiters = [];
+    private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _listening;
@@ -40,6 +44,13 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
             waiter.Count++;
             return new Watch(this, id, waiter);
         }
+    }
+
+    /// <summary>Completes when a job any node may claim is queued after this call, or when the listener reconnects.</summary>
+    public Task NextQueued()
+    {
+        EnsureListening();
+        return Volatile.Read(ref _queued).Task;
     }
 
     public async ValueTask DisposeAsync()
@@ -86,6 +97,10 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                     {
                         Wake(id);
                     }
+                    else if (notification.Payload == QueuedPayload)
+                    {
+                        WakeQueueWaiters();
+                    }
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{scripts.Channel}\"", connection))
                 {
@@ -131,8 +146,12 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
         }
     }
 
+    private void WakeQueueWaiters() =>
+        Interlocked.Exchange(ref _queued, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     private void WakeAll()
     {
+        WakeQueueWaiters();
         lock (_waiters)
         {
             foreach (var waiter in _waiters.Values)

@@ -9,8 +9,9 @@ namespace LongJobs.Server.PostgreSql;
 
 /// <summary>
 /// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of this node's running jobs
-/// (cancelling those that another node asked to cancel), then fails the running jobs of nodes that stopped
-/// renewing theirs, so no job stays <see cref="JobStatus.Running"/> after its server died.
+/// (cancelling those that another node asked to cancel), then recovers the running jobs of nodes that stopped
+/// renewing theirs: jobs of registered kinds go back to the queue while they have attempts left, the others fail,
+/// so no job stays <see cref="JobStatus.Running"/> after its server died.
 /// </summary>
 internal sealed partial class LeaseKeeper(
     PostgreSqlJobStore store,
@@ -27,7 +28,7 @@ internal sealed partial class LeaseKeeper(
 
     private readonly PostgreSqlJobStoreOptions _options = options.Value;
 
-    /// <summary>One heartbeat: renew, apply remote cancellations, fail jobs of lost nodes.</summary>
+    /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes.</summary>
     internal async Task BeatAsync(CancellationToken cancellationToken)
     {
         var running = scheduler.GetActiveJobs().Where(job => job.Status == JobStatus.Running).Select(job => job.Id).ToArray();
@@ -40,10 +41,17 @@ internal sealed partial class LeaseKeeper(
             }
         }
 
-        var lost = await store.FailJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
-        foreach (var job in lost)
+        var recovered = await store.RecoverJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
+        foreach (var job in recovered)
         {
-            JobOfLostNodeFailed(logger, job.Id, job.Kind);
+            if (job.Status == JobStatus.Queued)
+            {
+                JobOfLostNodeRequeued(logger, job.Id, job.Kind, job.Attempt, job.MaxAttempts);
+            }
+            else
+            {
+                JobOfLostNodeEnded(logger, job.Id, job.Kind, job.Status);
+            }
         }
     }
 
@@ -70,8 +78,11 @@ internal sealed partial class LeaseKeeper(
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} of kind {Kind} failed: the server running it stopped renewing its lease.")]
-    private static partial void JobOfLostNodeFailed(ILogger logger, Guid jobId, string kind);
+    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} of kind {Kind} ended as {Status}: the server running it stopped renewing its lease.")]
+    private static partial void JobOfLostNodeEnded(ILogger logger, Guid jobId, string kind, JobStatus status);
+
+    [LoggerMessage(3, LogLevel.Warning, "Job {JobId} of kind {Kind} went back to the queue: the server running attempt {Attempt} of {MaxAttempts} stopped renewing its lease.")]
+    private static partial void JobOfLostNodeRequeued(ILogger logger, Guid jobId, string kind, int attempt, int maxAttempts);
 
     [LoggerMessage(2, LogLevel.Warning, "Renewing job leases failed: the job database cannot be reached.")]
     private static partial void HeartbeatFailed(ILogger logger, Exception exception);

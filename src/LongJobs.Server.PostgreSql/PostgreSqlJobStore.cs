@@ -30,6 +30,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly JobChangeListener _changes;
     private readonly TimeProvider _time;
     private readonly string _sweepLock;
+    private readonly string _node;
+    private readonly TimeSpan _leaseDuration;
     private readonly Lock _migrationGate = new();
     private Task? _migration;
     private int _disposed;
@@ -42,7 +44,12 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _changes = new JobChangeListener(options.Value.ConnectionString, _sql, time, logger);
         _time = time;
         _sweepLock = "sweep:" + options.Value.Schema;
+        _node = options.Value.NodeName;
+        _leaseDuration = options.Value.LeaseDuration;
     }
+
+    /// <summary>Jobs outlive every node, and any node with a job's kind may run it.</summary>
+    public bool IsDurable => true;
 
     /// <summary>
     /// Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next
@@ -80,6 +87,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
         JobRecord? inserted;
         try
         {
@@ -90,7 +98,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 Text("kind", job.Kind),
                 Timestamp("created_at", job.CreatedAt),
                 Json("request", job.Request),
-                Text("idempotency_key", job.IdempotencyKey)).ConfigureAwait(false);
+                Text("idempotency_key", job.IdempotencyKey),
+                new NpgsqlParameter<int>("max_attempts", job.MaxAttempts)).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -129,13 +138,66 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         return new JobPage(jobs, next);
     }
 
+    public async ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = _dataSource.CreateCommand(_sql["CountQueuedJobs"]);
+            command.Parameters.Add(new NpgsqlParameter<int>("count_at_most", countAtMost));
+            return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var claimed = await QueryAsync(
+            "ClaimJobs",
+            cancellationToken,
+            new NpgsqlParameter("kinds", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = kinds.ToArray() },
+            new NpgsqlParameter<int>("limit", limit),
+            Timestamp("started_at", startedAt),
+            Text("node", _node),
+            Timestamp("lease_expires_at", startedAt + _leaseDuration)).ConfigureAwait(false);
+
+        // RETURNING keeps no order.
+        claimed.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => _changes.NextQueued().WaitAsync(cancellationToken);
+
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("TryStartJob", cancellationToken, Uuid("id", id), Timestamp("started_at", startedAt));
+        QuerySingleAsync(
+            "TryStartJob",
+            cancellationToken,
+            Uuid("id", id),
+            Timestamp("started_at", startedAt),
+            Text("node", _node),
+            Timestamp("lease_expires_at", startedAt + _leaseDuration));
 
-    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, double progress, string? message, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("TryReportProgress", cancellationToken, Uuid("id", id), new NpgsqlParameter<double>("progress", progress), Text("message", message));
+    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync(
+            "TryReportProgress",
+            cancellationToken,
+            Uuid("id", id),
+            new NpgsqlParameter<int>("attempt", attempt),
+            new NpgsqlParameter<double>("progress", progress),
+            Text("message", message));
 
-    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, JobOutcome outcome, CancellationToken cancellationToken = default)
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("TryStartNextAttempt", cancellationToken, Uuid("id", id), new NpgsqlParameter<int>("failed_attempt", failedAttempt), Text("message", message));
+
+    public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("TryRequeueJob", cancellationToken, Uuid("id", id), new NpgsqlParameter<int>("attempt", attempt), Text("message", message), Timestamp("at", at));
+
+    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         if (!outcome.Status.IsFinished())
@@ -148,14 +210,15 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             cancellationToken,
             Uuid("id", id),
             Text("expected_status", expectedStatus.ToString()),
+            new NpgsqlParameter<int>("expected_attempt", expectedAttempt),
             Text("status", outcome.Status.ToString()),
             Timestamp("completed_at", outcome.CompletedAt),
             Json("result", outcome.Result),
             Json("error", outcome.Error is { } error ? JsonSerializer.SerializeToElement(error, ErrorSerializerOptions) : null));
     }
 
-    public async ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default) =>
-        await QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id)).ConfigureAwait(false)
+    public async ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default) =>
+        await QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id), Timestamp("canceled_at", canceledAt)).ConfigureAwait(false)
         ?? await GetAsync(id, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
@@ -212,13 +275,14 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     }
 
     /// <summary>
-    /// Fails the running jobs whose node stopped renewing their lease, or never took one within
-    /// <paramref name="startGrace"/> of starting.
+    /// Recovers the running jobs whose node stopped renewing their lease, or never took one within
+    /// <paramref name="startGrace"/> of starting: jobs of registered kinds with attempts left go back to the queue,
+    /// the others end (failed with <paramref name="error"/>, or cancelled when asked to).
     /// </summary>
-    /// <returns>The jobs it failed.</returns>
-    internal async Task<IReadOnlyList<JobRecord>> FailJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken) =>
+    /// <returns>The jobs it recovered, in their new state.</returns>
+    internal async Task<IReadOnlyList<JobRecord>> RecoverJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken) =>
         await QueryAsync(
-            "FailJobsOfLostNodes",
+            "RecoverJobsOfLostNodes",
             cancellationToken,
             Timestamp("now", now),
             new NpgsqlParameter("start_grace", NpgsqlDbType.Interval) { Value = startGrace },
@@ -354,6 +418,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         Result = NullableJson(reader, "result"),
         Error = NullableJson(reader, "error")?.Deserialize<JobError>(ErrorSerializerOptions),
         IdempotencyKey = NullableString(reader, "idempotency_key"),
+        Attempt = reader.GetInt32(reader.GetOrdinal("attempt")),
+        MaxAttempts = reader.GetInt32(reader.GetOrdinal("max_attempts")),
         CancellationRequested = reader.GetBoolean(reader.GetOrdinal("cancellation_requested")),
         Version = reader.GetInt64(reader.GetOrdinal("version")),
     };

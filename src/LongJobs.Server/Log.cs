@@ -36,4 +36,19 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "The progress of job {JobId} was not recorded: the job store is unreachable.")]
     public static partial void ProgressNotRecorded(ILogger logger, Exception exception, Guid jobId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Attempt {Attempt} of {MaxAttempts} of job {JobId} of kind {Kind} failed with a transient error; retrying in {Delay}.")]
+    public static partial void JobRetrying(ILogger logger, Exception exception, Guid jobId, string kind, int attempt, int maxAttempts, TimeSpan delay);
+
+    [LoggerMessage(13, LogLevel.Warning, "Taking jobs from the queue failed: the job store is unreachable. Trying again when notified or polling.")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Information, "Taking jobs from the queue works again.")]
+    public static partial void ClaimRecovered(ILogger logger);
+
+    [LoggerMessage(15, LogLevel.Information, "Job {JobId} of kind {Kind} went back to the queue: this server stopped during attempt {Attempt}.")]
+    public static partial void JobRequeued(ILogger logger, Guid jobId, string kind, int attempt);
+
+    [LoggerMessage(16, LogLevel.Warning, "Job {JobId} of kind {Kind} no longer runs in attempt {Attempt} here (another server took it over, or it was stopped); its work here is cancelled.")]
+    public static partial void JobLost(ILogger logger, Guid jobId, string kind, int attempt);
 }

@@ -8,12 +8,15 @@ namespace LongJobs.Server;
 /// <summary>Settings of the job executor, retention and API. Validated when the host starts.</summary>
 public sealed class LongJobsOptions
 {
-    /// <summary>How many jobs run at once in this process.</summary>
+    /// <summary>How many jobs run at once in this process: ad-hoc jobs started here, and jobs of registered kinds it takes from the store's queue.</summary>
     /// <value>The default value is five per processor, at most 20.</value>
     [Range(1, 1024)]
     public int MaxConcurrency { get; set; } = Math.Min(Environment.ProcessorCount * 5, 20);
 
-    /// <summary>How many jobs may wait for a free slot; past that, starting a job is refused (HTTP 429).</summary>
+    /// <summary>
+    /// How many jobs may wait in the store's queue (shared by every server on the same store); past that, starting
+    /// a job here is refused (HTTP 429). Concurrent starts may overshoot it by a few.
+    /// </summary>
     /// <value>The default value is 1000.</value>
     [Range(0, 1_000_000)]
     public int MaxQueuedJobs { get; set; } = 1000;
@@ -33,7 +36,19 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long running jobs get to honour cancellation when the host stops; then they are abandoned as cancelled.</summary>
+    /// <summary>
+    /// How often a server looks in the queue of a store shared with other servers when no notification came:
+    /// notifications wake it at once, this covers lost ones.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long running jobs get to honour cancellation when the host stops; then they are abandoned. Stopped
+    /// jobs end cancelled, or, on a durable store, go back to the queue for the next server while they have
+    /// attempts left.
+    /// </summary>
     /// <value>The default value is 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
-/// <summary>Leases: a node holds its running jobs while it lives; the jobs of a node that died fail.</summary>
+/// <summary>Leases: a node holds its running jobs while it lives; the jobs of a node that died go back to the queue, or fail when out of attempts.</summary>
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
 {
@@ -27,42 +27,77 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     [Fact]
     public async Task RenewLeases_HoldsRunningJobs_AndReportsThoseAskedToCancel()
     {
-        var store = CreateStore();
+        var store = CreateStore("node-a");
         var held = await StartJobAsync(store);
         var cancelled = await StartJobAsync(store);
-        await store.RequestCancellationAsync(cancelled.Id);
+        await store.RequestCancellationAsync(cancelled.Id, T0);
 
         var toCancel = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0.AddSeconds(30), CancellationToken.None);
 
         Assert.Equal([cancelled.Id], toCancel);
-        Assert.Empty(await store.FailJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+        Assert.Empty(await store.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
         Assert.Equal(JobStatus.Running, (await store.GetAsync(held.Id))!.Status);
     }
 
     [Fact]
-    public async Task FailJobsOfLostNodes_FailsRunningJobsWhoseLeaseExpired_AndNothingElse()
+    public async Task RenewLeases_NeverRenewsAJobAnotherNodeRuns()
     {
-        var store = CreateStore();
-        var expired = await StartJobAsync(store);
-        var renewed = await StartJobAsync(store);
-        var neverLeasedButYoung = await StartJobAsync(store, startedAt: T0.AddSeconds(50));
-        var queued = await store.InsertAsync(NewJob());
-        await store.RenewLeasesAsync("node-a", [expired.Id], T0.AddSeconds(30), CancellationToken.None);
-        await store.RenewLeasesAsync("node-b", [renewed.Id], T0.AddSeconds(90), CancellationToken.None);
+        var nodeA = CreateStore("node-a");
+        var job = await StartJobAsync(CreateStore("node-b"), startedAt: T0);
 
-        var failed = await store.FailJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+        await nodeA.RenewLeasesAsync("node-a", [job.Id], T0.AddHours(1), CancellationToken.None);
 
-        var lost = Assert.Single(failed);
-        Assert.Equal(expired.Id, lost.Id);
-        Assert.Equal(JobStatus.Failed, lost.Status);
-        Assert.Equal(LeaseKeeper.NodeLost, lost.Error);
-        Assert.Equal(JobStatus.Running, (await store.GetAsync(renewed.Id))!.Status);
-        Assert.Equal(JobStatus.Running, (await store.GetAsync(neverLeasedButYoung.Id))!.Status);
-        Assert.Equal(JobStatus.Queued, (await store.GetAsync(queued.Id))!.Status);
+        // Node B's lease (T0 + the default 30 s) still decides.
+        Assert.Single(await nodeA.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
     }
 
     [Fact]
-    public async Task AJobOfANodeThatDied_FailsAsNodeLost_OnTheNodeThatLives()
+    public async Task RecoverJobsOfLostNodes_EndsAdHocJobsWhoseLeaseExpired_AndNothingElse()
+    {
+        var nodeA = CreateStore("node-a");
+        var nodeB = CreateStore("node-b");
+        var expired = await StartJobAsync(nodeA);
+        var renewed = await StartJobAsync(nodeB);
+        var asked = await StartJobAsync(nodeA);
+        await nodeA.RequestCancellationAsync(asked.Id, T0);
+        var queued = await nodeA.InsertAsync(NewJob());
+        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id], T0.AddSeconds(30), CancellationToken.None);
+        await nodeB.RenewLeasesAsync("node-b", [renewed.Id], T0.AddSeconds(90), CancellationToken.None);
+
+        var recovered = await nodeB.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+
+        Assert.Equal(2, recovered.Count);
+        var lost = Assert.Single(recovered, job => job.Id == expired.Id);
+        Assert.Equal(JobStatus.Failed, lost.Status);
+        Assert.Equal(LeaseKeeper.NodeLost, lost.Error);
+        Assert.Equal(JobStatus.Canceled, Assert.Single(recovered, job => job.Id == asked.Id).Status);
+        Assert.Equal(JobStatus.Running, (await nodeA.GetAsync(renewed.Id))!.Status);
+        Assert.Equal(JobStatus.Queued, (await nodeA.GetAsync(queued.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task RecoverJobsOfLostNodes_RequeuesRegisteredJobsWithAttemptsLeft_AndFailsTheOthers()
+    {
+        var store = CreateStore("node-a");
+        var withAttemptsLeft = await store.InsertAsync(NewJob() with { Kind = "registered", Request = JsonSerializer.SerializeToElement(new { }), MaxAttempts = 2 });
+        var lastAttempt = await store.InsertAsync(NewJob() with { Kind = "registered", Request = JsonSerializer.SerializeToElement(new { }), MaxAttempts = 1 });
+        var claimed = await store.ClaimAsync(["registered"], 10, T0);
+        Assert.Equal(2, claimed.Count);
+
+        var recovered = await store.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+
+        var requeued = Assert.Single(recovered, job => job.Id == withAttemptsLeft.Id);
+        Assert.Equal(JobStatus.Queued, requeued.Status);
+        Assert.Equal(1, requeued.Attempt);
+        Assert.Null(requeued.CompletedAt);
+        Assert.Equal("Waiting for a server: the one running attempt 1 was lost.", requeued.ProgressMessage);
+        Assert.Equal(JobStatus.Failed, Assert.Single(recovered, job => job.Id == lastAttempt.Id).Status);
+        var again = Assert.Single(await store.ClaimAsync(["registered"], 10, T0.AddMinutes(2)));
+        Assert.Equal((withAttemptsLeft.Id, 2), (again.Id, again.Attempt));
+    }
+
+    [Fact]
+    public async Task AJobOfANodeThatDied_WithNoAttemptsLeft_FailsAsNodeLost_OnTheNodeThatLives()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -110,10 +145,10 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         }
     }
 
-    private PostgreSqlJobStore CreateStore()
+    private PostgreSqlJobStore CreateStore(string node)
     {
         var store = new PostgreSqlJobStore(
-            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = _connectionString }),
+            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = _connectionString, NodeName = node }),
             TimeProvider.System,
             NullLogger<PostgreSqlJobStore>.Instance);
         _disposables.Add(store);
@@ -133,7 +168,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var app = await TestNode.StartAsync(
             _connectionString,
             longJobs => longJobs
-                .AddJob<StubbornJob, StubbornRequest, StubbornResult>("stubborn")
+                .AddJob<StubbornJob, StubbornRequest, StubbornResult>("stubborn", kind => kind.Retry.MaxAttempts = 1)
                 .AddJob<PoliteJob, StubbornRequest, StubbornResult>("polite"),
             services => services.AddSingleton(handlers.Stubborn).AddSingleton(handlers.Polite),
             options => options.ShutdownTimeout = TimeSpan.Zero,

@@ -74,7 +74,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var schema = NewSchema();
         var store = CreateStore(schema);
         var job = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "k", CreatedAt = DateTimeOffset.UtcNow });
-        await store.TryFinishAsync(job.Id, Jobs.JobStatus.Queued, new JobOutcome(Jobs.JobStatus.Canceled, DateTimeOffset.UtcNow));
+        await store.TryFinishAsync(job.Id, Jobs.JobStatus.Queued, 0, new JobOutcome(Jobs.JobStatus.Canceled, DateTimeOffset.UtcNow));
 
         // Another node's session holds the sweep lock.
         await using (var otherNode = NpgsqlDataSource.Create(server.ConnectionString))

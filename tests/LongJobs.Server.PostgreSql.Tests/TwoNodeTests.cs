@@ -60,22 +60,26 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CancelOnB_OfAJobWaitingInAsQueue_EndsItCanceledWithoutRunningIt()
+    public async Task CancelOnB_OfAJobWaitingInTheQueue_EndsItCanceledWithoutRunningIt()
     {
         using var nodeA = await StartNodeAsync(maxConcurrency: 1);
-        using var nodeB = await StartNodeAsync();
-        var running = await StartStepJobAsync(nodeA, "occupies-the-slot");
+        using var nodeB = await StartNodeAsync(maxConcurrency: 1);
+        var first = await StartStepJobAsync(nodeA, "occupies-a-slot");
+        var second = await StartStepJobAsync(nodeB, "occupies-another-slot");
+        await WaitUntilRunningAsync(nodeB, first);
+        await WaitUntilRunningAsync(nodeA, second);
         var queued = await StartStepJobAsync(nodeA, "never-runs");
-        await WaitUntilRunningAsync(nodeB, running);
 
         using var cancel = await nodeB.DeleteAsync($"/api/jobs/{queued}");
-        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
-        var waiting = nodeB.GetAsync($"/api/jobs/{queued}?wait=30");
-        _gates.Finish("occupies-the-slot");
+        var state = await cancel.Content.ReadFromJsonAsync<JsonElement>();
+        _gates.Finish("occupies-a-slot");
+        _gates.Finish("occupies-another-slot");
+        await WaitUntilFinishedAsync(nodeA, first);
+        await WaitUntilFinishedAsync(nodeB, second);
 
-        using var response = await waiting.WaitAsync(SafetyTimeout);
-        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("Canceled", state.GetProperty("status").GetString());
+        Assert.Equal(0, state.GetProperty("attempt").GetInt32());
         Assert.False(_gates.WasAsked("never-runs"));
     }
 
@@ -171,6 +175,22 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         }
 
         Assert.Fail($"Job {id} did not start running.");
+    }
+
+    /// <summary>Long-polls <paramref name="node"/> until the job has finished.</summary>
+    private static async Task WaitUntilFinishedAsync(HttpClient node, Guid id)
+    {
+        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var state = await node.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}?wait=5");
+            if (state.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Canceled")
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"Job {id} did not finish.");
     }
 
     /// <summary>A job that reports progress at each step the test allows, and finishes when the test says so.</summary>

@@ -89,7 +89,7 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await store.InsertAsync(NewJob("k", T0));
-        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, 0, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
 
         Assert.Null(await store.TryStartAsync(job.Id, T0.AddSeconds(2)));
         AssertSameJob(canceled, await store.GetAsync(job.Id));
@@ -109,7 +109,7 @@ public abstract class JobStoreConformanceTests
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
 
-        var updated = await store.TryReportProgressAsync(job.Id, 0.25, "a quarter");
+        var updated = await store.TryReportProgressAsync(job.Id, 1, 0.25, "a quarter");
 
         Assert.NotNull(updated);
         Assert.Equal(0.25, updated.Progress);
@@ -126,7 +126,7 @@ public abstract class JobStoreConformanceTests
         var store = CreateStore();
         var job = await store.InsertAsync(NewJob("k", T0));
 
-        Assert.Null(await store.TryReportProgressAsync(job.Id, 0.5, "early"));
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 1, 0.5, "early"));
         AssertSameJob(job, await store.GetAsync(job.Id));
     }
 
@@ -135,9 +135,9 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5)));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(5)));
 
-        Assert.Null(await store.TryReportProgressAsync(job.Id, 0.5, "late"));
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 1, 0.5, "late"));
         AssertSameJob(finished, await store.GetAsync(job.Id));
     }
 
@@ -147,7 +147,7 @@ public abstract class JobStoreConformanceTests
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
 
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5), """{"answer":42}"""));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(5), """{"answer":42}"""));
 
         Assert.NotNull(finished);
         Assert.Equal(JobStatus.Succeeded, finished.Status);
@@ -165,7 +165,7 @@ public abstract class JobStoreConformanceTests
         var job = await InsertRunningAsync(store, "k", T0);
         var error = new JobError("urn:test:failed", "It failed.", "Because.", "System.InvalidOperationException");
 
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, new JobOutcome(JobStatus.Failed, T0.AddSeconds(5), Error: error));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, new JobOutcome(JobStatus.Failed, T0.AddSeconds(5), Error: error));
 
         Assert.NotNull(finished);
         Assert.Equal(JobStatus.Failed, finished.Status);
@@ -179,7 +179,7 @@ public abstract class JobStoreConformanceTests
         var store = CreateStore();
         var job = await store.InsertAsync(NewJob("k", T0));
 
-        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+        var canceled = await store.TryFinishAsync(job.Id, JobStatus.Queued, 0, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
 
         Assert.NotNull(canceled);
         Assert.Equal(JobStatus.Canceled, canceled.Status);
@@ -194,7 +194,7 @@ public abstract class JobStoreConformanceTests
         var job = await InsertRunningAsync(store, "k", T0);
         var before = await store.GetAsync(job.Id);
 
-        var result = await store.TryFinishAsync(job.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(2)));
+        var result = await store.TryFinishAsync(job.Id, JobStatus.Queued, 0, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(2)));
 
         Assert.Null(result);
         AssertSameJob(before, await store.GetAsync(job.Id));
@@ -207,9 +207,9 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(5), "1"));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(5), "1"));
 
-        var second = await store.TryFinishAsync(job.Id, expectedStatus, new JobOutcome(JobStatus.Failed, T0.AddSeconds(6), Error: new JobError("urn:x", "x")));
+        var second = await store.TryFinishAsync(job.Id, expectedStatus, 1, new JobOutcome(JobStatus.Failed, T0.AddSeconds(6), Error: new JobError("urn:x", "x")));
 
         Assert.Null(second);
         var read = await store.GetAsync(job.Id);
@@ -223,7 +223,7 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
 
-        Assert.Null(await store.TryFinishAsync(Guid.NewGuid(), JobStatus.Running, Succeeded(T0)));
+        Assert.Null(await store.TryFinishAsync(Guid.NewGuid(), JobStatus.Running, 1, Succeeded(T0)));
     }
 
     [Fact]
@@ -231,45 +231,58 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var queued = await store.InsertAsync(NewJob("k", T0));
-        var canceling = await store.RequestCancellationAsync(queued.Id);
         var running = await store.TryStartAsync(queued.Id, T0.AddSeconds(1));
-        var progressed = await store.TryReportProgressAsync(queued.Id, 0.5, null);
-        var finished = await store.TryFinishAsync(queued.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2)));
+        var progressed = await store.TryReportProgressAsync(queued.Id, 1, 0.5, null);
+        var canceling = await store.RequestCancellationAsync(queued.Id, T0.AddSeconds(1));
+        var finished = await store.TryFinishAsync(queued.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(2)));
 
-        long[] versions = [queued.Version, canceling!.Version, running!.Version, progressed!.Version, finished!.Version];
+        long[] versions = [queued.Version, running!.Version, progressed!.Version, canceling!.Version, finished!.Version];
 
         Assert.True(versions.Zip(versions.Skip(1)).All(pair => pair.Second > pair.First), $"Versions must increase: {string.Join(", ", versions)}");
         Assert.Equal(finished.Version, (await store.GetAsync(queued.Id))!.Version);
     }
 
     [Fact]
-    public async Task RequestCancellation_WhenUnfinished_MarksItAndKeepsItsStatus()
+    public async Task RequestCancellation_WhenRunning_MarksItAndKeepsItRunning()
     {
         var store = CreateStore();
-        var queued = await store.InsertAsync(NewJob("k", T0));
         var running = await InsertRunningAsync(store, "k", T0);
 
-        var queuedAfter = await store.RequestCancellationAsync(queued.Id);
-        var runningAfter = await store.RequestCancellationAsync(running.Id);
+        var after = await store.RequestCancellationAsync(running.Id, T0.AddSeconds(1));
 
-        Assert.True(queuedAfter!.CancellationRequested);
-        Assert.Equal(JobStatus.Queued, queuedAfter.Status);
-        Assert.True(runningAfter!.CancellationRequested);
-        Assert.Equal(JobStatus.Running, runningAfter.Status);
+        Assert.True(after!.CancellationRequested);
+        Assert.Equal(JobStatus.Running, after.Status);
         Assert.True((await store.GetAsync(running.Id))!.CancellationRequested);
+    }
+
+    [Fact]
+    public async Task RequestCancellation_WhenQueued_CancelsItAtOnceAndTakesItOffTheQueue()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var queued = await store.InsertAsync(NewRegisteredJob(kind, T0));
+
+        var after = await store.RequestCancellationAsync(queued.Id, T0.AddSeconds(1));
+
+        Assert.Equal(JobStatus.Canceled, after!.Status);
+        Assert.Equal(T0.AddSeconds(1), after.CompletedAt);
+        Assert.Equal(0, after.Attempt);
+        Assert.Empty(await store.ClaimAsync([kind], 10, T0.AddSeconds(2)));
+        Assert.Null(await store.TryStartAsync(queued.Id, T0.AddSeconds(2)));
     }
 
     [Fact]
     public async Task RequestCancellation_Twice_KeepsTheJobMarked()
     {
         var store = CreateStore();
-        var job = await store.InsertAsync(NewJob("k", T0));
-        await store.RequestCancellationAsync(job.Id);
+        var job = await InsertRunningAsync(store, "k", T0);
+        var first = await store.RequestCancellationAsync(job.Id, T0.AddSeconds(1));
 
-        var again = await store.RequestCancellationAsync(job.Id);
+        var again = await store.RequestCancellationAsync(job.Id, T0.AddSeconds(1));
 
         Assert.True(again!.CancellationRequested);
-        Assert.Equal(JobStatus.Queued, again.Status);
+        Assert.Equal(JobStatus.Running, again.Status);
+        Assert.Equal(first!.Version, again.Version);
     }
 
     [Fact]
@@ -277,9 +290,9 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2)));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(2)));
 
-        var after = await store.RequestCancellationAsync(job.Id);
+        var after = await store.RequestCancellationAsync(job.Id, T0.AddSeconds(1));
 
         AssertSameJob(finished, after);
         AssertSameJob(finished, await store.GetAsync(job.Id));
@@ -290,7 +303,7 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
 
-        Assert.Null(await store.RequestCancellationAsync(Guid.NewGuid()));
+        Assert.Null(await store.RequestCancellationAsync(Guid.NewGuid(), T0.AddSeconds(1)));
     }
 
     [Fact]
@@ -345,7 +358,7 @@ public abstract class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(1)));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(1)));
         var waiting = store.WaitForChangeAsync(job.Id, finished!.Version).AsTask();
         Assert.False(waiting.IsCompleted);
 
@@ -380,7 +393,7 @@ public abstract class JobStoreConformanceTests
         var queued = await store.InsertAsync(NewJob(kind, T0));
         var running = await InsertRunningAsync(store, kind, T0.AddSeconds(1));
         var succeeded = await InsertRunningAsync(store, kind, T0.AddSeconds(2));
-        await store.TryFinishAsync(succeeded.Id, JobStatus.Running, Succeeded(T0.AddSeconds(3)));
+        await store.TryFinishAsync(succeeded.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(3)));
         var otherKind = await InsertRunningAsync(store, other, T0.AddSeconds(4));
 
         var ofKind = await store.ListAsync(new JobQuery { Kind = kind });
@@ -489,7 +502,7 @@ public abstract class JobStoreConformanceTests
         var store = CreateStore();
         var key = "key-" + Guid.NewGuid();
         var first = await store.InsertAsync(NewJob("k", T0) with { IdempotencyKey = key });
-        await store.TryFinishAsync(first.Id, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+        await store.TryFinishAsync(first.Id, JobStatus.Queued, 0, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
         await store.DeleteFinishedAsync(T0.AddMinutes(1), keepAtMost: 100);
 
         var again = await store.InsertAsync(NewJob("k", T0.AddMinutes(2)) with { IdempotencyKey = key });
@@ -505,7 +518,7 @@ public abstract class JobStoreConformanceTests
         var kind = UniqueKind();
         var job = await store.InsertAsync(NewJob(kind, T0) with { Request = JsonSerializer.SerializeToElement(new { big = "request" }) });
         await store.TryStartAsync(job.Id, T0.AddSeconds(1));
-        await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(2), """{"big":"result"}"""));
+        await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(2), """{"big":"result"}"""));
 
         var listed = Assert.Single((await store.ListAsync(new JobQuery { Kind = kind })).Items);
 
@@ -588,6 +601,182 @@ public abstract class JobStoreConformanceTests
         Assert.NotNull(await store.GetAsync(job.Id));
     }
 
+    [Fact]
+    public async Task Insert_KeepsMaxAttemptsAndStartsAtAttemptZero()
+    {
+        var store = CreateStore();
+
+        var job = await store.InsertAsync(NewRegisteredJob("k", T0) with { MaxAttempts = 4 });
+
+        Assert.Equal(0, job.Attempt);
+        Assert.Equal(4, job.MaxAttempts);
+        Assert.Equal(4, (await store.GetAsync(job.Id))!.MaxAttempts);
+    }
+
+    [Fact]
+    public async Task CountQueued_CountsQueuedJobsOfEveryKindUpToTheLimit()
+    {
+        var store = CreateStore();
+        await store.InsertAsync(NewRegisteredJob("a", T0));
+        await store.InsertAsync(NewJob("ad-hoc", T0));
+        await store.InsertAsync(NewRegisteredJob("b", T0));
+        await InsertRunningAsync(store, "a", T0);
+
+        Assert.Equal(3, await store.CountQueuedAsync(100));
+        Assert.Equal(2, await store.CountQueuedAsync(2));
+    }
+
+    [Fact]
+    public async Task Claim_TakesTheOldestJobsOfTheGivenKindsAndStartsThem()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var other = UniqueKind();
+        var second = await store.InsertAsync(NewRegisteredJob(kind, T0.AddSeconds(2)));
+        var first = await store.InsertAsync(NewRegisteredJob(kind, T0.AddSeconds(1)));
+        await store.InsertAsync(NewRegisteredJob(other, T0));
+        var third = await store.InsertAsync(NewRegisteredJob(kind, T0.AddSeconds(3)));
+
+        var claimed = await store.ClaimAsync([kind], 2, T0.AddSeconds(10));
+
+        Assert.Equal([first.Id, second.Id], claimed.Select(job => job.Id));
+        Assert.All(claimed, job =>
+        {
+            Assert.Equal(JobStatus.Running, job.Status);
+            Assert.Equal(1, job.Attempt);
+            Assert.Equal(T0.AddSeconds(10), job.StartedAt);
+        });
+        AssertSameJob(claimed[0], await store.GetAsync(first.Id));
+        Assert.Equal(2, await store.CountQueuedAsync(100));
+        Assert.Equal([third.Id], (await store.ClaimAsync([kind], 5, T0.AddSeconds(11))).Select(job => job.Id));
+        Assert.Empty(await store.ClaimAsync([kind], 5, T0.AddSeconds(12)));
+    }
+
+    [Fact]
+    public async Task Claim_NeverTakesAdHocJobs()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var adHoc = await store.InsertAsync(NewJob(kind, T0));
+
+        Assert.Empty(await store.ClaimAsync([kind], 10, T0.AddSeconds(1)));
+        Assert.Equal(JobStatus.Queued, (await store.GetAsync(adHoc.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task Claim_ConcurrentClaimsNeverTakeTheSameJob()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var inserted = new List<Guid>();
+        for (var i = 0; i < 60; i++)
+        {
+            inserted.Add((await store.InsertAsync(NewRegisteredJob(kind, T0.AddMilliseconds(i)))).Id);
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            IReadOnlyList<JobRecord> batch;
+            do
+            {
+                batch = await store.ClaimAsync([kind], 3, T0.AddSeconds(1));
+                mine.AddRange(batch.Select(job => job.Id));
+            }
+            while (batch.Count > 0);
+
+            return mine;
+        })));
+
+        var all = claims.SelectMany(ids => ids).ToList();
+        Assert.Equal(inserted.Count, all.Count);
+        Assert.Equal(inserted.Order(), all.Order());
+    }
+
+    [Fact]
+    public async Task TryStart_CountsTheAttempt()
+    {
+        var store = CreateStore();
+        var job = await store.InsertAsync(NewJob("k", T0));
+
+        var running = await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+
+        Assert.Equal(1, running!.Attempt);
+    }
+
+    [Fact]
+    public async Task TryStartNextAttempt_OfTheRunningAttempt_CountsItAndRestartsProgress()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        await store.TryReportProgressAsync(job.Id, 1, 0.5, "half");
+
+        var next = await store.TryStartNextAttemptAsync(job.Id, 1, "Attempt 1 failed.");
+
+        Assert.Equal(2, next!.Attempt);
+        Assert.Equal(JobStatus.Running, next.Status);
+        Assert.Equal(0, next.Progress);
+        Assert.Equal("Attempt 1 failed.", next.ProgressMessage);
+        Assert.Null(await store.TryStartNextAttemptAsync(job.Id, 1, "stale"));
+    }
+
+    [Fact]
+    public async Task StaleAttempt_CannotReportProgressOrFinish()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        var next = await store.TryStartNextAttemptAsync(job.Id, 1, "retrying");
+
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 1, 0.9, "old attempt"));
+        Assert.Null(await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(5))));
+        AssertSameJob(next, await store.GetAsync(job.Id));
+        Assert.NotNull(await store.TryFinishAsync(job.Id, JobStatus.Running, 2, Succeeded(T0.AddSeconds(6))));
+    }
+
+    [Fact]
+    public async Task TryRequeue_PutsTheJobBackForTheNextClaimInItsNextAttempt()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var job = await store.InsertAsync(NewRegisteredJob(kind, T0));
+        var running = (await store.ClaimAsync([kind], 1, T0.AddSeconds(1))).Single();
+
+        var requeued = await store.TryRequeueAsync(job.Id, running.Attempt, "Waiting for a server.", T0.AddSeconds(2));
+
+        Assert.Equal(JobStatus.Queued, requeued!.Status);
+        Assert.Equal("Waiting for a server.", requeued.ProgressMessage);
+        Assert.Null(await store.TryReportProgressAsync(job.Id, 1, 0.5, "old attempt"));
+        var again = (await store.ClaimAsync([kind], 1, T0.AddSeconds(3))).Single();
+        Assert.Equal(2, again.Attempt);
+    }
+
+    [Fact]
+    public async Task TryRequeue_WhenCancellationWasRequested_CancelsTheJob()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+        await store.RequestCancellationAsync(job.Id, T0.AddSeconds(2));
+
+        var ended = await store.TryRequeueAsync(job.Id, 1, "Waiting for a server.", T0.AddSeconds(3));
+
+        Assert.Equal(JobStatus.Canceled, ended!.Status);
+        Assert.Equal(T0.AddSeconds(3), ended.CompletedAt);
+    }
+
+    [Fact]
+    public async Task TryRequeue_OfAnotherAttempt_ReturnsNull()
+    {
+        var store = CreateStore();
+        var job = await InsertRunningAsync(store, "k", T0);
+
+        Assert.Null(await store.TryRequeueAsync(job.Id, 2, "stale", T0.AddSeconds(3)));
+        Assert.Equal(JobStatus.Running, (await store.GetAsync(job.Id))!.Status);
+    }
+
+    /// <summary>A job of a registered kind: it has a request, so any server with the kind may claim it.</summary>
+    protected static JobRecord NewRegisteredJob(string kind, DateTimeOffset createdAt) =>
+        NewJob(kind, createdAt) with { Request = JsonSerializer.SerializeToElement(new { n = 1 }), MaxAttempts = 3 };
+
     protected static JobRecord NewJob(string kind, DateTimeOffset createdAt) =>
         new() { Id = Guid.CreateVersion7(createdAt), Kind = kind, CreatedAt = createdAt };
 
@@ -603,7 +792,7 @@ public abstract class JobStoreConformanceTests
     protected static async Task<JobRecord> InsertFinishedAsync(IJobStore store, string kind, DateTimeOffset createdAt, DateTimeOffset finishedAt)
     {
         var job = await InsertRunningAsync(store, kind, createdAt);
-        return await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(finishedAt)) ?? throw new InvalidOperationException("The job did not finish.");
+        return await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(finishedAt)) ?? throw new InvalidOperationException("The job did not finish.");
     }
 
     /// <summary>

@@ -37,6 +37,14 @@ public class JobInfo
     [JsonPropertyName("completedAt")]
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>How many times the job has started: 0 while it waits; a retry, or a new run after its server was lost, is the next attempt.</summary>
+    [JsonPropertyName("attempt")]
+    public int Attempt { get; set; }
+
+    /// <summary>The most attempts the job may get.</summary>
+    [JsonPropertyName("maxAttempts")]
+    public int MaxAttempts { get; set; }
+
     /// <summary>Whether cancellation was requested.</summary>
     [JsonPropertyName("cancellationRequested")]
     public bool CancellationRequested { get; set; }

@@ -4,6 +4,7 @@ SET status = @status,
     progress = CASE WHEN @status = 'Succeeded' THEN 1 ELSE progress END,
     result = @result,
     error = @error,
+    lease_expires_at = NULL,
     version = version + 1
-WHERE id = @id AND status = @expected_status AND status IN ('Queued', 'Running')
+WHERE id = @id AND status = @expected_status AND status IN ('Queued', 'Running') AND attempt = @expected_attempt
 RETURNING *;

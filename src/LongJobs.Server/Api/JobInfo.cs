@@ -29,6 +29,8 @@ public class JobInfo
         CreatedAt = info.CreatedAt;
         StartedAt = info.StartedAt;
         CompletedAt = info.CompletedAt;
+        Attempt = info.Attempt;
+        MaxAttempts = info.MaxAttempts;
         CancellationRequested = info.CancellationRequested;
         Error = info.Error;
         StatusUrl = info.StatusUrl;
@@ -62,6 +64,17 @@ public class JobInfo
 
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>
+    /// How many times the job has started: 0 while it waits for its first run. A retry after a transient failure,
+    /// or a new run after its server was lost, is the next attempt.
+    /// </summary>
+    [Required]
+    public required int Attempt { get; init; }
+
+    /// <summary>The most attempts the job may get.</summary>
+    [Required]
+    public required int MaxAttempts { get; init; }
 
     /// <summary>Whether cancellation was requested.</summary>
     [Required]

@@ -85,8 +85,8 @@ internal sealed partial class JobsApi(
         }
 
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
-        var (job, state) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, cancellationToken).ConfigureAwait(false);
-        if (job is null && !IsSameRequest(state, kind, jobRequest))
+        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, cancellationToken).ConfigureAwait(false);
+        if (!isNew && !IsSameRequest(state, kind, jobRequest))
         {
             return Problem(
                 StatusCodes.Status422UnprocessableEntity,
@@ -259,6 +259,8 @@ internal sealed partial class JobsApi(
         CreatedAt = job.CreatedAt,
         StartedAt = job.StartedAt,
         CompletedAt = job.CompletedAt,
+        Attempt = job.Attempt,
+        MaxAttempts = job.MaxAttempts,
         CancellationRequested = job.CancellationRequested,
         Error = job.Error is { } error ? ToProblem(error) : null,
         StatusUrl = $"{context.Request.PathBase}{prefix}/{job.Id}",

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,10 +33,47 @@ public sealed class LongJobsBuilder
     public LongJobsBuilder AddJob<THandler, TRequest, TResult>(string kind)
         where THandler : class, IJobHandler<TRequest, TResult>
         where TRequest : notnull
+        where TResult : class =>
+        AddJob<THandler, TRequest, TResult>(kind, static _ => { });
+
+    /// <summary>
+    /// Registers a job kind with settings of its own, such as its retry policy: <c>POST /api/jobs/{kind}</c> starts
+    /// it with a <typeparamref name="TRequest"/>, and <typeparamref name="THandler"/>, resolved in a scope of its
+    /// own for every attempt, does the work.
+    /// </summary>
+    /// <typeparam name="THandler">The handler; registered as scoped unless already registered.</typeparam>
+    /// <typeparam name="TRequest">The request: JSON-serialisable, validated with data annotations.</typeparam>
+    /// <typeparam name="TResult">The result: a JSON-serialisable class or record (an object in JSON, so it can grow fields later).</typeparam>
+    /// <param name="kind">The kind's name: at most 64 lowercase letters and digits in words joined by hyphens, starting with a letter.</param>
+    /// <param name="configure">Sets the kind's options.</param>
+    /// <returns>This builder, to chain calls.</returns>
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is not a valid name, or the options are out of range.</exception>
+    /// <exception cref="InvalidOperationException">A kind with that name is already registered.</exception>
+    public LongJobsBuilder AddJob<THandler, TRequest, TResult>(string kind, Action<JobKindOptions> configure)
+        where THandler : class, IJobHandler<TRequest, TResult>
+        where TRequest : notnull
         where TResult : class
     {
-        _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind));
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new JobKindOptions();
+        configure(options);
+        EnsureValid(kind, options.Retry);
+        _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind, options));
         Services.TryAddScoped<THandler>();
         return this;
+    }
+
+    private static void EnsureValid(string kind, JobRetryOptions retry)
+    {
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(retry, new ValidationContext(retry), errors, validateAllProperties: true))
+        {
+            throw new ArgumentException($"The retry options of job kind '{kind}' are not valid: {string.Join(" ", errors.Select(error => error.ErrorMessage))}", nameof(kind));
+        }
+
+        if (retry.ShouldRetry is null)
+        {
+            throw new ArgumentException($"The retry options of job kind '{kind}' need a {nameof(JobRetryOptions.ShouldRetry)} predicate.", nameof(kind));
+        }
     }
 }

@@ -8,10 +8,11 @@ namespace LongJobs.Server.Execution;
 /// The context of a job running in this process: progress goes to the store and to the job's handle, and a
 /// cancellation request found in the store (made through any server sharing it) signals the job's token.
 /// Progress is best effort: reports closer together than <see cref="LongJobsOptions.ProgressWriteInterval"/> are
-/// dropped, and while the store is unreachable the job goes on and the report is dropped too.
+/// dropped, and while the store is unreachable the job goes on and the report is dropped too. When the store no
+/// longer has the job running in this context's attempt (another server took it over), the job's token is signalled.
 /// </summary>
-internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
-    : JobContext(item.Id, item.Job.Kind)
+internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
+    : JobContext(item.Id, item.Job.Kind, attempt)
 {
     private long? _lastWrite;
 
@@ -27,7 +28,7 @@ internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, Tim
         JobRecord? updated;
         try
         {
-            updated = await store.TryReportProgressAsync(JobId, fraction, message, cancellationToken).ConfigureAwait(false);
+            updated = await store.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {
@@ -37,20 +38,15 @@ internal sealed class ExecutionJobContext(JobWorkItem item, IJobStore store, Tim
 
         if (updated is null)
         {
+            Log.JobLost(logger, JobId, Kind, Attempt);
+            await item.CancelAsync().ConfigureAwait(false);
             return;
         }
 
         item.Job.Update(updated);
         if (updated.CancellationRequested)
         {
-            try
-            {
-                await item.Cancellation.CancelAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The job has finished meanwhile.
-            }
+            await item.CancelAsync().ConfigureAwait(false);
         }
     }
 }

@@ -15,6 +15,11 @@ internal static class JobErrors
     public static JobError ResultTooLarge(int size, long limit) =>
         new(FailedType, "The job's result is too large.", $"The result has {size} bytes of JSON; at most {limit} are kept (MaxResultSize).");
 
+    public static JobError RequestUnreadable(Exception exception, bool includeDetails) =>
+        new(FailedType, "The job's request cannot be read.", includeDetails
+            ? $"The stored request does not deserialize to the kind's request type: {exception.Message}"
+            : "The stored request does not deserialize to the kind's request type (did the type change?); the server log has the details.");
+
     public static JobError StoppedByShutdown { get; } =
         new(CanceledType, "The job was canceled.", "The server shut down before the job finished.");
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
@@ -7,18 +8,24 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace LongJobs.Server.Execution;
 
 /// <summary>
-/// Runs at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs at once and queues up to
-/// <see cref="LongJobsOptions.MaxQueuedJobs"/> more. There are no idle workers: a job is dispatched to the
-/// thread pool when it is accepted and a slot is free, or when a running job releases its slot.
+/// Runs at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs at once. Jobs of registered kinds wait in the
+/// store's queue, from which this server (and every other server sharing the store) claims the oldest whenever it
+/// has a free slot; ad-hoc jobs wait in this server's own queue, since only it holds their delegates, and take
+/// free slots first. There are no idle workers: claims happen when a job is accepted, when a slot frees, and
+/// when the store says another server queued a job (with a slow poll behind it for lost notifications).
 /// </summary>
 internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDisposable
 {
     private readonly IJobStore _store;
     private readonly JobKindRegistry _kinds;
+    private readonly string[] _kindNames;
+    private readonly Dictionary<JobKind, ResiliencePipeline> _retryPipelines = [];
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -28,13 +35,19 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// <summary>The longest wait between attempts to record a job's state while the store is unreachable.</summary>
     private static readonly TimeSpan MaxStoreRetryDelay = TimeSpan.FromSeconds(30);
 
+    private static readonly ResiliencePropertyKey<JobWorkItem> WorkItemKey = new("LongJobs.WorkItem");
+
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobWorkItem> _active = [];
-    private readonly LinkedList<JobWorkItem> _queue = new();
+    private readonly LinkedList<JobWorkItem> _adHocQueue = new();
+    private readonly Dictionary<Guid, PendingJob> _pending = [];
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _claimSignal = new();
+    private Task? _claimLoop;
     private int _running;
     private bool _stopping;
+    private bool _claimFailing;
 
     public JobScheduler(
         IJobStore store,
@@ -47,11 +60,16 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         _store = store;
         _kinds = kinds;
+        _kindNames = [.. kinds.Kinds.Select(kind => kind.Name)];
         _scopes = scopes;
         _time = time;
         _logger = logger;
         _options = options.Value;
         _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
+        foreach (var kind in kinds.Kinds.Where(kind => kind.Retry.MaxAttempts > 1))
+        {
+            _retryPipelines[kind] = BuildRetryPipeline(kind);
+        }
     }
 
     public Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
@@ -61,8 +79,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         ArgumentNullException.ThrowIfNull(work);
         EnsureAdHocKind(kind);
-        var job = new LongRunningJob<TResult>(NewRecord(kind, request: null));
-        await EnqueueAsync(job, typeof(TResult), async (context, token) => await work(context, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var job = new LongRunningJob<TResult>(NewRecord(kind, request: null, maxAttempts: 1));
+        await StartAdHocAsync(job, typeof(TResult), async (context, token) => await work(context, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return job;
     }
 
@@ -73,8 +91,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         ArgumentNullException.ThrowIfNull(work);
         EnsureAdHocKind(kind);
-        var job = new LongRunningJob<object?>(NewRecord(kind, request: null));
-        await EnqueueAsync(
+        var job = new LongRunningJob<object?>(NewRecord(kind, request: null, maxAttempts: 1));
+        await StartAdHocAsync(
             job,
             typeof(object),
             async (context, token) =>
@@ -86,7 +104,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         return job;
     }
 
-    public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default)
+    public async Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(kind);
         ArgumentNullException.ThrowIfNull(request);
@@ -101,58 +119,62 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
-        return StartKindCoreAsync(jobKind, request, cancellationToken);
+        return (await StartRegisteredAsync(jobKind, request, idempotencyKey: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
     }
 
-    private async Task<LongRunningJob> StartKindCoreAsync(JobKind kind, object request, CancellationToken cancellationToken) =>
-        (await StartValidatedAsync(kind, request, idempotencyKey: null, cancellationToken).ConfigureAwait(false)).Job!;
-
     /// <summary>
-    /// Starts a job of <paramref name="kind"/> whose request has been type-checked and validated. When a job with
-    /// <paramref name="idempotencyKey"/> exists already, starts nothing and returns that job's state without a handle.
+    /// Queues a job of <paramref name="kind"/> whose request has been type-checked and validated, for the API: no
+    /// handle is made. When a job with <paramref name="idempotencyKey"/> exists already, queues nothing and returns
+    /// that job's state.
     /// </summary>
-    internal async Task<(LongRunningJob? Job, JobRecord State)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, CancellationToken cancellationToken)
+    /// <returns>The job's state, and whether the job is new.</returns>
+    internal async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
-        var job = kind.CreateJob(NewRecord(kind.Name, serialized) with { IdempotencyKey = idempotencyKey });
-        var stored = await EnqueueAsync(job, kind.ResultType, kind.CreateWork(request, _scopes), cancellationToken).ConfigureAwait(false);
-        return stored.Id == job.Id ? (job, job.State) : (null, stored);
+        var (_, state, isNew) = await StartRegisteredAsync(kind, request, idempotencyKey, withHandle: false, cancellationToken).ConfigureAwait(false);
+        return (state, isNew);
     }
 
     public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        var state = await _store.RequestCancellationAsync(id, cancellationToken).ConfigureAwait(false);
+        var state = await _store.RequestCancellationAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (state is null)
         {
             return null;
         }
 
         JobWorkItem? item;
-        bool wasQueued;
+        PendingJob? pending = null;
+        bool wasQueued = false;
         lock (_gate)
         {
-            if (!_active.TryGetValue(id, out item))
+            if (_active.TryGetValue(id, out item))
             {
-                return state;
+                wasQueued = item.QueueNode is not null;
+                if (wasQueued)
+                {
+                    _adHocQueue.Remove(item.QueueNode!);
+                    item.QueueNode = null;
+                }
             }
-
-            wasQueued = item.QueueNode is not null;
-            if (wasQueued)
+            else if (state.Status.IsFinished() && _pending.Remove(id, out var found))
             {
-                _queue.Remove(item.QueueNode!);
-                item.QueueNode = null;
+                pending = found;
             }
         }
 
-        try
+        if (pending is not null)
         {
-            await item.Cancellation.CancelAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The job finished between the lookup and the signal: nothing left to cancel.
+            // A job of a registered kind cancelled while it waited in the store's queue.
+            CompleteFromStore(pending, state);
+            return state;
         }
 
+        if (item is null)
+        {
+            return state;
+        }
+
+        await item.CancelAsync().ConfigureAwait(false);
         if (wasQueued)
         {
             await FinishQueuedAsync(item, error: null).ConfigureAwait(false);
@@ -161,6 +183,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.State;
     }
 
+    /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>
     public bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job)
     {
         lock (_gate)
@@ -180,7 +203,26 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Starts claiming jobs of registered kinds from the store's queue, such as those left by a previous run.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        EnsureClaiming();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Starts the claim loop once: when the host starts, or at the first job of a registered kind if that comes first.</summary>
+    private void EnsureClaiming()
+    {
+        if (_kindNames.Length == 0 || Volatile.Read(ref _claimLoop) is not null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _claimLoop ??= Task.Run(ClaimLoopAsync, CancellationToken.None);
+        }
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -198,23 +240,29 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         return Task.CompletedTask;
     }
 
-    /// <summary>Cancels queued jobs, signals running ones, and waits up to the shutdown timeout for them.</summary>
+    /// <summary>
+    /// Stops claiming, cancels queued jobs (on a durable store, leaves those of registered kinds queued for the
+    /// next server), signals running ones, and waits up to the shutdown timeout for them.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         List<JobWorkItem> queued;
+        List<PendingJob> pending;
         int running;
         lock (_gate)
         {
             _stopping = true;
-            queued = [.. _queue];
-            _queue.Clear();
+            queued = [.. _adHocQueue];
+            _adHocQueue.Clear();
             foreach (var item in queued)
             {
                 item.QueueNode = null;
             }
 
+            pending = [.. _pending.Values];
+            _pending.Clear();
             running = _running;
-            if (_active.Count == 0)
+            if (IsDrained)
             {
                 _drained.TrySetResult();
             }
@@ -226,7 +274,31 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             await FinishQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);
         }
 
+        if (_store.IsDurable)
+        {
+            // Their jobs stay queued in the store for the next server; only this process's view of them ends.
+            foreach (var job in pending)
+            {
+                job.Handle.Complete(job.StopFollowing().State, result: null, exception: null);
+            }
+        }
+        else
+        {
+            await CancelStoreQueueAsync(pending).ConfigureAwait(false);
+        }
+
         await _shutdown.CancelAsync().ConfigureAwait(false);
+        Task? claimLoop;
+        lock (_gate)
+        {
+            claimLoop = _claimLoop;
+        }
+
+        if (claimLoop is not null)
+        {
+            await claimLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         try
         {
             await _drained.Task.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
@@ -248,12 +320,13 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         _shutdown.Cancel();
     }
 
-    private JobRecord NewRecord(string kind, JsonElement? request) => new()
+    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts) => new()
     {
         Id = Guid.CreateVersion7(_time.GetUtcNow()),
         Kind = kind,
         CreatedAt = _time.GetUtcNow(),
         Request = request,
+        MaxAttempts = maxAttempts,
     };
 
     private void EnsureAdHocKind(string kind)
@@ -266,12 +339,11 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     }
 
     /// <summary>
-    /// Reserves capacity, records the job as queued, then runs it or queues it; or, when the store already holds a
-    /// job with the same idempotency key, frees the reservation and returns that job's state.
+    /// Refuses a new job while the host stops, or when it would have to wait (no slot is free here) and the store's
+    /// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs.
     /// </summary>
-    private async Task<JobRecord> EnqueueAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    private async Task EnsureAcceptingAsync(CancellationToken cancellationToken)
     {
-        var item = new JobWorkItem(job, resultType, work, _shutdown.Token);
         lock (_gate)
         {
             if (_stopping)
@@ -279,35 +351,110 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 throw new JobRejectedException(JobRejectionReason.ShuttingDown, _options.QueueFullRetryAfter);
             }
 
-            if (_active.Count >= _options.MaxConcurrency + _options.MaxQueuedJobs)
+            if (_running < _options.MaxConcurrency)
             {
-                throw new JobRejectedException(JobRejectionReason.QueueFull, _options.QueueFullRetryAfter);
+                return;
             }
+        }
 
-            _active.Add(job.Id, item);
+        if (await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) >= _options.MaxQueuedJobs)
+        {
+            throw new JobRejectedException(JobRejectionReason.QueueFull, _options.QueueFullRetryAfter);
+        }
+    }
+
+    /// <summary>
+    /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free. With
+    /// <paramref name="withHandle"/>, the job gets a handle that completes when it finishes, wherever it runs.
+    /// </summary>
+    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? idempotencyKey, bool withHandle, CancellationToken cancellationToken)
+    {
+        var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
+        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts) with { IdempotencyKey = idempotencyKey };
+        await EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+
+        // The handle is known before the job is queued: a claim may take the job the moment it is stored.
+        var handle = withHandle ? kind.CreateJob(record) : null;
+        if (handle is not null)
+        {
+            lock (_gate)
+            {
+                _pending.Add(handle.Id, new PendingJob(handle, kind));
+            }
         }
 
         JobRecord stored;
         try
         {
-            stored = await _store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false);
+            stored = await _store.InsertAsync(record, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            ReleaseReservation(item);
+            Forget(handle);
             throw;
         }
 
-        if (stored.Id != job.Id)
+        if (stored.Id != record.Id)
         {
-            ReleaseReservation(item);
-            return stored;
+            Forget(handle);
+            return (null, stored, false);
         }
 
-        job.Update(stored);
+        Log.JobQueued(_logger, stored.Id, stored.Kind);
+        handle?.Update(stored);
+        EnsureClaiming();
+        var claimed = await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+        if (handle is not null && _store.IsDurable)
+        {
+            FollowIfPending(handle.Id);
+        }
+
+        return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, true);
+    }
+
+    /// <summary>Forgets the handle of a job that was not queued, or whose idempotency key another job had.</summary>
+    private void Forget(LongRunningJob? handle)
+    {
+        if (handle is not null)
+        {
+            lock (_gate)
+            {
+                _pending.Remove(handle.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records an ad-hoc job as queued, then runs it or puts it in this server's queue: only this server holds its
+    /// delegate, so no other server may claim it.
+    /// </summary>
+    private async Task StartAdHocAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    {
+        await EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        var item = new JobWorkItem(job, kind: null, resultType, work, _shutdown.Token);
+        lock (_gate)
+        {
+            _active.Add(job.Id, item);
+        }
+
+        try
+        {
+            job.Update(await _store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            var drained = Release(item);
+            item.Cancellation.Dispose();
+            if (drained)
+            {
+                _drained.TrySetResult();
+            }
+
+            throw;
+        }
 
         Log.JobQueued(_logger, job.Id, job.Kind);
-        bool cancelled;
+        bool cancelled, dispatched = false;
         lock (_gate)
         {
             cancelled = _stopping || item.Cancellation.IsCancellationRequested;
@@ -315,11 +462,12 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             {
                 if (_running < _options.MaxConcurrency)
                 {
-                    Dispatch(item);
+                    _running++;
+                    item.IsRunning = dispatched = true;
                 }
                 else
                 {
-                    item.QueueNode = _queue.AddLast(item);
+                    item.QueueNode = _adHocQueue.AddLast(item);
                 }
             }
         }
@@ -328,30 +476,177 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         {
             await FinishQueuedAsync(item, _stopping ? JobErrors.StoppedByShutdown : null).ConfigureAwait(false);
         }
-
-        return stored;
+        else if (dispatched)
+        {
+            // Started before the caller hears of it, so a job that got a slot never counts as waiting.
+            var started = await TryStartNowAsync(job.Id).ConfigureAwait(false);
+            _ = Task.Run(() => RunAsync(item, started), CancellationToken.None);
+        }
     }
 
-    /// <summary>Frees the capacity reserved for a job that was never recorded, or that the store already had.</summary>
-    private void ReleaseReservation(JobWorkItem item)
+    /// <summary>Starts an ad-hoc job in the store; when the store is unreachable, its run starts it later.</summary>
+    private async Task<JobRecord?> TryStartNowAsync(Guid id)
     {
-        var drained = Release(item);
-        item.Cancellation.Dispose();
+        try
+        {
+            return await _store.TryStartAsync(id, _time.GetUtcNow()).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Wakes the claim loop: a slot freed, or a job was queued.</summary>
+    private void SignalClaim() => Volatile.Read(ref _claimSignal).TrySetResult();
+
+    /// <summary>
+    /// Claims whenever it may be worth it: when signalled by this server, when the store says another server
+    /// queued a job, and every <see cref="LongJobsOptions.QueuePollInterval"/> on a shared store.
+    /// </summary>
+    private async Task ClaimLoopAsync()
+    {
+        var stopping = _shutdown.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            // Armed before claiming, so a wake-up during the claim is not lost.
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _claimSignal, signal);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Task[] wakeUps = _store.IsDurable
+                ? [signal.Task, _store.WaitForQueuedJobsAsync(wait.Token), Task.Delay(_options.QueuePollInterval, _time, wait.Token)]
+                : [signal.Task, Task.Delay(Timeout.Infinite, wait.Token)];
+
+            await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+            await Task.WhenAny(wakeUps).ConfigureAwait(false);
+            await wait.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Claims queued jobs of registered kinds into this server's free slots, oldest first, until the slots are
+    /// full or the queue is empty, and starts them.
+    /// </summary>
+    /// <returns>The jobs it claimed.</returns>
+    private async Task<List<JobRecord>> ClaimWhileSlotsFreeAsync()
+    {
+        var all = new List<JobRecord>();
+        if (_kindNames.Length == 0)
+        {
+            return all;
+        }
+
+        while (true)
+        {
+            int free;
+            lock (_gate)
+            {
+                free = _stopping ? 0 : _options.MaxConcurrency - _running;
+                if (free <= 0)
+                {
+                    return all;
+                }
+
+                // Reserve the slots while the claim is in flight.
+                _running += free;
+            }
+
+            IReadOnlyList<JobRecord> claimed;
+            try
+            {
+                claimed = await _store.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown.Token).ConfigureAwait(false);
+                if (_claimFailing)
+                {
+                    _claimFailing = false;
+                    Log.ClaimRecovered(_logger);
+                }
+            }
+            catch (Exception exception) when (exception is JobStoreUnavailableException or OperationCanceledException)
+            {
+                if (exception is JobStoreUnavailableException && !_claimFailing)
+                {
+                    _claimFailing = true;
+                    Log.ClaimFailed(_logger, exception);
+                }
+
+                ReturnSlots(free);
+                return all;
+            }
+
+            ReturnSlots(free - claimed.Count);
+            foreach (var job in claimed)
+            {
+                RunClaimed(job);
+            }
+
+            all.AddRange(claimed);
+            if (claimed.Count < free)
+            {
+                return all;
+            }
+        }
+    }
+
+    /// <summary>Gives back reserved slots that a claim did not fill: to queued ad-hoc jobs first.</summary>
+    private void ReturnSlots(int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        bool drained;
+        lock (_gate)
+        {
+            _running -= count;
+            DispatchAdHocQueue();
+            drained = IsDrained;
+        }
+
         if (drained)
         {
             _drained.TrySetResult();
         }
     }
 
-    /// <summary>Gives <paramref name="item"/> an execution slot; called under the lock.</summary>
-    private void Dispatch(JobWorkItem item)
+    /// <summary>Runs a job this server claimed; its slot is already taken.</summary>
+    private void RunClaimed(JobRecord job)
     {
-        _running++;
-        item.IsRunning = true;
-        _ = Task.Run(() => RunAsync(item));
+        var kind = _kinds.TryGet(job.Kind, out var found) ? found : throw new InvalidOperationException($"Claimed job '{job.Id}' has kind '{job.Kind}', which is not registered here.");
+        JobWorkItem item;
+        lock (_gate)
+        {
+            var handle = _pending.Remove(job.Id, out var pending) ? pending.StopFollowing() : kind.CreateJob(job);
+            handle.Update(job);
+            item = new JobWorkItem(handle, kind, kind.ResultType, ReadWork(kind, job), _shutdown.Token) { Attempt = job.Attempt, IsRunning = true };
+            _active.Add(job.Id, item);
+        }
+
+        _ = Task.Run(() => RunAsync(item, job));
     }
 
-    private async Task RunAsync(JobWorkItem item)
+    /// <summary>Binds the work of a claimed job to its stored request; a request that no longer reads fails the job.</summary>
+    private Func<JobContext, CancellationToken, Task<object?>> ReadWork(JobKind kind, JobRecord job)
+    {
+        object request;
+        try
+        {
+            request = job.Request!.Value.Deserialize(kind.RequestType, _options.SerializerOptions)
+                ?? throw new JsonException("The stored request is null.");
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException)
+        {
+            return (_, _) => Task.FromException<object?>(new UnreadableRequestException(exception));
+        }
+
+        return kind.CreateWork(request, _scopes);
+    }
+
+    /// <summary>
+    /// Runs one job in this server's slot: starts it (ad-hoc jobs; claimed ones are started), runs its work with
+    /// its kind's retries, and records the outcome.
+    /// </summary>
+    private async Task RunAsync(JobWorkItem item, JobRecord? started)
     {
         var job = item.Job;
         object? result = null;
@@ -359,7 +654,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         JobRecord? final = null;
         try
         {
-            var running = await WhileUnavailableAsync(job.Id, () => _store.TryStartAsync(job.Id, _time.GetUtcNow())).ConfigureAwait(false);
+            var running = started ?? await WhileUnavailableAsync(job.Id, () => _store.TryStartAsync(job.Id, _time.GetUtcNow())).ConfigureAwait(false);
             if (running is null)
             {
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
@@ -367,34 +662,41 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 return;
             }
 
+            item.Attempt = running.Attempt;
             job.Update(running);
             if (running.CancellationRequested)
             {
                 // Cancelled through another server sharing the store while it waited in this one's queue.
-                await item.Cancellation.CancelAsync().ConfigureAwait(false);
+                await item.CancelAsync().ConfigureAwait(false);
             }
 
             var token = item.Cancellation.Token;
-            JobOutcome outcome;
+            JobOutcome? outcome;
             try
             {
                 token.ThrowIfCancellationRequested();
-                result = await item.Work(new ExecutionJobContext(item, _store, _time, _options.ProgressWriteInterval, _logger), token).ConfigureAwait(false);
+                result = await ExecuteAsync(item, token).ConfigureAwait(false);
                 outcome = Succeeded(job, item.ResultType, result);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: _shutdown.IsCancellationRequested ? JobErrors.StoppedByShutdown : null);
+                final = _shutdown.IsCancellationRequested ? await TryHandOverAsync(item).ConfigureAwait(false) : null;
+                outcome = final is not null ? null : new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: _shutdown.IsCancellationRequested ? JobErrors.StoppedByShutdown : null);
             }
             catch (Exception exception)
             {
                 failure = exception;
                 Log.JobFailed(_logger, exception, job.Id, job.Kind);
-                outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
+                outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: exception is UnreadableRequestException unreadable
+                    ? JobErrors.RequestUnreadable(unreadable.InnerException!, _includeExceptionDetails)
+                    : JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
             }
 
-            final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
-            Log.JobFinished(_logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
+            if (outcome is not null)
+            {
+                final = await RecordOutcomeAsync(item, JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
+                Log.JobFinished(_logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
+            }
         }
         catch (Exception exception)
         {
@@ -406,6 +708,120 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         {
             final ??= Synthesize(job.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
             ReleaseAndComplete(item, final, result, failure);
+        }
+    }
+
+    /// <summary>Runs the work: once, or under the kind's retry pipeline.</summary>
+    private async Task<object?> ExecuteAsync(JobWorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.Kind is not { } kind || !_retryPipelines.TryGetValue(kind, out var pipeline))
+        {
+            return await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+        }
+
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(WorkItemKey, item);
+        try
+        {
+            return await pipeline.ExecuteAsync(
+                static async (context, state) => await state.Scheduler.ExecuteOnceAsync(state.Item, context.CancellationToken).ConfigureAwait(false),
+                context,
+                (Scheduler: this, Item: item)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async ValueTask<object?> ExecuteOnceAsync(JobWorkItem item, CancellationToken cancellationToken) =>
+        await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+
+    private ExecutionJobContext NewContext(JobWorkItem item) =>
+        new(item, item.Attempt, _store, _time, _options.ProgressWriteInterval, _logger);
+
+    /// <summary>
+    /// Retries in place, with exponential backoff and jitter, the exceptions the kind calls transient while the job
+    /// has attempts left; before each retry the next attempt is recorded, so it shows in the job's state.
+    /// </summary>
+    private ResiliencePipeline BuildRetryPipeline(JobKind kind) =>
+        new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = kind.Retry.MaxAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = kind.Retry.Delay,
+                MaxDelay = kind.Retry.MaxDelay,
+                ShouldHandle = arguments => ValueTask.FromResult(
+                    arguments.Outcome.Exception is { } exception
+                    && exception is not (OperationCanceledException or UnreadableRequestException)
+                    && arguments.Context.Properties.GetValue(WorkItemKey, null!).Attempt < kind.Retry.MaxAttempts
+                    && IsTransient(kind, exception)),
+                OnRetry = arguments => OnRetryAsync(arguments.Context.Properties.GetValue(WorkItemKey, null!), arguments.Outcome.Exception!, arguments.RetryDelay),
+            })
+            .Build();
+
+    private bool IsTransient(JobKind kind, Exception exception)
+    {
+        try
+        {
+            return kind.Retry.ShouldRetry(exception);
+        }
+        catch (Exception predicateFailure)
+        {
+            Log.JobFailed(_logger, predicateFailure, Guid.Empty, kind.Name);
+            return false;
+        }
+    }
+
+    /// <summary>Records the next attempt before the backoff; a job no longer running here in its attempt is stopped.</summary>
+    private async ValueTask OnRetryAsync(JobWorkItem item, Exception exception, TimeSpan delay)
+    {
+        var failed = item.Attempt;
+        Log.JobRetrying(_logger, exception, item.Id, item.Job.Kind, failed, item.Job.State.MaxAttempts, delay);
+        var message = string.Create(CultureInfo.InvariantCulture, $"Attempt {failed} of {item.Job.State.MaxAttempts} failed; the next starts in {delay.TotalSeconds:0.#} s.");
+        var next = await WhileUnavailableAsync(item.Id, () => _store.TryStartNextAttemptAsync(item.Id, failed, message)).ConfigureAwait(false);
+        if (next is null)
+        {
+            Log.JobLost(_logger, item.Id, item.Job.Kind, failed);
+            await item.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+
+        item.Attempt = next.Attempt;
+        item.Job.Update(next);
+    }
+
+    /// <summary>
+    /// On a durable store, puts a registered job that the shutdown interrupted back in the queue while it has
+    /// attempts left, so the next server runs it.
+    /// </summary>
+    /// <returns>The queued state, or <see langword="null"/> when the job ends here instead.</returns>
+    private async Task<JobRecord?> TryHandOverAsync(JobWorkItem item)
+    {
+        if (!_store.IsDurable || item.Kind is null || item.Attempt >= item.Job.State.MaxAttempts)
+        {
+            return null;
+        }
+
+        try
+        {
+            var queued = await _store.TryRequeueAsync(item.Id, item.Attempt, $"Waiting for a server: the one running attempt {item.Attempt} stopped.", _time.GetUtcNow()).ConfigureAwait(false);
+            if (queued is null || queued.Status != JobStatus.Queued)
+            {
+                return null;
+            }
+
+            Log.JobRequeued(_logger, item.Id, item.Job.Kind, item.Attempt);
+            item.Job.Update(queued);
+            return queued;
+        }
+        catch (JobStoreUnavailableException exception)
+        {
+            // The job's lease runs out and another server recovers it.
+            Log.StoreFailed(_logger, exception, item.Id);
+            return item.Job.State;
         }
     }
 
@@ -422,23 +838,58 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         return new JobOutcome(JobStatus.Succeeded, _time.GetUtcNow(), Result: JsonSerializer.Deserialize<JsonElement>(json));
     }
 
-    /// <summary>Records a job that never ran as cancelled.</summary>
+    /// <summary>Records an ad-hoc job that never ran as cancelled.</summary>
     private async Task FinishQueuedAsync(JobWorkItem item, JobError? error)
     {
-        var final = await RecordOutcomeAsync(item, JobStatus.Queued, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error)).ConfigureAwait(false);
+        var final = await RecordOutcomeAsync(item, JobStatus.Queued, expectedAttempt: 0, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: error)).ConfigureAwait(false);
         ReleaseAndComplete(item, final, result: null, exception: null);
     }
 
     /// <summary>
-    /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/>; otherwise the job's
-    /// stored state wins. When the store cannot be reached, the outcome is what the handle reports.
+    /// On a store no other server shares, cancels the jobs of registered kinds still queued when the host stops:
+    /// nobody would run them. Completes the handles of those started here.
     /// </summary>
-    private async Task<JobRecord> RecordOutcomeAsync(JobWorkItem item, JobStatus expected, JobOutcome outcome)
+    private async Task CancelStoreQueueAsync(List<PendingJob> pending)
+    {
+        try
+        {
+            JobCursor? after = null;
+            do
+            {
+                var page = await _store.ListAsync(new JobQuery { Status = JobStatus.Queued, After = after, PageSize = JobQuery.MaxPageSize }).ConfigureAwait(false);
+                foreach (var job in page.Items)
+                {
+                    var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: JobErrors.StoppedByShutdown);
+                    await _store.TryFinishAsync(job.Id, JobStatus.Queued, job.Attempt, outcome).ConfigureAwait(false);
+                }
+
+                after = page.Next;
+            }
+            while (after is not null);
+        }
+        catch (Exception exception)
+        {
+            Log.StoreFailed(_logger, exception, Guid.Empty);
+        }
+
+        foreach (var job in pending)
+        {
+            var state = await _store.GetAsync(job.Handle.Id).ConfigureAwait(false) ?? job.Handle.State;
+            CompleteFromStore(job, state);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/> and
+    /// <paramref name="expectedAttempt"/>; otherwise the job's stored state wins. When the store cannot be
+    /// reached, the outcome is what the handle reports.
+    /// </summary>
+    private async Task<JobRecord> RecordOutcomeAsync(JobWorkItem item, JobStatus expected, int expectedAttempt, JobOutcome outcome)
     {
         try
         {
             return await WhileUnavailableAsync(item.Id, async () =>
-                    await _store.TryFinishAsync(item.Id, expected, outcome).ConfigureAwait(false)
+                    await _store.TryFinishAsync(item.Id, expected, expectedAttempt, outcome).ConfigureAwait(false)
                     ?? await _store.GetAsync(item.Id).ConfigureAwait(false))
                 .ConfigureAwait(false)
                 ?? Synthesize(item.Job.State, outcome);
@@ -453,14 +904,27 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// <summary>
     /// Frees the job's capacity, then completes its handle, then tells a waiting shutdown that all jobs are
     /// done. In this order, code that continues from the job's <see cref="LongRunningJob.Task"/> can start
-    /// the next job in the capacity it freed, and shutdown returns only once every handle is complete.
+    /// the next job in the capacity it freed, and shutdown returns only once every handle is complete. A job that
+    /// goes on elsewhere (another server took it over) keeps its handle open, following the job in the store.
     /// </summary>
     private void ReleaseAndComplete(JobWorkItem item, JobRecord final, object? result, Exception? exception)
     {
         var drained = Release(item);
         try
         {
-            item.Job.Complete(final, result, exception);
+            if (!final.Status.IsFinished() && item.Kind is { } kind && _store.IsDurable && !_shutdown.IsCancellationRequested)
+            {
+                lock (_gate)
+                {
+                    _pending[item.Id] = new PendingJob(item.Job, kind);
+                }
+
+                FollowIfPending(item.Id);
+            }
+            else
+            {
+                item.Job.Complete(final, result, exception);
+            }
         }
         finally
         {
@@ -470,6 +934,92 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 _drained.TrySetResult();
             }
         }
+    }
+
+    /// <summary>
+    /// On a shared store, follows a job started here that no slot of this server has claimed: its handle completes
+    /// when the job finishes on whichever server runs it, unless this server claims it first.
+    /// </summary>
+    private void FollowIfPending(Guid id)
+    {
+        PendingJob? pending;
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(id, out pending) || !pending.TryStartFollowing(_shutdown.Token))
+            {
+                return;
+            }
+        }
+
+        _ = FollowAsync(pending);
+    }
+
+    private async Task FollowAsync(PendingJob pending)
+    {
+        var handle = pending.Handle;
+        var token = pending.FollowToken;
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (true)
+            {
+                JobRecord? state;
+                try
+                {
+                    state = await _store.WaitForChangeAsync(handle.Id, handle.State.Version, token).ConfigureAwait(false);
+                }
+                catch (JobStoreUnavailableException)
+                {
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStoreRetryDelay.Ticks));
+                    continue;
+                }
+
+                state ??= Synthesize(handle.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+                handle.Update(state);
+                if (!state.Status.IsFinished())
+                {
+                    continue;
+                }
+
+                lock (_gate)
+                {
+                    if (!_pending.Remove(handle.Id))
+                    {
+                        return;
+                    }
+                }
+
+                CompleteFromStore(pending, state);
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // This server claimed the job, or it stops.
+        }
+    }
+
+    /// <summary>Completes the handle of a job that finished in the store, with its result read from JSON.</summary>
+    private void CompleteFromStore(PendingJob pending, JobRecord final)
+    {
+        pending.StopFollowing();
+        object? result = null;
+        Exception? exception = null;
+        if (final.Status == JobStatus.Succeeded && final.Result is { } json)
+        {
+            try
+            {
+                result = json.Deserialize(pending.Kind.ResultType, _options.SerializerOptions);
+            }
+            catch (Exception readFailure) when (readFailure is JsonException or NotSupportedException)
+            {
+                final = final with { Status = JobStatus.Failed, Error = JobErrors.FromException(readFailure, final.Id, _includeExceptionDetails) };
+                exception = readFailure;
+            }
+        }
+
+        pending.Handle.Complete(final, result, exception);
     }
 
     /// <summary>
@@ -503,8 +1053,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     }
 
     /// <summary>
-    /// Records jobs that ignored cancellation past the shutdown timeout as cancelled and frees their capacity;
-    /// their work is left behind, and whatever it returns later is discarded by the guarded transitions.
+    /// Ends jobs that ignored cancellation past the shutdown timeout and frees their capacity: on a durable store
+    /// registered jobs with attempts left go back to the queue, the others are recorded as cancelled. Their work is
+    /// left behind, and whatever it returns later is discarded by the guarded transitions.
     /// </summary>
     private async Task AbandonRunningJobsAsync()
     {
@@ -517,18 +1068,22 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         foreach (var item in running)
         {
             Log.JobAbandoned(_logger, item.Id, item.Job.Kind);
-            var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: JobErrors.AbandonedAtShutdown);
-
-            // A job dispatched a moment ago may not have recorded its start yet, or may be recording it now.
-            var final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
-            if (final.Status == JobStatus.Queued)
+            var final = await TryHandOverAsync(item).ConfigureAwait(false);
+            if (final is null)
             {
-                final = await RecordOutcomeAsync(item, JobStatus.Queued, outcome).ConfigureAwait(false);
-            }
+                var outcome = new JobOutcome(JobStatus.Canceled, _time.GetUtcNow(), Error: JobErrors.AbandonedAtShutdown);
 
-            if (!final.Status.IsFinished())
-            {
-                final = await RecordOutcomeAsync(item, JobStatus.Running, outcome).ConfigureAwait(false);
+                // An ad-hoc job dispatched a moment ago may not have recorded its start yet, or may be recording it now.
+                final = await RecordOutcomeAsync(item, JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
+                if (final.Status == JobStatus.Queued)
+                {
+                    final = await RecordOutcomeAsync(item, JobStatus.Queued, final.Attempt, outcome).ConfigureAwait(false);
+                }
+
+                if (!final.Status.IsFinished() && final.Attempt > 0)
+                {
+                    final = await RecordOutcomeAsync(item, JobStatus.Running, final.Attempt, outcome).ConfigureAwait(false);
+                }
             }
 
             // Its cancellation source stays undisposed: the abandoned work still holds the token.
@@ -539,7 +1094,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         _drained.TrySetResult();
     }
 
-    /// <summary>Frees the item's capacity and slot, and dispatches queued jobs into free slots.</summary>
+    /// <summary>Frees the item's capacity and slot, and fills free slots: queued ad-hoc jobs first, then claims.</summary>
     /// <returns>Whether the scheduler is stopping and no job is left: the caller then signals <see cref="_drained"/>.</returns>
     private bool Release(JobWorkItem item)
     {
@@ -556,14 +1111,30 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 _running--;
             }
 
-            while (!_stopping && _running < _options.MaxConcurrency && _queue.First is { } next)
+            DispatchAdHocQueue();
+            if (!_stopping && _running < _options.MaxConcurrency)
             {
-                _queue.RemoveFirst();
-                next.Value.QueueNode = null;
-                Dispatch(next.Value);
+                SignalClaim();
             }
 
-            return _stopping && _active.Count == 0;
+            return IsDrained;
+        }
+    }
+
+    /// <summary>Whether the scheduler stops and holds no job and no slot reserved for a claim; read under the lock.</summary>
+    private bool IsDrained => _stopping && _active.Count == 0 && _running == 0;
+
+    /// <summary>Gives free slots to the ad-hoc jobs waiting in this server's queue; called under the lock.</summary>
+    private void DispatchAdHocQueue()
+    {
+        while (!_stopping && _running < _options.MaxConcurrency && _adHocQueue.First is { } next)
+        {
+            _adHocQueue.RemoveFirst();
+            var item = next.Value;
+            item.QueueNode = null;
+            _running++;
+            item.IsRunning = true;
+            _ = Task.Run(() => RunAsync(item, started: null));
         }
     }
 
@@ -576,4 +1147,39 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         Error = outcome.Error,
         Version = state.Version + 1,
     };
+
+    /// <summary>The handle of a job of a registered kind started here that no slot of this server runs (yet).</summary>
+    private sealed class PendingJob(LongRunningJob handle, JobKind kind)
+    {
+        private CancellationTokenSource? _following;
+
+        public LongRunningJob Handle { get; } = handle;
+
+        public JobKind Kind { get; } = kind;
+
+        public CancellationToken FollowToken => _following?.Token ?? CancellationToken.None;
+
+        /// <summary>Starts following the job in the store, unless it is followed already; called under the scheduler's lock.</summary>
+        public bool TryStartFollowing(CancellationToken shutdown)
+        {
+            if (_following is not null)
+            {
+                return false;
+            }
+
+            _following = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+            return true;
+        }
+
+        /// <summary>Stops following: this server runs the job now, or its handle completes.</summary>
+        /// <returns>The handle.</returns>
+        public LongRunningJob StopFollowing()
+        {
+            _following?.Cancel();
+            return Handle;
+        }
+    }
+
+    /// <summary>Thrown in place of the work of a claimed job whose stored request does not deserialize.</summary>
+    private sealed class UnreadableRequestException(Exception inner) : Exception(inner.Message, inner);
 }

@@ -1,24 +1,44 @@
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
 
 namespace LongJobs.Server.Execution;
 
-/// <summary>A job the scheduler has accepted: its handle, its work, and where it is in the queue.</summary>
-internal sealed class JobWorkItem(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken shutdown)
+/// <summary>A job this server runs, or holds in its queue of ad-hoc jobs: its handle, its work, and its place.</summary>
+internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken shutdown)
 {
     public LongRunningJob Job { get; } = job;
 
     public Guid Id => Job.Id;
 
+    /// <summary>The registered kind, or <see langword="null"/> for an ad-hoc job.</summary>
+    public JobKind? Kind { get; } = kind;
+
     public Type ResultType { get; } = resultType;
 
     public Func<JobContext, CancellationToken, Task<object?>> Work { get; } = work;
 
-    /// <summary>Signalled by a cancel request or by host shutdown.</summary>
+    /// <summary>Signalled by a cancel request, by host shutdown, or when the job no longer runs here.</summary>
     public CancellationTokenSource Cancellation { get; } = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
 
-    /// <summary>The item's place in the queue while it waits; guarded by the scheduler's lock.</summary>
+    /// <summary>The attempt that runs here; the store accepts progress and the outcome only from it.</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The item's place in the queue of ad-hoc jobs while it waits; guarded by the scheduler's lock.</summary>
     public LinkedListNode<JobWorkItem>? QueueNode { get; set; }
 
     /// <summary>Whether the item holds an execution slot; guarded by the scheduler's lock.</summary>
     public bool IsRunning { get; set; }
+
+    /// <summary>Signals the item's token; a no-op once the item has finished and its source is disposed.</summary>
+    public async Task CancelAsync()
+    {
+        try
+        {
+            await Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The job finished meanwhile: nothing left to cancel.
+        }
+    }
 }

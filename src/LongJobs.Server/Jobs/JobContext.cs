@@ -6,14 +6,17 @@ public abstract class JobContext
     /// <summary>The longest progress message a job may report.</summary>
     public const int MaxProgressMessageLength = 200;
 
-    /// <summary>Creates a context for the job <paramref name="jobId"/>; for tests of job handlers.</summary>
+    /// <summary>Creates a context for attempt <paramref name="attempt"/> of the job <paramref name="jobId"/>; for tests of job handlers.</summary>
     /// <param name="jobId">The job's ID.</param>
     /// <param name="kind">The job kind's name.</param>
-    protected JobContext(Guid jobId, string kind)
+    /// <param name="attempt">Which attempt runs, from 1.</param>
+    protected JobContext(Guid jobId, string kind, int attempt = 1)
     {
         ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(attempt);
         JobId = jobId;
         Kind = kind;
+        Attempt = attempt;
     }
 
     /// <summary>The running job's ID.</summary>
@@ -21,6 +24,12 @@ public abstract class JobContext
 
     /// <summary>The running job's kind.</summary>
     public string Kind { get; }
+
+    /// <summary>
+    /// Which attempt runs, from 1. A later attempt follows a transient failure or a lost server, and may find
+    /// part of an earlier attempt's work done: handlers of retried kinds should be idempotent.
+    /// </summary>
+    public int Attempt { get; }
 
     /// <summary>Reports how far the job has come; callers see it in the job's state.</summary>
     /// <param name="fraction">Completed fraction of the work, from 0 to 1.</param>

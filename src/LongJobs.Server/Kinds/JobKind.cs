@@ -4,13 +4,16 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LongJobs.Server.Kinds;
 
 /// <summary>A registered job kind: its name, its request and result types, and how to run its handler.</summary>
-internal abstract class JobKind(string name, Type requestType, Type resultType)
+internal abstract class JobKind(string name, Type requestType, Type resultType, JobKindOptions options)
 {
     public string Name { get; } = JobKindRegistry.EnsureValidName(name);
 
     public Type RequestType { get; } = requestType;
 
     public Type ResultType { get; } = resultType;
+
+    /// <summary>How often a job of this kind may run, and when it runs again.</summary>
+    public JobRetryOptions Retry { get; } = options.Retry;
 
     /// <summary>The name in operation IDs: <c>count-primes</c> is <c>CountPrimes</c> (<c>StartCountPrimesJob</c>).</summary>
     public string OperationName { get; } = string.Concat(name.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
@@ -23,7 +26,7 @@ internal abstract class JobKind(string name, Type requestType, Type resultType)
 }
 
 /// <summary>A job kind whose work is done by <typeparamref name="THandler"/>.</summary>
-internal sealed class JobKind<THandler, TRequest, TResult>(string name) : JobKind(name, typeof(TRequest), typeof(TResult))
+internal sealed class JobKind<THandler, TRequest, TResult>(string name, JobKindOptions options) : JobKind(name, typeof(TRequest), typeof(TResult), options)
     where THandler : class, IJobHandler<TRequest, TResult>
     where TRequest : notnull
     where TResult : class

@@ -15,8 +15,12 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     private readonly ConcurrentQueue<Guid> _finishedInOrder = new();
     private readonly Dictionary<string, Guid> _idempotencyKeys = new(StringComparer.Ordinal);
     private readonly Lock _trimGate = new();
+    private readonly SortedSet<QueuePosition> _claimable = [];
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
     private int _finishedCount;
+    private int _queuedCount;
+
+    public bool IsDurable => false;
 
     /// <summary>How many jobs the store holds, in any status.</summary>
     public int Count => _jobs.Count;
@@ -24,7 +28,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var stored = job with { Status = JobStatus.Queued, Version = 1 };
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+        var stored = job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
         if (job.IdempotencyKey is not { } key)
         {
             Add(stored);
@@ -51,6 +56,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         {
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
         }
+
+        Enqueue(job);
     }
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -81,17 +88,76 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         return ValueTask.FromResult(new JobPage(matches, next));
     }
 
-    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, job => job.Status == JobStatus.Queued
-            ? job with { Status = JobStatus.Running, StartedAt = startedAt }
-            : null));
+    public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Math.Min(Volatile.Read(ref _queuedCount), countAtMost));
 
-    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, double progress, string? message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, job => job.Status == JobStatus.Running
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var claimed = new List<JobRecord>();
+        lock (_claimable)
+        {
+            var taken = new List<QueuePosition>();
+            foreach (var position in _claimable)
+            {
+                if (claimed.Count == limit)
+                {
+                    break;
+                }
+
+                if (!kinds.Contains(position.Kind))
+                {
+                    continue;
+                }
+
+                taken.Add(position);
+                if (Update(position.Id, job => job.Status == JobStatus.Queued ? Started(job, startedAt) : null, maintainQueue: false) is { } started)
+                {
+                    claimed.Add(started);
+                }
+            }
+
+            foreach (var position in taken)
+            {
+                _claimable.Remove(position);
+            }
+        }
+
+        Interlocked.Add(ref _queuedCount, -claimed.Count);
+        return ValueTask.FromResult<IReadOnlyList<JobRecord>>(claimed);
+    }
+
+    /// <summary>No other server shares this store: nothing is ever queued behind the scheduler's back.</summary>
+    public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
+
+    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Update(id, job => job.Status == JobStatus.Queued ? Started(job, startedAt) : null));
+
+    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Update(id, job => IsRunning(job, attempt)
             ? job with { Progress = progress, ProgressMessage = message }
             : null));
 
-    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, JobOutcome outcome, CancellationToken cancellationToken = default)
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Update(id, job => IsRunning(job, failedAttempt)
+            ? job with { Attempt = failedAttempt + 1, Progress = 0, ProgressMessage = message }
+            : null));
+
+    public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var changed = Update(id, job => !IsRunning(job, attempt) ? null
+            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = at }
+            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = message });
+        if (changed?.Status == JobStatus.Canceled)
+        {
+            OnFinished(id);
+        }
+
+        return ValueTask.FromResult(changed);
+    }
+
+    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         if (!outcome.Status.IsFinished())
@@ -99,7 +165,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
         }
 
-        var finished = Update(id, job => job.Status == expectedStatus && !expectedStatus.IsFinished()
+        var finished = Update(id, job => job.Status == expectedStatus && !expectedStatus.IsFinished() && job.Attempt == expectedAttempt
             ? job with
             {
                 Status = outcome.Status,
@@ -112,19 +178,26 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
         if (finished is not null)
         {
-            _finishedInOrder.Enqueue(id);
-            if (Interlocked.Increment(ref _finishedCount) > _maxRetainedJobs)
-            {
-                Trim(DateTimeOffset.MinValue, _maxRetainedJobs);
-            }
+            OnFinished(id);
         }
 
         return ValueTask.FromResult(finished);
     }
 
-    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, CancellationToken cancellationToken = default)
+    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default)
     {
-        var requested = Update(id, job => job.Status.IsFinished() || job.CancellationRequested ? null : job with { CancellationRequested = true });
+        var requested = Update(id, job => job.Status switch
+        {
+            JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true },
+            JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true },
+            _ => null,
+        });
+
+        if (requested?.Status == JobStatus.Canceled)
+        {
+            OnFinished(id);
+        }
+
         return ValueTask.FromResult(requested ?? (_jobs.TryGetValue(id, out var entry) ? entry.Current : null));
     }
 
@@ -153,6 +226,21 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keepAtMost);
         return ValueTask.FromResult(Trim(finishedBefore, keepAtMost));
+    }
+
+    private static JobRecord Started(JobRecord job, DateTimeOffset startedAt) =>
+        job with { Status = JobStatus.Running, StartedAt = startedAt, Attempt = job.Attempt + 1, Progress = 0, ProgressMessage = null };
+
+    private static bool IsRunning(JobRecord job, int attempt) => job.Status == JobStatus.Running && job.Attempt == attempt;
+
+    /// <summary>Counts a job that just finished, and keeps at most <see cref="LongJobsOptions.MaxRetainedJobs"/> finished jobs.</summary>
+    private void OnFinished(Guid id)
+    {
+        _finishedInOrder.Enqueue(id);
+        if (Interlocked.Increment(ref _finishedCount) > _maxRetainedJobs)
+        {
+            Trim(DateTimeOffset.MinValue, _maxRetainedJobs);
+        }
     }
 
     private static bool IsAfter(JobRecord job, JobCursor cursor) =>
@@ -223,26 +311,80 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         return true;
     }
 
-    private JobRecord? Update(Guid id, Func<JobRecord, JobRecord?> change)
+    /// <summary>
+    /// Applies <paramref name="change"/> to a job under its lock; with <paramref name="maintainQueue"/>, then keeps
+    /// the queue's count and claim order in step with the job's status (a claim maintains them itself).
+    /// </summary>
+    private JobRecord? Update(Guid id, Func<JobRecord, JobRecord?> change, bool maintainQueue = true)
     {
         if (!_jobs.TryGetValue(id, out var entry))
         {
             return null;
         }
 
+        JobRecord before, after;
         lock (entry)
         {
-            var next = change(entry.Current);
+            before = entry.Current;
+            var next = change(before);
             if (next is null)
             {
                 return null;
             }
 
-            entry.Current = next with { Version = entry.Current.Version + 1 };
+            after = entry.Current = next with { Version = before.Version + 1 };
             var changed = entry.Changed;
             entry.Changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             changed.TrySetResult();
-            return entry.Current;
+        }
+
+        if (maintainQueue && (before.Status == JobStatus.Queued) != (after.Status == JobStatus.Queued))
+        {
+            if (after.Status == JobStatus.Queued)
+            {
+                Enqueue(after);
+            }
+            else
+            {
+                Dequeue(before);
+            }
+        }
+
+        return after;
+    }
+
+    /// <summary>Counts a job that became queued and, when any server with its kind may run it, makes it claimable.</summary>
+    private void Enqueue(JobRecord job)
+    {
+        Interlocked.Increment(ref _queuedCount);
+        if (job.Request is not null)
+        {
+            lock (_claimable)
+            {
+                _claimable.Add(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+            }
+        }
+    }
+
+    private void Dequeue(JobRecord job)
+    {
+        Interlocked.Decrement(ref _queuedCount);
+        if (job.Request is not null)
+        {
+            lock (_claimable)
+            {
+                _claimable.Remove(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+            }
+        }
+    }
+
+    /// <summary>A claimable job's place in the queue: oldest first.</summary>
+    private readonly record struct QueuePosition(DateTimeOffset CreatedAt, Guid Id, string Kind) : IComparable<QueuePosition>
+    {
+        public int CompareTo(QueuePosition other)
+        {
+            var byTime = CreatedAt.CompareTo(other.CreatedAt);
+            return byTime != 0 ? byTime : Id.CompareTo(other.Id);
         }
     }
 

@@ -33,7 +33,10 @@ public sealed record JobRecord
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
-    /// <summary>The serialised request of a registered kind; <see langword="null"/> for ad-hoc jobs.</summary>
+    /// <summary>
+    /// The serialised request of a registered kind, from which any server that has the kind can run the job;
+    /// <see langword="null"/> for ad-hoc jobs, which only the server that started them can run.
+    /// </summary>
     public JsonElement? Request { get; init; }
 
     /// <summary>The serialised result once the job has <see cref="JobStatus.Succeeded"/>.</summary>
@@ -47,6 +50,16 @@ public sealed record JobRecord
     /// job per key, for as long as it keeps the job.
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// How many times the job has started running: 0 while it waits for its first run. A retry after a transient
+    /// failure, or a new run after the server running it was lost, is the next attempt. Stores accept progress and
+    /// outcomes only from the current attempt, so a server that lost a job cannot overwrite its next run.
+    /// </summary>
+    public int Attempt { get; init; }
+
+    /// <summary>The most attempts the job may get; 1 for ad-hoc jobs, which cannot run again.</summary>
+    public int MaxAttempts { get; init; } = 1;
 
     /// <summary>Whether someone asked for the job to be cancelled.</summary>
     public bool CancellationRequested { get; init; }

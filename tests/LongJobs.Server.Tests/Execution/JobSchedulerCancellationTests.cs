@@ -110,7 +110,7 @@ public sealed class JobSchedulerCancellationTests
         await gate.Started;
 
         // As another server sharing the store would: only the store knows of the request.
-        var requested = await services.Store.RequestCancellationAsync(job.Id);
+        var requested = await services.Store.RequestCancellationAsync(job.Id, DateTimeOffset.UtcNow);
         Assert.True(requested!.CancellationRequested);
         gate.Release();
 

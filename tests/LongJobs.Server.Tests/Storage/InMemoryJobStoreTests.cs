@@ -40,7 +40,7 @@ public sealed class InMemoryJobStoreTests : JobStoreConformanceTests
         var store = Create(new LongJobsOptions());
         var job = await InsertRunningAsync(store, "k", T0);
 
-        await Assert.ThrowsAsync<ArgumentException>(async () => await store.TryFinishAsync(job.Id, JobStatus.Running, new JobOutcome(JobStatus.Running, T0)));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.TryFinishAsync(job.Id, JobStatus.Running, 1, new JobOutcome(JobStatus.Running, T0)));
         Assert.Equal(JobStatus.Running, (await store.GetAsync(job.Id))!.Status);
     }
 
@@ -49,9 +49,9 @@ public sealed class InMemoryJobStoreTests : JobStoreConformanceTests
     {
         var store = Create(new LongJobsOptions());
         var job = await InsertRunningAsync(store, "k", T0);
-        await store.TryReportProgressAsync(job.Id, 0.3, "part way");
+        await store.TryReportProgressAsync(job.Id, 1, 0.3, "part way");
 
-        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, Succeeded(T0.AddSeconds(1)));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(1)));
 
         Assert.Equal(1, finished!.Progress);
     }

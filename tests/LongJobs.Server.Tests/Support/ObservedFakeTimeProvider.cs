@@ -10,7 +10,7 @@ public sealed class ObservedFakeTimeProvider : FakeTimeProvider
 {
     private readonly Lock _gate = new();
     private readonly List<TimeSpan> _created = [];
-    private readonly List<(TimeSpan DueTime, int Count, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<(Predicate<TimeSpan> DueTime, int Count, TaskCompletionSource Signal)> _waiters = [];
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -29,7 +29,10 @@ public sealed class ObservedFakeTimeProvider : FakeTimeProvider
     }
 
     /// <summary>Completes once <paramref name="count"/> timers due after <paramref name="dueTime"/> have been created, counting from this provider's creation.</summary>
-    public Task WaitForTimerAsync(TimeSpan dueTime, int count = 1)
+    public Task WaitForTimerAsync(TimeSpan dueTime, int count = 1) => WaitForTimerAsync(due => due == dueTime, count);
+
+    /// <summary>Completes once <paramref name="count"/> timers with a due time that <paramref name="dueTime"/> accepts have been created, such as a jittered backoff.</summary>
+    public Task WaitForTimerAsync(Predicate<TimeSpan> dueTime, int count = 1)
     {
         lock (_gate)
         {
@@ -44,5 +47,5 @@ public sealed class ObservedFakeTimeProvider : FakeTimeProvider
         }
     }
 
-    private int CountOf(TimeSpan dueTime) => _created.Count(created => created == dueTime);
+    private int CountOf(Predicate<TimeSpan> dueTime) => _created.Count(created => dueTime(created));
 }

@@ -31,7 +31,7 @@ internal sealed class TestServices : IAsyncDisposable
 
     public InMemoryJobStore Store => (InMemoryJobStore)Provider.GetRequiredService<IJobStore>();
 
-    public static TestServices Create(Action<LongJobsOptions>? configure = null, string environmentName = "Production")
+    public static TestServices Create(Action<LongJobsOptions>? configure = null, string environmentName = "Production", Action<LongJobsBuilder>? addJobs = null)
     {
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
@@ -42,10 +42,11 @@ internal sealed class TestServices : IAsyncDisposable
             .AddSingleton(gates)
             .AddSingleton<ProbeLog>()
             .AddScoped<ScopedProbe>();
-        services.AddLongJobs(options => configure?.Invoke(options))
+        var longJobs = services.AddLongJobs(options => configure?.Invoke(options))
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
             .AddJob<ProbeJob, ProbeRequest, ProbeResult>("probe")
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
+        addJobs?.Invoke(longJobs);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         return new TestServices(provider, time, gates);
     }

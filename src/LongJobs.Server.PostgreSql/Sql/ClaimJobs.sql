@@ -1,0 +1,15 @@
+-- Takes the oldest queued jobs this node can run and starts them. SKIP LOCKED: nodes claiming at the same moment
+-- take different jobs instead of waiting for each other.
+WITH next AS (
+    SELECT id FROM {{schema}}.jobs
+    WHERE status = 'Queued' AND request IS NOT NULL AND kind = ANY(@kinds)
+    ORDER BY created_at, id
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {{schema}}.jobs AS jobs
+SET status = 'Running', attempt = jobs.attempt + 1, started_at = @started_at, progress = 0, progress_message = NULL,
+    node = @node, lease_expires_at = @lease_expires_at, version = jobs.version + 1
+FROM next
+WHERE jobs.id = next.id
+RETURNING jobs.*;

@@ -1,0 +1,21 @@
+-- Running jobs whose node stopped renewing their lease (or never took one, @start_grace after starting): jobs of
+-- registered kinds with attempts left go back to the queue for any node; the others end, cancelled if someone
+-- asked to cancel them, failed as lost otherwise.
+WITH lost AS (
+    SELECT id, (request IS NOT NULL AND attempt < max_attempts AND NOT cancellation_requested) AS requeue
+    FROM {{schema}}.jobs
+    WHERE status = 'Running' AND COALESCE(lease_expires_at, started_at + @start_grace) < @now
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {{schema}}.jobs AS jobs
+SET status = CASE WHEN lost.requeue THEN 'Queued' WHEN jobs.cancellation_requested THEN 'Canceled' ELSE 'Failed' END,
+    completed_at = CASE WHEN lost.requeue THEN NULL ELSE @now END,
+    error = CASE WHEN lost.requeue OR jobs.cancellation_requested THEN NULL ELSE @error END,
+    progress = CASE WHEN lost.requeue THEN 0 ELSE jobs.progress END,
+    progress_message = CASE WHEN lost.requeue
+        THEN 'Waiting for a server: the one running attempt ' || jobs.attempt || ' was lost.'
+        ELSE jobs.progress_message END,
+    node = NULL, lease_expires_at = NULL, version = jobs.version + 1
+FROM lost
+WHERE jobs.id = lost.id
+RETURNING jobs.*;
