@@ -103,10 +103,12 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlers = new Handlers(new StubbornJob(started, gate), new PoliteJob(started));
         var nodeA = await StartNodeAsync(handlers);
-        var nodeB = (await StartNodeAsync(handlers)).Client;
         using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/stubborn", new StubbornRequest());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         await started.Task.WaitAsync(SafetyTimeout);
+
+        // Started once the job runs on A, so it cannot have claimed it.
+        var nodeB = (await StartNodeAsync(handlers)).Client;
 
         // Node A dies: no graceful stop, its heartbeat ends, and its job, which ignores cancellation, never reports back.
         await nodeA.App.DisposeAsync();
@@ -125,10 +127,10 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
         var nodeA = await StartNodeAsync(handlers);
-        var nodeB = (await StartNodeAsync(handlers)).Client;
         using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         await started.Task.WaitAsync(SafetyTimeout);
+        var nodeB = (await StartNodeAsync(handlers)).Client;
 
         using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
         using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);

@@ -26,11 +26,12 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task JobStartedOnA_IsAwaitedOnB_WithItsResult()
     {
         using var nodeA = await StartNodeAsync();
-        using var nodeB = await StartNodeAsync();
-
         var id = await StartStepJobAsync(nodeA, "await-on-b");
+        await WaitUntilRunningAsync(nodeA, id);
+
+        // Started once the job runs on A, so it cannot have claimed it.
+        using var nodeB = await StartNodeAsync();
         var waiting = nodeB.GetAsync($"/api/jobs/steps/{id}?wait=30");
-        await WaitUntilRunningAsync(nodeB, id);
         _gates.Finish("await-on-b");
 
         using var response = await waiting.WaitAsync(SafetyTimeout);
@@ -44,9 +45,9 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task CancelOnB_ReachesTheJobRunningOnA_AtItsNextProgressReport()
     {
         using var nodeA = await StartNodeAsync();
-        using var nodeB = await StartNodeAsync();
         var id = await StartStepJobAsync(nodeA, "cancel-on-b");
-        await WaitUntilRunningAsync(nodeB, id);
+        await WaitUntilRunningAsync(nodeA, id);
+        using var nodeB = await StartNodeAsync();
 
         using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);

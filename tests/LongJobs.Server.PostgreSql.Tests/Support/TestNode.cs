@@ -26,6 +26,11 @@ internal static class TestNode
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("LONGJOBS_TEST_LOGS") == "1")
+        {
+            // For debugging a test: LONGJOBS_TEST_LOGS=1 dotnet test ... --logger "console;verbosity=detailed"
+            builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Debug);
+        }
         services?.Invoke(builder.Services);
         var longJobs = builder.Services.AddLongJobs(jobs ?? (_ => { }));
         addJobs(longJobs);
