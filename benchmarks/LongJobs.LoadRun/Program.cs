@@ -1,40 +1,50 @@
 using System.Diagnostics;
 using System.Globalization;
 using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project benchmarks/LongJobs.LoadRun [-- jobs]
-// Starts and completes that many no-op ad-hoc jobs (default 200,000) in waves of 10,000, with retention on
-// (MaxRetainedJobs = 10,000), and reports throughput, allocations per job and the managed heap after each tenth,
-// to show whether memory stays flat.
+// Usage: dotnet run -c Release --project benchmarks/LongJobs.LoadRun [-- jobs [ad-hoc|registered [postgres-connection-string]]]
+// Starts and completes that many no-op jobs (default 200,000) in waves, with retention on (MaxRetainedJobs =
+// 10,000), and reports throughput, allocations per job and the managed heap after each tenth, to show whether
+// memory stays flat. Ad-hoc jobs (the default) run from this process's queue; jobs of a registered kind go
+// through the store's queue, in memory or, given a connection string, in PostgreSQL (one node).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
-const int Wave = 10_000;
+var registered = args.Length > 1 && args[1] == "registered";
+var postgres = args.Length > 2 ? args[2] : null;
+var wave = postgres is null ? 10_000 : 1_000;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
-builder.Services.AddLongJobs(options =>
+var longJobs = builder.Services.AddLongJobs(options =>
 {
     options.MaxConcurrency = Environment.ProcessorCount * 4;
-    options.MaxQueuedJobs = Wave;
+    options.MaxQueuedJobs = wave;
     options.MaxRetainedJobs = 10_000;
 });
+longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op");
+if (postgres is not null)
+{
+    longJobs.UsePostgreSql(postgres, store => store.Schema = "loadrun_" + Guid.NewGuid().ToString("N")[..8]);
+}
+
 using var host = builder.Build();
 await host.StartAsync();
 var scheduler = host.Services.GetRequiredService<IJobScheduler>();
 
-await RunWaveAsync(scheduler, Wave); // warm-up
+await RunWaveAsync(scheduler, wave, registered); // warm-up
 var heapAtStart = HeapMegabytes();
 var allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
 var clock = Stopwatch.StartNew();
-Console.WriteLine($"{jobs:N0} jobs, {Environment.ProcessorCount} cores; heap at start {heapAtStart:F1} MB");
+Console.WriteLine($"{jobs:N0} {(registered ? "registered" : "ad-hoc")} jobs on the {(postgres is null ? "in-memory" : "PostgreSQL")} store, {Environment.ProcessorCount} cores; heap at start {heapAtStart:F1} MB");
 for (var done = 0; done < jobs;)
 {
-    var count = Math.Min(Wave, jobs - done);
-    await RunWaveAsync(scheduler, count);
+    var count = Math.Min(wave, jobs - done);
+    await RunWaveAsync(scheduler, count, registered);
     done += count;
-    if (done % Math.Max(Wave, jobs / 10 / Wave * Wave) == 0 || done == jobs)
+    if (done % Math.Max(wave, jobs / 10 / wave * wave) == 0 || done == jobs)
     {
         Console.WriteLine($"  {done,12:N0} jobs  {done / clock.Elapsed.TotalSeconds,10:N0} jobs/s  heap {HeapMegabytes(),6:F1} MB");
     }
@@ -45,16 +55,29 @@ var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart;
 Console.WriteLine($"{jobs / clock.Elapsed.TotalSeconds:N0} jobs/s; {allocated / jobs:N0} bytes allocated per job; heap {heapAtStart:F1} MB -> {HeapMegabytes():F1} MB");
 await host.StopAsync();
 
-static async Task RunWaveAsync(IJobScheduler scheduler, int count)
+static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool registered)
 {
     var tasks = new Task[count];
     for (var i = 0; i < count; i++)
     {
         var value = i;
-        tasks[i] = (await scheduler.StartAsync((_, _) => Task.FromResult(value))).Task;
+        tasks[i] = registered
+            ? (await scheduler.StartKindAsync("no-op", new NoOpRequest(value))).Task
+            : (await scheduler.StartAsync((_, _) => Task.FromResult(value))).Task;
     }
 
     await Task.WhenAll(tasks);
 }
 
 static double HeapMegabytes() => GC.GetTotalMemory(forceFullCollection: true) / 1024.0 / 1024.0;
+
+/// <summary>The registered kind's work: nothing, so the run measures LongJobs itself.</summary>
+internal sealed class NoOpJob : IJobHandler<NoOpRequest, NoOpResult>
+{
+    public Task<NoOpResult> ExecuteAsync(NoOpRequest request, JobContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(new NoOpResult(request.Value));
+}
+
+internal sealed record NoOpRequest(int Value);
+
+internal sealed record NoOpResult(int Value);
