@@ -10,12 +10,15 @@ var jobs = builder.Services
     .AddJob<FailJob, FailRequest, SleepResult>("fail")
     .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes");
 
-// "LongJobs:Store": InMemory (the default) or PostgreSql, with the connection string "ConnectionStrings:LongJobs".
+// "LongJobs:Store": InMemory (the default) or PostgreSql, with the connection string "ConnectionStrings:LongJobs"
+// and the store's options in "LongJobs:PostgreSql" (Schema, LeaseDuration, HeartbeatInterval, NodeName).
 switch (builder.Configuration["LongJobs:Store"] ?? "InMemory")
 {
     case var store when store.Equals("PostgreSql", StringComparison.OrdinalIgnoreCase):
-        jobs.UsePostgreSql(builder.Configuration.GetConnectionString("LongJobs")
-            ?? throw new InvalidOperationException("LongJobs:Store is PostgreSql: set the connection string 'ConnectionStrings:LongJobs'."));
+        jobs.UsePostgreSql(
+            builder.Configuration.GetConnectionString("LongJobs")
+                ?? throw new InvalidOperationException("LongJobs:Store is PostgreSql: set the connection string 'ConnectionStrings:LongJobs'."),
+            options => builder.Configuration.GetSection("LongJobs:PostgreSql").Bind(options));
         break;
     case var store when store.Equals("InMemory", StringComparison.OrdinalIgnoreCase):
         break;

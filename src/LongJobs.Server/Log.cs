@@ -51,4 +51,7 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "Job {JobId} of kind {Kind} no longer runs in attempt {Attempt} here (another server took it over, or it was stopped); its work here is cancelled.")]
     public static partial void JobLost(ILogger logger, Guid jobId, string kind, int attempt);
+
+    [LoggerMessage(17, LogLevel.Information, "Job {JobId} of kind {Kind} started: attempt {Attempt} of {MaxAttempts}.")]
+    public static partial void JobStarted(ILogger logger, Guid jobId, string kind, int attempt, int maxAttempts);
 }

@@ -664,6 +664,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
             item.Attempt = running.Attempt;
             job.Update(running);
+            Log.JobStarted(_logger, job.Id, job.Kind, running.Attempt, running.MaxAttempts);
             if (running.CancellationRequested)
             {
                 // Cancelled through another server sharing the store while it waited in this one's queue.
