@@ -614,13 +614,16 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         var kind = _kinds.TryGet(job.Kind, out var found) ? found : throw new InvalidOperationException($"Claimed job '{job.Id}' has kind '{job.Kind}', which is not registered here.");
         JobWorkItem item;
+        PendingJob? pending;
         lock (_gate)
         {
-            var handle = _pending.Remove(job.Id, out var pending) ? pending.StopFollowing() : kind.CreateJob(job);
+            var handle = _pending.Remove(job.Id, out pending) ? pending.Handle : kind.CreateJob(job);
             handle.Update(job);
             item = new JobWorkItem(handle, kind, kind.ResultType, ReadWork(kind, job), _shutdown.Token) { Attempt = job.Attempt, IsRunning = true };
             _active.Add(job.Id, item);
         }
+
+        pending?.StopFollowing();
 
         _ = Task.Run(() => RunAsync(item, job));
     }
@@ -946,19 +949,21 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         PendingJob? pending;
         lock (_gate)
         {
-            if (!_pending.TryGetValue(id, out pending) || !pending.TryStartFollowing(_shutdown.Token))
+            if (!_pending.TryGetValue(id, out pending))
             {
                 return;
             }
         }
 
-        _ = FollowAsync(pending);
+        if (pending.TryStartFollowing(_shutdown.Token) is { } token)
+        {
+            _ = FollowAsync(pending, token);
+        }
     }
 
-    private async Task FollowAsync(PendingJob pending)
+    private async Task FollowAsync(PendingJob pending, CancellationToken token)
     {
         var handle = pending.Handle;
-        var token = pending.FollowToken;
         var delay = TimeSpan.FromSeconds(1);
         try
         {
@@ -1152,31 +1157,44 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// <summary>The handle of a job of a registered kind started here that no slot of this server runs (yet).</summary>
     private sealed class PendingJob(LongRunningJob handle, JobKind kind)
     {
+        private readonly Lock _gate = new();
         private CancellationTokenSource? _following;
+        private bool _stopped;
 
         public LongRunningJob Handle { get; } = handle;
 
         public JobKind Kind { get; } = kind;
 
-        public CancellationToken FollowToken => _following?.Token ?? CancellationToken.None;
-
-        /// <summary>Starts following the job in the store, unless it is followed already; called under the scheduler's lock.</summary>
-        public bool TryStartFollowing(CancellationToken shutdown)
+        /// <summary>Starts following the job in the store, unless it is followed already or was stopped.</summary>
+        /// <returns>The token that ends the following, or <see langword="null"/> when not started.</returns>
+        public CancellationToken? TryStartFollowing(CancellationToken shutdown)
         {
-            if (_following is not null)
+            lock (_gate)
             {
-                return false;
-            }
+                if (_following is not null || _stopped)
+                {
+                    return null;
+                }
 
-            _following = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-            return true;
+                _following = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+                return _following.Token;
+            }
         }
 
-        /// <summary>Stops following: this server runs the job now, or its handle completes.</summary>
+        /// <summary>Stops following for good: this server runs the job now, or its handle completes.</summary>
         /// <returns>The handle.</returns>
         public LongRunningJob StopFollowing()
         {
-            _following?.Cancel();
+            CancellationTokenSource? following;
+            lock (_gate)
+            {
+                _stopped = true;
+                following = _following;
+                _following = null;
+            }
+
+            following?.Cancel();
+            following?.Dispose();
             return Handle;
         }
     }
