@@ -18,6 +18,10 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
     /// <summary>The payload that announces a job any node may claim.</summary>
     private const string QueuedPayload = "queued";
 
+    /// <summary>The payload prefix that announces a cancel request for a running job.</summary>
+    private const string CancelPrefix = "cancel:";
+
+    private readonly System.Threading.Channels.Channel<Guid> _cancellations = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new() { SingleReader = true });
     private readonly Dictionary<Guid, Waiter> _waiters = [];
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
@@ -43,6 +47,16 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
             waiter.Count++;
             return new Watch(this, id, waiter);
+        }
+    }
+
+    /// <summary>The IDs of running jobs someone asked to cancel, as announced; read by one reader.</summary>
+    public System.Threading.Channels.ChannelReader<Guid> CancellationRequests
+    {
+        get
+        {
+            EnsureListening();
+            return _cancellations.Reader;
         }
     }
 
@@ -100,6 +114,10 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                     else if (notification.Payload == QueuedPayload)
                     {
                         WakeQueueWaiters();
+                    }
+                    else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
+                    {
+                        _cancellations.Writer.TryWrite(cancelled);
                     }
                 };
                 await using (var listen = new NpgsqlCommand($"LISTEN \"{scripts.Channel}\"", connection))

@@ -9,7 +9,7 @@ namespace LongJobs.Server.PostgreSql;
 
 /// <summary>
 /// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of this node's running jobs
-/// (cancelling those that another node asked to cancel), then recovers the running jobs of nodes that stopped
+/// (cancelling those that another node asked to cancel, which the database also announces at once), then recovers the running jobs of nodes that stopped
 /// renewing theirs: jobs of registered kinds go back to the queue while they have attempts left, the others fail,
 /// so no job stays <see cref="JobStatus.Running"/> after its server died.
 /// </summary>
@@ -34,7 +34,8 @@ internal sealed partial class LeaseKeeper(
         var running = scheduler.GetActiveJobs().Where(job => job.Status == JobStatus.Running).Select(job => job.Id).ToArray();
         if (running.Length > 0)
         {
-            var cancelled = await store.RenewLeasesAsync(_options.NodeName, running, time.GetUtcNow() + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            var cancelled = await store.RenewLeasesAsync(_options.NodeName, running, now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             foreach (var id in cancelled)
             {
                 await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
@@ -55,7 +56,10 @@ internal sealed partial class LeaseKeeper(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(BeatEveryIntervalAsync(stoppingToken), ApplyCancellationRequestsAsync(stoppingToken));
+
+    private async Task BeatEveryIntervalAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, time);
         try
@@ -69,6 +73,35 @@ internal sealed partial class LeaseKeeper(
                 catch (JobStoreUnavailableException exception)
                 {
                     HeartbeatFailed(logger, exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
+
+    /// <summary>
+    /// Signals at once the jobs running here that someone asked, through any node, to cancel, as the database
+    /// announces the requests; the heartbeat catches those whose announcement was lost.
+    /// </summary>
+    private async Task ApplyCancellationRequestsAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var id in store.CancellationRequests.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                if (scheduler.TryGetActiveJob(id, out _))
+                {
+                    try
+                    {
+                        await scheduler.CancelAsync(id, stoppingToken).ConfigureAwait(false);
+                    }
+                    catch (JobStoreUnavailableException exception)
+                    {
+                        HeartbeatFailed(logger, exception);
+                    }
                 }
             }
         }

@@ -173,6 +173,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => _changes.NextQueued().WaitAsync(cancellationToken);
 
+    /// <summary>The IDs of running jobs someone asked to cancel, through any node, as the requests are made.</summary>
+    internal System.Threading.Channels.ChannelReader<Guid> CancellationRequests => _changes.CancellationRequests;
+
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
         QuerySingleAsync(
             "TryStartJob",
@@ -244,10 +247,10 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     }
 
     /// <summary>
-    /// A node's heartbeat: holds its running jobs <paramref name="ids"/> until <paramref name="leaseExpiresAt"/>.
+    /// A node's heartbeat at <paramref name="now"/>: holds its running jobs <paramref name="ids"/> until <paramref name="leaseExpiresAt"/>.
     /// </summary>
     /// <returns>The IDs among them that someone asked to cancel.</returns>
-    internal async Task<IReadOnlyList<Guid>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<Guid>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         try
         {
@@ -256,6 +259,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             command.Parameters.Add(Text("node", node));
             command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = ids.ToArray() });
             command.Parameters.Add(Timestamp("lease_expires_at", leaseExpiresAt));
+            command.Parameters.Add(Timestamp("heartbeat_at", now));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var cancelled = new List<Guid>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

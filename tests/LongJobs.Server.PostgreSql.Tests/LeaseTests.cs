@@ -32,7 +32,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var cancelled = await StartJobAsync(store);
         await store.RequestCancellationAsync(cancelled.Id, T0);
 
-        var toCancel = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0.AddSeconds(30), CancellationToken.None);
+        var toCancel = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0, T0.AddSeconds(30), CancellationToken.None);
 
         Assert.Equal([cancelled.Id], toCancel);
         Assert.Empty(await store.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
@@ -45,7 +45,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var nodeA = CreateStore("node-a");
         var job = await StartJobAsync(CreateStore("node-b"), startedAt: T0);
 
-        await nodeA.RenewLeasesAsync("node-a", [job.Id], T0.AddHours(1), CancellationToken.None);
+        await nodeA.RenewLeasesAsync("node-a", [job.Id], T0, T0.AddHours(1), CancellationToken.None);
 
         // Node B's lease (T0 + the default 30 s) still decides.
         Assert.Single(await nodeA.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
@@ -61,8 +61,8 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var asked = await StartJobAsync(nodeA);
         await nodeA.RequestCancellationAsync(asked.Id, T0);
         var queued = await nodeA.InsertAsync(NewJob());
-        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id], T0.AddSeconds(30), CancellationToken.None);
-        await nodeB.RenewLeasesAsync("node-b", [renewed.Id], T0.AddSeconds(90), CancellationToken.None);
+        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id], T0, T0.AddSeconds(30), CancellationToken.None);
+        await nodeB.RenewLeasesAsync("node-b", [renewed.Id], T0, T0.AddSeconds(90), CancellationToken.None);
 
         var recovered = await nodeB.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
 
@@ -139,6 +139,25 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task CancelOnB_ReachesAJobOnAThatNeverReportsProgress_AtOnce_WithoutWaitingForAHeartbeat()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
+        var nodeA = await StartNodeAsync(handlers, slowHeartbeat: true);
+        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await started.Task.WaitAsync(SafetyTimeout);
+        var nodeB = (await StartNodeAsync(handlers, slowHeartbeat: true)).Client;
+
+        // The next heartbeat is ten minutes away: only the database's announcement can reach node A in time.
+        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var disposable in _disposables)
@@ -165,7 +184,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         return (await store.TryStartAsync(job.Id, startedAt ?? T0))!;
     }
 
-    private async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(Handlers handlers)
+    private async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(Handlers handlers, bool slowHeartbeat = false)
     {
         var app = await TestNode.StartAsync(
             _connectionString,
@@ -176,8 +195,8 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
             options => options.ShutdownTimeout = TimeSpan.Zero,
             options =>
             {
-                options.LeaseDuration = TimeSpan.FromSeconds(1);
-                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+                options.LeaseDuration = slowHeartbeat ? TimeSpan.FromHours(1) : TimeSpan.FromSeconds(1);
+                options.HeartbeatInterval = slowHeartbeat ? TimeSpan.FromMinutes(10) : TimeSpan.FromMilliseconds(100);
             });
         _disposables.Add(app);
         return (app, app.GetTestClient());

@@ -9,7 +9,7 @@ WITH next AS (
 )
 UPDATE {{schema}}.jobs AS jobs
 SET status = 'Running', attempt = jobs.attempt + 1, started_at = @started_at, progress = 0, progress_message = NULL,
-    node = @node, lease_expires_at = @lease_expires_at, version = jobs.version + 1
+    node = @node, lease_expires_at = @lease_expires_at, heartbeat_at = @started_at, version = jobs.version + 1
 FROM next
 WHERE jobs.id = next.id
 RETURNING jobs.*;
