@@ -76,17 +76,12 @@ public sealed class JobSchedulerRetryTests
     [Fact]
     public async Task TheNextAttempt_WaitsForTheBackoff_AndSaysSoInTheJobsState()
     {
-        await using var services = Create(retry =>
-        {
-            retry.RetryOn<TimeoutException>();
-            retry.Delay = TimeSpan.FromSeconds(10);
-            retry.MaxDelay = TimeSpan.FromSeconds(30);
-        });
+        await using var services = Create(RetryTimeoutsAfterABackoff);
         var flaky = services.Provider.GetRequiredService<FlakyLog>();
         flaky.FailuresBeforeSuccess = 1;
 
         var job = (LongRunningJob<FlakyResult>)await services.Scheduler.StartKindAsync("flaky", new FlakyRequest());
-        await services.Time.WaitForTimerAsync(due => due > TimeSpan.Zero && due <= TimeSpan.FromSeconds(30));
+        await services.Time.WaitForTimerAsync(IsBackoff);
 
         var waiting = await services.GetRecordAsync(job.Id);
         Assert.Equal(JobStatus.Running, waiting.Status);
@@ -102,15 +97,10 @@ public sealed class JobSchedulerRetryTests
     [Fact]
     public async Task CancellingDuringTheBackoff_EndsTheJobCanceled()
     {
-        await using var services = Create(retry =>
-        {
-            retry.RetryOn<TimeoutException>();
-            retry.Delay = TimeSpan.FromSeconds(10);
-            retry.MaxDelay = TimeSpan.FromSeconds(30);
-        });
+        await using var services = Create(RetryTimeoutsAfterABackoff);
         services.Provider.GetRequiredService<FlakyLog>().FailuresBeforeSuccess = 1;
         var job = await services.Scheduler.StartKindAsync("flaky", new FlakyRequest());
-        await services.Time.WaitForTimerAsync(due => due > TimeSpan.Zero && due <= TimeSpan.FromSeconds(30));
+        await services.Time.WaitForTimerAsync(IsBackoff);
 
         await services.Scheduler.CancelAsync(job.Id);
 
@@ -129,6 +119,16 @@ public sealed class JobSchedulerRetryTests
 
         Assert.Contains("MaxAttempts", exception.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Retries timeouts after a backoff of 10 to 30 seconds (jittered): a timer the test can find and fire.</summary>
+    private static void RetryTimeoutsAfterABackoff(JobRetryOptions retry)
+    {
+        retry.RetryOn<TimeoutException>();
+        retry.Delay = TimeSpan.FromSeconds(10);
+        retry.MaxDelay = TimeSpan.FromSeconds(30);
+    }
+
+    private static bool IsBackoff(TimeSpan dueTime) => dueTime > TimeSpan.Zero && dueTime <= TimeSpan.FromSeconds(30);
 
     private static TestServices Create(Action<JobRetryOptions> retry) =>
         TestServices.Create(addJobs: longJobs =>
