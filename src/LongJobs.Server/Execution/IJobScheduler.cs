@@ -6,7 +6,8 @@ namespace LongJobs.Server.Execution;
 
 /// <summary>
 /// Starts jobs and cancels them. Jobs run in the background with bounded concurrency; their state is kept in
-/// the <see cref="IJobStore"/>, where the REST API reads it.
+/// the <see cref="IJobStore"/>, where the REST API reads it. Jobs of registered kinds wait in the store's queue,
+/// from which any server sharing the store may run them; ad-hoc jobs run on the server that started them.
 /// </summary>
 public interface IJobScheduler
 {
@@ -46,7 +47,11 @@ public interface IJobScheduler
     /// <param name="kind">The name the kind was registered under.</param>
     /// <param name="request">The kind's request; it is validated with its data annotations.</param>
     /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
-    /// <returns>The queued job; its runtime type is <see cref="LongRunningJob{TResult}"/> of the kind's result.</returns>
+    /// <returns>
+    /// The queued job; its runtime type is <see cref="LongRunningJob{TResult}"/> of the kind's result. Its task
+    /// completes when the job finishes on whichever server runs it; if this server stops first, the task is
+    /// cancelled (on a durable store the job itself goes on, on the next server).
+    /// </returns>
     /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
     /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The request is not valid.</exception>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
@@ -58,13 +63,13 @@ public interface IJobScheduler
     /// <returns>The job's state after the request, or <see langword="null"/> when the job is unknown.</returns>
     Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>Finds a queued or running job started in this process.</summary>
+    /// <summary>Finds a job this server runs, or an ad-hoc job waiting in its queue.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="job">The job, when found.</param>
-    /// <returns>Whether the job is queued or running here.</returns>
+    /// <returns>Whether the job runs or waits here.</returns>
     bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job);
 
-    /// <summary>The queued and running jobs started in this process.</summary>
+    /// <summary>The jobs this server runs, and the ad-hoc jobs waiting in its queue.</summary>
     /// <returns>A snapshot of the active jobs.</returns>
     IReadOnlyList<LongRunningJob> GetActiveJobs();
 }
