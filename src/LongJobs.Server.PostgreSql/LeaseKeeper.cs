@@ -8,10 +8,11 @@ using Microsoft.Extensions.Options;
 namespace LongJobs.Server.PostgreSql;
 
 /// <summary>
-/// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of this node's running jobs
-/// (cancelling those that another node asked to cancel, which the database also announces at once), then recovers the running jobs of nodes that stopped
-/// renewing theirs: jobs of registered kinds go back to the queue while they have attempts left, the others fail,
-/// so no job stays <see cref="JobStatus.Running"/> after its server died.
+/// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of the jobs this node runs
+/// and of the ad-hoc jobs waiting in its queue (cancelling those someone asked to cancel, which the database also
+/// announces at once), then recovers the jobs of nodes that stopped renewing theirs: jobs of registered kinds go
+/// back to the queue while they have attempts left, the others fail, so no job stays unfinished after its server
+/// died.
 /// </summary>
 internal sealed partial class LeaseKeeper(
     PostgreSqlJobStore store,
@@ -31,11 +32,11 @@ internal sealed partial class LeaseKeeper(
     /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes.</summary>
     internal async Task BeatAsync(CancellationToken cancellationToken)
     {
-        var running = scheduler.GetActiveJobs().Where(job => job.Status == JobStatus.Running).Select(job => job.Id).ToArray();
-        if (running.Length > 0)
+        var held = scheduler.GetActiveJobs().Select(job => job.Id).ToArray();
+        if (held.Length > 0)
         {
             var now = time.GetUtcNow();
-            var cancelled = await store.RenewLeasesAsync(_options.NodeName, running, now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var cancelled = await store.RenewLeasesAsync(_options.NodeName, held, now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             foreach (var id in cancelled)
             {
                 await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);

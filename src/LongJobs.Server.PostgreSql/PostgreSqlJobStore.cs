@@ -99,7 +99,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 Timestamp("created_at", job.CreatedAt),
                 Json("request", job.Request),
                 Text("idempotency_key", job.IdempotencyKey),
-                new NpgsqlParameter<int>("max_attempts", job.MaxAttempts)).ConfigureAwait(false);
+                new NpgsqlParameter<int>("max_attempts", job.MaxAttempts),
+                Text("node", _node),
+                Timestamp("lease_expires_at", job.CreatedAt + _leaseDuration)).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {

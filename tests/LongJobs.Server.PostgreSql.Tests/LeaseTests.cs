@@ -52,7 +52,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RecoverJobsOfLostNodes_EndsAdHocJobsWhoseLeaseExpired_AndNothingElse()
+    public async Task RecoverJobsOfLostNodes_EndsRunningAndQueuedAdHocJobsWhoseLeaseExpired_AndNothingElse()
     {
         var nodeA = CreateStore("node-a");
         var nodeB = CreateStore("node-b");
@@ -60,19 +60,21 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var renewed = await StartJobAsync(nodeB);
         var asked = await StartJobAsync(nodeA);
         await nodeA.RequestCancellationAsync(asked.Id, T0);
-        var queued = await nodeA.InsertAsync(NewJob());
-        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id], T0, T0.AddSeconds(30), CancellationToken.None);
-        await nodeB.RenewLeasesAsync("node-b", [renewed.Id], T0, T0.AddSeconds(90), CancellationToken.None);
+        var queuedOnA = await nodeA.InsertAsync(NewJob());
+        var queuedOnB = await nodeB.InsertAsync(NewJob());
+        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id, queuedOnA.Id], T0, T0.AddSeconds(30), CancellationToken.None);
+        await nodeB.RenewLeasesAsync("node-b", [renewed.Id, queuedOnB.Id], T0, T0.AddSeconds(90), CancellationToken.None);
 
         var recovered = await nodeB.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
 
-        Assert.Equal(2, recovered.Count);
+        Assert.Equal(3, recovered.Count);
         var lost = Assert.Single(recovered, job => job.Id == expired.Id);
         Assert.Equal(JobStatus.Failed, lost.Status);
         Assert.Equal(LeaseKeeper.NodeLost, lost.Error);
         Assert.Equal(JobStatus.Canceled, Assert.Single(recovered, job => job.Id == asked.Id).Status);
+        Assert.Equal(JobStatus.Failed, Assert.Single(recovered, job => job.Id == queuedOnA.Id).Status);
         Assert.Equal(JobStatus.Running, (await nodeA.GetAsync(renewed.Id))!.Status);
-        Assert.Equal(JobStatus.Queued, (await nodeA.GetAsync(queued.Id))!.Status);
+        Assert.Equal(JobStatus.Queued, (await nodeA.GetAsync(queuedOnB.Id))!.Status);
     }
 
     [Fact]

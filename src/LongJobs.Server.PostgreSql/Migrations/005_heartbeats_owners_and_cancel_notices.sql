@@ -3,6 +3,9 @@
 ALTER TABLE {{schema}}.jobs ADD COLUMN heartbeat_at timestamptz;
 ALTER TABLE {{schema}}.jobs ADD COLUMN owner text;
 
+-- Ad-hoc jobs wait in their node's queue under a lease too: those of a node that died are found by it.
+CREATE INDEX jobs_queued_ad_hoc_lease_idx ON {{schema}}.jobs (lease_expires_at) WHERE status = 'Queued' AND request IS NULL;
+
 -- A cancel request for a running job is announced to the node running it at once ('cancel:' and the job's ID),
 -- so a job that reports no progress stops within milliseconds rather than at its node's next heartbeat.
 CREATE OR REPLACE FUNCTION {{schema}}.notify_job_changed() RETURNS trigger LANGUAGE plpgsql AS $$

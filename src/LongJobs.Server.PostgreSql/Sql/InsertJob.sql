@@ -1,5 +1,10 @@
--- A job whose idempotency key is taken is not inserted; the caller then reads the job that has it.
-INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, idempotency_key, max_attempts)
-VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key, @max_attempts)
+-- A job whose idempotency key is taken is not inserted; the caller then reads the job that has it. An ad-hoc job
+-- (no request) belongs to this node from the start, and waits in its queue under a lease: if the node dies before
+-- running it, another node ends it.
+INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, idempotency_key, max_attempts, node, lease_expires_at, heartbeat_at)
+VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key, @max_attempts,
+        CASE WHEN @request IS NULL THEN @node END,
+        CASE WHEN @request IS NULL THEN @lease_expires_at END,
+        CASE WHEN @request IS NULL THEN @created_at END)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING *;

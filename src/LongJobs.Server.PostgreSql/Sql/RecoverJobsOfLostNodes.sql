@@ -1,10 +1,11 @@
--- Running jobs whose node stopped renewing their lease (or never took one, @start_grace after starting): jobs of
--- registered kinds with attempts left go back to the queue for any node; the others end, cancelled if someone
--- asked to cancel them, failed as lost otherwise.
+-- Jobs whose node stopped renewing their lease (or never took one, @start_grace after starting): running jobs, and
+-- ad-hoc jobs waiting in a node's queue. Jobs of registered kinds with attempts left go back to the queue for any
+-- node; the others end, cancelled if someone asked to cancel them, failed as lost otherwise.
 WITH lost AS (
     SELECT id, (request IS NOT NULL AND attempt < max_attempts AND NOT cancellation_requested) AS requeue
     FROM {{schema}}.jobs
-    WHERE status = 'Running' AND COALESCE(lease_expires_at, started_at + @start_grace) < @now
+    WHERE (status = 'Running' AND COALESCE(lease_expires_at, started_at + @start_grace) < @now)
+       OR (status = 'Queued' AND request IS NULL AND lease_expires_at < @now)
     FOR UPDATE SKIP LOCKED
 )
 UPDATE {{schema}}.jobs AS jobs
