@@ -32,6 +32,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private readonly LongJobsOptions _options;
     private readonly bool _includeExceptionDetails;
 
+    /// <summary>On a shared store, the queue length between counts; <see langword="null"/> on a local store, whose count is cheap and exact.</summary>
+    private readonly QueuedJobCount? _queuedCount;
+
     /// <summary>The longest wait between attempts to record a job's state while the store is unreachable.</summary>
     private static readonly TimeSpan MaxStoreRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -66,6 +69,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         _logger = logger;
         _options = options.Value;
         _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
+        _queuedCount = store.IsDurable ? new QueuedJobCount(time) : null;
         foreach (var kind in kinds.Kinds.Where(kind => kind.Retry.MaxAttempts > 1))
         {
             _retryPipelines[kind] = BuildRetryPipeline(kind);
@@ -340,7 +344,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
     /// <summary>
     /// Refuses a new job while the host stops, or when it would have to wait (no slot is free here) and the store's
-    /// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs.
+    /// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs (on a shared store, by a recent count).
     /// </summary>
     private async Task EnsureAcceptingAsync(CancellationToken cancellationToken)
     {
@@ -357,10 +361,27 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             }
         }
 
-        if (await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) >= _options.MaxQueuedJobs)
+        if (_options.MaxQueuedJobs == 0 || await CountQueuedAsync(cancellationToken).ConfigureAwait(false) >= _options.MaxQueuedJobs)
         {
             throw new JobRejectedException(JobRejectionReason.QueueFull, _options.QueueFullRetryAfter);
         }
+    }
+
+    /// <summary>The store's queue length, up to <see cref="LongJobsOptions.MaxQueuedJobs"/>: on a shared store, counted at most every <see cref="QueuedJobCount.MaxAge"/>.</summary>
+    private async ValueTask<int> CountQueuedAsync(CancellationToken cancellationToken)
+    {
+        if (_queuedCount is null)
+        {
+            return await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_queuedCount.TryGet(out var count))
+        {
+            count = await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false);
+            _queuedCount.Set(count);
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -401,6 +422,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         Log.JobQueued(_logger, stored.Id, stored.Kind);
+        _queuedCount?.Add(1);
         handle?.Update(stored);
         EnsureClaiming();
         var claimed = await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
@@ -454,6 +476,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         Log.JobQueued(_logger, job.Id, job.Kind);
+        _queuedCount?.Add(1);
         bool cancelled, dispatched = false;
         lock (_gate)
         {
@@ -489,7 +512,13 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         try
         {
-            return await _store.TryStartAsync(id, _time.GetUtcNow()).ConfigureAwait(false);
+            var started = await _store.TryStartAsync(id, _time.GetUtcNow()).ConfigureAwait(false);
+            if (started is not null)
+            {
+                _queuedCount?.Add(-1);
+            }
+
+            return started;
         }
         catch (JobStoreUnavailableException)
         {
@@ -574,6 +603,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             }
 
             ReturnSlots(free - claimed.Count);
+            _queuedCount?.Add(-claimed.Count);
             foreach (var job in claimed)
             {
                 RunClaimed(job);
@@ -660,6 +690,11 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
                 final = await _store.GetAsync(job.Id).ConfigureAwait(false);
                 return;
+            }
+
+            if (started is null)
+            {
+                _queuedCount?.Add(-1);
             }
 
             item.Attempt = running.Attempt;
