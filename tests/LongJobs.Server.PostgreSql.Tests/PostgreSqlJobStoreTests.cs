@@ -77,6 +77,47 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     }
 
     [Fact]
+    public async Task Insert_AnnouncesClaimableJobsOnlyAndNeverANewJobsId()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var listener = await dataSource.OpenConnectionAsync();
+        var payloads = new List<string>();
+        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var adHoc = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "ad-hoc", CreatedAt = DateTimeOffset.UtcNow });
+        await store.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
+        await store.TryStartAsync(adHoc.Id, DateTimeOffset.UtcNow);
+        while (payloads.Count < 2)
+        {
+            await listener.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued".
+        Assert.Equal(["queued", adHoc.Id.ToString()], payloads);
+    }
+
+    [Fact]
+    public void CreateDataSource_PreparesStatementsAndSkipsSessionResets_UnlessTheConnectionStringSays()
+    {
+        using var tuned = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u");
+        using var chosen = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u;MaxAutoPrepare=0;No Reset On Close=false");
+
+        var tunedSettings = new NpgsqlConnectionStringBuilder(tuned.ConnectionString);
+        var chosenSettings = new NpgsqlConnectionStringBuilder(chosen.ConnectionString);
+        Assert.Equal(PostgreSqlJobStore.AutoPreparedStatements, tunedSettings.MaxAutoPrepare);
+        Assert.True(tunedSettings.NoResetOnClose);
+        Assert.Equal(0, chosenSettings.MaxAutoPrepare);
+        Assert.False(chosenSettings.NoResetOnClose);
+    }
+
+    [Fact]
     public async Task DeleteFinished_ManyMoreThanABatch_RemovesThemAll()
     {
         var schema = NewSchema();

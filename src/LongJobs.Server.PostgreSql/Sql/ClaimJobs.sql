@@ -12,4 +12,6 @@ SET status = 'Running', attempt = jobs.attempt + 1, started_at = @started_at, pr
     node = @node, lease_expires_at = @lease_expires_at, version = jobs.version + 1
 FROM next
 WHERE jobs.id = next.id
-RETURNING jobs.*;
+RETURNING jobs.id, jobs.kind, jobs.status, jobs.progress, jobs.progress_message, jobs.created_at, jobs.started_at,
+          jobs.completed_at, jobs.request, jobs.result, jobs.error, jobs.cancellation_requested, jobs.version,
+          jobs.idempotency_key, jobs.attempt, jobs.max_attempts;

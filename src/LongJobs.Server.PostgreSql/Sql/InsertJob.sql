@@ -2,4 +2,5 @@
 INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, idempotency_key, max_attempts)
 VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key, @max_attempts)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING *;
+RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
+          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts;
