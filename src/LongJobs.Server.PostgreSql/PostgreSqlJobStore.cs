@@ -116,6 +116,15 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+
+        // A claimable job may get a follower on this node (a handle started here, waiting for whichever node runs
+        // it): tracked from before the insert, it need not read the job it just inserted.
+        var tracked = job.Request is not null;
+        if (tracked)
+        {
+            _changes.ExpectInsert(job.Id);
+        }
+
         JobRecord? inserted;
         try
         {
@@ -131,7 +140,25 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
+            _changes.Forget(job.Id);
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.", exception);
+        }
+        catch
+        {
+            _changes.Forget(job.Id);
+            throw;
+        }
+
+        if (tracked)
+        {
+            if (inserted is not null)
+            {
+                _changes.Inserted(job.Id, inserted.Version);
+            }
+            else
+            {
+                _changes.Forget(job.Id);
+            }
         }
 
         // The key was taken. The conflicting insert has committed (ON CONFLICT waited for it), and this new
@@ -194,6 +221,11 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Text("node", _node),
             Timestamp("lease_expires_at", startedAt + _leaseDuration)).ConfigureAwait(false);
 
+        foreach (var job in claimed)
+        {
+            _changes.Forget(job.Id);
+        }
+
         // RETURNING keeps no order.
         claimed.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
         return claimed;
@@ -251,14 +283,22 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
+        // A job this node inserted in knownVersion, and that no notification has mentioned since, is still in it:
+        // the first wait needs no read (a follower of a job queued here would otherwise read every queued job).
+        var read = false;
         while (true)
         {
             using var watch = _changes.NextChange(id);
-            var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (job is null || job.Version > knownVersion)
+            if (read || !_changes.IsUnchangedSinceInsert(id, knownVersion))
             {
-                return job;
+                var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+                if (job is null || job.Version > knownVersion)
+                {
+                    return job;
+                }
             }
+
+            read = true;
 
             try
             {
