@@ -1,8 +1,10 @@
 -- Takes the oldest queued jobs this node can run and starts them. SKIP LOCKED: nodes claiming at the same moment
--- take different jobs instead of waiting for each other.
+-- take different jobs instead of waiting for each other. The kinds are a filter on the queue's own index, never an
+-- index condition ("IS TRUE" keeps them out of the index on kind): with statistics that lag behind a fast-growing
+-- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included.
 WITH next AS (
     SELECT id FROM {{schema}}.jobs
-    WHERE status = 'Queued' AND request IS NOT NULL AND kind = ANY(@kinds)
+    WHERE status = 'Queued' AND request IS NOT NULL AND (kind = ANY(@kinds)) IS TRUE
     ORDER BY created_at, id
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
