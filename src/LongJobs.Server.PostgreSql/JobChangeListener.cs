@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -22,7 +23,21 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
     private const string CancelPrefix = "cancel:";
 
     private readonly System.Threading.Channels.Channel<Guid> _cancellations = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new() { SingleReader = true });
+
+    /// <summary>How many just-inserted jobs <see cref="ExpectInsert"/> tracks at most; beyond that, waiters read first as usual.</summary>
+    internal const int MaxTrackedInserts = 10_000;
+
     private readonly Dictionary<Guid, Waiter> _waiters = [];
+
+    /// <summary>
+    /// Jobs this node inserted that no notification has mentioned since, with the version the insert returned
+    /// (0 while it runs) and the connection it was tracked under: while that connection listens, the job is
+    /// still in that version, or a notification for it is on its way.
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchangedInserts = new();
+
+    /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
+    private long _connection;
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
@@ -59,6 +74,43 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
             return _cancellations.Reader;
         }
     }
+
+
+    /// <summary>
+    /// Call before inserting job <paramref name="id"/>, then <see cref="Inserted"/> or <see cref="Forget"/>: until a
+    /// notification mentions the job, <see cref="IsUnchangedSinceInsert"/> says that its state is the inserted one,
+    /// so a waiter need not read it first. Nothing is tracked while the listener is not listening.
+    /// </summary>
+    public void ExpectInsert(Guid id)
+    {
+        EnsureListening();
+        var connection = Interlocked.Read(ref _connection);
+        if (connection % 2 == 1 && _unchangedInserts.Count < MaxTrackedInserts)
+        {
+            _unchangedInserts.TryAdd(id, (0, connection));
+        }
+    }
+
+    /// <summary>Records the version that the insert of a job passed to <see cref="ExpectInsert"/> returned.</summary>
+    public void Inserted(Guid id, long version)
+    {
+        if (_unchangedInserts.TryGetValue(id, out var tracked) && tracked.Version == 0)
+        {
+            _unchangedInserts.TryUpdate(id, (version, tracked.Connection), tracked);
+        }
+    }
+
+    /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
+    public void Forget(Guid id) => _unchangedInserts.TryRemove(id, out _);
+
+    /// <summary>
+    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted by this node,
+    /// or to have a notification on its way that wakes watches made before this call.
+    /// </summary>
+    public bool IsUnchangedSinceInsert(Guid id, long version) =>
+        _unchangedInserts.TryGetValue(id, out var tracked)
+        && tracked.Version == version
+        && tracked.Connection == Interlocked.Read(ref _connection);
 
     /// <summary>Completes when a job any node may claim is queued after this call, or when the listener reconnects.</summary>
     public Task NextQueued()
@@ -109,6 +161,8 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                 {
                     if (Guid.TryParse(notification.Payload, out var id))
                     {
+                        // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
+                        _unchangedInserts.TryRemove(id, out var _);
                         Wake(id);
                     }
                     else if (notification.Payload == QueuedPayload)
@@ -126,6 +180,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                 }
 
                 // Changes made while not listening were not announced: let every waiter look again.
+                Interlocked.Increment(ref _connection);
                 WakeAll();
                 while (true)
                 {
@@ -139,6 +194,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
             catch (Exception exception)
             {
                 ListeningFailed(logger, exception, scripts.Channel, ReconnectDelay);
+                StopTrackingInserts();
                 WakeAll();
                 try
                 {
@@ -150,6 +206,17 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                 }
             }
         }
+    }
+
+    /// <summary>Notifications may be lost from now on: no inserted job is known to be unchanged any more.</summary>
+    private void StopTrackingInserts()
+    {
+        if (Interlocked.Read(ref _connection) % 2 == 1)
+        {
+            Interlocked.Increment(ref _connection);
+        }
+
+        _unchangedInserts.Clear();
     }
 
     /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>

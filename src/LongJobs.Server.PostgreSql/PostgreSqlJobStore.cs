@@ -38,7 +38,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public PostgreSqlJobStore(IOptions<PostgreSqlJobStoreOptions> options, TimeProvider time, ILogger<PostgreSqlJobStore> logger)
     {
-        _dataSource = NpgsqlDataSource.Create(options.Value.ConnectionString);
+        _dataSource = CreateDataSource(options.Value.ConnectionString);
         _sql = new SqlScripts(options.Value.Schema);
         _migrator = new SchemaMigrator(_dataSource, _sql, logger);
         _changes = new JobChangeListener(options.Value.ConnectionString, _sql, time, logger);
@@ -47,6 +47,34 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _node = options.Value.NodeName;
         _leaseDuration = options.Value.LeaseDuration;
     }
+
+    /// <summary>
+    /// The store's connection pool. Unless the connection string says otherwise, it prepares the statements it
+    /// runs repeatedly (Max Auto Prepare), so PostgreSQL parses and plans each once per connection, and it does
+    /// not reset a connection's session when the store returns it to the pool (No Reset On Close): the reset costs
+    /// a statement per use, and the store's statements leave no session state behind. Statements name their
+    /// columns rather than <c>*</c>, so a prepared statement survives a later migration that adds a column.
+    /// </summary>
+    internal static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var settings = builder.ConnectionStringBuilder;
+        var given = settings.Keys.Cast<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("Max Auto Prepare"))
+        {
+            settings.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
+        if (!given.Contains("No Reset On Close"))
+        {
+            settings.NoResetOnClose = true;
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>How many statements each connection keeps prepared: every statement of the store, with room to spare.</summary>
+    internal const int AutoPreparedStatements = 32;
 
     /// <summary>Jobs outlive every node, and any node with a job's kind may run it.</summary>
     public bool IsDurable => true;
@@ -88,6 +116,15 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+
+        // A claimable job may get a follower on this node (a handle started here, waiting for whichever node runs
+        // it): tracked from before the insert, it need not read the job it just inserted.
+        var tracked = job.Request is not null;
+        if (tracked)
+        {
+            _changes.ExpectInsert(job.Id);
+        }
+
         JobRecord? inserted;
         try
         {
@@ -105,7 +142,25 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
+            _changes.Forget(job.Id);
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.", exception);
+        }
+        catch
+        {
+            _changes.Forget(job.Id);
+            throw;
+        }
+
+        if (tracked)
+        {
+            if (inserted is not null)
+            {
+                _changes.Inserted(job.Id, inserted.Version);
+            }
+            else
+            {
+                _changes.Forget(job.Id);
+            }
         }
 
         // The key was taken. The conflicting insert has committed (ON CONFLICT waited for it), and this new
@@ -168,6 +223,11 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Text("node", _node),
             Timestamp("lease_expires_at", startedAt + _leaseDuration)).ConfigureAwait(false);
 
+        foreach (var job in claimed)
+        {
+            _changes.Forget(job.Id);
+        }
+
         // RETURNING keeps no order.
         claimed.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
         return claimed;
@@ -228,14 +288,22 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
+        // A job this node inserted in knownVersion, and that no notification has mentioned since, is still in it:
+        // the first wait needs no read (a follower of a job queued here would otherwise read every queued job).
+        var read = false;
         while (true)
         {
             using var watch = _changes.NextChange(id);
-            var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
-            if (job is null || job.Version > knownVersion)
+            if (read || !_changes.IsUnchangedSinceInsert(id, knownVersion))
             {
-                return job;
+                var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+                if (job is null || job.Version > knownVersion)
+                {
+                    return job;
+                }
             }
+
+            read = true;
 
             try
             {
@@ -393,6 +461,13 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         catch (NpgsqlException) when (connection.State != System.Data.ConnectionState.Open)
         {
             // The connection broke: its session, and the lock with it, has ended.
+        }
+        catch (NpgsqlException)
+        {
+            // The session may still hold the lock, and the pool does not reset sessions: retire its connections,
+            // this one included, so the lock ends with its session.
+            _dataSource.Clear();
+            throw;
         }
     }
 

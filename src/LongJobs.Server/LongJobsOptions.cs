@@ -15,7 +15,10 @@ public sealed class LongJobsOptions
 
     /// <summary>
     /// How many jobs may wait in the store's queue (shared by every server on the same store); past that, starting
-    /// a job here is refused (HTTP 429). Concurrent starts may overshoot it by a few.
+    /// a job here is refused (HTTP 429). The limit is approximate: concurrent starts may overshoot it by a few, and
+    /// on a store shared with other servers (PostgreSQL) each server counts the queue at most every 100
+    /// milliseconds, keeping the count up to date with its own starts and claims in between, so jobs other servers
+    /// queued or took meanwhile count only from the next count on.
     /// </summary>
     /// <value>The default value is 1000.</value>
     [Range(0, 1_000_000)]

@@ -50,6 +50,80 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     }
 
     [Fact]
+    public async Task WaitForChange_OnAQueuedJobInsertedHere_WakesWhenAnotherNodeClaimsIt()
+    {
+        var schema = NewSchema();
+        var nodeA = CreateStore(schema);
+        var nodeB = CreateStore(schema);
+        await ListeningAsync(nodeA);
+        var job = await nodeA.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
+
+        var waiting = nodeA.WaitForChangeAsync(job.Id, job.Version).AsTask();
+        var claimed = Assert.Single(await nodeB.ClaimAsync(["k"], 1, DateTimeOffset.UtcNow));
+
+        var seen = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(claimed.Version, seen!.Version);
+        Assert.Equal(Jobs.JobStatus.Running, seen.Status);
+    }
+
+    [Fact]
+    public async Task WaitForChange_OnAQueuedJobInsertedHere_SeesAClaimByAnotherNodeBeforeTheWait()
+    {
+        var schema = NewSchema();
+        var nodeA = CreateStore(schema);
+        var nodeB = CreateStore(schema);
+        await ListeningAsync(nodeA);
+        var job = await nodeA.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
+        var claimed = Assert.Single(await nodeB.ClaimAsync(["k"], 1, DateTimeOffset.UtcNow));
+
+        // Node A may or may not have heard of the claim yet: either way the wait ends with it.
+        var seen = await nodeA.WaitForChangeAsync(job.Id, job.Version).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(claimed.Version, seen!.Version);
+    }
+
+    [Fact]
+    public async Task Insert_AnnouncesClaimableJobsOnlyAndNeverANewJobsId()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var listener = await dataSource.OpenConnectionAsync();
+        var payloads = new List<string>();
+        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var adHoc = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "ad-hoc", CreatedAt = DateTimeOffset.UtcNow });
+        await store.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
+        await store.TryStartAsync(adHoc.Id, DateTimeOffset.UtcNow);
+        while (payloads.Count < 2)
+        {
+            await listener.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued".
+        Assert.Equal(["queued", adHoc.Id.ToString()], payloads);
+    }
+
+    [Fact]
+    public void CreateDataSource_PreparesStatementsAndSkipsSessionResets_UnlessTheConnectionStringSays()
+    {
+        using var tuned = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u");
+        using var chosen = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u;MaxAutoPrepare=0;No Reset On Close=false");
+
+        var tunedSettings = new NpgsqlConnectionStringBuilder(tuned.ConnectionString);
+        var chosenSettings = new NpgsqlConnectionStringBuilder(chosen.ConnectionString);
+        Assert.Equal(PostgreSqlJobStore.AutoPreparedStatements, tunedSettings.MaxAutoPrepare);
+        Assert.True(tunedSettings.NoResetOnClose);
+        Assert.Equal(0, chosenSettings.MaxAutoPrepare);
+        Assert.False(chosenSettings.NoResetOnClose);
+    }
+
+    [Fact]
     public async Task DeleteFinished_ManyMoreThanABatch_RemovesThemAll()
     {
         var schema = NewSchema();
@@ -127,6 +201,17 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         {
             await store.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Returns once the store listens for notifications (it tracks the jobs it inserts only while it does): its
+    /// queue waiters wake when it starts listening, or when it hears of the claimable job inserted here.
+    /// </summary>
+    private static async Task ListeningAsync(PostgreSqlJobStore store)
+    {
+        var listening = store.WaitForQueuedJobsAsync(CancellationToken.None);
+        await store.InsertAsync(NewRegisteredJob("warm-up", DateTimeOffset.UtcNow));
+        await listening.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private async Task ExecuteAsync(string sql)

@@ -1,1 +1,3 @@
-SELECT * FROM {{schema}}.jobs WHERE id = @id;
+SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
+       request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts
+FROM {{schema}}.jobs WHERE id = @id;

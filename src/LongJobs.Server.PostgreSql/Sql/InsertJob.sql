@@ -7,4 +7,5 @@ VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key, @max_atte
         CASE WHEN @request IS NULL THEN @lease_expires_at END,
         CASE WHEN @request IS NULL THEN @created_at END)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING *;
+RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
+          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts;

@@ -19,4 +19,6 @@ SET status = CASE WHEN lost.requeue THEN 'Queued' WHEN jobs.cancellation_request
     node = NULL, lease_expires_at = NULL, version = jobs.version + 1
 FROM lost
 WHERE jobs.id = lost.id
-RETURNING jobs.*;
+RETURNING jobs.id, jobs.kind, jobs.status, jobs.progress, jobs.progress_message, jobs.created_at, jobs.started_at,
+          jobs.completed_at, jobs.request, jobs.result, jobs.error, jobs.cancellation_requested, jobs.version,
+          jobs.idempotency_key, jobs.attempt, jobs.max_attempts;

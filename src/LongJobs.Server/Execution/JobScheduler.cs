@@ -32,6 +32,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private readonly LongJobsOptions _options;
     private readonly bool _includeExceptionDetails;
 
+    /// <summary>On a shared store, the queue length between counts; <see langword="null"/> on a local store, whose count is cheap and exact.</summary>
+    private readonly QueuedJobCount? _queuedCount;
+
     /// <summary>The longest wait between attempts to record a job's state while the store is unreachable.</summary>
     private static readonly TimeSpan MaxStoreRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -48,6 +51,15 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private int _running;
     private bool _stopping;
     private bool _claimFailing;
+
+    /// <summary>
+    /// Counts the moments since which the store's queue may hold jobs to claim: this server queued one, the store
+    /// said another server did, or the poll interval passed. Starts at 1: the queue may hold jobs from before.
+    /// </summary>
+    private long _queueChanges = 1;
+
+    /// <summary>The value of <see cref="_queueChanges"/> when a claim last found the queue empty of jobs for this server.</summary>
+    private long _queueEmptyAsOf;
 
     public JobScheduler(
         IJobStore store,
@@ -66,6 +78,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         _logger = logger;
         _options = options.Value;
         _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
+        _queuedCount = store.IsDurable ? new QueuedJobCount(time) : null;
         foreach (var kind in kinds.Kinds.Where(kind => kind.Retry.MaxAttempts > 1))
         {
             _retryPipelines[kind] = BuildRetryPipeline(kind);
@@ -340,7 +353,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
     /// <summary>
     /// Refuses a new job while the host stops, or when it would have to wait (no slot is free here) and the store's
-    /// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs.
+    /// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs (on a shared store, by a recent count).
     /// </summary>
     private async Task EnsureAcceptingAsync(CancellationToken cancellationToken)
     {
@@ -357,10 +370,27 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             }
         }
 
-        if (await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) >= _options.MaxQueuedJobs)
+        if (_options.MaxQueuedJobs == 0 || await CountQueuedAsync(cancellationToken).ConfigureAwait(false) >= _options.MaxQueuedJobs)
         {
             throw new JobRejectedException(JobRejectionReason.QueueFull, _options.QueueFullRetryAfter);
         }
+    }
+
+    /// <summary>The store's queue length, up to <see cref="LongJobsOptions.MaxQueuedJobs"/>: on a shared store, counted at most every <see cref="QueuedJobCount.MaxAge"/>.</summary>
+    private async ValueTask<int> CountQueuedAsync(CancellationToken cancellationToken)
+    {
+        if (_queuedCount is null)
+        {
+            return await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_queuedCount.TryGet(out var count))
+        {
+            count = await _store.CountQueuedAsync(_options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false);
+            _queuedCount.Set(count);
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -401,7 +431,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         Log.JobQueued(_logger, stored.Id, stored.Kind);
+        _queuedCount?.Add(1);
         handle?.Update(stored);
+        MayHaveQueuedJobs();
         EnsureClaiming();
         var claimed = await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
         if (handle is not null && _store.IsDurable)
@@ -454,6 +486,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         Log.JobQueued(_logger, job.Id, job.Kind);
+        _queuedCount?.Add(1);
         bool cancelled, dispatched = false;
         lock (_gate)
         {
@@ -489,7 +522,13 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         try
         {
-            return await _store.TryStartAsync(id, _time.GetUtcNow()).ConfigureAwait(false);
+            var started = await _store.TryStartAsync(id, _time.GetUtcNow()).ConfigureAwait(false);
+            if (started is not null)
+            {
+                _queuedCount?.Add(-1);
+            }
+
+            return started;
         }
         catch (JobStoreUnavailableException)
         {
@@ -500,6 +539,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// <summary>Wakes the claim loop: a slot freed, or a job was queued.</summary>
     private void SignalClaim() => Volatile.Read(ref _claimSignal).TrySetResult();
 
+    /// <summary>Notes that the store's queue may hold jobs to claim, so the next claim asks the store.</summary>
+    private void MayHaveQueuedJobs() => Interlocked.Increment(ref _queueChanges);
+
     /// <summary>
     /// Claims whenever it may be worth it: when signalled by this server, when the store says another server
     /// queued a job, and every <see cref="LongJobsOptions.QueuePollInterval"/> on a shared store.
@@ -507,25 +549,49 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private async Task ClaimLoopAsync()
     {
         var stopping = _shutdown.Token;
+        Task? poll = null;
         while (!stopping.IsCancellationRequested)
         {
             // Armed before claiming, so a wake-up during the claim is not lost.
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _claimSignal, signal);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            Task[] wakeUps = _store.IsDurable
-                ? [signal.Task, _store.WaitForQueuedJobsAsync(wait.Token), Task.Delay(_options.QueuePollInterval, _time, wait.Token)]
-                : [signal.Task, Task.Delay(Timeout.Infinite, wait.Token)];
+            Task queued;
+            if (_store.IsDurable)
+            {
+                // The poll runs across wake-ups, so slots that keep freeing do not keep postponing it.
+                poll ??= Task.Delay(_options.QueuePollInterval, _time, stopping);
+                queued = _store.WaitForQueuedJobsAsync(wait.Token);
+            }
+            else
+            {
+                poll = Task.Delay(Timeout.Infinite, wait.Token);
+                queued = poll;
+            }
 
             await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
-            await Task.WhenAny(wakeUps).ConfigureAwait(false);
+            await Task.WhenAny(signal.Task, queued, poll).ConfigureAwait(false);
+            if (queued.IsCompletedSuccessfully || poll.IsCompletedSuccessfully)
+            {
+                // The store said a job was queued, or it is time to look anyway; a freed slot alone does not mean
+                // there is anything to claim.
+                MayHaveQueuedJobs();
+            }
+
+            if (!_store.IsDurable || poll.IsCompleted)
+            {
+                poll = null;
+            }
+
             await wait.CancelAsync().ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Claims queued jobs of registered kinds into this server's free slots, oldest first, until the slots are
-    /// full or the queue is empty, and starts them.
+    /// full or the queue is empty, and starts them. Once a claim found the queue empty, the next asks the store
+    /// only after something may have queued a job (<see cref="MayHaveQueuedJobs"/>): a slot that frees while the
+    /// queue is empty costs no query.
     /// </summary>
     /// <returns>The jobs it claimed.</returns>
     private async Task<List<JobRecord>> ClaimWhileSlotsFreeAsync()
@@ -538,6 +604,12 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
         while (true)
         {
+            var queueChanges = Interlocked.Read(ref _queueChanges);
+            if (queueChanges == Interlocked.Read(ref _queueEmptyAsOf))
+            {
+                return all;
+            }
+
             int free;
             lock (_gate)
             {
@@ -574,6 +646,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             }
 
             ReturnSlots(free - claimed.Count);
+            _queuedCount?.Add(-claimed.Count);
             foreach (var job in claimed)
             {
                 RunClaimed(job);
@@ -582,8 +655,25 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             all.AddRange(claimed);
             if (claimed.Count < free)
             {
+                // Empty as of the claim: unless something queued a job since it began.
+                InterlockedMax(ref _queueEmptyAsOf, queueChanges);
                 return all;
             }
+        }
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        var current = Interlocked.Read(ref location);
+        while (current < value)
+        {
+            var seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 
@@ -663,6 +753,11 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
                 final = await _store.GetAsync(job.Id).ConfigureAwait(false);
                 return;
+            }
+
+            if (started is null)
+            {
+                _queuedCount?.Add(-1);
             }
 
             item.Attempt = running.Attempt;

@@ -1,0 +1,48 @@
+namespace LongJobs.Server.Execution;
+
+/// <summary>
+/// The length of a shared store's queue as this server last counted it, kept up to date with this server's own
+/// changes (jobs it queued, claimed or started) and counted again once it is <see cref="MaxAge"/> old: checking
+/// <see cref="LongJobsOptions.MaxQueuedJobs"/> then costs a query at most that often, not one per start. Changes
+/// made by other servers show at the next count.
+/// </summary>
+internal sealed class QueuedJobCount(TimeProvider time)
+{
+    /// <summary>How long a count is used before the store is asked again.</summary>
+    internal static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _gate = new();
+    private long _countedAt;
+    private bool _known;
+    private int _count;
+
+    /// <summary>Reads the count, if one was taken less than <see cref="MaxAge"/> ago.</summary>
+    public bool TryGet(out int count)
+    {
+        lock (_gate)
+        {
+            count = _count;
+            return _known && time.GetElapsedTime(_countedAt) < MaxAge;
+        }
+    }
+
+    /// <summary>Records a count just read from the store.</summary>
+    public void Set(int count)
+    {
+        lock (_gate)
+        {
+            _count = count;
+            _countedAt = time.GetTimestamp();
+            _known = true;
+        }
+    }
+
+    /// <summary>Adds this server's own change: jobs it queued (positive), or took from the queue (negative).</summary>
+    public void Add(int delta)
+    {
+        lock (_gate)
+        {
+            _count = Math.Max(0, _count + delta);
+        }
+    }
+}
