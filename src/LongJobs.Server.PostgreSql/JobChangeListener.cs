@@ -75,7 +75,6 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
         }
     }
 
-
     /// <summary>
     /// Call before inserting job <paramref name="id"/>, then <see cref="Inserted"/> or <see cref="Forget"/>: until a
     /// notification mentions the job, <see cref="IsUnchangedSinceInsert"/> says that its state is the inserted one,
