@@ -32,12 +32,22 @@ internal sealed partial class LeaseKeeper(
     /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes.</summary>
     internal async Task BeatAsync(CancellationToken cancellationToken)
     {
-        var held = scheduler.GetActiveJobs().Select(job => job.Id).ToArray();
-        if (held.Length > 0)
+        var held = scheduler.GetActiveJobs();
+        if (held.Count > 0)
         {
+            // Read before renewing: ad-hoc jobs waiting here whose insert had completed, so the renewal must find them.
+            var waiting = held.Where(job => job.Status == JobStatus.Queued && job.State.Version > 0).Select(job => job.Id).ToList();
             var now = time.GetUtcNow();
-            var cancelled = await store.RenewLeasesAsync(_options.NodeName, held, now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
-            foreach (var id in cancelled)
+            var renewed = await store.RenewLeasesAsync(_options.NodeName, [.. held.Select(job => job.Id)], now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, _) in renewed.Where(job => job.CancellationRequested))
+            {
+                await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
+            // An ad-hoc job waiting here that the store no longer holds for this node was cancelled (or ended) through
+            // another node: it leaves this node's queue now rather than when it would have started.
+            var stillHeld = renewed.Select(job => job.Id).ToHashSet();
+            foreach (var id in waiting.Where(id => !stillHeld.Contains(id)))
             {
                 await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
             }

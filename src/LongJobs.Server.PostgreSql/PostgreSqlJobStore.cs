@@ -319,8 +319,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>
     /// A node's heartbeat at <paramref name="now"/>: holds its running jobs <paramref name="ids"/> until <paramref name="leaseExpiresAt"/>.
     /// </summary>
-    /// <returns>The IDs among them that someone asked to cancel.</returns>
-    internal async Task<IReadOnlyList<Guid>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    /// <returns>The jobs among them that this node still holds, and whether someone asked to cancel each.</returns>
+    internal async Task<IReadOnlyList<(Guid Id, bool CancellationRequested)>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         try
         {
@@ -331,16 +331,13 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             command.Parameters.Add(Timestamp("lease_expires_at", leaseExpiresAt));
             command.Parameters.Add(Timestamp("heartbeat_at", now));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var cancelled = new List<Guid>();
+            var renewed = new List<(Guid, bool)>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (reader.GetBoolean(1))
-                {
-                    cancelled.Add(reader.GetGuid(0));
-                }
+                renewed.Add((reader.GetGuid(0), reader.GetBoolean(1)));
             }
 
-            return cancelled;
+            return renewed;
         }
         catch (NpgsqlException exception) when (IsUnavailable(exception))
         {

@@ -32,9 +32,9 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var cancelled = await StartJobAsync(store);
         await store.RequestCancellationAsync(cancelled.Id, T0);
 
-        var toCancel = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0, T0.AddSeconds(30), CancellationToken.None);
+        var renewed = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0, T0.AddSeconds(30), CancellationToken.None);
 
-        Assert.Equal([cancelled.Id], toCancel);
+        Assert.Equal([(held.Id, false), (cancelled.Id, true)], renewed.OrderBy(job => job.Id == cancelled.Id));
         Assert.Empty(await store.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
         Assert.Equal(JobStatus.Running, (await store.GetAsync(held.Id))!.Status);
     }
@@ -158,6 +158,34 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task AnAdHocJobWaitingInAsQueue_CancelledOnB_LeavesAsQueueAtAsNextHeartbeat()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var nodeA = await TestNode.StartAsync(
+            _connectionString,
+            _ => { },
+            jobs: options => options.MaxConcurrency = 1,
+            store: options =>
+            {
+                options.LeaseDuration = TimeSpan.FromSeconds(1);
+                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            });
+        _disposables.Add(nodeA);
+        var scheduler = nodeA.Services.GetRequiredService<Execution.IJobScheduler>();
+        var occupying = await scheduler.StartAsync(async (_, _) => await gate.Task);
+        var waiting = await scheduler.StartAsync((_, _) => Task.FromResult(1));
+        var nodeB = (await StartNodeAsync(new Handlers(new StubbornJob(new(), new()), new PoliteJob(new())))).Client;
+
+        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{waiting.Id}");
+
+        // The slot stays taken: only the heartbeat can tell node A that its queued job is gone.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Task.WaitAsync(SafetyTimeout));
+        Assert.Equal(JobStatus.Canceled, waiting.Status);
+        Assert.False(occupying.Task.IsCompleted);
+        gate.TrySetResult();
     }
 
     public async Task DisposeAsync()
