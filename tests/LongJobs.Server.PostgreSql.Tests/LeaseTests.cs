@@ -126,13 +126,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     [Fact]
     public async Task CancelOnB_ReachesAJobOnAThatNeverReportsProgress_AtAsNextHeartbeat()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
-        var nodeA = await StartNodeAsync(handlers);
-        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
-        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await started.Task.WaitAsync(SafetyTimeout);
-        var nodeB = (await StartNodeAsync(handlers)).Client;
+        var (nodeB, id) = await StartPoliteJobOnAThenNodeBAsync(slowHeartbeat: false);
 
         using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
         using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
@@ -144,13 +138,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     [Fact]
     public async Task CancelOnB_ReachesAJobOnAThatNeverReportsProgress_AtOnce_WithoutWaitingForAHeartbeat()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
-        var nodeA = await StartNodeAsync(handlers, slowHeartbeat: true);
-        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
-        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await started.Task.WaitAsync(SafetyTimeout);
-        var nodeB = (await StartNodeAsync(handlers, slowHeartbeat: true)).Client;
+        var (nodeB, id) = await StartPoliteJobOnAThenNodeBAsync(slowHeartbeat: true);
 
         // The next heartbeat is ten minutes away: only the database's announcement can reach node A in time.
         using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
@@ -212,6 +200,21 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     {
         var job = await store.InsertAsync(NewJob());
         return (await store.TryStartAsync(job.Id, startedAt ?? T0))!;
+    }
+
+    /// <summary>
+    /// Starts node A and a polite job on it, then node B once the job runs on A (so B cannot have claimed it).
+    /// </summary>
+    /// <returns>Node B's client and the job's ID.</returns>
+    private async Task<(HttpClient NodeB, Guid Id)> StartPoliteJobOnAThenNodeBAsync(bool slowHeartbeat)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlers = new Handlers(new StubbornJob(started, new()), new PoliteJob(started));
+        var nodeA = await StartNodeAsync(handlers, slowHeartbeat);
+        using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await started.Task.WaitAsync(SafetyTimeout);
+        return ((await StartNodeAsync(handlers, slowHeartbeat)).Client, id);
     }
 
     private async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(Handlers handlers, bool slowHeartbeat = false)

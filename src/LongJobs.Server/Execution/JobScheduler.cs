@@ -815,7 +815,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     {
         if (item.Kind is not { } kind || !_retryPipelines.TryGetValue(kind, out var pipeline))
         {
-            return await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+            return await ExecuteOnceAsync(item, cancellationToken).ConfigureAwait(false);
         }
 
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -1072,7 +1072,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 catch (JobStoreUnavailableException)
                 {
                     await Task.Delay(delay, _time, token).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStoreRetryDelay.Ticks));
+                    delay = Doubled(delay);
                     continue;
                 }
 
@@ -1148,7 +1148,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                     throw exception;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStoreRetryDelay.Ticks));
+                delay = Doubled(delay);
             }
         }
     }
@@ -1238,6 +1238,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             _ = Task.Run(() => RunAsync(item, started: null));
         }
     }
+
+    /// <summary>The next wait while the store is unreachable: twice the last, at most <see cref="MaxStoreRetryDelay"/>.</summary>
+    private static TimeSpan Doubled(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStoreRetryDelay.Ticks));
 
     /// <summary>The state a job is known to end in when the store could not record it.</summary>
     private static JobRecord Synthesize(JobRecord state, JobOutcome outcome) => state with
