@@ -16,7 +16,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>The payload that announces a job any node may claim.</summary>
+    /// <summary>The payload that announces a job any node may claim; since migration 007 followed by the job's ID.</summary>
     private const string QueuedPayload = "queued";
 
     /// <summary>The payload prefix that announces a cancel request for a running job.</summary>
@@ -38,6 +38,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
     private long _connection;
+    private Action<Guid>[] _watchers = [];
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
@@ -111,6 +112,30 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
         && tracked.Version == version
         && tracked.Connection == Interlocked.Read(ref _connection);
 
+    /// <summary>
+    /// Calls <paramref name="onChanged"/> with the ID of every job announced from now on, and with
+    /// <see cref="Guid.Empty"/> when announcements may have been lost (the listener reconnects), until disposed.
+    /// </summary>
+    public IDisposable WatchAll(Action<Guid> onChanged)
+    {
+        ArgumentNullException.ThrowIfNull(onChanged);
+        EnsureListening();
+        lock (_gate)
+        {
+            _watchers = [.. _watchers, onChanged];
+        }
+
+        return new Unwatcher(this, onChanged);
+    }
+
+    private void Announce(Guid id)
+    {
+        foreach (var watcher in Volatile.Read(ref _watchers))
+        {
+            watcher(id);
+        }
+    }
+
     /// <summary>Completes when a job any node may claim is queued after this call, or when the listener reconnects.</summary>
     public Task NextQueued()
     {
@@ -163,10 +188,15 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                         // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
                         _unchangedInserts.TryRemove(id, out var _);
                         Wake(id);
+                        Announce(id);
                     }
-                    else if (notification.Payload == QueuedPayload)
+                    else if (notification.Payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
                     {
                         WakeQueueWaiters();
+                        if (Guid.TryParse(notification.Payload.AsSpan(QueuedPayload.Length).TrimStart(':'), out var queued))
+                        {
+                            Announce(queued);
+                        }
                     }
                     else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
                     {
@@ -235,6 +265,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     private void WakeAll()
     {
+        Announce(Guid.Empty);
         WakeQueueWaiters();
         lock (_waiters)
         {
@@ -254,6 +285,19 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
             if (--waiter.Count == 0 && _waiters.TryGetValue(id, out var current) && ReferenceEquals(current, waiter))
             {
                 _waiters.Remove(id);
+            }
+        }
+    }
+
+    private sealed class Unwatcher(JobChangeListener listener, Action<Guid> watcher) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (listener._gate)
+            {
+                var watchers = listener._watchers.ToList();
+                watchers.Remove(watcher);
+                listener._watchers = [.. watchers];
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.PostgreSql.Migrations;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,11 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>How many finished jobs one retention statement removes at most, per reason (expired, beyond the count).</summary>
     internal const int DeleteBatchSize = 1000;
 
-    private static readonly JsonSerializerOptions ErrorSerializerOptions = JsonSerializerOptions.Web;
+    /// <summary>How errors, notifications and deliveries are stored as JSON.</summary>
+    private static readonly JsonSerializerOptions StoredSerializerOptions = new(JsonSerializerOptions.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly SqlScripts _sql;
@@ -137,6 +142,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 Json("request", job.Request),
                 Text("idempotency_key", job.IdempotencyKey),
                 new NpgsqlParameter<int>("max_attempts", job.MaxAttempts),
+                Json("notifications", job.Notifications is { IsEmpty: false } notifications ? JsonSerializer.SerializeToElement(notifications, StoredSerializerOptions) : null),
                 Text("node", _node),
                 Timestamp("lease_expires_at", job.CreatedAt + _leaseDuration)).ConfigureAwait(false);
         }
@@ -181,6 +187,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             cancellationToken,
             Text("status", query.Status?.ToString()),
             Text("kind", query.Kind),
+            Timestamp("completed_after", query.CompletedAfter),
             Timestamp("after_created_at", query.After?.CreatedAt),
             Uuid("after_id", query.After?.Id),
             new NpgsqlParameter<int>("limit", query.PageSize + 1)).ConfigureAwait(false);
@@ -259,10 +266,10 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
         QuerySingleAsync("TryStartNextAttempt", cancellationToken, Uuid("id", id), new NpgsqlParameter<int>("failed_attempt", failedAttempt), Text("message", message));
 
-    public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("TryRequeueJob", cancellationToken, Uuid("id", id), new NpgsqlParameter<int>("attempt", attempt), Text("message", message), Timestamp("at", at));
+    public async ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        Finished(await QuerySingleAsync("TryRequeueJob", cancellationToken, Uuid("id", id), new NpgsqlParameter<int>("attempt", attempt), Text("message", message), Timestamp("at", at)).ConfigureAwait(false));
 
-    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
+    public async ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         if (!outcome.Status.IsFinished())
@@ -270,7 +277,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
         }
 
-        return QuerySingleAsync(
+        return Finished(await QuerySingleAsync(
             "TryFinishJob",
             cancellationToken,
             Uuid("id", id),
@@ -279,12 +286,38 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Text("status", outcome.Status.ToString()),
             Timestamp("completed_at", outcome.CompletedAt),
             Json("result", outcome.Result),
-            Json("error", outcome.Error is { } error ? JsonSerializer.SerializeToElement(error, ErrorSerializerOptions) : null));
+            Json("error", outcome.Error is { } error ? JsonSerializer.SerializeToElement(error, StoredSerializerOptions) : null)).ConfigureAwait(false));
     }
 
     public async ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default) =>
-        await QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id), Timestamp("canceled_at", canceledAt)).ConfigureAwait(false)
+        Finished(await QuerySingleAsync("RequestCancellation", cancellationToken, Uuid("id", id), Timestamp("canceled_at", canceledAt)).ConfigureAwait(false))
         ?? await GetAsync(id, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        return await QuerySingleAsync(
+            "RecordDelivery",
+            cancellationToken,
+            Uuid("id", id),
+            Text("channel", delivery.Channel),
+            Json("delivery", JsonSerializer.SerializeToElement(delivery, StoredSerializerOptions))).ConfigureAwait(false);
+    }
+
+    public event Action<JobRecord>? JobFinished;
+
+    public IDisposable WatchChanges(Action<Guid> onChanged) => _changes.WatchAll(onChanged);
+
+    /// <summary>Announces <paramref name="job"/> when a statement of this store just finished it; returns it.</summary>
+    private JobRecord? Finished(JobRecord? job)
+    {
+        if (job is { Status: var status } && status.IsFinished())
+        {
+            JobFinished?.Invoke(job);
+        }
+
+        return job;
+    }
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
@@ -351,13 +384,21 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// the others end (failed with <paramref name="error"/>, or cancelled when asked to).
     /// </summary>
     /// <returns>The jobs it recovered, in their new state.</returns>
-    internal async Task<IReadOnlyList<JobRecord>> RecoverJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken) =>
-        await QueryAsync(
+    internal async Task<IReadOnlyList<JobRecord>> RecoverJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken)
+    {
+        var recovered = await QueryAsync(
             "RecoverJobsOfLostNodes",
             cancellationToken,
             Timestamp("now", now),
             new NpgsqlParameter("start_grace", NpgsqlDbType.Interval) { Value = startGrace },
-            Json("error", JsonSerializer.SerializeToElement(error, ErrorSerializerOptions))).ConfigureAwait(false);
+            Json("error", JsonSerializer.SerializeToElement(error, StoredSerializerOptions))).ConfigureAwait(false);
+        foreach (var job in recovered)
+        {
+            Finished(job);
+        }
+
+        return recovered;
+    }
 
     public async ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default)
     {
@@ -494,10 +535,12 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         CompletedAt = NullableTimestamp(reader, "completed_at"),
         Request = NullableJson(reader, "request"),
         Result = NullableJson(reader, "result"),
-        Error = NullableJson(reader, "error")?.Deserialize<JobError>(ErrorSerializerOptions),
+        Error = NullableJson(reader, "error")?.Deserialize<JobError>(StoredSerializerOptions),
         IdempotencyKey = NullableString(reader, "idempotency_key"),
         Attempt = reader.GetInt32(reader.GetOrdinal("attempt")),
         MaxAttempts = reader.GetInt32(reader.GetOrdinal("max_attempts")),
+        Notifications = NullableJson(reader, "notifications")?.Deserialize<JobNotifications>(StoredSerializerOptions),
+        Deliveries = NullableJson(reader, "deliveries")?.Deserialize<NotificationDelivery[]>(StoredSerializerOptions) ?? [],
         CancellationRequested = reader.GetBoolean(reader.GetOrdinal("cancellation_requested")),
         Version = reader.GetInt64(reader.GetOrdinal("version")),
     };

@@ -54,4 +54,13 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Information, "Job {JobId} of kind {Kind} started: attempt {Attempt} of {MaxAttempts}.")]
     public static partial void JobStarted(ILogger logger, Guid jobId, string kind, int attempt, int maxAttempts);
+
+    [LoggerMessage(18, LogLevel.Error, "A completion callback of job {JobId} of kind {Kind} failed; the job's outcome stands.")]
+    public static partial void CompletionCallbackFailed(ILogger logger, Exception exception, Guid jobId, string kind);
+
+    [LoggerMessage(19, LogLevel.Error, "The {Channel} notification of job {JobId} failed; the job's outcome stands.")]
+    public static partial void NotificationFailed(ILogger logger, Exception exception, string channel, Guid jobId);
+
+    [LoggerMessage(20, LogLevel.Warning, "The {Channel} notification of job {JobId} was abandoned: the server is stopping.")]
+    public static partial void NotificationAbandoned(ILogger logger, string channel, Guid jobId);
 }

@@ -83,7 +83,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     }
 
     [Fact]
-    public async Task Insert_AnnouncesClaimableJobsOnlyAndNeverANewJobsId()
+    public async Task Insert_AnnouncesClaimableJobsOnly_AsQueuedWithTheirId()
     {
         var schema = NewSchema();
         var store = CreateStore(schema);
@@ -98,15 +98,15 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         }
 
         var adHoc = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "ad-hoc", CreatedAt = DateTimeOffset.UtcNow });
-        await store.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
+        var registered = await store.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
         await store.TryStartAsync(adHoc.Id, DateTimeOffset.UtcNow);
         while (payloads.Count < 2)
         {
             await listener.WaitAsync(TimeSpan.FromSeconds(30));
         }
 
-        // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued".
-        Assert.Equal(["queued", adHoc.Id.ToString()], payloads);
+        // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued:" and its ID.
+        Assert.Equal(["queued:" + registered.Id, adHoc.Id.ToString()], payloads);
     }
 
     [Fact]

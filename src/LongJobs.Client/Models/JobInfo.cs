@@ -53,6 +53,10 @@ public class JobInfo
     [JsonPropertyName("error")]
     public ProblemDetails? Error { get; set; }
 
+    /// <summary>How the webhook and email asked for when the job started were delivered, once tried.</summary>
+    [JsonPropertyName("deliveries")]
+    public IReadOnlyList<NotificationDelivery>? Deliveries { get; set; }
+
     /// <summary>Where to read the job's state.</summary>
     [JsonPropertyName("statusUrl")]
     public string StatusUrl { get; set; } = string.Empty;

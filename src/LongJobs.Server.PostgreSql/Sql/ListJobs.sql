@@ -1,10 +1,11 @@
 -- A page of jobs without their requests and results, which can be large and which a list does not show.
 SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
        NULL::json AS request, NULL::json AS result, error, cancellation_requested, version, idempotency_key,
-       attempt, max_attempts
+       attempt, max_attempts, notifications, deliveries
 FROM {{schema}}.jobs
 WHERE (@status::text IS NULL OR status = @status)
   AND (@kind::text IS NULL OR kind = @kind)
+  AND (@completed_after::timestamptz IS NULL OR completed_at >= @completed_after)
   AND (@after_created_at::timestamptz IS NULL OR (created_at, id) < (@after_created_at, @after_id))
 ORDER BY created_at DESC, id DESC
 LIMIT @limit;

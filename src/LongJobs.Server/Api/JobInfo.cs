@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LongJobs.Server.Api;
@@ -33,6 +34,7 @@ public class JobInfo
         MaxAttempts = info.MaxAttempts;
         CancellationRequested = info.CancellationRequested;
         Error = info.Error;
+        Deliveries = info.Deliveries;
         StatusUrl = info.StatusUrl;
     }
 
@@ -82,6 +84,9 @@ public class JobInfo
 
     /// <summary>Why the job failed or was stopped, as RFC 9457 problem details.</summary>
     public ProblemDetails? Error { get; init; }
+
+    /// <summary>How the webhook and email asked for when the job started were delivered, once tried; <see langword="null"/> until then.</summary>
+    public IReadOnlyList<NotificationDelivery>? Deliveries { get; init; }
 
     /// <summary>Where to read the job's state.</summary>
     [Required]

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,7 +24,8 @@ internal sealed partial class JobsApi(
     JobScheduler scheduler,
     LongJobsOptions options,
     TimeProvider time,
-    IHostApplicationLifetime lifetime)
+    IHostApplicationLifetime lifetime,
+    INotificationChannel[] channels)
 {
     /// <summary>The longest a status request waits for a job to finish.</summary>
     public const int MaxWaitSeconds = 60;
@@ -39,6 +41,11 @@ internal sealed partial class JobsApi(
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { [IdempotencyKeyHeader] = [$"The key is 1 to {MaxIdempotencyKeyLength} visible ASCII characters, optionally in double quotes, sent once."] },
                 title: "The Idempotency-Key header is not valid.");
+        }
+
+        if (ReadNotifications(request, out var notificationErrors) is var notifications && notificationErrors is not null)
+        {
+            return TypedResults.ValidationProblem(notificationErrors, title: "The job's notifications are not valid.");
         }
 
         byte[]? body;
@@ -85,7 +92,7 @@ internal sealed partial class JobsApi(
         }
 
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
-        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, cancellationToken).ConfigureAwait(false);
+        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
         if (!isNew && !IsSameRequest(state, kind, jobRequest))
         {
             return Problem(
@@ -105,6 +112,46 @@ internal sealed partial class JobsApi(
 
     /// <summary>The longest idempotency key accepted.</summary>
     public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>The header that asks for a webhook to this URL when the job finishes.</summary>
+    public const string CallbackUrlHeader = "LongJobs-Callback-Url";
+
+    /// <summary>The header that asks for an email to this address when the job finishes.</summary>
+    public const string NotifyEmailHeader = "LongJobs-Notify-Email";
+
+    /// <summary>
+    /// Reads the notification headers and lets each channel check what is asked of it.
+    /// </summary>
+    /// <returns>What the request asks for, or <see langword="null"/> when nothing; with <paramref name="errors"/> set when it cannot be served.</returns>
+    private JobNotifications? ReadNotifications(HttpRequest request, out Dictionary<string, string[]>? errors)
+    {
+        errors = null;
+        var callbackUrl = request.Headers[CallbackUrlHeader];
+        var email = request.Headers[NotifyEmailHeader];
+        if (callbackUrl.Count == 0 && email.Count == 0)
+        {
+            return null;
+        }
+
+        var notifications = new JobNotifications { CallbackUrl = callbackUrl.Count > 0 ? callbackUrl.ToString() : null, Email = email.Count > 0 ? email.ToString() : null };
+        foreach (var (header, values, channelName) in new[] { (CallbackUrlHeader, callbackUrl, NotificationChannels.Webhook), (NotifyEmailHeader, email, NotificationChannels.Email) })
+        {
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            var error = values.Count > 1 ? "Send the header once, with one value."
+                : channels.FirstOrDefault(channel => channel.Name == channelName) is not { } channel ? $"This server does not send {channelName} notifications."
+                : channel.Validate(notifications);
+            if (error is not null)
+            {
+                (errors ??= new(StringComparer.Ordinal))[header] = [error];
+            }
+        }
+
+        return notifications;
+    }
 
     /// <summary>
     /// POST /{kind} that no kind's route matched: the kind is unknown, or the request is not JSON (routing
@@ -263,6 +310,7 @@ internal sealed partial class JobsApi(
         MaxAttempts = job.MaxAttempts,
         CancellationRequested = job.CancellationRequested,
         Error = job.Error is { } error ? ToProblem(error) : null,
+        Deliveries = job.Deliveries.Count > 0 ? job.Deliveries : null,
         StatusUrl = $"{context.Request.PathBase}{prefix}/{job.Id}",
     };
 

@@ -5,8 +5,11 @@ using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,7 +48,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
             services.GetRequiredService<JobScheduler>(),
             options,
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<IHostApplicationLifetime>());
+            services.GetRequiredService<IHostApplicationLifetime>(),
+            [.. services.GetServices<INotificationChannel>()]);
 
         var group = endpoints.MapGroup(prefix)
             .WithTags("Jobs")
@@ -87,10 +91,15 @@ public static class LongJobsEndpointRouteBuilderExtensions
     {
         var operation = kind.OperationName;
 
-        group.MapPost($"/{kind.Name}", (HttpContext context, CancellationToken cancellationToken) => api.StartAsync<TRequest>(kind, context, cancellationToken))
+        group.MapPost($"/{kind.Name}", (
+                    [FromHeader(Name = JobsApi.CallbackUrlHeader), Description("An absolute URL to POST the job's final state to when it finishes (a webhook signed with HMAC-SHA256); its host must be on the server's allow-list.")] string? callbackUrl,
+                    [FromHeader(Name = JobsApi.NotifyEmailHeader), Description("An email address to tell when the job finishes; it must be allowed by the server's recipient rules.")] string? notifyEmail,
+                    HttpContext context,
+                    CancellationToken cancellationToken) =>
+                api.StartAsync<TRequest>(kind, context, cancellationToken))
             .WithName($"Start{operation}Job")
             .WithSummary($"Starts a '{kind.Name}' job.")
-            .WithDescription("Answers 202 Accepted at once, with the job's status URL in 'Location'. With an 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting another; the same key with another body is 422.")
+            .WithDescription($"Answers 202 Accepted at once, with the job's status URL in 'Location'. With an 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting another; the same key with another body is 422. '{JobsApi.CallbackUrlHeader}' and '{JobsApi.NotifyEmailHeader}' ask for a webhook and an email when the job finishes.")
             .Accepts<TRequest>("application/json")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

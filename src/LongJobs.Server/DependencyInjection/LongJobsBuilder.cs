@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -60,6 +61,26 @@ public sealed class LongJobsBuilder
         EnsureValid(kind, options.Retry);
         _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind, options));
         Services.TryAddScoped<THandler>();
+        foreach (var callback in options.FinishedCallbacks)
+        {
+            Services.AddSingleton(new JobFinishedCallback(kind, callback));
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds code to run when any job finishes (succeeded, failed or cancelled), on the server that finished it,
+    /// after its outcome is recorded: the modern <c>job.Task.ContinueWith(...)</c>. Callbacks run in the
+    /// background, those for every job before those of the job's kind; an exception one throws is logged and never
+    /// changes the job's outcome.
+    /// </summary>
+    /// <param name="callback">The callback; its token is signalled when the server stops.</param>
+    /// <returns>This builder, to chain calls.</returns>
+    public LongJobsBuilder OnJobFinished(Func<FinishedJob, CancellationToken, Task> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        Services.AddSingleton(new JobFinishedCallback(Kind: null, callback));
         return this;
     }
 

@@ -2,6 +2,7 @@ using LongJobs.Server;
 using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Retention;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,6 +41,9 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsOptions>, LongJobsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.
+        services.TryAddSingleton<JobFinishedDispatcher>();
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());
         services.TryAddSingleton<JobScheduler>();
         services.TryAddSingleton<IJobScheduler>(provider => provider.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobScheduler>());

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -132,7 +133,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
-        return (await StartRegisteredAsync(jobKind, request, idempotencyKey: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
+        return (await StartRegisteredAsync(jobKind, request, idempotencyKey: null, notifications: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
     }
 
     /// <summary>
@@ -141,9 +142,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// that job's state.
     /// </summary>
     /// <returns>The job's state, and whether the job is new.</returns>
-    internal async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, CancellationToken cancellationToken)
+    internal async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
     {
-        var (_, state, isNew) = await StartRegisteredAsync(kind, request, idempotencyKey, withHandle: false, cancellationToken).ConfigureAwait(false);
+        var (_, state, isNew) = await StartRegisteredAsync(kind, request, idempotencyKey, notifications, withHandle: false, cancellationToken).ConfigureAwait(false);
         return (state, isNew);
     }
 
@@ -397,10 +398,10 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free. With
     /// <paramref name="withHandle"/>, the job gets a handle that completes when it finishes, wherever it runs.
     /// </summary>
-    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? idempotencyKey, bool withHandle, CancellationToken cancellationToken)
+    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? idempotencyKey, JobNotifications? notifications, bool withHandle, CancellationToken cancellationToken)
     {
         var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
-        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts) with { IdempotencyKey = idempotencyKey };
+        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts) with { IdempotencyKey = idempotencyKey, Notifications = notifications };
         await EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
 
         // The handle is known before the job is queued: a claim may take the job the moment it is stored.

@@ -1,4 +1,5 @@
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 
 namespace LongJobs.Server.Storage;
 
@@ -125,6 +126,34 @@ public interface IJobStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The job's current snapshot, or <see langword="null"/> when it is unknown.</returns>
     ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records how the delivery of one of a job's notifications went, replacing the previous record for the same
+    /// <see cref="NotificationDelivery.Channel"/>; the job's status does not change, its version does.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="delivery">The delivery's state.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The new snapshot, or <see langword="null"/> when the job is unknown or was removed.</returns>
+    ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Raised after a call on this instance moved a job to a finished status (<see cref="TryFinishAsync"/>,
+    /// <see cref="RequestCancellationAsync"/> of a queued job, <see cref="TryRequeueAsync"/> of a job asked to
+    /// cancel, or the store's recovery of jobs whose server was lost), with the finished snapshot: once per job, on
+    /// the server whose call finished it. Handlers run on the caller's thread: they must return quickly and not throw.
+    /// </summary>
+    event Action<JobRecord>? JobFinished;
+
+    /// <summary>
+    /// Calls <paramref name="onChanged"/> with the ID of every job that is added or changes, here or on any server
+    /// sharing the store, until the returned object is disposed; with <see cref="Guid.Empty"/> when changes may have
+    /// been missed (a lost connection), so the watcher reads again what it shows. Calls come on any thread, possibly
+    /// several for one change, and must return quickly.
+    /// </summary>
+    /// <param name="onChanged">Called with the ID of a job that changed.</param>
+    /// <returns>Ends the watch when disposed.</returns>
+    IDisposable WatchChanges(Action<Guid> onChanged);
 
     /// <summary>Waits until a job's snapshot is newer than <paramref name="knownVersion"/>.</summary>
     /// <param name="id">The job's ID.</param>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 using Microsoft.Extensions.Options;
 
 namespace LongJobs.Server.Storage;
@@ -17,6 +18,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     private readonly Lock _trimGate = new();
     private readonly SortedSet<QueuePosition> _claimable = [];
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
+    private readonly Lock _watchersGate = new();
+    private Action<Guid>[] _watchers = [];
     private int _finishedCount;
     private int _queuedCount;
 
@@ -58,6 +61,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         }
 
         Enqueue(job);
+        Announce(job.Id);
     }
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -70,6 +74,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             .Select(entry => entry.Current)
             .Where(job => (query.Status is null || job.Status == query.Status)
                 && (query.Kind is null || string.Equals(job.Kind, query.Kind, StringComparison.Ordinal))
+                && (query.CompletedAfter is not { } completedAfter || job.CompletedAt >= completedAfter)
                 && (query.After is not { } after || IsAfter(job, after)))
             .OrderByDescending(job => job.CreatedAt)
             .ThenByDescending(job => job.Id)
@@ -151,7 +156,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = message });
         if (changed?.Status == JobStatus.Canceled)
         {
-            OnFinished(id);
+            OnFinished(changed);
         }
 
         return ValueTask.FromResult(changed);
@@ -178,7 +183,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
         if (finished is not null)
         {
-            OnFinished(id);
+            OnFinished(finished);
         }
 
         return ValueTask.FromResult(finished);
@@ -195,10 +200,40 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
         if (requested?.Status == JobStatus.Canceled)
         {
-            OnFinished(id);
+            OnFinished(requested);
         }
 
         return ValueTask.FromResult(requested ?? (_jobs.TryGetValue(id, out var entry) ? entry.Current : null));
+    }
+
+    public ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        return ValueTask.FromResult(Update(id, job => job with
+        {
+            Deliveries = [.. job.Deliveries.Where(other => other.Channel != delivery.Channel), delivery],
+        }));
+    }
+
+    public event Action<JobRecord>? JobFinished;
+
+    public IDisposable WatchChanges(Action<Guid> onChanged)
+    {
+        ArgumentNullException.ThrowIfNull(onChanged);
+        lock (_watchersGate)
+        {
+            _watchers = [.. _watchers, onChanged];
+        }
+
+        return new Unwatch(this, onChanged);
+    }
+
+    private void Announce(Guid id)
+    {
+        foreach (var watcher in Volatile.Read(ref _watchers))
+        {
+            watcher(id);
+        }
     }
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
@@ -233,10 +268,14 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
     private static bool IsRunning(JobRecord job, int attempt) => job.Status == JobStatus.Running && job.Attempt == attempt;
 
-    /// <summary>Counts a job that just finished, and keeps at most <see cref="LongJobsOptions.MaxRetainedJobs"/> finished jobs.</summary>
-    private void OnFinished(Guid id)
+    /// <summary>
+    /// Announces a job that just finished, counts it, and keeps at most <see cref="LongJobsOptions.MaxRetainedJobs"/>
+    /// finished jobs.
+    /// </summary>
+    private void OnFinished(JobRecord job)
     {
-        _finishedInOrder.Enqueue(id);
+        JobFinished?.Invoke(job);
+        _finishedInOrder.Enqueue(job.Id);
         if (Interlocked.Increment(ref _finishedCount) > _maxRetainedJobs)
         {
             Trim(DateTimeOffset.MinValue, _maxRetainedJobs);
@@ -308,6 +347,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             gone.Changed.TrySetResult();
         }
 
+        Announce(id);
         return true;
     }
 
@@ -350,6 +390,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             }
         }
 
+        Announce(id);
         return after;
     }
 
@@ -385,6 +426,19 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         {
             var byTime = CreatedAt.CompareTo(other.CreatedAt);
             return byTime != 0 ? byTime : Id.CompareTo(other.Id);
+        }
+    }
+
+    private sealed class Unwatch(InMemoryJobStore store, Action<Guid> watcher) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (store._watchersGate)
+            {
+                var watchers = store._watchers.ToList();
+                watchers.Remove(watcher);
+                store._watchers = [.. watchers];
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public sealed record JobQuery
     /// <summary>Only jobs of this kind, or any kind when <see langword="null"/>.</summary>
     public string? Kind { get; init; }
 
+    /// <summary>Only jobs that finished at or after this instant, or any job when <see langword="null"/>.</summary>
+    public DateTimeOffset? CompletedAfter { get; init; }
+
     /// <summary>How many jobs one page holds, from 1 to <see cref="MaxPageSize"/>.</summary>
     /// <value>The default value is 20.</value>
     public int PageSize { get; init; } = 20;

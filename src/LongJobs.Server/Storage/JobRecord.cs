@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 
 namespace LongJobs.Server.Storage;
 
@@ -60,6 +61,12 @@ public sealed record JobRecord
 
     /// <summary>The most attempts the job may get; 1 for ad-hoc jobs, which cannot run again.</summary>
     public int MaxAttempts { get; init; } = 1;
+
+    /// <summary>Who to tell when the job finishes, or <see langword="null"/> when nobody asked.</summary>
+    public JobNotifications? Notifications { get; init; }
+
+    /// <summary>How the deliveries of <see cref="Notifications"/> went, one per channel, once tried.</summary>
+    public IReadOnlyList<NotificationDelivery> Deliveries { get; init; } = [];
 
     /// <summary>Whether someone asked for the job to be cancelled.</summary>
     public bool CancellationRequested { get; init; }
