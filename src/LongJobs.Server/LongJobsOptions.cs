@@ -24,6 +24,14 @@ public sealed class LongJobsOptions
     [Range(0, 1_000_000)]
     public int MaxQueuedJobs { get; set; } = 1000;
 
+    /// <summary>
+    /// The absolute URL where clients reach this application (for example <c>https://jobs.example.com</c>), for links
+    /// made outside a request: the status URL in a webhook's body and in an email. Without it, webhooks carry the
+    /// status URL as a path, and emails cannot link to the job.
+    /// </summary>
+    [Url]
+    public string? PublicBaseUrl { get; set; }
+
     /// <summary>How long finished jobs, with their results, stay available.</summary>
     /// <value>The default value is 24 hours.</value>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]

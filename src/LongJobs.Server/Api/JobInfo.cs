@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LongJobs.Server.Api;
@@ -36,6 +37,36 @@ public class JobInfo
         Error = info.Error;
         Deliveries = info.Deliveries;
         StatusUrl = info.StatusUrl;
+    }
+
+    /// <summary>The API's view of a stored job.</summary>
+    internal static JobInfo From(JobRecord job, string statusUrl) => new()
+    {
+        Id = job.Id,
+        Kind = job.Kind,
+        Status = job.Status,
+        Progress = job.Progress,
+        ProgressMessage = job.ProgressMessage,
+        CreatedAt = job.CreatedAt,
+        StartedAt = job.StartedAt,
+        CompletedAt = job.CompletedAt,
+        Attempt = job.Attempt,
+        MaxAttempts = job.MaxAttempts,
+        CancellationRequested = job.CancellationRequested,
+        Error = job.Error is { } error ? ToProblem(error) : null,
+        Deliveries = job.Deliveries.Count > 0 ? job.Deliveries : null,
+        StatusUrl = statusUrl,
+    };
+
+    private static ProblemDetails ToProblem(JobError error)
+    {
+        var problem = new ProblemDetails { Type = error.Type, Title = error.Title, Detail = error.Detail };
+        if (error.ExceptionType is not null)
+        {
+            problem.Extensions["exceptionType"] = error.ExceptionType;
+        }
+
+        return problem;
     }
 
     /// <summary>The job's ID.</summary>

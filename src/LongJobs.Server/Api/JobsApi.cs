@@ -296,34 +296,7 @@ internal sealed partial class JobsApi(
                 title: "The status request is not valid.");
     }
 
-    private JobInfo ToInfo(JobRecord job, HttpContext context) => new()
-    {
-        Id = job.Id,
-        Kind = job.Kind,
-        Status = job.Status,
-        Progress = job.Progress,
-        ProgressMessage = job.ProgressMessage,
-        CreatedAt = job.CreatedAt,
-        StartedAt = job.StartedAt,
-        CompletedAt = job.CompletedAt,
-        Attempt = job.Attempt,
-        MaxAttempts = job.MaxAttempts,
-        CancellationRequested = job.CancellationRequested,
-        Error = job.Error is { } error ? ToProblem(error) : null,
-        Deliveries = job.Deliveries.Count > 0 ? job.Deliveries : null,
-        StatusUrl = $"{context.Request.PathBase}{prefix}/{job.Id}",
-    };
-
-    private static ProblemDetails ToProblem(JobError error)
-    {
-        var problem = new ProblemDetails { Type = error.Type, Title = error.Title, Detail = error.Detail };
-        if (error.ExceptionType is not null)
-        {
-            problem.Extensions["exceptionType"] = error.ExceptionType;
-        }
-
-        return problem;
-    }
+    private JobInfo ToInfo(JobRecord job, HttpContext context) => JobInfo.From(job, $"{context.Request.PathBase}{prefix}/{job.Id}");
 
     private static ProblemHttpResult NotFound(Guid id) =>
         Problem(StatusCodes.Status404NotFound, "Job not found.", $"No job with ID '{id}' exists. Finished jobs are removed after the retention period.");

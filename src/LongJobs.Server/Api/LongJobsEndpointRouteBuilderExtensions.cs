@@ -41,6 +41,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
         var kinds = services.GetService<JobKindRegistry>() ?? throw new InvalidOperationException(
             "LongJobs services are missing: call 'builder.Services.AddLongJobs()' before 'app.MapLongJobs()'.");
         var options = services.GetRequiredService<IOptions<LongJobsOptions>>().Value;
+        services.GetRequiredService<JobLinks>().Prefix = prefix.TrimEnd('/');
         var api = new JobsApi(
             prefix.TrimEnd('/'),
             kinds,
