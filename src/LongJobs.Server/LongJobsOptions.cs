@@ -77,6 +77,15 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SuggestedPollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often an event stream (<c>GET /api/jobs/{id}/events</c>, <c>GET /api/jobs/events</c>) with nothing to
+    /// say sends a comment, so proxies and load balancers keep the idle connection open and a vanished client is
+    /// noticed.
+    /// </summary>
+    /// <value>The default value is 15 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan EventStreamHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The <c>Retry-After</c> sent when a job is refused because the queue is full.</summary>
     /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -71,6 +71,15 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over. 'Retry-After' suggests when to ask again while the job is unfinished.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        var events = services.GetRequiredService<JobEventStreams>();
+        group.MapGet("/{id}/events", (Guid id, HttpContext context, CancellationToken cancellationToken) => events.StreamJobAsync(id, context, cancellationToken))
+            .WithName("StreamJobEvents")
+            .ExcludeFromDescription();
+
+        group.MapGet("/events", (string? kind, HttpContext context, CancellationToken cancellationToken) => events.StreamAllAsync(kind, context, cancellationToken))
+            .WithName("StreamAllJobEvents")
+            .ExcludeFromDescription();
+
         group.MapDelete("/{id}", (Guid id, HttpContext context, CancellationToken cancellationToken) => api.CancelAsync(id, context, cancellationToken))
             .WithName("CancelJob")
             .WithSummary("Asks a job to stop.")

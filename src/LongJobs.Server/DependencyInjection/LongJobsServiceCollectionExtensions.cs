@@ -42,6 +42,7 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<JobLinks>();
+        services.TryAddSingleton<JobEventStreams>();
         // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.
         services.TryAddSingleton<JobFinishedDispatcher>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());
