@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 
 namespace LongJobs.Server.Storage.Conformance;
 
@@ -777,6 +778,169 @@ public abstract class JobStoreConformanceTests
     protected static JobRecord NewRegisteredJob(string kind, DateTimeOffset createdAt) =>
         NewJob(kind, createdAt) with { Request = JsonSerializer.SerializeToElement(new { n = 1 }), MaxAttempts = 3 };
 
+    [Fact]
+    public async Task Insert_KeepsWhoToTellWhenTheJobFinishes()
+    {
+        var store = CreateStore();
+        var notifications = new JobNotifications { CallbackUrl = "https://hooks.example.com/done", Email = "ops@example.com" };
+
+        var job = await store.InsertAsync(NewJob("k", T0) with { Notifications = notifications });
+
+        Assert.Equal(notifications, job.Notifications);
+        Assert.Equal(notifications, (await store.GetAsync(job.Id))!.Notifications);
+        Assert.Empty(job.Deliveries);
+    }
+
+    [Fact]
+    public async Task RecordDelivery_ReplacesTheRecordOfItsChannel_KeepsTheOthers_AndChangesTheVersionOnly()
+    {
+        var store = CreateStore();
+        var job = await InsertFinishedAsync(store, "k", T0, T0.AddSeconds(5));
+        var pending = new NotificationDelivery { Channel = NotificationChannels.Webhook, Status = NotificationDeliveryStatus.Pending, Attempts = 1, LastAttemptAt = T0.AddSeconds(6), LastError = "HTTP 500" };
+        var email = new NotificationDelivery { Channel = NotificationChannels.Email, Status = NotificationDeliveryStatus.Delivered, Attempts = 1, LastAttemptAt = T0.AddSeconds(6) };
+        var delivered = pending with { Status = NotificationDeliveryStatus.Delivered, Attempts = 2, LastAttemptAt = T0.AddSeconds(8), LastError = null };
+
+        await store.RecordDeliveryAsync(job.Id, pending);
+        await store.RecordDeliveryAsync(job.Id, email);
+        var recorded = await store.RecordDeliveryAsync(job.Id, delivered);
+
+        Assert.NotNull(recorded);
+        Assert.Equal(job.Version + 3, recorded.Version);
+        Assert.Equal(JobStatus.Succeeded, recorded.Status);
+        Assert.Equal(job.CompletedAt, recorded.CompletedAt);
+        Assert.Equal([delivered, email], recorded.Deliveries.OrderByDescending(delivery => delivery.Channel, StringComparer.Ordinal));
+        AssertSameJob(recorded, await store.GetAsync(job.Id));
+    }
+
+    [Fact]
+    public async Task RecordDelivery_OfAnUnknownJob_ReturnsNull()
+    {
+        var store = CreateStore();
+
+        Assert.Null(await store.RecordDeliveryAsync(Guid.NewGuid(), new NotificationDelivery { Channel = NotificationChannels.Webhook }));
+    }
+
+    [Fact]
+    public async Task JobFinished_IsRaisedOnceByEveryCallThatFinishesAJob_AndByNoOther()
+    {
+        var store = CreateStore();
+        var raised = new List<JobRecord>();
+        store.JobFinished += raised.Add;
+
+        var succeeded = await InsertRunningAsync(store, "k", T0);
+        await store.TryFinishAsync(succeeded.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(2)));
+        await store.TryFinishAsync(succeeded.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(3)));
+        var queued = await store.InsertAsync(NewJob("k", T0));
+        await store.RequestCancellationAsync(queued.Id, T0.AddSeconds(2));
+        await store.RequestCancellationAsync(queued.Id, T0.AddSeconds(3));
+        var running = await InsertRunningAsync(store, "k", T0);
+        await store.RequestCancellationAsync(running.Id, T0.AddSeconds(2));
+        var handedOver = await store.TryRequeueAsync(running.Id, 1, "stopping", T0.AddSeconds(3));
+        var progressing = await InsertRunningAsync(store, "k", T0);
+        await store.TryReportProgressAsync(progressing.Id, 1, 0.5, null);
+
+        Assert.Equal(JobStatus.Canceled, handedOver?.Status);
+        Assert.Equal(
+            [(succeeded.Id, JobStatus.Succeeded), (queued.Id, JobStatus.Canceled), (running.Id, JobStatus.Canceled)],
+            raised.Select(job => (job.Id, job.Status)));
+    }
+
+    [Fact]
+    public async Task WatchChanges_SeesNewAndChangedJobs_UntilDisposed()
+    {
+        var store = CreateStore();
+        var watched = new ChangeLog();
+        var watch = store.WatchChanges(watched.Add);
+        var job = await store.InsertAsync(NewJob("k", T0) with { Request = JsonSerializer.SerializeToElement(new { }) });
+
+        // A store whose announcements travel (PostgreSQL) may start listening after the insert, and then says that
+        // changes may have been missed (Guid.Empty): change the job until its ID is seen.
+        var started = await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+        var progress = 0.0;
+        while (!await watched.SawAsync(job.Id))
+        {
+            await store.TryReportProgressAsync(job.Id, started!.Attempt, progress += 0.01, null);
+        }
+
+        watch.Dispose();
+        var other = new ChangeLog();
+        using var otherWatch = store.WatchChanges(other.Add);
+        var afterDispose = await store.InsertAsync(NewJob("k", T0) with { Request = JsonSerializer.SerializeToElement(new { }) });
+        var marker = await InsertRunningAsync(store, "k", T0);
+        while (!await other.SawAsync(marker.Id))
+        {
+            await store.TryReportProgressAsync(marker.Id, 1, progress += 0.01, null);
+        }
+
+        Assert.DoesNotContain(afterDispose.Id, watched.Ids);
+        Assert.DoesNotContain(marker.Id, watched.Ids);
+    }
+
+    [Fact]
+    public async Task List_CompletedAfter_ReturnsOnlyJobsFinishedAtOrAfterTheInstant()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        await InsertFinishedAsync(store, kind, T0, T0.AddSeconds(5));
+        var atTheInstant = await InsertFinishedAsync(store, kind, T0.AddSeconds(1), T0.AddSeconds(10));
+        var later = await InsertFinishedAsync(store, kind, T0.AddSeconds(2), T0.AddSeconds(20));
+        await InsertRunningAsync(store, kind, T0.AddSeconds(3));
+
+        var page = await store.ListAsync(new JobQuery { Kind = kind, CompletedAfter = T0.AddSeconds(10) });
+
+        Assert.Equal([later.Id, atTheInstant.Id], page.Items.Select(job => job.Id));
+    }
+
+    /// <summary>The IDs a <see cref="IJobStore.WatchChanges"/> watcher was called with, from any thread.</summary>
+    private sealed class ChangeLog
+    {
+        private readonly Lock _gate = new();
+        private readonly List<Guid> _ids = [];
+        private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<Guid> Ids
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return [.. _ids];
+                }
+            }
+        }
+
+        public void Add(Guid id)
+        {
+            lock (_gate)
+            {
+                _ids.Add(id);
+                _changed.TrySetResult();
+                _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        /// <summary>Whether <paramref name="id"/> was seen; otherwise waits for the next call (at most 30 s) and says whether it was then.</summary>
+        public async Task<bool> SawAsync(Guid id)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_ids.Contains(id))
+                {
+                    return true;
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(TimeSpan.FromSeconds(30));
+            lock (_gate)
+            {
+                return _ids.Contains(id);
+            }
+        }
+    }
+
     protected static JobRecord NewJob(string kind, DateTimeOffset createdAt) =>
         new() { Id = Guid.CreateVersion7(createdAt), Kind = kind, CreatedAt = createdAt };
 
@@ -803,7 +967,8 @@ public abstract class JobStoreConformanceTests
     {
         Assert.NotNull(expected);
         Assert.NotNull(actual);
-        Assert.Equal(expected with { Request = null, Result = null }, actual with { Request = null, Result = null });
+        Assert.Equal(expected with { Request = null, Result = null, Deliveries = [] }, actual with { Request = null, Result = null, Deliveries = [] });
+        Assert.Equal(expected.Deliveries, actual.Deliveries);
         AssertSameJson(expected.Request, actual.Request);
         AssertSameJson(expected.Result, actual.Result);
     }

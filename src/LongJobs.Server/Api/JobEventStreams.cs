@@ -266,13 +266,14 @@ internal sealed class JobEventStreams(
             _owner = owner;
             _context = context;
             _ending = ending;
+            LastEventAt = owner._time.GetUtcNow();
             Interlocked.Increment(ref owner._openStreams);
         }
 
         /// <summary>Signalled when the client goes or the host stops.</summary>
         public CancellationToken Token => _ending.Token;
 
-        /// <summary>When the last event was sent (its ID in a stream of every job).</summary>
+        /// <summary>When the last event was sent (its ID in a stream of every job), or the stream opened.</summary>
         public DateTimeOffset LastEventAt { get; private set; }
 
         public async Task WriteEventAsync(string? id, string name, JobRecord job)

@@ -28,6 +28,9 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     /// <summary>How many jobs the store holds, in any status.</summary>
     public int Count => _jobs.Count;
 
+    /// <summary>How many <see cref="WatchChanges"/> watches are open.</summary>
+    public int WatchCount => Volatile.Read(ref _watchers).Length;
+
     public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -37,17 +37,28 @@ internal sealed class TestApi : IAsyncDisposable
 
     public InMemoryJobStore Store => (InMemoryJobStore)App.Services.GetRequiredService<IJobStore>();
 
-    /// <summary>Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own endpoints.</summary>
-    public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null, Action<WebApplication>? configureApp = null)
+    /// <summary>
+    /// Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own
+    /// endpoints; <paramref name="addJobs"/> adds to LongJobs (more kinds, callbacks); <paramref name="logs"/> receives the logs.
+    /// </summary>
+    public static async Task<TestApi> StartAsync(
+        Action<LongJobsOptions>? configure = null,
+        Action<WebApplication>? configureApp = null,
+        Action<LongJobsBuilder>? addJobs = null,
+        ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
 
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
         builder.Services.AddSingleton<TimeProvider>(time).AddSingleton(gates);
-        builder.Services.AddLongJobs(options =>
+        var longJobs = builder.Services.AddLongJobs(options =>
             {
                 // Keep the sweeper's timer apart from the long-poll timers the tests wait for (5 s to 60 s).
                 options.RetentionSweepInterval = TimeSpan.FromMinutes(17);
@@ -55,6 +66,7 @@ internal sealed class TestApi : IAsyncDisposable
             })
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
+        addJobs?.Invoke(longJobs);
 
         var app = builder.Build();
         configureApp?.Invoke(app);
