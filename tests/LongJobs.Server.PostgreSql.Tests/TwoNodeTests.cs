@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,41 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Succeeded", state.GetProperty("status").GetString());
         Assert.Equal("await-on-b", state.GetProperty("result").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task EventsOfAJobRunningOnA_ArriveOnB_InItsStreamAndInTheStreamOfEveryJob()
+    {
+        using var nodeA = await StartNodeAsync();
+        var id = await StartStepJobAsync(nodeA, "events-on-b");
+        await WaitUntilRunningAsync(nodeA, id);
+        using var nodeB = await StartNodeAsync();
+
+        using var one = await OpenEventsAsync(nodeB, $"/api/jobs/{id}/events");
+        using var all = await OpenEventsAsync(nodeB, "/api/jobs/events?kind=steps");
+        using var oneEvents = new EventStreamReader(await one.Content.ReadAsStreamAsync());
+        using var allEvents = new EventStreamReader(await all.Content.ReadAsStreamAsync());
+        Assert.Equal("status", (await oneEvents.ReadAsync())?.Name);
+
+        _gates.Step("events-on-b");
+        var progress = await oneEvents.ReadAsync();
+        Assert.Equal("progress", progress?.Name);
+        Assert.Equal(0.5, progress!.Data.GetProperty("progress").GetDouble());
+        _gates.Finish("events-on-b");
+        var finished = await oneEvents.ReadAsync();
+        Assert.Equal("finished", finished?.Name);
+        Assert.Equal("events-on-b", finished!.Data.GetProperty("result").GetProperty("name").GetString());
+        Assert.Null(await oneEvents.ReadAsync());
+
+        ServerSentEvent? fromAll;
+        do
+        {
+            fromAll = await allEvents.ReadAsync();
+            Assert.Equal(id, fromAll?.Data.GetProperty("id").GetGuid());
+        }
+        while (fromAll!.Name != "finished");
+
+        Assert.Equal("events-on-b", fromAll.Data.GetProperty("result").GetProperty("name").GetString());
     }
 
     [Fact]
@@ -150,6 +186,9 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
 
         _nodes.Clear();
     }
+
+    private static Task<HttpResponseMessage> OpenEventsAsync(HttpClient node, string url) =>
+        node.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead).WaitAsync(SafetyTimeout);
 
     private static async Task<Guid> StartStepJobAsync(HttpClient node, string name)
     {
