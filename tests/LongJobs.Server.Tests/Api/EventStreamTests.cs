@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using LongJobs.Server.Api;
+using LongJobs.Server.Execution;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -212,6 +215,38 @@ public sealed class EventStreamTests
         Assert.Equal("Succeeded", replayed[finishing].Data.GetProperty("status").GetString());
         Assert.Equal("Running", replayed[running].Data.GetProperty("status").GetString());
         Assert.Equal(3, replayed.Count);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReading_HoldsUpNoJob()
+    {
+        await using var api = await TestApi.StartAsync(options => (options.MaxConcurrency, options.MaxQueuedJobs) = (8, 10_000), onKestrel: true);
+        var streams = api.App.Services.GetRequiredService<JobEventStreams>();
+        var scheduler = api.App.Services.GetRequiredService<IJobScheduler>();
+
+        // A client with a tiny receive window that reads the response headers, then nothing more.
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 1024 };
+        var server = new Uri(api.App.Urls.First());
+        await socket.ConnectAsync(IPAddress.Loopback, server.Port).WithSafetyTimeout();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /api/jobs/events HTTP/1.1\r\nHost: {server.Authority}\r\nAccept: text/event-stream\r\n\r\n"));
+        var headers = new byte[256];
+        Assert.True(await socket.ReceiveAsync(headers).WithSafetyTimeout() > 0);
+        Assert.Equal(1, streams.OpenStreams);
+
+        // Thousands of events (megabytes) for a client that takes none: far more than the socket buffers hold.
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 3000).Select(i =>
+            scheduler.StartAsync("quick", async (context, cancellationToken) =>
+            {
+                await context.ReportProgressAsync(0.5, new string('x', 200), cancellationToken);
+                return i;
+            })));
+
+        var results = await Task.WhenAll(jobs.Select(job => job.Task)).WithSafetyTimeout();
+        Assert.Equal(Enumerable.Range(0, 3000), results);
+        Assert.Equal(1, streams.OpenStreams);
+
+        socket.Close();
+        await Eventually.TrueAsync(() => streams.OpenStreams == 0, "The stream of a client that went away must end.");
     }
 
     private static Task<HttpResponseMessage> OpenAsync(TestApi api, string url, string? lastEventId = null)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,10 +20,10 @@ internal sealed class TestApi : IAsyncDisposable
 {
     public const string ProblemJson = "application/problem+json";
 
-    private TestApi(WebApplication app, ObservedFakeTimeProvider time, JobGates gates)
+    private TestApi(WebApplication app, HttpClient client, ObservedFakeTimeProvider time, JobGates gates)
     {
         App = app;
-        Client = app.GetTestClient();
+        Client = client;
         Time = time;
         Gates = gates;
     }
@@ -39,16 +40,26 @@ internal sealed class TestApi : IAsyncDisposable
 
     /// <summary>
     /// Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own
-    /// endpoints; <paramref name="addJobs"/> adds to LongJobs (more kinds, callbacks); <paramref name="logs"/> receives the logs.
+    /// endpoints; <paramref name="addJobs"/> adds to LongJobs (more kinds, callbacks); <paramref name="logs"/> receives the logs;
+    /// <paramref name="onKestrel"/> serves on a loopback port instead of in memory, for clients that need real sockets.
     /// </summary>
     public static async Task<TestApi> StartAsync(
         Action<LongJobsOptions>? configure = null,
         Action<WebApplication>? configureApp = null,
         Action<LongJobsBuilder>? addJobs = null,
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null,
+        bool onKestrel = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.WebHost.UseTestServer();
+        if (onKestrel)
+        {
+            builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        }
+        else
+        {
+            builder.WebHost.UseTestServer();
+        }
+
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
@@ -74,7 +85,8 @@ internal sealed class TestApi : IAsyncDisposable
         app.UseStatusCodePages();
         app.MapLongJobs();
         await app.StartAsync();
-        return new TestApi(app, time, gates);
+        var client = onKestrel ? new HttpClient { BaseAddress = new Uri(app.Urls.First()) } : app.GetTestClient();
+        return new TestApi(app, client, time, gates);
     }
 
     public static StringContent Json(string json, string mediaType = "application/json") =>
