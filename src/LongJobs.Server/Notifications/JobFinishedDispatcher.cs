@@ -49,9 +49,6 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         _store.JobFinished += OnJobFinished;
     }
 
-    /// <summary>The callbacks and deliveries running now; for tests.</summary>
-    internal int InFlightCount => _inFlight.Count;
-
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Waits for callbacks and deliveries in progress until <paramref name="cancellationToken"/> (the shutdown timeout), then cancels them.</summary>
