@@ -42,7 +42,8 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<JobLinks>();
-        services.TryAddSingleton<JobEventStreams>();
+        // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
+        services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));
         // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.
         services.TryAddSingleton<JobFinishedDispatcher>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());
