@@ -281,7 +281,7 @@ async function fetchJob(id) {
 }
 
 /**
- * Lists the newest jobs and fetches the results that list items leave out. When <live> (polling), it also
+ * Lists the newest jobs and fetches the results that list items leave out. When `live` (polling), it also
  * fetches the unfinished jobs shown that are no longer on the first page.
  */
 async function refresh(live) {
