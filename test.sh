@@ -13,6 +13,15 @@ if ! dotnet --list-sdks | grep -q '^10\.'; then
   exit 1
 fi
 
+# Installs Debian packages (as root), reading the package lists once per run.
+apt_install() {
+  if [ -z "${apt_lists_read:-}" ]; then
+    apt-get update -qq
+    apt_lists_read=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
 # The PostgreSQL tests start a throwaway cluster with the server binaries of the Debian package, unless
 # LONGJOBS_TEST_POSTGRES names a server to use instead. They must run, never skip: install what is missing.
 postgres_installed() {
@@ -21,7 +30,7 @@ postgres_installed() {
 if [ -z "${LONGJOBS_TEST_POSTGRES:-}" ] && ! postgres_installed; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "PostgreSQL is missing: installing the postgresql package for the PostgreSQL tests."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+    apt_install postgresql
     if ! postgres_installed; then
       echo "Installing PostgreSQL failed: run 'apt-get install -y postgresql' as root, then ./test.sh again." >&2
       echo "0 passed, 1 failed"
@@ -35,8 +44,31 @@ if [ -z "${LONGJOBS_TEST_POSTGRES:-}" ] && ! postgres_installed; then
   fi
 fi
 
+# The browser tests drive the live job page in headless Chromium from the Debian package; Playwright's own browser
+# download is never used. They must run, never skip: install what is missing.
+chromium_installed() {
+  [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1
+}
+if ! chromium_installed; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Chromium is missing: installing the chromium package for the browser tests."
+    apt_install chromium
+    if ! chromium_installed; then
+      echo "Installing Chromium failed: run 'apt-get install -y chromium' as root, then ./test.sh again." >&2
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+  else
+    echo "The browser tests need Chromium (/usr/bin/chromium): install it with 'sudo apt-get install -y chromium'," >&2
+    echo "then run ./test.sh again." >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+started=$(mktemp) # its time tells this run's screenshots from older ones
+trap 'rm -f "$log" "$started"' EXIT
 
 dotnet build LongJobs.sln --nologo -v quiet -clp:ErrorsOnly
 build_status=$?
@@ -48,6 +80,9 @@ fi
 
 dotnet test LongJobs.sln --no-build --nologo "$@" 2>&1 | tee "$log"
 test_status=${PIPESTATUS[0]}
+
+# The screenshots the browser tests saved in this run.
+find artifacts/screenshots -name '*.png' -newer "$started" 2>/dev/null | sort | sed 's/^/Screenshot: /'
 
 # Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    37, Skipped:     0, Total: ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '

@@ -39,6 +39,11 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+
+// The live job page (wwwroot/index.html) at "/": plain HTML, CSS and JavaScript on the jobs API.
+app.UseDefaultFiles();
+app.UseStaticFiles();
+
 // The middleware adds the request's host to "servers" after the generator's PostProcess ran: clear it here too, so
 // the live document equals the one written at build time (and clients call relative to where they fetched it).
 app.UseOpenApi(settings => settings.PostProcess = (openApi, _) => openApi.Servers.Clear());
@@ -70,7 +75,5 @@ app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jo
     .WithName("StartCountdown")
     .WithSummary("Starts an ad-hoc countdown job, as in the original article.")
     .ExcludeFromDescription();
-
-app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 
 app.Run();
