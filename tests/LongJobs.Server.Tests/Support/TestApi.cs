@@ -37,8 +37,11 @@ internal sealed class TestApi : IAsyncDisposable
 
     public InMemoryJobStore Store => (InMemoryJobStore)App.Services.GetRequiredService<IJobStore>();
 
-    /// <summary>Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own endpoints.</summary>
-    public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null, Action<WebApplication>? configureApp = null)
+    /// <summary>
+    /// Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own
+    /// endpoints, and <paramref name="configureLongJobs"/> on the builder after the test kinds, to add more.
+    /// </summary>
+    public static async Task<TestApi> StartAsync(Action<LongJobsOptions>? configure = null, Action<WebApplication>? configureApp = null, Action<LongJobsBuilder>? configureLongJobs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseTestServer();
@@ -47,7 +50,7 @@ internal sealed class TestApi : IAsyncDisposable
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
         builder.Services.AddSingleton<TimeProvider>(time).AddSingleton(gates);
-        builder.Services.AddLongJobs(options =>
+        var longJobs = builder.Services.AddLongJobs(options =>
             {
                 // Keep the sweeper's timer apart from the long-poll timers the tests wait for (5 s to 60 s).
                 options.RetentionSweepInterval = TimeSpan.FromMinutes(17);
@@ -55,6 +58,7 @@ internal sealed class TestApi : IAsyncDisposable
             })
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
             .AddJob<FailingJob, FailingRequest, GatedResult>("failing");
+        configureLongJobs?.Invoke(longJobs);
 
         var app = builder.Build();
         configureApp?.Invoke(app);
