@@ -26,6 +26,14 @@ switch (builder.Configuration["LongJobs:Store"] ?? "InMemory")
         throw new InvalidOperationException($"LongJobs:Store '{store}' is unknown: use InMemory or PostgreSql.");
 }
 
+// "LongJobs:Email" with a Host lets jobs ask for an email when they finish (header LongJobs-Notify-Email): Port,
+// Security, UserName, Password, From, AllowedRecipientDomains; it needs "LongJobs:PublicBaseUrl". Absent by default.
+var email = builder.Configuration.GetSection("LongJobs:Email");
+if (email["Host"] is not null)
+{
+    jobs.AddEmail(options => email.Bind(options));
+}
+
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddOpenApiDocument(document =>
 {

@@ -11,8 +11,8 @@ namespace LongJobs.Server.Notifications;
 /// <summary>
 /// Runs the completion callbacks and delivers the notifications of every job this server finishes, in the
 /// background: a callback or a delivery that throws, hangs or fails is logged and never changes the job's outcome,
-/// delays another job, or stops the server. When the host stops, work in progress gets until the shutdown
-/// timeout, then is cancelled.
+/// delays another job, or stops the server. When the host stops, after the scheduler, work in progress gets
+/// <see cref="LongJobsOptions.ShutdownTimeout"/>, then is cancelled.
 /// </summary>
 internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 {
@@ -22,6 +22,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     private readonly INotificationChannel[] _channels;
     private readonly IServiceScopeFactory _scopes;
     private readonly LongJobsOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -32,6 +33,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         IEnumerable<INotificationChannel> channels,
         IServiceScopeFactory scopes,
         IOptions<LongJobsOptions> options,
+        TimeProvider time,
         ILogger<JobFinishedDispatcher> logger)
     {
         _store = store;
@@ -43,6 +45,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         _channels = [.. channels];
         _scopes = scopes;
         _options = options.Value;
+        _time = time;
         _logger = logger;
 
         // Subscribed from construction, before the scheduler (registered after this) can finish a job.
@@ -51,15 +54,15 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Waits for callbacks and deliveries in progress until <paramref name="cancellationToken"/> (the shutdown timeout), then cancels them.</summary>
+    /// <summary>Waits for callbacks and deliveries in progress for the shutdown timeout (or until the host gives up), then cancels them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _store.JobFinished -= OnJobFinished;
         try
         {
-            await Task.WhenAll(_inFlight.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(_inFlight.Keys).WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
         }

@@ -43,7 +43,7 @@ public sealed class CompletionCallbackTests
     [Fact]
     public async Task ACallbackThatThrows_IsLogged_AndChangesNeitherTheOutcomeNorTheNextCallbackNorOtherJobs()
     {
-        var logs = new LoggedEvents();
+        var logs = new RecordedLogs();
         var after = Channel.CreateUnbounded<Guid>();
         await using var api = await TestApi.StartAsync(
             logs: logs,

@@ -3,14 +3,13 @@ using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Tests.Support;
 
-/// <summary>A logger provider that keeps every entry, and lets a test await an entry with a given event ID.</summary>
-public sealed class LoggedEvents : ILoggerProvider, ILogger
+/// <summary>A logger provider that keeps every entry, for tests that check what was logged or await an entry.</summary>
+public sealed class RecordedLogs : ILoggerProvider, ILogger
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource<LogEntry>> _first = new();
 
-    /// <summary>Every entry so far.</summary>
-    public IReadOnlyCollection<LogEntry> Entries => _entries;
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
     /// <summary>Completes with the first entry with event ID <paramref name="eventId"/>.</summary>
     public Task<LogEntry> WaitForAsync(int eventId) => First(eventId).Task.WithSafetyTimeout();
@@ -24,7 +23,7 @@ public sealed class LoggedEvents : ILoggerProvider, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        var entry = new LogEntry(eventId.Id, logLevel, formatter(state, exception), exception);
+        var entry = new LogEntry(logLevel, eventId.Id, formatter(state, exception), exception);
         _entries.Enqueue(entry);
         First(eventId.Id).TrySetResult(entry);
     }
@@ -38,4 +37,4 @@ public sealed class LoggedEvents : ILoggerProvider, ILogger
 }
 
 /// <summary>One log entry.</summary>
-public sealed record LogEntry(int EventId, LogLevel Level, string Message, Exception? Exception);
+public sealed record LogEntry(LogLevel Level, int EventId, string Message, Exception? Exception);
