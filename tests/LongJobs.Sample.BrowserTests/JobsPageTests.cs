@@ -15,6 +15,7 @@ public sealed partial class JobsPageTests(Chromium chromium, ITestOutputHelper o
     {
         await using var server = SampleServer.Start();
         await using var page = await JobsPage.OpenAsync(chromium.Browser, server.Address);
+        await Expect(page.Connection).ToContainTextAsync("server-sent events");
 
         await page.StartSleepJobsAsync(2, count: 2);
         await page.StartFailingJobAsync(2);
@@ -52,6 +53,7 @@ public sealed partial class JobsPageTests(Chromium chromium, ITestOutputHelper o
         await Expect(older.Cancel).ToBeHiddenAsync();
         await Expect(newer.Status).ToHaveTextAsync("Running");
         await Expect(page.Rows).ToHaveCountAsync(6);
+        await Expect(page.Connection).ToContainTextAsync("server-sent events");
         var screenshot = Artifacts.PathOf("screenshots/jobs-page.png");
         await page.ScreenshotAsync(screenshot);
         output.WriteLine($"Screenshot of the job page: {screenshot}");
