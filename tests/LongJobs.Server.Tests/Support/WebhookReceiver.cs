@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace LongJobs.Server.Tests.Support;
 
@@ -81,7 +80,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         var request = new ReceivedWebhook(
             context.Request.Method,
             $"{context.Request.Path}{context.Request.QueryString}",
-            context.Request.Headers.ToDictionary(StringComparer.OrdinalIgnoreCase),
+            new HeaderDictionary(context.Request.Headers.ToDictionary(StringComparer.OrdinalIgnoreCase)),
             body.ToArray());
 
         int number;
@@ -103,8 +102,8 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     }
 }
 
-/// <summary>A request as the <see cref="WebhookReceiver"/> got it.</summary>
-internal sealed record ReceivedWebhook(string Method, string PathAndQuery, IReadOnlyDictionary<string, StringValues> Headers, byte[] Body)
+/// <summary>A request as the <see cref="WebhookReceiver"/> got it; its headers are the kind a receiver in ASP.NET Core verifies.</summary>
+internal sealed record ReceivedWebhook(string Method, string PathAndQuery, IHeaderDictionary Headers, byte[] Body)
 {
     public string? Header(string name) => Headers.TryGetValue(name, out var values) ? values.ToString() : null;
 }
