@@ -26,6 +26,14 @@ switch (builder.Configuration["LongJobs:Store"] ?? "InMemory")
         throw new InvalidOperationException($"LongJobs:Store '{store}' is unknown: use InMemory or PostgreSql.");
 }
 
+// "LongJobs:Webhooks": the hosts that may receive webhooks, and the key that signs them. The sample's receivers run
+// on this machine, so plain http is allowed in Development; anywhere else webhooks need https.
+jobs.AddWebhooks(options =>
+{
+    options.AllowHttp = builder.Environment.IsDevelopment();
+    builder.Configuration.GetSection("LongJobs:Webhooks").Bind(options);
+});
+
 // "LongJobs:Email" with a Host lets jobs ask for an email when they finish (header LongJobs-Notify-Email): Port,
 // Security, UserName, Password, From, AllowedRecipientDomains; it needs "LongJobs:PublicBaseUrl". Absent by default.
 var email = builder.Configuration.GetSection("LongJobs:Email");
