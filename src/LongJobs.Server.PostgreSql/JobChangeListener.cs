@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -38,7 +39,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
     private long _connection;
-    private Action<Guid>[] _watchers = [];
+    private readonly JobChangeWatchers _watchers = new();
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
@@ -118,22 +119,8 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
     /// </summary>
     public IDisposable WatchAll(Action<Guid> onChanged)
     {
-        ArgumentNullException.ThrowIfNull(onChanged);
         EnsureListening();
-        lock (_gate)
-        {
-            _watchers = [.. _watchers, onChanged];
-        }
-
-        return new Unwatcher(this, onChanged);
-    }
-
-    private void Announce(Guid id)
-    {
-        foreach (var watcher in Volatile.Read(ref _watchers))
-        {
-            watcher(id);
-        }
+        return _watchers.Add(onChanged);
     }
 
     /// <summary>Completes when a job any node may claim is queued after this call, or when the listener reconnects.</summary>
@@ -188,14 +175,14 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
                         // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
                         _unchangedInserts.TryRemove(id, out var _);
                         Wake(id);
-                        Announce(id);
+                        _watchers.Announce(id);
                     }
                     else if (notification.Payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
                     {
                         WakeQueueWaiters();
                         if (Guid.TryParse(notification.Payload.AsSpan(QueuedPayload.Length).TrimStart(':'), out var queued))
                         {
-                            Announce(queued);
+                            _watchers.Announce(queued);
                         }
                     }
                     else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
@@ -265,7 +252,7 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     private void WakeAll()
     {
-        Announce(Guid.Empty);
+        _watchers.Announce(Guid.Empty);
         WakeQueueWaiters();
         lock (_waiters)
         {
@@ -285,19 +272,6 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
             if (--waiter.Count == 0 && _waiters.TryGetValue(id, out var current) && ReferenceEquals(current, waiter))
             {
                 _waiters.Remove(id);
-            }
-        }
-    }
-
-    private sealed class Unwatcher(JobChangeListener listener, Action<Guid> watcher) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (listener._gate)
-            {
-                var watchers = listener._watchers.ToList();
-                watchers.Remove(watcher);
-                listener._watchers = [.. watchers];
             }
         }
     }

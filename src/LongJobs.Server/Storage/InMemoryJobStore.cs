@@ -18,8 +18,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     private readonly Lock _trimGate = new();
     private readonly SortedSet<QueuePosition> _claimable = [];
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
-    private readonly Lock _watchersGate = new();
-    private Action<Guid>[] _watchers = [];
+    private readonly JobChangeWatchers _watchers = new();
     private int _finishedCount;
     private int _queuedCount;
 
@@ -29,7 +28,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     public int Count => _jobs.Count;
 
     /// <summary>How many <see cref="WatchChanges"/> watches are open.</summary>
-    public int WatchCount => Volatile.Read(ref _watchers).Length;
+    public int WatchCount => _watchers.Count;
 
     public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
@@ -64,7 +63,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         }
 
         Enqueue(job);
-        Announce(job.Id);
+        _watchers.Announce(job.Id);
     }
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
@@ -220,24 +219,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
     public event Action<JobRecord>? JobFinished;
 
-    public IDisposable WatchChanges(Action<Guid> onChanged)
-    {
-        ArgumentNullException.ThrowIfNull(onChanged);
-        lock (_watchersGate)
-        {
-            _watchers = [.. _watchers, onChanged];
-        }
-
-        return new Unwatch(this, onChanged);
-    }
-
-    private void Announce(Guid id)
-    {
-        foreach (var watcher in Volatile.Read(ref _watchers))
-        {
-            watcher(id);
-        }
-    }
+    public IDisposable WatchChanges(Action<Guid> onChanged) => _watchers.Add(onChanged);
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
@@ -350,7 +332,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             gone.Changed.TrySetResult();
         }
 
-        Announce(id);
+        _watchers.Announce(id);
         return true;
     }
 
@@ -393,7 +375,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             }
         }
 
-        Announce(id);
+        _watchers.Announce(id);
         return after;
     }
 
@@ -429,19 +411,6 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         {
             var byTime = CreatedAt.CompareTo(other.CreatedAt);
             return byTime != 0 ? byTime : Id.CompareTo(other.Id);
-        }
-    }
-
-    private sealed class Unwatch(InMemoryJobStore store, Action<Guid> watcher) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (store._watchersGate)
-            {
-                var watchers = store._watchers.ToList();
-                watchers.Remove(watcher);
-                store._watchers = [.. watchers];
-            }
         }
     }
 
