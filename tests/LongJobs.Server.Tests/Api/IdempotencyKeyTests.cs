@@ -90,10 +90,6 @@ public sealed class IdempotencyKeyTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(TestApi api, string json, string idempotencyKey)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs/gated", UriKind.Relative)) { Content = TestApi.Json(json) };
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
-        return await api.Client.SendAsync(request).WithSafetyTimeout();
-    }
+    private static Task<HttpResponseMessage> PostAsync(TestApi api, string json, string idempotencyKey) =>
+        api.PostAsync("gated", json, ("Idempotency-Key", idempotencyKey));
 }

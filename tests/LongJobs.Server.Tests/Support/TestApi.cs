@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -92,16 +93,28 @@ internal sealed class TestApi : IAsyncDisposable
     public static StringContent Json(string json, string mediaType = "application/json") =>
         new(json, Encoding.UTF8, mediaType);
 
-    public Task<HttpResponseMessage> PostAsync(string kind, string json) =>
-        Client.PostAsync(new Uri($"/api/jobs/{kind}", UriKind.Relative), Json(json)).WithSafetyTimeout();
+    /// <summary>
+    /// POSTs a job of <paramref name="kind"/>; <paramref name="header"/>, when given, is added without validation, as any
+    /// client could send it.
+    /// </summary>
+    public async Task<HttpResponseMessage> PostAsync(string kind, string json, (string Name, string Value)? header = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/api/jobs/{kind}", UriKind.Relative)) { Content = Json(json) };
+        if (header is var (name, value))
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation(name, value));
+        }
+
+        return await Client.SendAsync(request).WithSafetyTimeout();
+    }
 
     public Task<HttpResponseMessage> GetAsync(string url) =>
         Client.GetAsync(new Uri(url, UriKind.Relative)).WithSafetyTimeout();
 
     /// <summary>Starts a <c>gated</c> job waiting at the gate <paramref name="gateKey"/> and returns its ID.</summary>
-    public async Task<Guid> StartGatedAsync(string gateKey, int value = 1)
+    public async Task<Guid> StartGatedAsync(string gateKey, int value = 1, (string Name, string Value)? header = null)
     {
-        using var response = await PostAsync("gated", $$"""{"gateKey":"{{gateKey}}","value":{{value}}}""");
+        using var response = await PostAsync("gated", $$"""{"gateKey":"{{gateKey}}","value":{{value}}}""", header);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await ReadJsonAsync(response)).GetProperty("id").GetGuid();
     }
@@ -112,6 +125,27 @@ internal sealed class TestApi : IAsyncDisposable
         using var response = await GetAsync($"/api/jobs/{id}?wait=60");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await ReadJsonAsync(response);
+    }
+
+    /// <summary>
+    /// Waits, following the store's changes, until the job's delivery on <paramref name="channel"/> has
+    /// <paramref name="status"/> (and <paramref name="attempts"/>, when given).
+    /// </summary>
+    public async Task<NotificationDelivery> WaitForDeliveryAsync(Guid id, string channel, NotificationDeliveryStatus status, int? attempts = null)
+    {
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
+        var job = await Store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is not in the store.");
+        while (true)
+        {
+            if (job.Deliveries.SingleOrDefault(delivery => delivery.Channel == channel) is { } delivery
+                && delivery.Status == status
+                && (attempts is null || delivery.Attempts == attempts))
+            {
+                return delivery;
+            }
+
+            job = await Store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
+        }
     }
 
     public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)

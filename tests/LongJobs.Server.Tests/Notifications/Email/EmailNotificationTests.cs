@@ -15,6 +15,7 @@ namespace LongJobs.Server.Tests.Notifications.Email;
 public sealed class EmailNotificationTests
 {
     private const string PublicBaseUrl = "https://jobs.example.test";
+    private const string NotifyEmailHeader = "LongJobs-Notify-Email";
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(45);
 
@@ -241,35 +242,12 @@ public sealed class EmailNotificationTests
                 });
             });
 
-    private static Task<HttpResponseMessage> PostWithEmailAsync(TestApi api, string kind, string json, string address)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/api/jobs/{kind}", UriKind.Relative)) { Content = TestApi.Json(json) };
-        Assert.True(request.Headers.TryAddWithoutValidation("LongJobs-Notify-Email", address));
-        return api.Client.SendAsync(request).WithSafetyTimeout();
-    }
+    private static Task<HttpResponseMessage> PostWithEmailAsync(TestApi api, string kind, string json, string address) =>
+        api.PostAsync(kind, json, (NotifyEmailHeader, address));
 
-    private static async Task<Guid> StartGatedWithEmailAsync(TestApi api, string gateKey, string address)
-    {
-        using var response = await PostWithEmailAsync(api, "gated", $$"""{"gateKey":"{{gateKey}}"}""", address);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await TestApi.ReadJsonAsync(response)).GetProperty("id").GetGuid();
-    }
+    private static Task<Guid> StartGatedWithEmailAsync(TestApi api, string gateKey, string address) =>
+        api.StartGatedAsync(gateKey, header: (NotifyEmailHeader, address));
 
-    /// <summary>Waits, on the store's change signal, until the job's email delivery has <paramref name="status"/> (and <paramref name="attempts"/>, when given).</summary>
-    private static async Task<NotificationDelivery> WaitForEmailDeliveryAsync(TestApi api, Guid id, NotificationDeliveryStatus status, int? attempts = null)
-    {
-        var job = await api.Store.GetAsync(id);
-        while (true)
-        {
-            Assert.NotNull(job);
-            if (job.Deliveries.SingleOrDefault(delivery => delivery.Channel == NotificationChannels.Email) is { } delivery
-                && delivery.Status == status
-                && (attempts is null || delivery.Attempts == attempts))
-            {
-                return delivery;
-            }
-
-            job = await api.Store.WaitForChangeAsync(id, job.Version).WithSafetyTimeout();
-        }
-    }
+    private static Task<NotificationDelivery> WaitForEmailDeliveryAsync(TestApi api, Guid id, NotificationDeliveryStatus status, int? attempts = null) =>
+        api.WaitForDeliveryAsync(id, NotificationChannels.Email, status, attempts);
 }
