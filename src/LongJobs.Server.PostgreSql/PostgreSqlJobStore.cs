@@ -143,6 +143,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 Text("idempotency_key", job.IdempotencyKey),
                 new NpgsqlParameter<int>("max_attempts", job.MaxAttempts),
                 Json("notifications", job.Notifications is { IsEmpty: false } notifications ? JsonSerializer.SerializeToElement(notifications, StoredSerializerOptions) : null),
+                Text("trace_parent", job.TraceParent),
                 Text("node", _node),
                 Timestamp("lease_expires_at", job.CreatedAt + _leaseDuration)).ConfigureAwait(false);
         }
@@ -541,6 +542,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         MaxAttempts = reader.GetInt32(reader.GetOrdinal("max_attempts")),
         Notifications = NullableJson(reader, "notifications")?.Deserialize<JobNotifications>(StoredSerializerOptions),
         Deliveries = NullableJson(reader, "deliveries")?.Deserialize<NotificationDelivery[]>(StoredSerializerOptions) ?? [],
+        TraceParent = NullableString(reader, "trace_parent"),
         CancellationRequested = reader.GetBoolean(reader.GetOrdinal("cancellation_requested")),
         Version = reader.GetInt64(reader.GetOrdinal("version")),
     };

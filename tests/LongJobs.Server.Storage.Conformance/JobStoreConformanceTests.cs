@@ -792,6 +792,20 @@ public abstract class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Insert_KeepsTheTraceContextOfWhatStartedTheJob_ThroughItsRuns()
+    {
+        var store = CreateStore();
+        const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var job = await store.InsertAsync(NewJob("k", T0) with { Request = JsonSerializer.SerializeToElement(new { }), TraceParent = TraceParent });
+
+        var claimed = Assert.Single(await store.ClaimAsync(["k"], 1, T0.AddSeconds(1)));
+
+        Assert.Equal(TraceParent, job.TraceParent);
+        Assert.Equal(TraceParent, claimed.TraceParent);
+        Assert.Equal(TraceParent, (await store.GetAsync(job.Id))!.TraceParent);
+    }
+
+    [Fact]
     public async Task RecordDelivery_ReplacesTheRecordOfItsChannel_KeepsTheOthers_AndChangesTheVersionOnly()
     {
         var store = CreateStore();

@@ -1,7 +1,7 @@
 -- A page of jobs without their requests and results, which can be large and which a list does not show.
 SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
        NULL::json AS request, NULL::json AS result, error, cancellation_requested, version, idempotency_key,
-       attempt, max_attempts, notifications, deliveries
+       attempt, max_attempts, notifications, deliveries, trace_parent
 FROM {{schema}}.jobs
 WHERE (@status::text IS NULL OR status = @status)
   AND (@kind::text IS NULL OR kind = @kind)

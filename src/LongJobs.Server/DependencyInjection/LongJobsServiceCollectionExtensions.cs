@@ -3,6 +3,7 @@ using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Observability;
 using LongJobs.Server.Retention;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +42,9 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsOptions>, LongJobsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.AddMetrics();
+        services.AddHealthChecks().AddCheck<JobStoreHealthCheck>(JobStoreHealthCheck.Name, tags: ["longjobs"]);
+        services.TryAddSingleton<JobInstrumentation>();
         services.TryAddSingleton<JobLinks>();
         // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Observability;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,6 +36,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
 
     /// <summary>On a shared store, the queue length between counts; <see langword="null"/> on a local store, whose count is cheap and exact.</summary>
     private readonly QueuedJobCount? _queuedCount;
+
+    private readonly JobInstrumentation _instrumentation;
 
     /// <summary>The longest wait between attempts to record a job's state while the store is unreachable.</summary>
     private static readonly TimeSpan MaxStoreRetryDelay = TimeSpan.FromSeconds(30);
@@ -69,6 +72,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         TimeProvider time,
         IOptions<LongJobsOptions> options,
         ILogger<JobScheduler> logger,
+        JobInstrumentation instrumentation,
         IHostEnvironment? environment = null)
     {
         _store = store;
@@ -80,6 +84,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         _options = options.Value;
         _includeExceptionDetails = _options.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
         _queuedCount = store.IsDurable ? new QueuedJobCount(time) : null;
+        _instrumentation = instrumentation;
+        instrumentation.Observe(() => Volatile.Read(ref _running), QueueLengthForMetrics);
         foreach (var kind in kinds.Kinds.Where(kind => kind.Retry.MaxAttempts > 1))
         {
             _retryPipelines[kind] = BuildRetryPipeline(kind);
@@ -341,7 +347,13 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         CreatedAt = _time.GetUtcNow(),
         Request = request,
         MaxAttempts = maxAttempts,
+        TraceParent = JobInstrumentation.CurrentTraceParent(),
     };
+
+    /// <summary>The queue's length for metrics, without asking a shared store: its last count.</summary>
+    private int? QueueLengthForMetrics() =>
+        _queuedCount is { } shared ? (shared.TryGetLast(out var count) ? count : null)
+        : (_store as InMemoryJobStore)?.QueuedCount;
 
     private void EnsureAdHocKind(string kind)
     {
@@ -746,6 +758,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         object? result = null;
         Exception? failure = null;
         JobRecord? final = null;
+        System.Diagnostics.Activity? activity = null;
         try
         {
             var running = started ?? await WhileUnavailableAsync(job.Id, () => _store.TryStartAsync(job.Id, _time.GetUtcNow())).ConfigureAwait(false);
@@ -764,6 +777,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             item.Attempt = running.Attempt;
             job.Update(running);
             Log.JobStarted(_logger, job.Id, job.Kind, running.Attempt, running.MaxAttempts);
+            activity = _instrumentation.RunStarted(running);
             if (running.CancellationRequested)
             {
                 // Cancelled through another server sharing the store while it waited in this one's queue.
@@ -807,6 +821,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         finally
         {
             final ??= Synthesize(job.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+            JobInstrumentation.RunEnded(activity, final);
             ReleaseAndComplete(item, final, result, failure);
         }
     }

@@ -26,6 +26,16 @@ internal sealed class QueuedJobCount(TimeProvider time)
         }
     }
 
+    /// <summary>Reads the count however old it is, once one was taken.</summary>
+    public bool TryGetLast(out int count)
+    {
+        lock (_gate)
+        {
+            count = _count;
+            return _known;
+        }
+    }
+
     /// <summary>Records a count just read from the store.</summary>
     public void Set(int count)
     {

@@ -27,6 +27,9 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     /// <summary>How many jobs the store holds, in any status.</summary>
     public int Count => _jobs.Count;
 
+    /// <summary>How many jobs are queued.</summary>
+    public int QueuedCount => Volatile.Read(ref _queuedCount);
+
     /// <summary>How many <see cref="WatchChanges"/> watches are open.</summary>
     public int WatchCount => _watchers.Count;
 

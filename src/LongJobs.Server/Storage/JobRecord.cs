@@ -68,6 +68,12 @@ public sealed record JobRecord
     /// <summary>How the deliveries of <see cref="Notifications"/> went, one per channel, once tried.</summary>
     public IReadOnlyList<NotificationDelivery> Deliveries { get; init; } = [];
 
+    /// <summary>
+    /// The W3C trace context (<c>traceparent</c>) of the activity that started the job, if any: each attempt's
+    /// activity links to it, on whichever server runs it.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Whether someone asked for the job to be cancelled.</summary>
     public bool CancellationRequested { get; init; }
 

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.Observability;
+
+/// <summary>
+/// Reports LongJobs' metrics and traces (see <see cref="LongJobsTelemetry"/>). Finished jobs are counted from the
+/// store's <see cref="IJobStore.JobFinished"/>, so every way a job ends counts once, on the server that ended it.
+/// </summary>
+internal sealed class JobInstrumentation : IDisposable
+{
+    private const string KindTag = "longjobs.job.kind";
+    private const string StatusTag = "longjobs.job.status";
+
+    private static readonly ActivitySource Source = new(LongJobsTelemetry.ActivitySourceName, typeof(JobInstrumentation).Assembly.GetName().Version?.ToString());
+
+    private readonly IJobStore _store;
+    private readonly Meter _meter;
+    private readonly Counter<long> _started;
+    private readonly Counter<long> _finished;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _waitTime;
+
+    public JobInstrumentation(IMeterFactory meters, IJobStore store)
+    {
+        _store = store;
+        _meter = meters.Create(LongJobsTelemetry.MeterName);
+        _started = _meter.CreateCounter<long>("longjobs.jobs.started", "{job}", "Runs of jobs started on this server.");
+        _finished = _meter.CreateCounter<long>("longjobs.jobs.finished", "{job}", "Jobs this server finished, by outcome.");
+        _duration = _meter.CreateHistogram<double>("longjobs.job.duration", "s", "From a finished job's last start to its end.");
+        _waitTime = _meter.CreateHistogram<double>("longjobs.job.wait_time", "s", "From a job's creation to the start of an attempt.");
+        _store.JobFinished += OnJobFinished;
+    }
+
+    /// <summary>Reports this server's running jobs and the queue's length through <paramref name="running"/> and <paramref name="queued"/>, read when metrics are collected.</summary>
+    public void Observe(Func<int> running, Func<int?> queued)
+    {
+        _meter.CreateObservableUpDownCounter("longjobs.jobs.running", running, "{job}", "Jobs running on this server.");
+        _meter.CreateObservableGauge(
+            "longjobs.jobs.queued",
+            () => queued() is { } count ? [new Measurement<int>(count)] : Array.Empty<Measurement<int>>(),
+            "{job}",
+            "Jobs waiting in the store's queue, as this server last counted them.");
+    }
+
+    /// <summary>
+    /// Counts the start of a run and starts its activity: a root, linked to the activity that started the job
+    /// (<see cref="JobRecord.TraceParent"/>), so a trace shows the request and the job's run, however late and wherever.
+    /// </summary>
+    /// <returns>The run's activity, or <see langword="null"/> when nobody listens.</returns>
+    public Activity? RunStarted(JobRecord running)
+    {
+        var kind = new KeyValuePair<string, object?>(KindTag, running.Kind);
+        _started.Add(1, kind);
+        if (running.StartedAt is { } startedAt)
+        {
+            _waitTime.Record((startedAt - running.CreatedAt).TotalSeconds, kind);
+        }
+
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityLink[]? links = running.TraceParent is { } parent && ActivityContext.TryParse(parent, traceState: null, out var context)
+            ? [new ActivityLink(context)]
+            : null;
+
+        // A root of its own trace: a job outlives the request that started it, often by minutes, and may run elsewhere.
+        // The run's flow is its own (the scheduler's task), so this changes nothing for the code that started the job.
+        Activity.Current = null;
+        var activity = Source.StartActivity($"process {running.Kind}", ActivityKind.Consumer, parentContext: default, links: links);
+        activity?.SetTag("longjobs.job.id", running.Id.ToString())
+            .SetTag(KindTag, running.Kind)
+            .SetTag("longjobs.job.attempt", running.Attempt);
+        return activity;
+    }
+
+    /// <summary>Ends a run's activity with the job's state after it: its status, and an error status when it failed.</summary>
+    public static void RunEnded(Activity? activity, JobRecord after)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(StatusTag, after.Status.ToString());
+        if (after.Status == JobStatus.Failed)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, after.Error?.Title);
+        }
+
+        activity.Dispose();
+    }
+
+    /// <summary>The trace context to record with a new job: the current activity's, in W3C form.</summary>
+    public static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    public void Dispose()
+    {
+        _store.JobFinished -= OnJobFinished;
+        _meter.Dispose();
+    }
+
+    private void OnJobFinished(JobRecord job)
+    {
+        var tags = new TagList { { KindTag, job.Kind }, { StatusTag, job.Status.ToString() } };
+        if (job is { StartedAt: { } startedAt, CompletedAt: { } completedAt })
+        {
+            _duration.Record((completedAt - startedAt).TotalSeconds, tags);
+        }
+
+        _finished.Add(1, tags);
+    }
+}
