@@ -1,6 +1,9 @@
 using LongJobs.Sample.Jobs;
 using LongJobs.Server;
 using LongJobs.Server.Execution;
+using LongJobs.Server.Observability;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -42,6 +45,19 @@ if (email["Host"] is not null)
     jobs.AddEmail(options => email.Bind(options));
 }
 
+// Metrics at /metrics (Prometheus text format) and health at /health; "Telemetry:ConsoleTraces": true also prints
+// every job's run (and every request) as a trace to the console.
+builder.Services.AddOpenTelemetry()
+    .WithMetrics(metrics => metrics.AddMeter(LongJobsTelemetry.MeterName).AddPrometheusExporter())
+    .WithTracing(tracing =>
+    {
+        tracing.AddSource(LongJobsTelemetry.ActivitySourceName, "Microsoft.AspNetCore");
+        if (builder.Configuration.GetValue<bool>("Telemetry:ConsoleTraces"))
+        {
+            tracing.AddConsoleExporter();
+        }
+    });
+
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddOpenApiDocument(document =>
 {
@@ -66,6 +82,8 @@ app.UseOpenApi(settings => settings.PostProcess = (openApi, _) => openApi.Server
 app.UseSwaggerUi();
 
 app.MapLongJobs();
+app.MapHealthChecks("/health");
+app.MapPrometheusScrapingEndpoint();
 
 // The original article's style: an ad-hoc job started from any endpoint, with a continuation.
 app.MapPost("/api/countdown/{seconds:int}", async (int seconds, IJobScheduler jobs, TimeProvider time, ILogger<Program> logger) =>

@@ -16,6 +16,12 @@ internal sealed class JobInstrumentation : IDisposable
 
     private static readonly ActivitySource Source = new(LongJobsTelemetry.ActivitySourceName, typeof(JobInstrumentation).Assembly.GetName().Version?.ToString());
 
+    /// <summary>Buckets for jobs of milliseconds to an hour (exporters' defaults suit milliseconds).</summary>
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    };
+
     private readonly IJobStore _store;
     private readonly Meter _meter;
     private readonly Counter<long> _started;
@@ -29,8 +35,8 @@ internal sealed class JobInstrumentation : IDisposable
         _meter = meters.Create(LongJobsTelemetry.MeterName);
         _started = _meter.CreateCounter<long>("longjobs.jobs.started", "{job}", "Runs of jobs started on this server.");
         _finished = _meter.CreateCounter<long>("longjobs.jobs.finished", "{job}", "Jobs this server finished, by outcome.");
-        _duration = _meter.CreateHistogram<double>("longjobs.job.duration", "s", "From a finished job's last start to its end.");
-        _waitTime = _meter.CreateHistogram<double>("longjobs.job.wait_time", "s", "From a job's creation to the start of an attempt.");
+        _duration = _meter.CreateHistogram("longjobs.job.duration", "s", "From a finished job's last start to its end.", tags: null, SecondsBuckets);
+        _waitTime = _meter.CreateHistogram("longjobs.job.wait_time", "s", "From a job's creation to the start of a run.", tags: null, SecondsBuckets);
         _store.JobFinished += OnJobFinished;
     }
 
