@@ -16,6 +16,9 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     /// <summary>A store in a schema of its own, so every test starts empty.</summary>
     protected override IJobStore CreateStore() => CreateStore(NewSchema());
 
+    /// <summary>Each step is a round trip to the database: fewer sequences than in memory, still every transition many times.</summary>
+    protected override int StateMachineIterations => 40;
+
     [Fact]
     public async Task Migrate_ByManyStoresAtOnce_AppliesEachMigrationOnce()
     {

@@ -9,7 +9,7 @@ namespace LongJobs.Server.Storage.Conformance;
 /// <see cref="CreateStore"/>, and every test here runs against it. Only the contract is tested here;
 /// what one store does beyond it belongs in the derived class.
 /// </summary>
-public abstract class JobStoreConformanceTests
+public abstract partial class JobStoreConformanceTests
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
