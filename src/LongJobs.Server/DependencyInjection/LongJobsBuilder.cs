@@ -59,6 +59,11 @@ public sealed class LongJobsBuilder
         var options = new JobKindOptions();
         configure(options);
         EnsureValid(kind, options.Retry);
+        if (options.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > MaxTimeout))
+        {
+            throw new ArgumentException($"The timeout of job kind '{kind}' must be more than zero and at most {MaxTimeout.TotalDays} days.", nameof(configure));
+        }
+
         _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind, options));
         Services.TryAddScoped<THandler>();
         foreach (var callback in options.FinishedCallbacks)
@@ -83,6 +88,9 @@ public sealed class LongJobsBuilder
         Services.AddSingleton(new JobFinishedCallback(Kind: null, callback));
         return this;
     }
+
+    /// <summary>The longest <see cref="JobKindOptions.Timeout"/>: beyond it a timer cannot be set.</summary>
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
 
     private static void EnsureValid(string kind, JobRetryOptions retry)
     {

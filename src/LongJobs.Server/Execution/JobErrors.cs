@@ -20,6 +20,9 @@ internal static class JobErrors
             ? $"The stored request does not deserialize to the kind's request type: {exception.Message}"
             : "The stored request does not deserialize to the kind's request type (did the type change?); the server log has the details.");
 
+    public static JobError TimedOut(TimeSpan timeout) =>
+        new(FailedType, "The job timed out.", $"An attempt ran longer than the job kind's timeout of {timeout}.");
+
     public static JobError StoppedByShutdown { get; } =
         new(CanceledType, "The job was canceled.", "The server shut down before the job finished.");
 

@@ -801,9 +801,12 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             {
                 failure = exception;
                 Log.JobFailed(_logger, exception, job.Id, job.Kind);
-                outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: exception is UnreadableRequestException unreadable
-                    ? JobErrors.RequestUnreadable(unreadable.InnerException!, _includeExceptionDetails)
-                    : JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
+                outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: exception switch
+                {
+                    UnreadableRequestException unreadable => JobErrors.RequestUnreadable(unreadable.InnerException!, _includeExceptionDetails),
+                    JobTimeoutException timedOut => JobErrors.TimedOut(timedOut.Timeout),
+                    _ => JobErrors.FromException(exception, job.Id, _includeExceptionDetails),
+                });
             }
 
             if (outcome is not null)
@@ -849,8 +852,28 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
     }
 
-    private async ValueTask<object?> ExecuteOnceAsync(JobWorkItem item, CancellationToken cancellationToken) =>
-        await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+    /// <summary>Runs one attempt; past the kind's timeout, signals it and fails it, leaving behind work that ignores the signal.</summary>
+    private async ValueTask<object?> ExecuteOnceAsync(JobWorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.Kind?.Timeout is not { } timeout)
+        {
+            return await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+        }
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var work = item.Work(NewContext(item), attempt.Token);
+        try
+        {
+            // Cancellation reaches the work through its token, as without a timeout: only the timeout stops waiting for it.
+            return await work.WaitAsync(timeout, _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!work.IsCompleted)
+        {
+            await attempt.CancelAsync().ConfigureAwait(false);
+            _ = work.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new JobTimeoutException(timeout);
+        }
+    }
 
     private ExecutionJobContext NewContext(JobWorkItem item) =>
         new(item, item.Attempt, _store, _time, _options.ProgressWriteInterval, _logger);

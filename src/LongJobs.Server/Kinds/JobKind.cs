@@ -15,6 +15,9 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>How often a job of this kind may run, and when it runs again.</summary>
     public JobRetryOptions Retry { get; } = options.Retry;
 
+    /// <summary>How long one attempt may run, or <see langword="null"/> for no limit.</summary>
+    public TimeSpan? Timeout { get; } = options.Timeout;
+
     /// <summary>The name in operation IDs: <c>count-primes</c> is <c>CountPrimes</c> (<c>StartCountPrimesJob</c>).</summary>
     public string OperationName { get; } = string.Concat(name.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 

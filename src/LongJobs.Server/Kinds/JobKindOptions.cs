@@ -10,6 +10,14 @@ public sealed class JobKindOptions
     /// <summary>How often a job of the kind may run, and when it runs again.</summary>
     public JobRetryOptions Retry { get; } = new();
 
+    /// <summary>
+    /// How long one attempt may run. Past it the attempt's token is signalled and the attempt fails with a
+    /// <see cref="Execution.JobTimeoutException"/> (retried only if <see cref="JobRetryOptions.ShouldRetry"/> says so);
+    /// work that ignores the signal is left behind, so a job that never returns cannot hold its slot.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit.</value>
+    public TimeSpan? Timeout { get; set; }
+
     /// <summary>The callbacks added with <see cref="OnFinished"/>, in order.</summary>
     internal IReadOnlyList<Func<FinishedJob, CancellationToken, Task>> FinishedCallbacks => _finishedCallbacks;
 
