@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using LongJobs.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LongJobs.Server.Tests.Api;
 
@@ -10,8 +11,15 @@ public sealed class BadInputTests
 {
     private const int MaxBodySize = 4096;
 
-    /// <summary>A request that must be refused with <paramref name="Expected"/>; <paramref name="Field"/> is the error key it must name, if any.</summary>
-    public sealed record BadRequest(HttpMethod Method, string Url, string? ContentType, byte[]? Body, HttpStatusCode Expected, string? Field = null);
+    /// <summary>
+    /// A request that must be refused with <paramref name="Expected"/>; <paramref name="Field"/> is the error key it must
+    /// name, if any; <paramref name="Headers"/> are sent as they are, unvalidated.
+    /// </summary>
+    public sealed record BadRequest(HttpMethod Method, string Url, string? ContentType, byte[]? Body, HttpStatusCode Expected, string? Field = null, (string Name, string[] Values)[]? Headers = null);
+
+    private const string CallbackHeader = "LongJobs-Callback-Url";
+    private const string EmailHeader = "LongJobs-Notify-Email";
+    private const string Fine = """{"gateKey":"a"}""";
 
     private static readonly string NestedJson =
         """{"gateKey":"a","extra":""" + new string('[', 1000) + new string(']', 1000) + "}";
@@ -48,9 +56,54 @@ public sealed class BadInputTests
         ["PUT on a job"] = new(HttpMethod.Put, $"/api/jobs/{Guid.NewGuid()}", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
         ["PATCH on a kind"] = new(HttpMethod.Patch, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
         ["DELETE on the list"] = new(HttpMethod.Delete, "/api/jobs", null, null, HttpStatusCode.MethodNotAllowed),
+        ["POST on the list"] = new(HttpMethod.Post, "/api/jobs", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
+        ["negative number"] = Post("""{"gateKey":"a","value":-5}""", field: "value"),
+        ["absurdly large number"] = Post("""{"gateKey":"a","value":1000000}""", field: "value"),
+        ["number past Int32"] = Post("""{"gateKey":"a","value":2147483648}"""),
+        ["NaN"] = Post("""{"gateKey":"a","value":NaN}"""),
+        ["trailing garbage"] = Post("""{"gateKey":"a"} x"""),
+        ["comment"] = Post("""{"gateKey":"a" /* hi */}"""),
+        ["trailing comma"] = Post("""{"gateKey":"a",}"""),
+        ["single quotes"] = Post("{'gateKey':'a'}"),
+        ["object for a string"] = Post("""{"gateKey":{"a":1}}"""),
+        ["XML"] = new(HttpMethod.Post, "/api/jobs/gated", "application/xml", Encoding.UTF8.GetBytes("<gated><gateKey>a</gateKey></gated>"), HttpStatusCode.UnsupportedMediaType),
+        ["path traversal as a kind"] = new(HttpMethod.Post, "/api/jobs/..%2F..%2Fetc%2Fpasswd", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.NotFound),
+        ["very long kind"] = new(HttpMethod.Post, "/api/jobs/" + new string('k', 6000), "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.NotFound),
+        ["GUID with a suffix"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}x", null, null, HttpStatusCode.BadRequest, "id"),
+        ["invalid GUID for events"] = new(HttpMethod.Get, "/api/jobs/nope/events", null, null, HttpStatusCode.BadRequest, "id"),
+        ["events of an unknown job with a garbage Last-Event-ID"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}/events", null, null, HttpStatusCode.NotFound, Headers: [("Last-Event-ID", ["%%%"])]),
+        ["unknown job"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}", null, null, HttpStatusCode.NotFound),
+        ["negative wait"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=-1", null, null, HttpStatusCode.BadRequest, "wait"),
+        ["unknown status filter"] = new(HttpMethod.Get, "/api/jobs?status=Done", null, null, HttpStatusCode.BadRequest, "status"),
+        ["numeric status filter"] = new(HttpMethod.Get, "/api/jobs?status=1", null, null, HttpStatusCode.BadRequest, "status"),
+        ["page size zero"] = new(HttpMethod.Get, "/api/jobs?pageSize=0", null, null, HttpStatusCode.BadRequest, "pageSize"),
+        ["page size too large"] = new(HttpMethod.Get, "/api/jobs?pageSize=100000", null, null, HttpStatusCode.BadRequest, "pageSize"),
+        ["truncated page token"] = new(HttpMethod.Get, "/api/jobs?pageToken=AAAAAAAA", null, null, HttpStatusCode.BadRequest, "pageToken"),
+        ["garbage page token"] = new(HttpMethod.Get, "/api/jobs?pageToken=%3Cscript%3E", null, null, HttpStatusCode.BadRequest, "pageToken"),
+        ["empty quoted Idempotency-Key"] = Post(Fine, field: "Idempotency-Key", headers: [("Idempotency-Key", ["\"\""])]),
+        ["too long Idempotency-Key"] = Post(Fine, field: "Idempotency-Key", headers: [("Idempotency-Key", [new string('k', 300)])]),
+        ["Idempotency-Key with a space"] = Post(Fine, field: "Idempotency-Key", headers: [("Idempotency-Key", ["a b"])]),
+        ["two Idempotency-Keys"] = Post(Fine, field: "Idempotency-Key", headers: [("Idempotency-Key", ["one", "two"])]),
+        ["relative callback URL"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["/hooks/done"])]),
+        ["callback URL to a host not allowed"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["https://evil.example.com/x"])]),
+        ["callback URL to the cloud metadata address"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["http://169.254.169.254/latest/meta-data"])]),
+        ["callback URL to loopback"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["https://127.0.0.1/hook"])]),
+        ["callback URL with credentials"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["https://user:secret@hooks.allowed.test/x"])]),
+        ["callback URL over ftp"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["ftp://hooks.allowed.test/x"])]),
+        ["plain http callback URL"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["http://hooks.allowed.test/x"])]),
+        ["very long callback URL"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["https://hooks.allowed.test/" + new string('x', 3000)])]),
+        ["two callback URLs"] = Post(Fine, field: CallbackHeader, headers: [(CallbackHeader, ["https://hooks.allowed.test/a", "https://hooks.allowed.test/b"])]),
+        ["not an email address"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["not-an-address"])]),
+        ["email to a domain not allowed"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["someone@evil.test"])]),
+        ["email with a display name"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["\"Boss\" <boss@allowed.test>"])]),
+        ["two email recipients in one value"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test, b@allowed.test"])]),
+        ["email header sent twice"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test", "b@allowed.test"])]),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
+
+    [Fact]
+    public void TheCorpus_HasAtLeastFiftyHostileOrMalformedRequests() => Assert.True(Cases.Count >= 50, $"{Cases.Count} cases.");
 
     [Theory]
     [MemberData(nameof(CaseNames))]
@@ -132,11 +185,30 @@ public sealed class BadInputTests
         Assert.Equal(1, api.Store.Count);
     }
 
-    private static Task<TestApi> StartAsync() => TestApi.StartAsync(options => options.MaxRequestBodySize = MaxBodySize);
+    /// <summary>The API with webhooks and email on, so that their headers are checked by their own rules.</summary>
+    private static Task<TestApi> StartAsync() => TestApi.StartAsync(
+        options => (options.MaxRequestBodySize, options.PublicBaseUrl) = (MaxBodySize, "https://jobs.example.com"),
+        addJobs: jobs => jobs
+            .AddWebhooks(webhooks =>
+            {
+                webhooks.AllowedHosts.Add("hooks.allowed.test");
+                webhooks.SigningKey = "whsec_" + Convert.ToBase64String(new byte[32]);
+            })
+            .AddEmail(email =>
+            {
+                email.Host = "smtp.allowed.test";
+                email.From = "jobs@allowed.test";
+                email.AllowedRecipientDomains.Add("allowed.test");
+            }));
 
     private static async Task SendAndCheckAsync(TestApi api, string name, BadRequest bad)
     {
         using var message = new HttpRequestMessage(bad.Method, new Uri(bad.Url, UriKind.Relative));
+        foreach (var (header, values) in bad.Headers ?? [])
+        {
+            Assert.True(message.Headers.TryAddWithoutValidation(header, values), $"{name}: the header {header} cannot be sent.");
+        }
+
         if (bad.Body is not null)
         {
             message.Content = new ByteArrayContent(bad.Body);
@@ -157,6 +229,6 @@ public sealed class BadInputTests
         Assert.DoesNotContain(".cs:line", body, StringComparison.Ordinal);
     }
 
-    private static BadRequest Post(string json, HttpStatusCode expected = HttpStatusCode.BadRequest, string? field = null) =>
-        new(HttpMethod.Post, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes(json), expected, field);
+    private static BadRequest Post(string json, HttpStatusCode expected = HttpStatusCode.BadRequest, string? field = null, (string Name, string[] Values)[]? headers = null) =>
+        new(HttpMethod.Post, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes(json), expected, field, headers);
 }
