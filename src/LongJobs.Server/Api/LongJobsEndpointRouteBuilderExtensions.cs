@@ -6,6 +6,7 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
@@ -47,6 +48,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
             kinds,
             services.GetRequiredService<IJobStore>(),
             services.GetRequiredService<JobScheduler>(),
+            services.GetRequiredService<JobAccess>(),
             options,
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IHostApplicationLifetime>(),
