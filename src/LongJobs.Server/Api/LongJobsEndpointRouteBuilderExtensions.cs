@@ -27,7 +27,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
     /// and <c>GET {prefix}/{kind}/{id}</c>, and for all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c>
-    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>.
+    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>. A job started by an authenticated user
+    /// belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>); to require authentication, or
+    /// a policy, for the whole API, call <c>RequireAuthorization</c> on the returned group.
     /// </summary>
     /// <param name="endpoints">The application's endpoints.</param>
     /// <param name="prefix">The route prefix.</param>
