@@ -252,7 +252,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     }
 
     /// <summary>An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one.</summary>
-    internal static void EnsureOwnerNotEmpty(JobRecord job)
+    private static void EnsureOwnerNotEmpty(JobRecord job)
     {
         if (job.Owner is { Length: 0 })
         {
