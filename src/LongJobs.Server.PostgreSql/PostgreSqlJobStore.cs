@@ -121,6 +121,10 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+        if (job.Owner is { Length: 0 })
+        {
+            throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
+        }
 
         // A claimable job may get a follower on this node (a handle started here, waiting for whichever node runs
         // it): tracked from before the insert, it need not read the job it just inserted.
@@ -140,6 +144,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 Text("kind", job.Kind),
                 Timestamp("created_at", job.CreatedAt),
                 Json("request", job.Request),
+                Text("owner", job.Owner),
                 Text("idempotency_key", job.IdempotencyKey),
                 new NpgsqlParameter<int>("max_attempts", job.MaxAttempts),
                 Json("notifications", job.Notifications is { IsEmpty: false } notifications ? JsonSerializer.SerializeToElement(notifications, StoredSerializerOptions) : null),
@@ -173,7 +178,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         // The key was taken. The conflicting insert has committed (ON CONFLICT waited for it), and this new
         // statement's snapshot sees it; if the job was removed meanwhile, insert again.
         return inserted
-            ?? await QuerySingleAsync("GetJobByIdempotencyKey", cancellationToken, Text("idempotency_key", job.IdempotencyKey)).ConfigureAwait(false)
+            ?? await QuerySingleAsync("GetJobByIdempotencyKey", cancellationToken, Text("idempotency_key", job.IdempotencyKey), Text("owner", job.Owner)).ConfigureAwait(false)
             ?? await InsertAsync(job, cancellationToken).ConfigureAwait(false);
     }
 
@@ -188,6 +193,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             cancellationToken,
             Text("status", query.Status?.ToString()),
             Text("kind", query.Kind),
+            Text("owner", query.Owner),
             Timestamp("completed_after", query.CompletedAfter),
             Timestamp("after_created_at", query.After?.CreatedAt),
             Uuid("after_id", query.After?.Id),
@@ -537,6 +543,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         Request = NullableJson(reader, "request"),
         Result = NullableJson(reader, "result"),
         Error = NullableJson(reader, "error")?.Deserialize<JobError>(StoredSerializerOptions),
+        Owner = NullableString(reader, "owner"),
         IdempotencyKey = NullableString(reader, "idempotency_key"),
         Attempt = reader.GetInt32(reader.GetOrdinal("attempt")),
         MaxAttempts = reader.GetInt32(reader.GetOrdinal("max_attempts")),

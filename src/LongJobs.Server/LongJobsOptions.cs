@@ -32,6 +32,15 @@ public sealed class LongJobsOptions
     [Url]
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>
+    /// The role whose members see and cancel every job through the REST API, whoever owns it: their lists and streams
+    /// of every job show all jobs. Other callers see only their own jobs and jobs without an owner (see
+    /// <see cref="Security.IJobOwnerResolver"/>).
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: nobody sees the jobs of others.</value>
+    [MinLength(1)]
+    public string? AdministratorRole { get; set; }
+
     /// <summary>How long finished jobs, with their results, stay available.</summary>
     /// <value>The default value is 24 hours.</value>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]

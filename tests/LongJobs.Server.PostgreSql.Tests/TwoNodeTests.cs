@@ -163,7 +163,56 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal("survive", state.GetProperty("result").GetProperty("name").GetString());
     }
 
+    [Fact]
+    public async Task AUsersJobStartedOnA_IsTheirsOnB_AndUnknownToAnotherUserThere()
+    {
+        var nodeA = await StartNodeWithUsersAsync();
+        var nodeB = await StartNodeWithUsersAsync();
+        using var aliceOnA = As(nodeA, "alice");
+        using var aliceOnB = As(nodeB, "alice");
+        using var bobOnB = As(nodeB, "bob");
+        var id = await StartStepJobAsync(aliceOnA, "owned");
+        await WaitUntilRunningAsync(aliceOnA, id);
+
+        using var bobReads = await bobOnB.GetAsync($"/api/jobs/{id}");
+        using var bobCancels = await bobOnB.DeleteAsync($"/api/jobs/{id}");
+        var bobsList = await bobOnB.GetFromJsonAsync<JsonElement>("/api/jobs");
+        var alicesList = await aliceOnB.GetFromJsonAsync<JsonElement>("/api/jobs");
+        var alicesState = await aliceOnB.GetFromJsonAsync<JsonElement>($"/api/jobs/steps/{id}");
+
+        Assert.Equal(HttpStatusCode.NotFound, bobReads.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, bobCancels.StatusCode);
+        Assert.Empty(bobsList.GetProperty("items").EnumerateArray());
+        Assert.Equal(id, Assert.Single(alicesList.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal("Running", alicesState.GetProperty("status").GetString());
+        _gates.Finish("owned");
+        await WaitUntilFinishedAsync(aliceOnB, id);
+        Assert.Equal("Succeeded", (await aliceOnB.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}")).GetProperty("status").GetString());
+    }
+
     public async Task DisposeAsync() => await StopAllNodesAsync();
+
+    /// <summary>A node whose users are named by a request header (<see cref="HeaderAuthenticationHandler"/>).</summary>
+    private async Task<WebApplication> StartNodeWithUsersAsync()
+    {
+        var app = await TestNode.StartAsync(
+            _connectionString,
+            longJobs => longJobs.AddJob<StepJob, StepRequest, StepResult>("steps"),
+            services =>
+            {
+                services.AddSingleton(_gates);
+                HeaderAuthenticationHandler.Add(services);
+            });
+        _nodes.Add(app);
+        return app;
+    }
+
+    private static HttpClient As(WebApplication node, string user)
+    {
+        var client = node.GetTestClient();
+        client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.UserHeader, user);
+        return client;
+    }
 
     private async Task<HttpClient> StartNodeAsync(int maxConcurrency = 4)
     {

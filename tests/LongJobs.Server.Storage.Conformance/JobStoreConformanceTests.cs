@@ -513,6 +513,121 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Insert_WithAnOwner_KeepsItInEverySnapshot()
+    {
+        var store = CreateStore();
+        var owner = "user-" + Guid.NewGuid();
+        var job = NewJob("k", T0) with { Owner = owner, Request = JsonSerializer.SerializeToElement(new { n = 1 }) };
+
+        var inserted = await store.InsertAsync(job);
+        var running = await store.TryStartAsync(job.Id, T0.AddSeconds(1));
+        var progressed = await store.TryReportProgressAsync(job.Id, 1, 0.5, "half");
+        var asked = await store.RequestCancellationAsync(job.Id, T0.AddSeconds(2));
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(3)));
+
+        Assert.All([inserted, running, progressed, asked, finished, await store.GetAsync(job.Id)], snapshot => Assert.Equal(owner, snapshot?.Owner));
+        Assert.Null((await store.InsertAsync(NewJob("k", T0))).Owner);
+    }
+
+    [Fact]
+    public async Task Insert_WithAnEmptyOwner_Throws()
+    {
+        var store = CreateStore();
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.InsertAsync(NewJob("k", T0) with { Owner = "" }));
+    }
+
+    [Fact]
+    public async Task List_FiltersByOwner()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var (alice, bob) = ("alice-" + Guid.NewGuid(), "bob-" + Guid.NewGuid());
+        var ofAlice = await store.InsertAsync(NewJob(kind, T0) with { Owner = alice });
+        var ofBob = await store.InsertAsync(NewJob(kind, T0.AddSeconds(1)) with { Owner = bob });
+        var ofNobody = await store.InsertAsync(NewJob(kind, T0.AddSeconds(2)));
+        var alicesSecond = await InsertRunningAsync(store, kind, T0.AddSeconds(3), alice);
+
+        var aliceLists = await store.ListAsync(new JobQuery { Kind = kind, Owner = alice });
+        var aliceListsRunning = await store.ListAsync(new JobQuery { Kind = kind, Owner = alice, Status = JobStatus.Running });
+        var bobLists = await store.ListAsync(new JobQuery { Kind = kind, Owner = bob });
+        var nobodyLists = await store.ListAsync(new JobQuery { Kind = kind, Owner = JobQuery.NoOwner });
+        var anyoneLists = await store.ListAsync(new JobQuery { Kind = kind });
+        var strangerLists = await store.ListAsync(new JobQuery { Kind = kind, Owner = "stranger-" + Guid.NewGuid() });
+
+        Assert.Equal([alicesSecond.Id, ofAlice.Id], aliceLists.Items.Select(job => job.Id));
+        Assert.All(aliceLists.Items, job => Assert.Equal(alice, job.Owner));
+        Assert.Equal([alicesSecond.Id], aliceListsRunning.Items.Select(job => job.Id));
+        Assert.Equal([ofBob.Id], bobLists.Items.Select(job => job.Id));
+        Assert.Equal([ofNobody.Id], nobodyLists.Items.Select(job => job.Id));
+        Assert.Equal([alicesSecond.Id, ofNobody.Id, ofBob.Id, ofAlice.Id], anyoneLists.Items.Select(job => job.Id));
+        Assert.Empty(strangerLists.Items);
+    }
+
+    [Fact]
+    public async Task List_ByOwnerWithTheCursor_ReturnsEveryJobOfTheOwnerOnce()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var owner = "user-" + Guid.NewGuid();
+        var owned = new List<Guid>();
+        for (var i = 0; i < 7; i++)
+        {
+            owned.Add((await store.InsertAsync(NewJob(kind, T0.AddSeconds(i)) with { Owner = owner })).Id);
+            await store.InsertAsync(NewJob(kind, T0.AddSeconds(i)) with { Owner = "other-" + Guid.NewGuid() });
+        }
+
+        var seen = new List<Guid>();
+        JobCursor? after = null;
+        do
+        {
+            var page = await store.ListAsync(new JobQuery { Kind = kind, Owner = owner, PageSize = 3, After = after });
+            seen.AddRange(page.Items.Select(job => job.Id));
+            after = page.Next;
+        }
+        while (after is not null && seen.Count < 100);
+
+        Assert.Equal(Enumerable.Reverse(owned), seen);
+    }
+
+    [Fact]
+    public async Task Insert_WithOneIdempotencyKeyForTwoOwners_AddsAJobForEach()
+    {
+        var store = CreateStore();
+        var key = "key-" + Guid.NewGuid();
+        var (alice, bob) = ("alice-" + Guid.NewGuid(), "bob-" + Guid.NewGuid());
+
+        var ofAlice = await store.InsertAsync(NewJob("k", T0) with { Owner = alice, IdempotencyKey = key });
+        var ofBob = await store.InsertAsync(NewJob("k", T0.AddSeconds(1)) with { Owner = bob, IdempotencyKey = key });
+        var ofNobody = await store.InsertAsync(NewJob("k", T0.AddSeconds(2)) with { IdempotencyKey = key });
+        var alicesAgain = await store.InsertAsync(NewJob("k", T0.AddSeconds(3)) with { Owner = alice, IdempotencyKey = key });
+        var nobodysAgain = await store.InsertAsync(NewJob("k", T0.AddSeconds(4)) with { IdempotencyKey = key });
+
+        Assert.Equal(3, new[] { ofAlice.Id, ofBob.Id, ofNobody.Id }.Distinct().Count());
+        Assert.Equal((alice, bob, (string?)null), (ofAlice.Owner, ofBob.Owner, ofNobody.Owner));
+        Assert.Equal(ofAlice.Id, alicesAgain.Id);
+        Assert.Equal(ofNobody.Id, nobodysAgain.Id);
+    }
+
+    [Fact]
+    public async Task Insert_WithTheKeyOfAnotherOwnersRemovedJob_KeepsTheOwnersKeysApart()
+    {
+        var store = CreateStore();
+        var key = "key-" + Guid.NewGuid();
+        var (alice, bob) = ("alice-" + Guid.NewGuid(), "bob-" + Guid.NewGuid());
+        var ofAlice = await store.InsertAsync(NewJob("k", T0) with { Owner = alice, IdempotencyKey = key });
+        var ofBob = await store.InsertAsync(NewJob("k", T0) with { Owner = bob, IdempotencyKey = key });
+        await store.TryFinishAsync(ofAlice.Id, JobStatus.Queued, 0, new JobOutcome(JobStatus.Canceled, T0.AddSeconds(1)));
+        await store.DeleteFinishedAsync(T0.AddMinutes(1), keepAtMost: 100);
+
+        var alicesNew = await store.InsertAsync(NewJob("k", T0.AddMinutes(2)) with { Owner = alice, IdempotencyKey = key });
+        var bobsAgain = await store.InsertAsync(NewJob("k", T0.AddMinutes(2)) with { Owner = bob, IdempotencyKey = key });
+
+        Assert.NotEqual(ofAlice.Id, alicesNew.Id);
+        Assert.Equal(ofBob.Id, bobsAgain.Id);
+    }
+
+    [Fact]
     public async Task List_ReturnsJobsWithoutTheirRequestsAndResults()
     {
         var store = CreateStore();
@@ -961,9 +1076,9 @@ public abstract partial class JobStoreConformanceTests
     protected static JobOutcome Succeeded(DateTimeOffset completedAt, string resultJson = "null") =>
         new(JobStatus.Succeeded, completedAt, Result: JsonDocument.Parse(resultJson).RootElement.Clone());
 
-    protected static async Task<JobRecord> InsertRunningAsync(IJobStore store, string kind, DateTimeOffset createdAt)
+    protected static async Task<JobRecord> InsertRunningAsync(IJobStore store, string kind, DateTimeOffset createdAt, string? owner = null)
     {
-        var job = await store.InsertAsync(NewJob(kind, createdAt));
+        var job = await store.InsertAsync(NewJob(kind, createdAt) with { Owner = owner });
         return await store.TryStartAsync(job.Id, createdAt.AddSeconds(1)) ?? throw new InvalidOperationException("The job did not start.");
     }
 

@@ -1,11 +1,11 @@
--- A job whose idempotency key is taken is not inserted; the caller then reads the job that has it. An ad-hoc job
+-- A job whose idempotency key its owner has used already is not inserted; the caller then reads the job that has it. An ad-hoc job
 -- (no request) belongs to this node from the start, and waits in its queue under a lease: if the node dies before
 -- running it, another node ends it.
-INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, idempotency_key, max_attempts, notifications, trace_parent, node, lease_expires_at, heartbeat_at)
-VALUES (@id, @kind, 'Queued', @created_at, @request, @idempotency_key, @max_attempts, @notifications, @trace_parent,
+INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, node, lease_expires_at, heartbeat_at)
+VALUES (@id, @kind, 'Queued', @created_at, @request, @owner, @idempotency_key, @max_attempts, @notifications, @trace_parent,
         CASE WHEN @request IS NULL THEN @node END,
         CASE WHEN @request IS NULL THEN @lease_expires_at END,
         CASE WHEN @request IS NULL THEN @created_at END)
-ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, trace_parent;
+          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent;

@@ -1,10 +1,12 @@
--- A page of jobs without their requests and results, which can be large and which a list does not show.
+-- A page of jobs without their requests and results, which can be large and which a list does not show. An @owner
+-- of '' selects the jobs without an owner (an owner is never empty).
 SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
        NULL::json AS request, NULL::json AS result, error, cancellation_requested, version, idempotency_key,
-       attempt, max_attempts, notifications, deliveries, trace_parent
+       attempt, max_attempts, notifications, deliveries, owner, trace_parent
 FROM {{schema}}.jobs
 WHERE (@status::text IS NULL OR status = @status)
   AND (@kind::text IS NULL OR kind = @kind)
+  AND (@owner::text IS NULL OR owner = @owner OR (@owner = '' AND owner IS NULL))
   AND (@completed_after::timestamptz IS NULL OR completed_at >= @completed_after)
   AND (@after_created_at::timestamptz IS NULL OR (created_at, id) < (@after_created_at, @after_id))
 ORDER BY created_at DESC, id DESC

@@ -21,4 +21,4 @@ FROM lost
 WHERE jobs.id = lost.id
 RETURNING jobs.id, jobs.kind, jobs.status, jobs.progress, jobs.progress_message, jobs.created_at, jobs.started_at,
           jobs.completed_at, jobs.request, jobs.result, jobs.error, jobs.cancellation_requested, jobs.version,
-          jobs.idempotency_key, jobs.attempt, jobs.max_attempts, jobs.notifications, jobs.deliveries, jobs.trace_parent;
+          jobs.idempotency_key, jobs.attempt, jobs.max_attempts, jobs.notifications, jobs.deliveries, jobs.owner, jobs.trace_parent;

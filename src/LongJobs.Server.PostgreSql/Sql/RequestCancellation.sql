@@ -8,4 +8,4 @@ SET cancellation_requested = true,
     version = version + 1
 WHERE id = @id AND (status = 'Queued' OR (status = 'Running' AND NOT cancellation_requested))
 RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, trace_parent;
+          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,6 +24,7 @@ namespace LongJobs.Server.Api;
 internal sealed class JobEventStreams(
     JobLinks links,
     IJobStore store,
+    JobAccess access,
     IOptions<LongJobsOptions> longJobsOptions,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -58,7 +60,7 @@ internal sealed class JobEventStreams(
     public async Task<Results<EmptyHttpResult, NoContent, ProblemHttpResult>> StreamJobAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
         var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        if (job is null || !access.CallerOf(context).CanAccess(job))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found.", detail: $"No job with ID '{id}' exists. Finished jobs are removed after the retention period.");
         }
@@ -116,12 +118,14 @@ internal sealed class JobEventStreams(
     }
 
     /// <summary>
-    /// GET /events: the changes of every job (of one kind, with <paramref name="kind"/>) from now on. With
+    /// GET /events: the changes of every job the caller lists (its own; an administrator's: all), of one kind with
+    /// <paramref name="kind"/>, from now on. With
     /// <c>Last-Event-ID</c>, first the current state of every unfinished job and of every job finished since that
     /// event, so a client that reconnects misses no final event.
     /// </summary>
     public async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAllAsync(string? kind, HttpContext context, CancellationToken cancellationToken)
     {
+        var caller = access.CallerOf(context);
         var changes = Channel.CreateBounded<Guid>(new BoundedChannelOptions(ChangeBufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
         var fellBehind = 0;
         using var watch = store.WatchChanges(id =>
@@ -144,7 +148,7 @@ internal sealed class JobEventStreams(
         {
             if (resumeAfter is { } since)
             {
-                await ResyncAsync(stream, kind, since, sent).ConfigureAwait(false);
+                await ResyncAsync(stream, kind, caller, since, sent).ConfigureAwait(false);
             }
 
             while (true)
@@ -168,9 +172,9 @@ internal sealed class JobEventStreams(
                     {
                     }
 
-                    await ResyncAsync(stream, kind, stream.LastEventAt - ResumeMargin, sent).ConfigureAwait(false);
+                    await ResyncAsync(stream, kind, caller, stream.LastEventAt - ResumeMargin, sent).ConfigureAwait(false);
                 }
-                else if (id != Guid.Empty && await store.GetAsync(id, stream.Token).ConfigureAwait(false) is { } job && (kind is null || job.Kind == kind))
+                else if (id != Guid.Empty && await store.GetAsync(id, stream.Token).ConfigureAwait(false) is { } job && (kind is null || job.Kind == kind) && caller.Lists(job))
                 {
                     await SendIfNewAsync(stream, job, sent).ConfigureAwait(false);
                 }
@@ -183,13 +187,14 @@ internal sealed class JobEventStreams(
     }
 
     /// <summary>Sends the state of every unfinished job and of every job finished since <paramref name="since"/>, unless sent already.</summary>
-    private async Task ResyncAsync(EventStream stream, string? kind, DateTimeOffset since, Dictionary<Guid, (long Version, JobStatus Status, int Attempt)> sent)
+    private async Task ResyncAsync(EventStream stream, string? kind, JobCaller caller, DateTimeOffset since, Dictionary<Guid, (long Version, JobStatus Status, int Attempt)> sent)
     {
+        var owner = caller.ListedOwner;
         var queries = new[]
         {
-            new JobQuery { Kind = kind, Status = JobStatus.Queued },
-            new JobQuery { Kind = kind, Status = JobStatus.Running },
-            new JobQuery { Kind = kind, CompletedAfter = since },
+            new JobQuery { Kind = kind, Owner = owner, Status = JobStatus.Queued },
+            new JobQuery { Kind = kind, Owner = owner, Status = JobStatus.Running },
+            new JobQuery { Kind = kind, Owner = owner, CompletedAfter = since },
         };
         foreach (var query in queries)
         {

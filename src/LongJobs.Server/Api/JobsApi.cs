@@ -8,6 +8,7 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,12 +17,16 @@ using Microsoft.Extensions.Hosting;
 
 namespace LongJobs.Server.Api;
 
-/// <summary>The handlers behind <c>MapLongJobs</c>; every error is RFC 9457 problem details.</summary>
+/// <summary>
+/// The handlers behind <c>MapLongJobs</c>; every error is RFC 9457 problem details. A job with an owner is its owner's
+/// (and administrators'): to anyone else it is unknown (404, as for an ID that does not exist), and absent from lists.
+/// </summary>
 internal sealed partial class JobsApi(
     string prefix,
     JobKindRegistry kinds,
     IJobStore store,
     JobScheduler scheduler,
+    JobAccess access,
     LongJobsOptions options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -92,7 +97,9 @@ internal sealed partial class JobsApi(
         }
 
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
-        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
+        // The job is the caller's; so is its idempotency key: another owner's job with the same key is never found.
+        var owner = access.CallerOf(context).Owner;
+        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
         if (!isNew && !IsSameRequest(state, kind, jobRequest))
         {
             return Problem(
@@ -170,7 +177,7 @@ internal sealed partial class JobsApi(
         }
 
         var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        if (job is null || !access.CallerOf(context).CanAccess(job))
         {
             return NotFound(id);
         }
@@ -189,7 +196,7 @@ internal sealed partial class JobsApi(
         }
 
         var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        if (job is null || !access.CallerOf(context).CanAccess(job))
         {
             return NotFound(id);
         }
@@ -209,11 +216,18 @@ internal sealed partial class JobsApi(
     /// <summary>DELETE /{id}: asks the job to stop and answers with its state.</summary>
     public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
-        var job = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        // A job's owner never changes: checked once, it holds for the cancel.
+        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null || !access.CallerOf(context).CanAccess(job))
+        {
+            return NotFound(id);
+        }
+
+        job = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
         return job is null ? NotFound(id) : TypedResults.Ok(new JobState(ToInfo(job, context)) { Result = job.Result });
     }
 
-    /// <summary>GET /: one page of jobs, newest first.</summary>
+    /// <summary>GET /: one page of the caller's jobs (an administrator's: every job), newest first.</summary>
     public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(JobStatus? status, string? kind, int? pageSize, string? pageToken, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -238,7 +252,7 @@ internal sealed partial class JobsApi(
             return TypedResults.ValidationProblem(errors, title: "The list request is not valid.");
         }
 
-        var page = await store.ListAsync(new JobQuery { Status = status, Kind = kind, PageSize = pageSize ?? 20, After = after }, cancellationToken).ConfigureAwait(false);
+        var page = await store.ListAsync(new JobQuery { Status = status, Kind = kind, Owner = access.CallerOf(context).ListedOwner, PageSize = pageSize ?? 20, After = after }, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobList
         {
             Items = [.. page.Items.Select(job => ToInfo(job, context))],

@@ -6,6 +6,7 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +27,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
     /// and <c>GET {prefix}/{kind}/{id}</c>, and for all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c>
-    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>.
+    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>. A job started by an authenticated user
+    /// belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>); to require authentication, or
+    /// a policy, for the whole API, call <c>RequireAuthorization</c> on the returned group.
     /// </summary>
     /// <param name="endpoints">The application's endpoints.</param>
     /// <param name="prefix">The route prefix.</param>
@@ -47,6 +50,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
             kinds,
             services.GetRequiredService<IJobStore>(),
             services.GetRequiredService<JobScheduler>(),
+            services.GetRequiredService<JobAccess>(),
             options,
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IHostApplicationLifetime>(),

@@ -5,6 +5,7 @@ using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Retention;
+using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +47,9 @@ public static class LongJobsServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<JobStoreHealthCheck>(JobStoreHealthCheck.Name, tags: ["longjobs"]);
         services.TryAddSingleton<JobInstrumentation>();
         services.TryAddSingleton<JobLinks>();
+        // Apps replace the resolver to take owners from another claim, a tenant or an API key.
+        services.TryAddSingleton<IJobOwnerResolver, ClaimsJobOwnerResolver>();
+        services.TryAddSingleton<JobAccess>();
         // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));
         // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.

@@ -139,18 +139,18 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         }
 
         JobRequestValidator.EnsureValid(request, _options.SerializerOptions);
-        return (await StartRegisteredAsync(jobKind, request, idempotencyKey: null, notifications: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
+        return (await StartRegisteredAsync(jobKind, request, owner: null, idempotencyKey: null, notifications: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
     }
 
     /// <summary>
-    /// Queues a job of <paramref name="kind"/> whose request has been type-checked and validated, for the API: no
-    /// handle is made. When a job with <paramref name="idempotencyKey"/> exists already, queues nothing and returns
-    /// that job's state.
+    /// Queues a job of <paramref name="kind"/> for <paramref name="owner"/> whose request has been type-checked and
+    /// validated, for the API: no handle is made. When a job of that owner with <paramref name="idempotencyKey"/>
+    /// exists already, queues nothing and returns that job's state.
     /// </summary>
     /// <returns>The job's state, and whether the job is new.</returns>
-    internal async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
+    internal async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
     {
-        var (_, state, isNew) = await StartRegisteredAsync(kind, request, idempotencyKey, notifications, withHandle: false, cancellationToken).ConfigureAwait(false);
+        var (_, state, isNew) = await StartRegisteredAsync(kind, request, owner, idempotencyKey, notifications, withHandle: false, cancellationToken).ConfigureAwait(false);
         return (state, isNew);
     }
 
@@ -410,10 +410,10 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free. With
     /// <paramref name="withHandle"/>, the job gets a handle that completes when it finishes, wherever it runs.
     /// </summary>
-    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? idempotencyKey, JobNotifications? notifications, bool withHandle, CancellationToken cancellationToken)
+    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, bool withHandle, CancellationToken cancellationToken)
     {
         var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, _options.SerializerOptions);
-        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts) with { IdempotencyKey = idempotencyKey, Notifications = notifications };
+        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts) with { Owner = owner, IdempotencyKey = idempotencyKey, Notifications = notifications };
         await EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
 
         // The handle is known before the job is queued: a claim may take the job the moment it is stored.

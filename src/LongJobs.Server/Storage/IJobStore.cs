@@ -19,12 +19,13 @@ public interface IJobStore
 
     /// <summary>
     /// Adds a new job in the <see cref="JobStatus.Queued"/> status, unless it has an
-    /// <see cref="JobRecord.IdempotencyKey"/> that a stored job already has: then nothing is added and that job
-    /// is returned. Concurrent inserts with one key add one job.
+    /// <see cref="JobRecord.IdempotencyKey"/> that a stored job of the same <see cref="JobRecord.Owner"/> already
+    /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and key add one job;
+    /// jobs of different owners never share a key.
     /// </summary>
     /// <param name="job">The job to add; its <see cref="JobRecord.Id"/> must be new.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The stored snapshot: of <paramref name="job"/>, or of the job that already had its idempotency key.</returns>
+    /// <returns>The stored snapshot: of <paramref name="job"/>, or of the owner's job that already had its idempotency key.</returns>
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
 
     /// <summary>Reads one job.</summary>

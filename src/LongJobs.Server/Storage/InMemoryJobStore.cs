@@ -14,7 +14,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 {
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentQueue<Guid> _finishedInOrder = new();
-    private readonly Dictionary<string, Guid> _idempotencyKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Owner, string Key), Guid> _idempotencyKeys = [];
     private readonly Lock _trimGate = new();
     private readonly SortedSet<QueuePosition> _claimable = [];
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
@@ -37,13 +37,15 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+        EnsureOwnerNotEmpty(job);
         var stored = job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
-        if (job.IdempotencyKey is not { } key)
+        if (job.IdempotencyKey is not { } idempotencyKey)
         {
             Add(stored);
             return ValueTask.FromResult(stored);
         }
 
+        var key = (job.Owner, idempotencyKey);
         lock (_idempotencyKeys)
         {
             if (_idempotencyKeys.TryGetValue(key, out var existingId) && _jobs.TryGetValue(existingId, out var existing))
@@ -79,6 +81,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             .Select(entry => entry.Current)
             .Where(job => (query.Status is null || job.Status == query.Status)
                 && (query.Kind is null || string.Equals(job.Kind, query.Kind, StringComparison.Ordinal))
+                && (query.Owner is null || string.Equals(job.Owner ?? JobQuery.NoOwner, query.Owner, StringComparison.Ordinal))
                 && (query.CompletedAfter is not { } completedAfter || job.CompletedAt >= completedAfter)
                 && (query.After is not { } after || IsAfter(job, after)))
             .OrderByDescending(job => job.CreatedAt)
@@ -251,6 +254,15 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         return ValueTask.FromResult(Trim(finishedBefore, keepAtMost));
     }
 
+    /// <summary>An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one.</summary>
+    private static void EnsureOwnerNotEmpty(JobRecord job)
+    {
+        if (job.Owner is { Length: 0 })
+        {
+            throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
+        }
+    }
+
     private static JobRecord Started(JobRecord job, DateTimeOffset startedAt) =>
         job with { Status = JobStatus.Running, StartedAt = startedAt, Attempt = job.Attempt + 1, Progress = 0, ProgressMessage = null };
 
@@ -326,7 +338,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         {
             lock (_idempotencyKeys)
             {
-                _idempotencyKeys.Remove(key);
+                _idempotencyKeys.Remove((gone.Current.Owner, key));
             }
         }
 

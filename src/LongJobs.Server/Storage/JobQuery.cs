@@ -14,6 +14,15 @@ public sealed record JobQuery
     /// <summary>Only jobs of this kind, or any kind when <see langword="null"/>.</summary>
     public string? Kind { get; init; }
 
+    /// <summary>
+    /// Only jobs of this <see cref="JobRecord.Owner"/>; only jobs without an owner when <see cref="NoOwner"/>; jobs of
+    /// any owner, or none, when <see langword="null"/>.
+    /// </summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The <see cref="Owner"/> filter that selects the jobs without an owner (an owner is never empty).</summary>
+    public const string NoOwner = "";
+
     /// <summary>Only jobs that finished at or after this instant, or any job when <see langword="null"/>.</summary>
     public DateTimeOffset? CompletedAfter { get; init; }
 

@@ -47,8 +47,15 @@ public sealed record JobRecord
     public JobError? Error { get; init; }
 
     /// <summary>
+    /// Who started the job: the identifier of the authenticated principal that asked for it, or <see langword="null"/>
+    /// when nobody in particular did (an anonymous request, or an ad-hoc job started in code). Never empty. The REST
+    /// API shows a job with an owner only to its owner and to administrators.
+    /// </summary>
+    public string? Owner { get; init; }
+
+    /// <summary>
     /// The client's <c>Idempotency-Key</c> for the request that started the job, if any: a store keeps at most one
-    /// job per key, for as long as it keeps the job.
+    /// job per <see cref="Owner"/> and key, for as long as it keeps the job.
     /// </summary>
     public string? IdempotencyKey { get; init; }
 

@@ -18,6 +18,7 @@ public sealed class AddLongJobsTests
             options.MaxConcurrency = 0;
             options.MaxQueuedJobs = -1;
             options.RetainFinishedJobsFor = TimeSpan.Zero;
+            options.AdministratorRole = "";
         });
 
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
@@ -26,7 +27,8 @@ public sealed class AddLongJobsTests
         Assert.Contains(nameof(LongJobsOptions.MaxConcurrency), exception.Message, StringComparison.Ordinal);
         Assert.Contains(nameof(LongJobsOptions.MaxQueuedJobs), exception.Message, StringComparison.Ordinal);
         Assert.Contains(nameof(LongJobsOptions.RetainFinishedJobsFor), exception.Message, StringComparison.Ordinal);
-        Assert.Equal(3, exception.Failures.Count());
+        Assert.Contains(nameof(LongJobsOptions.AdministratorRole), exception.Message, StringComparison.Ordinal);
+        Assert.Equal(4, exception.Failures.Count());
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,14 +43,18 @@ internal sealed class TestApi : IAsyncDisposable
     /// <summary>
     /// Starts the app; <paramref name="configureApp"/> runs first on the built app, to add middleware or the app's own
     /// endpoints; <paramref name="addJobs"/> adds to LongJobs (more kinds, callbacks); <paramref name="logs"/> receives the logs;
-    /// <paramref name="onKestrel"/> serves on a loopback port instead of in memory, for clients that need real sockets.
+    /// <paramref name="onKestrel"/> serves on a loopback port instead of in memory, for clients that need real sockets;
+    /// <paramref name="addServices"/> registers services before <c>AddLongJobs</c> (authentication, replacements);
+    /// <paramref name="configureJobsApi"/> adds conventions to the group <c>MapLongJobs()</c> returns.
     /// </summary>
     public static async Task<TestApi> StartAsync(
         Action<LongJobsOptions>? configure = null,
         Action<WebApplication>? configureApp = null,
         Action<LongJobsBuilder>? addJobs = null,
         ILoggerProvider? logs = null,
-        bool onKestrel = false)
+        bool onKestrel = false,
+        Action<IServiceCollection>? addServices = null,
+        Action<RouteGroupBuilder>? configureJobsApi = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         if (onKestrel)
@@ -70,6 +75,7 @@ internal sealed class TestApi : IAsyncDisposable
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
         builder.Services.AddSingleton<TimeProvider>(time).AddSingleton(gates);
+        addServices?.Invoke(builder.Services);
         var longJobs = builder.Services.AddLongJobs(options =>
             {
                 // Keep the sweeper's timer apart from the long-poll timers the tests wait for (5 s to 60 s).
@@ -84,7 +90,8 @@ internal sealed class TestApi : IAsyncDisposable
         configureApp?.Invoke(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapLongJobs();
+        var jobsApi = app.MapLongJobs();
+        configureJobsApi?.Invoke(jobsApi);
         await app.StartAsync();
         var client = onKestrel ? new HttpClient { BaseAddress = new Uri(app.Urls.First()) } : app.GetTestClient();
         return new TestApi(app, client, time, gates);
@@ -106,6 +113,26 @@ internal sealed class TestApi : IAsyncDisposable
         }
 
         return await Client.SendAsync(request).WithSafetyTimeout();
+    }
+
+    /// <summary>
+    /// A client whose requests come from <paramref name="user"/> in <paramref name="roles"/> (see
+    /// <see cref="HeaderAuthenticationHandler"/>), or anonymous ones when <paramref name="user"/> is <see langword="null"/>.
+    /// </summary>
+    public HttpClient ClientFor(string? user, params string[] roles)
+    {
+        var client = App.GetTestClient();
+        if (user is not null)
+        {
+            client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.UserHeader, user);
+        }
+
+        if (roles.Length > 0)
+        {
+            client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.RolesHeader, string.Join(',', roles));
+        }
+
+        return client;
     }
 
     public Task<HttpResponseMessage> GetAsync(string url) =>
