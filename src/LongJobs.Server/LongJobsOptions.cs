@@ -95,6 +95,22 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan EventStreamHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The longest an event stream stays open; then it ends, and a browser's <c>EventSource</c> reconnects with
+    /// <c>Last-Event-ID</c> and misses nothing. Bounds what one request holds, and lets load balancers rebalance.
+    /// </summary>
+    /// <value>The default value is 30 minutes.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxEventStreamDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How many event streams one caller (an owner, or an address for anonymous callers) may have open at once on
+    /// this server; more are refused with 429.
+    /// </summary>
+    /// <value>The default value is 10.</value>
+    [Range(1, 100_000)]
+    public int MaxEventStreamsPerCaller { get; set; } = 10;
+
     /// <summary>The <c>Retry-After</c> sent when a job is refused because the queue is full.</summary>
     /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -33,6 +34,9 @@ internal sealed class JobEventStreams(
     private readonly JobLinks _links = links;
     private readonly TimeProvider _time = time;
     private readonly TimeSpan _heartbeatInterval = longJobsOptions.Value.EventStreamHeartbeatInterval;
+    private readonly TimeSpan _maxDuration = longJobsOptions.Value.MaxEventStreamDuration;
+    private readonly int _maxPerCaller = longJobsOptions.Value.MaxEventStreamsPerCaller;
+    private readonly ConcurrentDictionary<string, int> _openByCaller = new(StringComparer.Ordinal);
     private readonly JsonSerializerOptions _serializerOptions = jsonOptions.Value.SerializerOptions;
 
     /// <summary>The media type of the streams.</summary>
@@ -74,6 +78,11 @@ internal sealed class JobEventStreams(
         }
 
         await using var stream = await OpenAsync(context, cancellationToken).ConfigureAwait(false);
+        if (stream is null)
+        {
+            return TooManyStreams(context);
+        }
+
         JobStatus? status = null;
         var attempt = 0;
         try
@@ -143,6 +152,11 @@ internal sealed class JobEventStreams(
             : null;
 
         await using var stream = await OpenAsync(context, cancellationToken).ConfigureAwait(false);
+        if (stream is null)
+        {
+            return TooManyStreams(context);
+        }
+
         var sent = new Dictionary<Guid, (long Version, JobStatus Status, int Attempt)>();
         try
         {
@@ -244,9 +258,21 @@ internal sealed class JobEventStreams(
         : job.Status != previousStatus || job.Attempt != previousAttempt ? "status"
         : "progress";
 
-    /// <summary>Starts the event stream response: headers, no buffering, the reconnection delay.</summary>
-    private async Task<EventStream> OpenAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the event stream response (headers, no buffering, the reconnection delay), unless the caller has
+    /// <see cref="LongJobsOptions.MaxEventStreamsPerCaller"/> streams open already.
+    /// </summary>
+    /// <returns>The stream, or <see langword="null"/> when the caller has too many.</returns>
+    private async Task<EventStream?> OpenAsync(HttpContext context, CancellationToken cancellationToken)
     {
+        // Callers are told apart by their owner identifier, or anonymous ones by address.
+        var caller = access.CallerOf(context).Owner ?? "address:" + context.Connection.RemoteIpAddress;
+        if (_openByCaller.AddOrUpdate(caller, 1, static (_, open) => open + 1) > _maxPerCaller)
+        {
+            Release(caller);
+            return null;
+        }
+
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = EventStreamMediaType;
@@ -254,9 +280,27 @@ internal sealed class JobEventStreams(
         response.Headers["X-Accel-Buffering"] = "no";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var stream = new EventStream(this, context, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping));
+        // A stream lasts at most MaxEventStreamDuration; the client then reconnects with Last-Event-ID.
+        var stream = new EventStream(this, context, caller, new CancellationTokenSource(_maxDuration, _time), cancellationToken, lifetime.ApplicationStopping);
         await stream.WriteAsync(Retry).ConfigureAwait(false);
         return stream;
+    }
+
+    private void Release(string caller)
+    {
+        if (_openByCaller.AddOrUpdate(caller, 0, static (_, open) => open - 1) <= 0)
+        {
+            _openByCaller.TryRemove(KeyValuePair.Create(caller, 0));
+        }
+    }
+
+    private ProblemHttpResult TooManyStreams(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many event streams.",
+            detail: $"A caller may have at most {_maxPerCaller} event streams open at once; close one, or follow several jobs with GET {_links.Prefix}/events.");
     }
 
     /// <summary>One open stream: writes events, and ends with the request or the host.</summary>
@@ -264,18 +308,22 @@ internal sealed class JobEventStreams(
     {
         private readonly JobEventStreams _owner;
         private readonly HttpContext _context;
+        private readonly string _caller;
+        private readonly CancellationTokenSource _maxDuration;
         private readonly CancellationTokenSource _ending;
 
-        public EventStream(JobEventStreams owner, HttpContext context, CancellationTokenSource ending)
+        public EventStream(JobEventStreams owner, HttpContext context, string caller, CancellationTokenSource maxDuration, CancellationToken request, CancellationToken stopping)
         {
             _owner = owner;
             _context = context;
-            _ending = ending;
+            _caller = caller;
+            _maxDuration = maxDuration;
+            _ending = CancellationTokenSource.CreateLinkedTokenSource(request, stopping, maxDuration.Token);
             LastEventAt = owner._time.GetUtcNow();
             Interlocked.Increment(ref owner._openStreams);
         }
 
-        /// <summary>Signalled when the client goes or the host stops.</summary>
+        /// <summary>Signalled when the client goes, the host stops, or the stream has lasted its longest.</summary>
         public CancellationToken Token => _ending.Token;
 
         /// <summary>When the last event was sent (its ID in a stream of every job), or the stream opened.</summary>
@@ -309,7 +357,9 @@ internal sealed class JobEventStreams(
         public ValueTask DisposeAsync()
         {
             Interlocked.Decrement(ref _owner._openStreams);
+            _owner.Release(_caller);
             _ending.Dispose();
+            _maxDuration.Dispose();
             return ValueTask.CompletedTask;
         }
     }

@@ -218,6 +218,54 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public async Task ACallerWithTooManyStreamsOpen_Gets429_UntilOneCloses()
+    {
+        await using var api = await TestApi.StartAsync(options => options.MaxEventStreamsPerCaller = 2);
+        var streams = api.App.Services.GetRequiredService<JobEventStreams>();
+        var first = await OpenAsync(api, "/api/jobs/events");
+        using var second = await OpenAsync(api, "/api/jobs/events");
+
+        using (var third = await OpenAsync(api, "/api/jobs/events"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+            Assert.Equal("Too many event streams.", (await TestApi.ReadProblemAsync(third)).GetProperty("title").GetString());
+            Assert.Equal(TimeSpan.FromSeconds(5), TestApi.RetryAfter(third));
+        }
+
+        first.Dispose();
+        await Eventually.TrueAsync(() => streams.OpenStreams == 1, "The closed stream ends.");
+        using var again = await OpenAsync(api, "/api/jobs/events");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task AStream_EndsAfterItsLongestDuration_AndTheClientResumesWhereItWas()
+    {
+        await using var api = await TestApi.StartAsync(options => options.MaxEventStreamDuration = TimeSpan.FromMinutes(10));
+        var id = await api.StartGatedAsync("g");
+        await api.Gates["g"].Started;
+        using var response = await OpenAsync(api, $"/api/jobs/{id}/events");
+        using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
+        var seen = await events.ReadAsync();
+
+        await api.Time.WaitForTimerAsync(TimeSpan.FromMinutes(10));
+        api.Time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Null(await events.ReadAsync());
+        api.Gates["g"].Release();
+        using var resumed = await OpenAsync(api, $"/api/jobs/{id}/events", lastEventId: seen!.Id);
+        using var resumedEvents = new EventStreamReader(await resumed.Content.ReadAsStreamAsync());
+        ServerSentEvent? last;
+        do
+        {
+            last = await resumedEvents.ReadAsync();
+        }
+        while (last is not null && last.Name != "finished");
+
+        Assert.Equal("Succeeded", last?.Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task AClientThatStopsReading_HoldsUpNoJob()
     {
         await using var api = await TestApi.StartAsync(options => (options.MaxConcurrency, options.MaxQueuedJobs) = (8, 10_000), onKestrel: true);
