@@ -30,10 +30,11 @@ switch (builder.Configuration["LongJobs:Store"] ?? "InMemory")
 }
 
 // "LongJobs:Webhooks": the hosts that may receive webhooks, and the key that signs them. The sample's receivers run
-// on this machine, so plain http is allowed in Development; anywhere else webhooks need https.
+// on this machine, so plain http and loopback addresses are allowed in Development; anywhere else webhooks need https
+// and public addresses.
 jobs.AddWebhooks(options =>
 {
-    options.AllowHttp = builder.Environment.IsDevelopment();
+    options.AllowHttp = options.AllowPrivateNetworks = builder.Environment.IsDevelopment();
     builder.Configuration.GetSection("LongJobs:Webhooks").Bind(options);
 });
 

@@ -24,10 +24,16 @@ public static class WebhookLongJobsBuilderExtensions
         builder.Services.AddOptions<WebhookOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
 
-        // Redirects are not followed: one could lead to a host that is not allowed. Each attempt's timeout is Polly's.
+        // Redirects are not followed: one could lead to a host that is not allowed. Host names that resolve inside the
+        // network are refused when connecting (DNS rebinding). Each attempt's timeout is Polly's.
         // The channel logs every attempt with the receiver's host only (the URL's path may hold a secret).
         builder.Services.AddHttpClient(WebhookChannel.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .ConfigurePrimaryHttpMessageHandler(static services => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                ConnectCallback = PrivateNetworkGuard.ConnectCallback(services.GetRequiredService<IOptions<WebhookOptions>>().Value),
+            })
             .RemoveAllLoggers();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationChannel, WebhookChannel>());
         return builder;

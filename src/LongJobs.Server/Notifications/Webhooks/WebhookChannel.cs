@@ -168,6 +168,7 @@ internal sealed class WebhookChannel : INotificationChannel
     /// <summary>Network errors, attempt timeouts, 408, 429 and 5xx: the receiver may take it later.</summary>
     private static bool IsTransient(Outcome<HttpStatusCode> outcome) => outcome switch
     {
+        { Exception: HttpRequestException { InnerException: WebhookAddressRefusedException } } => false,
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
         { Exception: not null } => false,
         { Result: var status } => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500,
@@ -184,6 +185,7 @@ internal sealed class WebhookChannel : INotificationChannel
     private string Describe(Exception exception) => exception switch
     {
         TimeoutRejectedException => string.Create(CultureInfo.InvariantCulture, $"The receiver did not answer within {_options.Timeout.TotalSeconds:0.###} s."),
+        HttpRequestException { InnerException: WebhookAddressRefusedException refused } => refused.Message,
         HttpRequestException => exception.Message,
         _ => "The webhook could not be sent.",
     };

@@ -19,6 +19,13 @@ public sealed class WebhookOptions
     /// <value>The default value is empty; at least one entry is required.</value>
     public IList<string> AllowedHosts { get; } = new List<string>();
 
+    /// <summary>
+    /// Whether an allowed host name may resolve to a loopback, private or link-local address. Off by default, so an
+    /// allowed name cannot be pointed (by DNS) inside the network; an IP address on <see cref="AllowedHosts"/> is
+    /// always reachable, being allowed explicitly.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>Whether callback URLs may use plain <c>http</c>, for development and loopback receivers; otherwise only <c>https</c> is allowed.</summary>
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowHttp { get; set; }

@@ -26,6 +26,54 @@ public sealed class WebhookDeliveryTests
 
     private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnAllowedHostNameThatResolvesToLoopback_IsRefusedWhenConnecting_UnlessPrivateNetworksAreAllowed(bool allowPrivateNetworks)
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(HttpStatusCode.NoContent);
+        await using var api = await WebhookTestApi.StartAsync(options =>
+        {
+            options.AllowedHosts.Add("localhost");
+            options.AllowPrivateNetworks = allowPrivateNetworks;
+        });
+        var byName = new UriBuilder(receiver.Url) { Host = "localhost" }.Uri;
+        var id = await api.StartGatedAsync("a", byName);
+
+        api.Gates["a"].Release();
+
+        if (allowPrivateNetworks)
+        {
+            await api.WaitForWebhookAsync(id, NotificationDeliveryStatus.Delivered);
+            Assert.Single(receiver.Requests);
+            return;
+        }
+
+        var refused = await api.WaitForWebhookAsync(id, NotificationDeliveryStatus.Failed);
+        Assert.Equal(1, refused.Attempts);
+        Assert.Contains("resolves to the non-public address", refused.LastError, StringComparison.Ordinal);
+        Assert.Empty(receiver.Requests);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("224.0.0.1", true)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("2606:4700:4700::1111", false)]
+    public void NonPublicAddresses_AreTold(string address, bool nonPublic) =>
+        Assert.Equal(nonPublic, PrivateNetworkGuard.IsNonPublic(IPAddress.Parse(address)));
+
     [Fact]
     public async Task FinishedJob_PostsItsFinalStateOnce_SignedSoTheClientHelperVerifiesIt()
     {
