@@ -3,9 +3,11 @@ using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Tests.Support;
 
-/// <summary>A logger provider that keeps every entry, for tests that check what was logged or await an entry.</summary>
-public sealed class RecordedLogs : ILoggerProvider, ILogger
+/// <summary>A logger provider that keeps every entry with its scopes' values, for tests that check what was logged or await an entry.</summary>
+public sealed class RecordedLogs : ILoggerProvider, ILogger, ISupportExternalScope
 {
+    private IExternalScopeProvider? _scopes;
+
     private readonly ConcurrentQueue<LogEntry> _entries = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource<LogEntry>> _first = new();
 
@@ -23,10 +25,25 @@ public sealed class RecordedLogs : ILoggerProvider, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        var entry = new LogEntry(logLevel, eventId.Id, formatter(state, exception), exception);
+        var scopes = new Dictionary<string, object?>(StringComparer.Ordinal);
+        _scopes?.ForEachScope(
+            static (scope, values) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+                {
+                    foreach (var (key, value) in pairs)
+                    {
+                        values[key] = value;
+                    }
+                }
+            },
+            scopes);
+        var entry = new LogEntry(logLevel, eventId.Id, formatter(state, exception), exception, scopes);
         _entries.Enqueue(entry);
         First(eventId.Id).TrySetResult(entry);
     }
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
@@ -36,5 +53,5 @@ public sealed class RecordedLogs : ILoggerProvider, ILogger
         _first.GetOrAdd(eventId, static _ => new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
-/// <summary>One log entry.</summary>
-public sealed record LogEntry(LogLevel Level, int EventId, string Message, Exception? Exception);
+/// <summary>One log entry, and the values of the scopes it was written in (empty unless the test asked for them).</summary>
+public sealed record LogEntry(LogLevel Level, int EventId, string Message, Exception? Exception, IReadOnlyDictionary<string, object?>? Scopes = null);
