@@ -871,6 +871,9 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         {
             await attempt.CancelAsync().ConfigureAwait(false);
             _ = work.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+            // Asked to stop before and ignored it: the job ends cancelled, as asked; otherwise it failed by running too long.
+            cancellationToken.ThrowIfCancellationRequested();
             throw new JobTimeoutException(timeout);
         }
     }
