@@ -111,6 +111,15 @@ public sealed class LongJobsOptions
     [Range(1, 100_000)]
     public int MaxEventStreamsPerCaller { get; set; } = 10;
 
+    /// <summary>
+    /// How many long-polls (<c>?wait=N</c>, <c>Prefer: wait=N</c>) one caller (an owner, or an address for anonymous
+    /// callers) may have waiting at once on this server; beyond it a status request answers at once, without
+    /// <c>Preference-Applied</c>, with <c>Retry-After</c>.
+    /// </summary>
+    /// <value>The default value is 1000.</value>
+    [Range(1, 1_000_000)]
+    public int MaxLongPollsPerCaller { get; set; } = 1000;
+
     /// <summary>The <c>Retry-After</c> sent when a job is refused because the queue is full.</summary>
     /// <value>The default value is 5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

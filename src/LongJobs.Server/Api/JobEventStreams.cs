@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -35,8 +34,7 @@ internal sealed class JobEventStreams(
     private readonly TimeProvider _time = time;
     private readonly TimeSpan _heartbeatInterval = longJobsOptions.Value.EventStreamHeartbeatInterval;
     private readonly TimeSpan _maxDuration = longJobsOptions.Value.MaxEventStreamDuration;
-    private readonly int _maxPerCaller = longJobsOptions.Value.MaxEventStreamsPerCaller;
-    private readonly ConcurrentDictionary<string, int> _openByCaller = new(StringComparer.Ordinal);
+    private readonly OpenRequestsPerCaller _openByCaller = new(longJobsOptions.Value.MaxEventStreamsPerCaller);
     private readonly JsonSerializerOptions _serializerOptions = jsonOptions.Value.SerializerOptions;
 
     /// <summary>The media type of the streams.</summary>
@@ -265,11 +263,9 @@ internal sealed class JobEventStreams(
     /// <returns>The stream, or <see langword="null"/> when the caller has too many.</returns>
     private async Task<EventStream?> OpenAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        // Callers are told apart by their owner identifier, or anonymous ones by address.
-        var caller = access.CallerOf(context).Owner ?? "address:" + context.Connection.RemoteIpAddress;
-        if (_openByCaller.AddOrUpdate(caller, 1, static (_, open) => open + 1) > _maxPerCaller)
+        var caller = OpenRequestsPerCaller.KeyOf(access.CallerOf(context), context);
+        if (!_openByCaller.TryEnter(caller))
         {
-            Release(caller);
             return null;
         }
 
@@ -286,21 +282,13 @@ internal sealed class JobEventStreams(
         return stream;
     }
 
-    private void Release(string caller)
-    {
-        if (_openByCaller.AddOrUpdate(caller, 0, static (_, open) => open - 1) <= 0)
-        {
-            _openByCaller.TryRemove(KeyValuePair.Create(caller, 0));
-        }
-    }
-
     private ProblemHttpResult TooManyStreams(HttpContext context)
     {
         context.Response.Headers.RetryAfter = "5";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many event streams.",
-            detail: $"A caller may have at most {_maxPerCaller} event streams open at once; close one, or follow several jobs with GET {_links.Prefix}/events.");
+            detail: $"A caller may have at most {_openByCaller.Limit} event streams open at once; close one, or follow several jobs with GET {_links.Prefix}/events.");
     }
 
     /// <summary>One open stream: writes events, and ends with the request or the host.</summary>
@@ -357,7 +345,7 @@ internal sealed class JobEventStreams(
         public ValueTask DisposeAsync()
         {
             Interlocked.Decrement(ref _owner._openStreams);
-            _owner.Release(_caller);
+            _owner._openByCaller.Exit(_caller);
             _ending.Dispose();
             _maxDuration.Dispose();
             return ValueTask.CompletedTask;

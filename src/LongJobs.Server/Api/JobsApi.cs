@@ -32,6 +32,8 @@ internal sealed partial class JobsApi(
     IHostApplicationLifetime lifetime,
     INotificationChannel[] channels)
 {
+    private readonly OpenRequestsPerCaller _waiting = new(options.MaxLongPollsPerCaller);
+
     /// <summary>The longest a status request waits for a job to finish.</summary>
     public const int MaxWaitSeconds = 60;
 
@@ -268,8 +270,13 @@ internal sealed partial class JobsApi(
     private async Task<JobRecord> WaitAsync(JobRecord job, int? wait, HttpContext context, CancellationToken cancellationToken)
     {
         var seconds = Math.Min(wait ?? 0, MaxWaitSeconds);
-        if (seconds > 0 && !job.Status.IsFinished())
+        var caller = OpenRequestsPerCaller.KeyOf(access.CallerOf(context), context);
+
+        // A caller with MaxLongPollsPerCaller waits open is answered at once: a wait is a preference (RFC 7240), and
+        // Retry-After tells it when to ask again.
+        if (seconds > 0 && !job.Status.IsFinished() && _waiting.TryEnter(caller))
         {
+            using var slot = new WaitSlot(_waiting, caller);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds), time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, lifetime.ApplicationStopping, cancellationToken);
             try
@@ -297,6 +304,12 @@ internal sealed partial class JobsApi(
         }
 
         return job;
+    }
+
+    /// <summary>Leaves a caller's count of open waits.</summary>
+    private readonly struct WaitSlot(OpenRequestsPerCaller open, string caller) : IDisposable
+    {
+        public void Dispose() => open.Exit(caller);
     }
 
     /// <summary>Reads <c>Prefer: wait=N</c> when the query has no <c>wait</c>; a negative wait is a 400.</summary>

@@ -33,6 +33,35 @@ public sealed class LongPollTests
     }
 
     [Fact]
+    public async Task Wait_BeyondTheCallersOpenLongPolls_AnswersAtOnceWithoutWaiting_UntilOneEnds()
+    {
+        await using var api = await TestApi.StartAsync(options => options.MaxLongPollsPerCaller = 1);
+        var id = await api.StartGatedAsync("a");
+        await api.Gates["a"].Started;
+        var waiting = api.GetAsync($"/api/jobs/{id}?wait=30");
+        await api.Time.WaitForTimerAsync(TimeSpan.FromSeconds(30));
+
+        using (var refused = await api.GetAsync($"/api/jobs/{id}?wait=30"))
+        {
+            Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+            Assert.Null(TestApi.Header(refused, "Preference-Applied"));
+            Assert.Equal(TimeSpan.FromSeconds(1), TestApi.RetryAfter(refused));
+            Assert.Equal("Running", (await TestApi.ReadJsonAsync(refused)).GetProperty("status").GetString());
+        }
+
+        api.Gates["a"].Release();
+        using var answered = await waiting;
+        Assert.Equal("wait=30", TestApi.Header(answered, "Preference-Applied"));
+        var next = await api.StartGatedAsync("b");
+        var again = api.GetAsync($"/api/jobs/{next}?wait=30");
+        await api.Time.WaitForTimerAsync(TimeSpan.FromSeconds(30), count: 2);
+        Assert.False(again.IsCompleted);
+        api.Gates["b"].Release();
+        using var second = await again;
+        Assert.Equal("wait=30", TestApi.Header(second, "Preference-Applied"));
+    }
+
+    [Fact]
     public async Task Wait_OnTheTypedRoute_AnswersWithTheTypedResult()
     {
         await using var api = await TestApi.StartAsync();
