@@ -64,6 +64,15 @@ internal static partial class ApiThroughputRun
                 ("bare POST (limit)", new Uri(bareAddress, "bare"), true),
                 ("LongJobs POST /api/jobs/no-op", new Uri(longJobsAddress, "api/jobs/no-op"), true),
             ];
+            // Warm-up, not counted: JIT, connection pools, the jobs' first retained records.
+            foreach (var target in targets)
+            {
+                if (await RunWrkAsync(target.Url, target.Post ? script : null, threads, connections, 1) is null)
+                {
+                    return 1;
+                }
+            }
+
             var results = targets.ToDictionary(target => target.Name, _ => new List<WrkResult>());
             for (var round = 0; round < rounds; round++)
             {
