@@ -20,7 +20,7 @@ internal static class PostgreSqlThroughputRun
 
     public static async Task<int> RunAsync(string connectionString, bool quick)
     {
-        var jobs = quick ? 200 : 5_000;
+        var jobs = quick ? 200 : 2_000;
         var rounds = quick ? 1 : 3;
         await using var database = NpgsqlDataSource.Create(connectionString);
 
