@@ -3,8 +3,10 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
@@ -33,10 +35,22 @@ internal static class InProcessThroughputRun
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumnProvider(DefaultColumnProviders.Instance)
             .AddLogger(quick ? NullLogger.Instance : ConsoleLogger.Default)
-            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "longjobs-benchmarkdotnet"))
+            .AddExporter(MarkdownExporter.GitHub)
+            .WithArtifactsPath(Path.GetFullPath(Path.Combine("artifacts", "benchmarks", "BenchmarkDotNet")))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
 
-        var summary = BenchmarkRunner.Run<InProcessThroughputBenchmarks>(config);
+        // BenchmarkDotNet's log goes to standard error, so standard output holds only this part's table.
+        var output = Console.Out;
+        Console.SetOut(Console.Error);
+        Summary summary;
+        try
+        {
+            summary = BenchmarkRunner.Run<InProcessThroughputBenchmarks>(config);
+        }
+        finally
+        {
+            Console.SetOut(output);
+        }
 
         Report.Heading($"In-process throughput: {jobs:N0} no-op jobs started and completed per invocation (BenchmarkDotNet, median of {(quick ? 1 : 9)} iterations)");
         var rows = summary.Reports.Select(report => (
