@@ -550,25 +550,31 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private async Task ClaimLoopAsync()
     {
         var stopping = _shutdown.Token;
+        using var wakeOnStop = stopping.Register(SignalClaim);
         Task? poll = null;
         while (!stopping.IsCancellationRequested)
         {
             // Armed before claiming, so a wake-up during the claim is not lost.
             var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _claimSignal, signal);
+            if (!_store.IsDurable)
+            {
+                // A store of this process only: every queued job and freed slot signals, and so does stopping (checked
+                // after arming, so a stop is never missed). No timer, no linked token: a wake-up allocates one signal.
+                await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+                if (!stopping.IsCancellationRequested)
+                {
+                    await signal.Task.ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            Task queued;
-            if (_store.IsDurable)
-            {
-                // The poll runs across wake-ups, so slots that keep freeing do not keep postponing it.
-                poll ??= Task.Delay(_options.QueuePollInterval, _time, stopping);
-                queued = _store.WaitForQueuedJobsAsync(wait.Token);
-            }
-            else
-            {
-                poll = Task.Delay(Timeout.Infinite, wait.Token);
-                queued = poll;
-            }
+
+            // The poll runs across wake-ups, so slots that keep freeing do not keep postponing it.
+            poll ??= Task.Delay(_options.QueuePollInterval, _time, stopping);
+            var queued = _store.WaitForQueuedJobsAsync(wait.Token);
 
             await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
             await Task.WhenAny(signal.Task, queued, poll).ConfigureAwait(false);
@@ -579,7 +585,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 MayHaveQueuedJobs();
             }
 
-            if (!_store.IsDurable || poll.IsCompleted)
+            if (poll.IsCompleted)
             {
                 poll = null;
             }
