@@ -74,7 +74,7 @@ internal static class CompletionLatencyRun
         stream.Reset();
 
         var random = new Random(5);
-        var durations = Enumerable.Range(0, jobs).Select(_ => random.Next(50, 500)).ToArray();
+        var durations = Enumerable.Range(0, jobs).Select(_ => random.Next(50, 2050)).ToArray();
         await Parallel.ForEachAsync(durations, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (milliseconds, _) => await AwaitJobAsync(milliseconds));
         var measured = samples.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray());
         var perJob = (LongPoll: longPoll.Total / (double)jobs, Polling: polling.Total / (double)jobs, Stream: stream.Total / (double)jobs);
@@ -86,7 +86,7 @@ internal static class CompletionLatencyRun
         await AwaitJobAsync(longJobSeconds * 1000);
         var forLongJob = (longPoll.Total, polling.Total, stream.Total);
 
-        Report.Heading($"Completion-notice latency over loopback HTTP: {jobs} jobs of 50–500 ms, {inFlight} at a time, each awaited by all three clients (ms from the job's work returning to the client reading its final state)");
+        Report.Heading($"Completion-notice latency over loopback HTTP: {jobs} jobs of 0.05–2.05 s (so a 1-s poll lands anywhere in its interval), {inFlight} at a time, each awaited by all three clients (ms from the job's work returning to the client reading its final state)");
         Report.Table(
             ["client", "p50 ms", "p95 ms", "p99 ms", "max ms", "requests per job", $"requests to await a {longJobSeconds}-s job"],
             [
