@@ -52,7 +52,7 @@ internal static class InProcessThroughputRun
             Console.SetOut(output);
         }
 
-        Report.Heading($"In-process throughput: {jobs:N0} no-op jobs started and completed per invocation (BenchmarkDotNet, median of {(quick ? 1 : 9)} iterations)");
+        Report.Heading($"In-process throughput: {jobs:N0} no-op jobs started and completed per invocation (BenchmarkDotNet, {(quick ? "1 iteration" : "median of 9 iterations")})");
         var rows = summary.Reports.Select(report => (
                 Name: report.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''),
                 Baseline: report.BenchmarkCase.Descriptor.Baseline,
