@@ -19,7 +19,7 @@ internal static class InProcessThroughputRun
     {
         var jobs = int.TryParse(Environment.GetEnvironmentVariable(InProcessThroughputBenchmarks.JobsVariable), CultureInfo.InvariantCulture, out var asked)
             ? asked
-            : quick ? 2_000 : 50_000;
+            : quick ? 2_000 : 20_000;
         Environment.SetEnvironmentVariable(InProcessThroughputBenchmarks.JobsVariable, jobs.ToString(CultureInfo.InvariantCulture));
 
         // In-process toolchain: no generated project to build (the repository's strict build settings would apply to
