@@ -23,20 +23,11 @@ internal static partial class ApiThroughputRun
             kinds => kinds.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op"));
         await using var _ = longJobs;
 
-        // One finished job to read, and the bodies LongJobs answers, so the bare endpoint answers as many bytes.
+        // A finished job to read, and the bodies LongJobs answers, so the bare endpoint answers as many bytes. Each
+        // GET run reads a job finished just before it: retention keeps the newest 10,000 finished jobs, and the
+        // POST runs finish far more than that.
         using var http = new HttpClient { BaseAddress = longJobsAddress };
-        const string startBody = """{"value":1}""";
-        using var started = await http.PostAsync("api/jobs/no-op", new StringContent(startBody, Encoding.UTF8, "application/json"));
-        started.EnsureSuccessStatusCode();
-        var acceptedBody = await started.Content.ReadAsByteArrayAsync();
-        var id = JsonDocument.Parse(acceptedBody).RootElement.GetProperty("id").GetGuid();
-        var finished = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}?wait=10");
-        if (finished.GetProperty("status").GetString() != "Succeeded")
-        {
-            Console.Error.WriteLine($"HTTP throughput: the job to read did not succeed: {finished}");
-            return 1;
-        }
-
+        var (id, acceptedBody) = await StartFinishedJobAsync(http);
         var stateBody = await http.GetByteArrayAsync($"api/jobs/{id}");
         var bareState = Padded(stateBody.Length);
         var bareAccepted = Padded(acceptedBody.Length);
@@ -54,7 +45,7 @@ internal static partial class ApiThroughputRun
         await using var __ = bare;
 
         var script = Path.Combine(Path.GetTempPath(), $"longjobs-wrk-post-{Environment.ProcessId}.lua");
-        await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.body = '{startBody}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
+        await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.body = '{StartBody}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n");
         try
         {
             (string Name, Uri Url, bool Post)[] targets =
@@ -78,7 +69,10 @@ internal static partial class ApiThroughputRun
             {
                 foreach (var target in targets)
                 {
-                    var result = await RunWrkAsync(target.Url, target.Post ? script : null, threads, connections, seconds);
+                    var url = target.Name.StartsWith("LongJobs GET", StringComparison.Ordinal)
+                        ? new Uri(longJobsAddress, $"api/jobs/{(await StartFinishedJobAsync(http)).Id}")
+                        : target.Url;
+                    var result = await RunWrkAsync(url, target.Post ? script : null, threads, connections, seconds);
                     if (result is null)
                     {
                         return 1;
@@ -114,6 +108,21 @@ internal static partial class ApiThroughputRun
         {
             File.Delete(script);
         }
+    }
+
+    private const string StartBody = """{"value":1}""";
+
+    /// <summary>Starts a no-op job and waits until it has succeeded; its ID and the 202 body.</summary>
+    private static async Task<(Guid Id, byte[] AcceptedBody)> StartFinishedJobAsync(HttpClient http)
+    {
+        using var started = await http.PostAsync("api/jobs/no-op", new StringContent(StartBody, Encoding.UTF8, "application/json"));
+        started.EnsureSuccessStatusCode();
+        var acceptedBody = await started.Content.ReadAsByteArrayAsync();
+        var id = JsonDocument.Parse(acceptedBody).RootElement.GetProperty("id").GetGuid();
+        var finished = await http.GetFromJsonAsync<JsonElement>($"api/jobs/{id}?wait=10");
+        return finished.GetProperty("status").GetString() == "Succeeded"
+            ? (id, acceptedBody)
+            : throw new InvalidOperationException($"HTTP throughput: the job to read did not succeed: {finished}");
     }
 
     private static Task WriteAsync(HttpContext context, int status, byte[] body)
