@@ -3,7 +3,7 @@
 # Usage: ./benchmarks/run.sh [--quick] [part ...]
 #   parts: throughput latency http memory postgres (default: all, in that order)
 #   --quick: small N and short runs (about a minute with the build), as CI runs it from test.sh; without it the full
-#   mode takes about 15 minutes. Prints Markdown tables (also written to artifacts/benchmarks/<mode>.md) and exits
+#   mode takes about 12 minutes. Prints Markdown tables (also written to artifacts/benchmarks/<mode>.md) and exits
 #   non-zero when any part breaks. Installs wrk and PostgreSQL when run as root, and starts a throwaway PostgreSQL
 #   cluster on a free loopback port, removed at exit (set LONGJOBS_BENCH_POSTGRES to a connection string to use
 #   another server).
