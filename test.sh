@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds LongJobs and runs every test project; prints "N passed, N failed, N skipped" last and exits
-# non-zero when anything fails. Usage: ./test.sh [extra dotnet test arguments]
+# Builds LongJobs, runs every test project and then the benchmark suite in quick mode (counted as one more test);
+# prints "N passed, N failed, N skipped" last and exits non-zero when anything fails. Usage: ./test.sh [extra dotnet test arguments]
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -95,6 +95,15 @@ fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "No test ran."
   failed=1
+fi
+
+# The benchmark suite in quick mode (small N, about a minute) proves every benchmark still runs: it counts as one test.
+echo "Benchmarks, quick mode (./benchmarks/run.sh --quick):"
+if ./benchmarks/run.sh --quick 2>&1; then
+  passed=$((passed + 1))
+else
+  echo "The quick benchmark run failed: see its output above."
+  failed=$((failed + 1))
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using Microsoft.Extensions.Options;
@@ -125,7 +126,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
                 }
 
                 taken.Add(position);
-                if (Update(position.Id, job => job.Status == JobStatus.Queued ? Started(job, startedAt) : null, maintainQueue: false) is { } started)
+                if (Update(position.Id, (job, version) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false) is { } started)
                 {
                     claimed.Add(started);
                 }
@@ -145,23 +146,23 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
 
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, job => job.Status == JobStatus.Queued ? Started(job, startedAt) : null));
+        ValueTask.FromResult(Update(id, (job, version) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null));
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, job => IsRunning(job, attempt)
-            ? job with { Progress = progress, ProgressMessage = message }
+        ValueTask.FromResult(Update(id, (job, version) => IsRunning(job, attempt)
+            ? job with { Progress = progress, ProgressMessage = message, Version = version }
             : null));
 
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, job => IsRunning(job, failedAttempt)
-            ? job with { Attempt = failedAttempt + 1, Progress = 0, ProgressMessage = message }
+        ValueTask.FromResult(Update(id, (job, version) => IsRunning(job, failedAttempt)
+            ? job with { Attempt = failedAttempt + 1, Progress = 0, ProgressMessage = message, Version = version }
             : null));
 
     public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
-        var changed = Update(id, job => !IsRunning(job, attempt) ? null
-            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = at }
-            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = message });
+        var changed = Update(id, (job, version) => !IsRunning(job, attempt) ? null
+            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = at, Version = version }
+            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = message, Version = version });
         if (changed?.Status == JobStatus.Canceled)
         {
             OnFinished(changed);
@@ -178,7 +179,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
             throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
         }
 
-        var finished = Update(id, job => job.Status == expectedStatus && !expectedStatus.IsFinished() && job.Attempt == expectedAttempt
+        var finished = Update(id, (job, version) => job.Status == expectedStatus && !expectedStatus.IsFinished() && job.Attempt == expectedAttempt
             ? job with
             {
                 Status = outcome.Status,
@@ -186,6 +187,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
                 Progress = outcome.Status == JobStatus.Succeeded ? 1 : job.Progress,
                 Result = outcome.Result,
                 Error = outcome.Error,
+                Version = version,
             }
             : null);
 
@@ -199,10 +201,10 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
     public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default)
     {
-        var requested = Update(id, job => job.Status switch
+        var requested = Update(id, (job, version) => job.Status switch
         {
-            JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true },
-            JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true },
+            JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true, Version = version },
+            JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true, Version = version },
             _ => null,
         });
 
@@ -217,9 +219,10 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     public ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return ValueTask.FromResult(Update(id, job => job with
+        return ValueTask.FromResult(Update(id, (job, version) => job with
         {
             Deliveries = [.. job.Deliveries.Where(other => other.Channel != delivery.Channel), delivery],
+            Version = version,
         }));
     }
 
@@ -239,6 +242,13 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
                     return entry.Current;
                 }
 
+                if (entry.IsRemoved)
+                {
+                    return null;
+                }
+
+                // Created only when someone waits: most jobs change several times and are never awaited this way.
+                entry.Changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 changed = entry.Changed.Task;
             }
 
@@ -263,8 +273,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         }
     }
 
-    private static JobRecord Started(JobRecord job, DateTimeOffset startedAt) =>
-        job with { Status = JobStatus.Running, StartedAt = startedAt, Attempt = job.Attempt + 1, Progress = 0, ProgressMessage = null };
+    private static JobRecord Started(JobRecord job, DateTimeOffset startedAt, long version) =>
+        job with { Status = JobStatus.Running, StartedAt = startedAt, Attempt = job.Attempt + 1, Progress = 0, ProgressMessage = null, Version = version };
 
     private static bool IsRunning(JobRecord job, int attempt) => job.Status == JobStatus.Running && job.Attempt == attempt;
 
@@ -344,7 +354,9 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
 
         lock (gone)
         {
-            gone.Changed.TrySetResult();
+            gone.IsRemoved = true;
+            gone.Changed?.TrySetResult();
+            gone.Changed = null;
         }
 
         _watchers.Announce(id);
@@ -352,10 +364,11 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     }
 
     /// <summary>
-    /// Applies <paramref name="change"/> to a job under its lock; with <paramref name="maintainQueue"/>, then keeps
+    /// Applies <paramref name="change"/> to a job under its lock (it builds the next record, with the version it is
+    /// given, in one copy; <see langword="null"/> for no change); with <paramref name="maintainQueue"/>, then keeps
     /// the queue's count and claim order in step with the job's status (a claim maintains them itself).
     /// </summary>
-    private JobRecord? Update(Guid id, Func<JobRecord, JobRecord?> change, bool maintainQueue = true)
+    private JobRecord? Update(Guid id, Func<JobRecord, long, JobRecord?> change, bool maintainQueue = true)
     {
         if (!_jobs.TryGetValue(id, out var entry))
         {
@@ -366,16 +379,16 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         lock (entry)
         {
             before = entry.Current;
-            var next = change(before);
+            var next = change(before, before.Version + 1);
             if (next is null)
             {
                 return null;
             }
 
-            after = entry.Current = next with { Version = before.Version + 1 };
-            var changed = entry.Changed;
-            entry.Changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            changed.TrySetResult();
+            Debug.Assert(next.Version == before.Version + 1, "A change builds the job's next version.");
+            after = entry.Current = next;
+            entry.Changed?.TrySetResult();
+            entry.Changed = null;
         }
 
         if (maintainQueue && (before.Status == JobStatus.Queued) != (after.Status == JobStatus.Queued))
@@ -433,6 +446,10 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     {
         public JobRecord Current { get; set; } = current;
 
-        public TaskCompletionSource Changed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed at the job's next change; <see langword="null"/> while nobody waits.</summary>
+        public TaskCompletionSource? Changed { get; set; }
+
+        /// <summary>Whether the job was removed (retention): waiters stop waiting.</summary>
+        public bool IsRemoved { get; set; }
     }
 }
