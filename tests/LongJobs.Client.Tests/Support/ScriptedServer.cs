@@ -19,9 +19,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<IReadOnlyDictionary<string, StringValues>> _requestHeaders = new();
-    private readonly Lock _gate = new();
-    private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
-    private int _count;
+    private readonly NumberedRequests _numbered = new();
 
     private ScriptedServer(WebApplication app) => _app = app;
 
@@ -29,7 +27,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
     public Uri BaseAddress { get; private set; } = null!;
 
     /// <summary>How many requests have arrived so far.</summary>
-    public int RequestCount => Volatile.Read(ref _count);
+    public int RequestCount => _numbered.Count;
 
     /// <summary>The requests so far, as <c>METHOD /path?query</c>, in order of arrival.</summary>
     public IReadOnlyList<string> Requests => [.. _requests];
@@ -56,20 +54,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
     }
 
     /// <summary>Completes once request number <paramref name="count"/> (from 1) has arrived.</summary>
-    public Task WaitForRequestAsync(int count)
-    {
-        lock (_gate)
-        {
-            if (_count >= count)
-            {
-                return Task.CompletedTask;
-            }
-
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((count, signal));
-            return signal.Task;
-        }
-    }
+    public Task WaitForRequestAsync(int count) => _numbered.WhenArrived(count);
 
     /// <summary>An <see cref="HttpClient"/> for this server whose requests go through <see cref="LongJobsResilienceHandler"/>.</summary>
     public HttpClient CreateResilientClient(LongJobsClientOptions options) =>
@@ -83,22 +68,11 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
     private Task HandleAsync(HttpContext context, Func<HttpContext, int, Task> respond)
     {
-        int number;
-        List<TaskCompletionSource> reached;
-        lock (_gate)
+        var number = _numbered.Arrived(() =>
         {
             _requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
             _requestHeaders.Enqueue(context.Request.Headers.ToDictionary(StringComparer.OrdinalIgnoreCase));
-            number = ++_count;
-            reached = [.. _waiters.Where(waiter => waiter.Count <= number).Select(waiter => waiter.Signal)];
-            _waiters.RemoveAll(waiter => waiter.Count <= number);
-        }
-
-        foreach (var signal in reached)
-        {
-            signal.TrySetResult();
-        }
-
+        });
         return respond(context, number);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,9 +16,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedWebhook> _requests = new();
-    private readonly Lock _gate = new();
-    private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
-    private int _count;
+    private readonly NumberedRequests _numbered = new();
 
     private WebhookReceiver(WebApplication app) => _app = app;
 
@@ -50,20 +49,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     }
 
     /// <summary>Completes once request number <paramref name="count"/> (from 1) has arrived.</summary>
-    public Task WaitForRequestAsync(int count)
-    {
-        lock (_gate)
-        {
-            if (_count >= count)
-            {
-                return Task.CompletedTask;
-            }
-
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((count, signal));
-            return signal.Task.WithSafetyTimeout();
-        }
-    }
+    public Task WaitForRequestAsync(int count) => _numbered.WhenArrived(count).WithSafetyTimeout();
 
     public async ValueTask DisposeAsync()
     {
@@ -83,21 +69,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             new HeaderDictionary(context.Request.Headers.ToDictionary(StringComparer.OrdinalIgnoreCase)),
             body.ToArray());
 
-        int number;
-        List<TaskCompletionSource> reached;
-        lock (_gate)
-        {
-            _requests.Enqueue(request);
-            number = ++_count;
-            reached = [.. _waiters.Where(waiter => waiter.Count <= number).Select(waiter => waiter.Signal)];
-            _waiters.RemoveAll(waiter => waiter.Count <= number);
-        }
-
-        foreach (var signal in reached)
-        {
-            signal.TrySetResult();
-        }
-
+        var number = _numbered.Arrived(() => _requests.Enqueue(request));
         await respond(context, number);
     }
 }
