@@ -1,17 +1,16 @@
 using LongJobs.Client;
 using LongJobs.Client.Resilience;
-using LongJobs.Client.Sample;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the LongJobs client with <see cref="IHttpClientFactory"/>.</summary>
+/// <summary>Registers LongJobs clients with <see cref="IHttpClientFactory"/>.</summary>
 public static class LongJobsClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="LongJobsClient"/> and the generated <see cref="SampleJobsClient"/> on one named
-    /// <see cref="HttpClient"/> with the retry pipeline.
+    /// Registers <see cref="LongJobsClient"/>, the calls every LongJobs server answers, on a named
+    /// <see cref="HttpClient"/> (<see cref="LongJobsClient.HttpClientName"/>) with the retry pipeline.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Sets the server's address and the retry and waiting behaviour.</param>
@@ -20,31 +19,29 @@ public static class LongJobsClientServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-
-        services.AddOptions<LongJobsClientOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
-        services.TryAddTransient(provider => new LongJobsClient(
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName),
-            provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
-        services.TryAddTransient(provider => new SampleJobsClient(
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName)));
-        services.TryAddTransient<ISampleJobsClient>(provider => provider.GetRequiredService<SampleJobsClient>());
-
-        return services.AddHttpClient(LongJobsClient.HttpClientName)
-            .ConfigureHttpClient((provider, httpClient) =>
-            {
-                var options = provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value;
-                if (options.BaseAddress is { } address)
-                {
-                    httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
-                }
-            })
-            .AddLongJobsResilience();
+        return services.AddLongJobsClientCore<LongJobsClient>(LongJobsClient.HttpClientName, configure);
     }
 
     /// <summary>
-    /// Adds the LongJobs retry pipeline to an HTTP client, for example to the typed client you generated for your
-    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>; each attempt has its own
+    /// Registers <typeparamref name="TClient"/>, a client generated for one server (an item
+    /// <c>&lt;LongJobsClient Include="…" ClassName="…" /&gt;</c>), on a <see cref="HttpClient"/> of its own with the
+    /// retry pipeline. Each client type has its own options, so one app can use several servers.
+    /// </summary>
+    /// <typeparam name="TClient">The generated client.</typeparam>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets the server's address and the retry and waiting behaviour.</param>
+    /// <returns>The HTTP client's builder (named after <typeparamref name="TClient"/>), to add handlers such as authentication.</returns>
+    public static IHttpClientBuilder AddLongJobsClient<TClient>(this IServiceCollection services, Action<LongJobsClientOptions> configure)
+        where TClient : LongJobsClient
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddLongJobsClientCore<TClient>(typeof(TClient).FullName ?? typeof(TClient).Name, configure);
+    }
+
+    /// <summary>
+    /// Adds the LongJobs retry pipeline to an HTTP client, for example to a client of your own for a LongJobs server.
+    /// Its settings are the <see cref="LongJobsClientOptions"/> named after the HTTP client; each attempt has its own
     /// <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set to
     /// <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
@@ -53,13 +50,34 @@ public static class LongJobsClientServiceCollectionExtensions
     public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<LongJobsClientOptions>().ValidateOnStart();
+        var name = builder.Name;
+        builder.Services.AddOptions<LongJobsClientOptions>(name).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
 
         // The whole call, retries and backoff included, has no timeout; a long-poll would otherwise hit the default 100 s.
         return builder
             .ConfigureHttpClient(httpClient => httpClient.Timeout = Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
+    }
+
+    private static IHttpClientBuilder AddLongJobsClientCore<TClient>(this IServiceCollection services, string name, Action<LongJobsClientOptions> configure)
+        where TClient : LongJobsClient
+    {
+        services.AddOptions<LongJobsClientOptions>(name).Configure(configure);
+        return services.AddHttpClient(name)
+            .ConfigureHttpClient((provider, httpClient) =>
+            {
+                var options = provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name);
+                if (options.BaseAddress is { } address)
+                {
+                    httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+                }
+            })
+            .AddLongJobsResilience()
+            .AddTypedClient((httpClient, provider) => ActivatorUtilities.CreateInstance<TClient>(
+                provider,
+                httpClient,
+                provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
     }
 }
 
@@ -76,6 +94,13 @@ internal sealed class LongJobsClientOptionsValidator : IValidateOptions<LongJobs
         {
             result.AddError(
                 $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.LongPollWait)} ({options.LongPollWait}), or every long-poll times out.",
+                nameof(LongJobsClientOptions.AttemptTimeout));
+        }
+
+        if (options.AttemptTimeout <= options.StartWait)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.StartWait)} ({options.StartWait}), or a run's start times out.",
                 nameof(LongJobsClientOptions.AttemptTimeout));
         }
 
