@@ -1,5 +1,5 @@
 using LongJobs.Client.Models;
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
