@@ -17,6 +17,8 @@ public static class LongJobsOpenApiDocumentSettingsExtensions
     /// operation with <c>x-longjobs-result</c>, its result's schema name, for client generators;</item>
     /// <item>carry endpoints' <c>WithSummary</c>, <c>WithDescription</c> and response descriptions into their operations
     /// (NSwag leaves them out), filling only what is empty;</item>
+    /// <item>keep the schema names of the jobs API's own types (<c>JobInfo</c>, <c>JobState</c>, <c>ProblemDetails</c>…),
+    /// which client generators map to the LongJobs client's models, when an app's type has the same name;</item>
     /// <item>describe the <c>Jobs</c> tag, unless the app declares it;</item>
     /// <item>write references and nullable schemas as OpenAPI 3.0.3 (no <c>nullable</c> without <c>type</c>, no
     /// <c>oneOf</c> of one schema), in forms NSwag's client generator reads as before.</item>
@@ -40,6 +42,7 @@ public static class LongJobsOpenApiDocumentSettingsExtensions
         }
 
         settings.OperationProcessors.Add(new EndpointMetadataOperationProcessor());
+        settings.DocumentProcessors.Add(new ReservedSchemaNamesDocumentProcessor());
         settings.DocumentProcessors.Add(new JobKindExtensionsDocumentProcessor(kinds));
         settings.DocumentProcessors.Add(new JobsTagDocumentProcessor(kinds));
         settings.DocumentProcessors.Add(new OpenApi30SchemaDocumentProcessor());
