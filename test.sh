@@ -98,9 +98,9 @@ if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
 fi
 
 # The sample server's OpenAPI document (the contract clients are generated from; the build writes it) linted with Redocly
-# CLI's recommended rules: one test. The CLI's exact version is pinned in tools/openapi-lint/package-lock.json and
-# installed there with npm ci when missing or older than the lock file; tools/openapi-lint/redocly.yaml says which
-# rules are off and why.
+# CLI's recommended rules, warnings counting as errors: one test. The CLI's exact version is pinned in
+# tools/openapi-lint/package-lock.json and installed there with npm ci when missing or older than the lock file;
+# tools/openapi-lint/redocly.yaml says which rules are off and why.
 lint_openapi() {
   local tool=tools/openapi-lint document=samples/LongJobs.Sample/obj/openapi/openapi.json output
   if ! command -v npm >/dev/null 2>&1; then
@@ -126,7 +126,7 @@ lint_openapi() {
     return 1
   fi
 }
-echo "OpenAPI lint (Redocly CLI, recommended rules):"
+echo "OpenAPI lint (Redocly CLI, recommended rules, warnings as errors):"
 if lint_openapi; then
   passed=$((passed + 1))
 else
