@@ -41,9 +41,10 @@ public static class LongJobsClientServiceCollectionExtensions
 
     /// <summary>
     /// Adds the LongJobs retry pipeline to an HTTP client, for example to a client of your own for a LongJobs server.
-    /// Its settings are the <see cref="LongJobsClientOptions"/> named after the HTTP client; each attempt has its own
-    /// <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set to
-    /// <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// Its settings are the <see cref="LongJobsClientOptions"/> named after the HTTP client (set them with the overload
+    /// that takes <c>configure</c>, or <c>services.ConfigureAll&lt;LongJobsClientOptions&gt;</c>); each attempt has its
+    /// own <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set
+    /// to <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     /// <param name="builder">The HTTP client's builder.</param>
     /// <returns>The same builder.</returns>
@@ -60,10 +61,30 @@ public static class LongJobsClientServiceCollectionExtensions
             .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
     }
 
+    /// <summary>Adds the LongJobs retry pipeline to an HTTP client, with its settings.</summary>
+    /// <param name="builder">The HTTP client's builder.</param>
+    /// <param name="configure">Sets the retry behaviour, in the options named after the HTTP client.</param>
+    /// <returns>The same builder.</returns>
+    public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder, Action<LongJobsClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(builder.Name, configure);
+        return builder.AddLongJobsResilience();
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TClient"/> (unless the app registered one) on the HTTP client <paramref name="name"/>,
+    /// with the options of that name and the retry pipeline.
+    /// </summary>
     private static IHttpClientBuilder AddLongJobsClientCore<TClient>(this IServiceCollection services, string name, Action<LongJobsClientOptions> configure)
         where TClient : LongJobsClient
     {
-        services.AddOptions<LongJobsClientOptions>(name).Configure(configure);
+        services.Configure(name, configure);
+        services.TryAddTransient(provider => ActivatorUtilities.CreateInstance<TClient>(
+            provider,
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(name),
+            provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
         return services.AddHttpClient(name)
             .ConfigureHttpClient((provider, httpClient) =>
             {
@@ -73,11 +94,7 @@ public static class LongJobsClientServiceCollectionExtensions
                     httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
                 }
             })
-            .AddLongJobsResilience()
-            .AddTypedClient((httpClient, provider) => ActivatorUtilities.CreateInstance<TClient>(
-                provider,
-                httpClient,
-                provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
+            .AddLongJobsResilience();
     }
 }
 

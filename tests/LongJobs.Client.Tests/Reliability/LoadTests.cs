@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
-using ClientPrimesRequest = LongJobs.Client.Sample.PrimesRequest;
+using ClientPrimesRequest = LongJobs.Client.Tests.Sample.PrimesRequest;
 using PrimesJob = LongJobs.Sample.Jobs.PrimesJob;
 using ServerPrimesRequest = LongJobs.Sample.Jobs.PrimesRequest;
 using ServerPrimesResult = LongJobs.Sample.Jobs.PrimesResult;
