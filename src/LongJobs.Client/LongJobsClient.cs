@@ -76,7 +76,7 @@ public class LongJobsClient
         Append(query, "kind", kind);
         Append(query, "pageSize", pageSize?.ToString(CultureInfo.InvariantCulture));
         Append(query, "pageToken", pageToken);
-        var path = JobPaths.Relative(_options, query.Length == 0 ? string.Empty : "?" + query.ToString(1, query.Length - 1));
+        var path = JobPaths.List(_options, query.Length == 0 ? string.Empty : "?" + query.ToString(1, query.Length - 1));
         using var response = await _httpClient.GetAsync(path, cancellationToken).ConfigureAwait(false);
         return await JobResponses.ReadAsync<JobList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
 
@@ -185,9 +185,10 @@ public class LongJobsClient
     }
 
     /// <summary>
-    /// Starts a job of <paramref name="kind"/> and waits for its result, letting the server hold the start request
-    /// for <see cref="LongJobsClientOptions.StartWait"/> (or <see cref="JobStartOptions.Wait"/>) so that a quick job
-    /// costs one request. The generated <c>Run{Kind}JobAsync</c> methods call it.
+    /// Starts a job of <paramref name="kind"/> and waits for its result. Without <paramref name="progress"/>, the server
+    /// may hold the start request for <see cref="LongJobsClientOptions.StartWait"/> (or <see cref="JobStartOptions.Wait"/>),
+    /// so that a quick job costs one request; with it, the start returns at once and every change is reported. The
+    /// generated <c>Run{Kind}JobAsync</c> methods call it.
     /// </summary>
     /// <typeparam name="TRequest">The kind's request type.</typeparam>
     /// <typeparam name="TResult">The kind's result type.</typeparam>
@@ -207,7 +208,8 @@ public class LongJobsClient
             IdempotencyKey = options?.IdempotencyKey,
             CallbackUrl = options?.CallbackUrl,
             NotifyEmail = options?.NotifyEmail,
-            Wait = options?.Wait ?? _options.StartWait,
+            // Progress is told of every change, so the start must not hide the first ones; without it a quick job costs one request.
+            Wait = options?.Wait ?? (progress is null ? _options.StartWait : null),
         };
         var operation = await StartJobAsync<TRequest, TResult>(kind, request, start, cancellationToken).ConfigureAwait(false);
         return await operation.WaitForCompletionAsync(progress, cancellationToken).ConfigureAwait(false);

@@ -57,8 +57,9 @@ public sealed class LongJobsClientOptions
     public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// How long the server may hold the start request of <c>Run…JobAsync</c> for a job that finishes quickly
-    /// (<c>Prefer: wait</c>), so such a job costs one request; zero starts and then waits.
+    /// How long the server may hold the start request of <c>Run…JobAsync</c> without progress for a job that finishes
+    /// quickly (<c>Prefer: wait</c>), so such a job costs one request; zero starts and then waits. A run with progress
+    /// starts at once, so that every change is reported.
     /// </summary>
     /// <value>The default value is 2 seconds; servers cap it at 60.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]

@@ -12,6 +12,10 @@ internal static class JobPaths
         return Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + query);
     }
 
+    /// <summary><c>{JobsPath}</c> without its trailing slash, then <paramref name="query"/>.</summary>
+    public static Uri List(LongJobsClientOptions options, string query) =>
+        new(options.JobsPath.TrimEnd('/') + query, UriKind.Relative);
+
     /// <summary><c>{JobsPath}{id}/cancel</c>.</summary>
     public static Uri Cancel(LongJobsClientOptions options, Guid id) =>
         Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + "/cancel");

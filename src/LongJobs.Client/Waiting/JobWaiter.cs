@@ -76,16 +76,18 @@ internal sealed class JobWaiter
         }
 
         using var response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var askAgainAtOnce = firstRead || (_options.LongPollWait > TimeSpan.Zero && response.Headers.Contains("Preference-Applied"));
+        var longPolled = _options.LongPollWait > TimeSpan.Zero && response.Headers.Contains("Preference-Applied");
         if (response.StatusCode == HttpStatusCode.NotModified)
         {
-            return new JobPoll(null, response.Headers.RetryAfter, askAgainAtOnce);
+            return new JobPoll(null, response.Headers.RetryAfter, longPolled);
         }
 
         try
         {
+            // Following changes, a new version means the next request can wait for the change after it: ask at once.
             var state = await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-            return new JobPoll(state, response.Headers.RetryAfter, askAgainAtOnce && (!firstRead || state.ETag is not null));
+            var newVersion = followChanges && state.ETag is not null && state.ETag != lastSeen?.ETag;
+            return new JobPoll(state, response.Headers.RetryAfter, longPolled || newVersion);
         }
         catch (LongJobsRequestException exception) when (lastSeen is not null && JobResponses.IsNotFound(exception))
         {
@@ -134,7 +136,7 @@ internal sealed class JobWaiter
 
     /// <summary>
     /// One answer: the job's state (<see langword="null"/> when unchanged), the server's <c>Retry-After</c>, and whether
-    /// to ask again at once (the server long-polled, or the answer gave the version to long-poll from).
+    /// to ask again at once (the server long-polled, or the answer brought a new version to wait on while following changes).
     /// </summary>
     private sealed record JobPoll(JobState? State, RetryConditionHeaderValue? RetryAfter, bool LongPolled);
 

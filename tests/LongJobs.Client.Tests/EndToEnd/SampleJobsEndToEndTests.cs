@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using LongJobs.Client.Models;
 using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
@@ -42,6 +43,39 @@ public sealed class SampleJobsEndToEndTests
         Assert.Equal(168, result.Count);
         Assert.Equal(997, result.Largest);
         Assert.Equal(["POST /api/jobs/primes"], log.Requests);
+    }
+
+    [Fact]
+    public async Task WaitWithProgress_OnARunningJob_ReportsEveryStepAsItHappens_ThroughConditionalLongPolls()
+    {
+        await using var server = new SampleServerFactory();
+        var stepped = await SteppedJob.StartAsync(server.Services, count: 3);
+        // This clock never moves: only long-polls that answer at each change can report the steps.
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var client = CreatePlainClient(server, new LongJobsClientOptions { TimeProvider = time }, log);
+        var reports = Channel.CreateUnbounded<JobProgress>();
+
+        var waiting = client.GetOperation<StepResult>(stepped.Id).WaitForCompletionAsync(new ChannelProgress(reports.Writer));
+        var seen = new List<JobProgress> { await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal) };
+        for (var step = 1; step <= 3; step++)
+        {
+            stepped.Step();
+            seen.Add(await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal));
+        }
+
+        stepped.Step();
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+        seen.Add(await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(3, result.Steps);
+        Assert.Equal([ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Succeeded], seen.Select(report => report.Status));
+        Assert.Equal([0, 33, 67, 100, 100], seen.Select(report => (int)Math.Round(report.Fraction * 100)));
+        Assert.Equal([null, "Step 1 of 3", "Step 2 of 3", "Step 3 of 3", "Step 3 of 3"], seen.Select(report => report.Message));
+        Assert.Equal($"GET /api/jobs/{stepped.Id}", log.Requests[0]);
+        Assert.All(log.Requests.Skip(1), request => Assert.Equal($"GET /api/jobs/{stepped.Id}?wait=30", request));
+        Assert.InRange(log.Requests.Count, 5, 6);
+        Assert.False(time.HasUnreadDelay, "The client waited between requests instead of long-polling.");
     }
 
     [Fact]
@@ -174,12 +208,12 @@ public sealed class SampleJobsEndToEndTests
         await using var first = new SampleServerFactory();
         var gated = await GatedJob.StartAsync(first.Services);
         await gated.Started;
-        var address = new SwitchableHandler(first.Server.CreateHandler());
+        var address = new SwitchableAddress(first.Address) { InnerHandler = new SocketsHttpHandler() };
         var options = new LongJobsClientOptions();
-        var operation = new LongJobsClient(new HttpClient(address) { BaseAddress = first.Server.BaseAddress }, options).GetOperation<GateResult>(gated.Id);
+        var operation = new LongJobsClient(new HttpClient(address) { BaseAddress = first.Address }, options).GetOperation<GateResult>(gated.Id);
         await operation.UpdateStatusAsync().WaitAsync(TestTimeouts.Signal);
         await using var restarted = new SampleServerFactory();
-        address.Target = restarted.Server.CreateHandler();
+        address.Target = restarted.Address;
 
         var exception = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
 
@@ -364,15 +398,24 @@ public sealed class SampleJobsEndToEndTests
     private static SampleJobsClient CreateClient(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null) =>
         new(server.CreateLongJobsHttpClient(options, log), options);
 
+    /// <summary>Writes every report to a channel, on the reporting thread, so none is lost or reordered.</summary>
+    private sealed class ChannelProgress(ChannelWriter<JobProgress> reports) : IProgress<JobProgress>
+    {
+        public void Report(JobProgress value) => reports.TryWrite(value);
+    }
+
     private static LongJobsClient CreatePlainClient(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null) =>
         new(server.CreateLongJobsHttpClient(options, log), options);
 
-    /// <summary>Sends every request to the server it is set to now.</summary>
-    private sealed class SwitchableHandler(HttpMessageHandler target) : HttpMessageHandler
+    /// <summary>Sends every request to the server it is set to now, as one address whose server was replaced.</summary>
+    private sealed class SwitchableAddress(Uri target) : DelegatingHandler
     {
-        public HttpMessageHandler Target { get; set; } = target;
+        public Uri Target { get; set; } = target;
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            new HttpMessageInvoker(Target, disposeHandler: false).SendAsync(request, cancellationToken);
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.RequestUri = new UriBuilder(request.RequestUri!) { Host = Target.Host, Port = Target.Port }.Uri;
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }
