@@ -5,6 +5,7 @@ using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
