@@ -9,8 +9,9 @@ namespace LongJobs.Server.OpenApi.Processors;
 /// <summary>
 /// Carries what an endpoint says about itself into its operation, where NSwag leaves it out: the summary and description
 /// of <c>WithSummary</c> and <c>WithDescription</c>, and each response's description (its <c>Produces</c> metadata's, or
-/// else the status code's reason phrase, as ASP.NET Core's own OpenAPI generator writes). Only empty fields are filled:
-/// what NSwag found elsewhere (XML comments, attributes) stays.
+/// else the status code's reason phrase, as ASP.NET Core's own OpenAPI generator writes). An endpoint's own summary and
+/// description win over its handler's XML comments, which one handler shares between endpoints (a kind's
+/// "Starts a 'thumbnail' job." over "Starts a job of this kind."); an empty response description is filled.
 /// </summary>
 internal sealed class EndpointMetadataOperationProcessor : IOperationProcessor
 {
@@ -23,12 +24,12 @@ internal sealed class EndpointMetadataOperationProcessor : IOperationProcessor
 
         var operation = context.OperationDescription.Operation;
         var metadata = api.ActionDescriptor.EndpointMetadata;
-        if (string.IsNullOrEmpty(operation.Summary) && metadata.OfType<IEndpointSummaryMetadata>().LastOrDefault() is { } summary)
+        if (metadata.OfType<IEndpointSummaryMetadata>().LastOrDefault() is { Summary.Length: > 0 } summary)
         {
             operation.Summary = summary.Summary;
         }
 
-        if (string.IsNullOrEmpty(operation.Description) && metadata.OfType<IEndpointDescriptionMetadata>().LastOrDefault() is { } description)
+        if (metadata.OfType<IEndpointDescriptionMetadata>().LastOrDefault() is { Description.Length: > 0 } description)
         {
             operation.Description = description.Description;
         }

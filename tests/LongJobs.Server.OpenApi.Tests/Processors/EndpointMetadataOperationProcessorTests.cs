@@ -43,6 +43,17 @@ public sealed class EndpointMetadataOperationProcessorTests
         });
     }
 
+    [Fact]
+    public async Task AKindsOperations_NameTheKind_OverTheXmlCommentsTheirHandlerSharesWithEveryKind()
+    {
+        await using var app = await StartAsync();
+        var document = await app.ReadDocumentAsync();
+
+        Assert.Equal("Starts a 'thumbnail' job.", Operation(document, "StartThumbnailJob").GetProperty("summary").GetString());
+        Assert.Equal("Starts a 'count-primes' job.", Operation(document, "StartCountPrimesJob").GetProperty("summary").GetString());
+        Assert.StartsWith("Gets a 'thumbnail' job", Operation(document, "GetThumbnailJob").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
     private static void MapGreeting(WebApplication app)
     {
         app.UseLongJobsOpenApi();
