@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds LongJobs, runs every test project and then the benchmark suite in quick mode (counted as one more test);
+# Builds LongJobs, runs every test project, lints the OpenAPI document and runs the benchmark suite in quick mode (each counted as one more test);
 # prints "N passed, N failed, N skipped" last and exits non-zero when anything fails. Usage: ./test.sh [extra dotnet test arguments]
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -95,6 +95,42 @@ fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "No test ran."
   failed=1
+fi
+
+# The sample server's OpenAPI document (the contract clients are generated from; the build writes it) linted with Redocly
+# CLI's recommended rules, warnings counting as errors: one test. The CLI's exact version is pinned in
+# tools/openapi-lint/package-lock.json and installed there with npm ci when missing or older than the lock file;
+# tools/openapi-lint/redocly.yaml says which rules are off and why.
+lint_openapi() {
+  local tool=tools/openapi-lint document=samples/LongJobs.Sample/obj/openapi/openapi.json output
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: install Node.js (20.19 or later, with npm), then run ./test.sh again."
+    return 1
+  fi
+  if [ ! -x "$tool/node_modules/.bin/redocly" ] || [ "$tool/package-lock.json" -nt "$tool/node_modules/.package-lock.json" ]; then
+    if ! (cd "$tool" && npm ci --no-audit --no-fund --loglevel=error); then
+      echo "Installing Redocly CLI failed ('npm ci' in $tool): see npm's message above."
+      return 1
+    fi
+  fi
+  if [ ! -f "$document" ]; then
+    echo "The sample server's OpenAPI document is missing at $document: the build writes it."
+    return 1
+  fi
+  if output=$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$tool/node_modules/.bin/redocly" lint \
+      --config "$tool/redocly.yaml" --format stylish "$document" 2>&1); then
+    echo "$document: no problems."
+  else
+    echo "$output" | grep -v '[║╔╚]' # the findings, without the CLI's banners
+    echo "Redocly CLI found problems in $document (rules and reasons: $tool/redocly.yaml)."
+    return 1
+  fi
+}
+echo "OpenAPI lint (Redocly CLI, recommended rules, warnings as errors):"
+if lint_openapi; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
 fi
 
 # The benchmark suite in quick mode (small N, about a minute) proves every benchmark still runs: it counts as one test.

@@ -2,6 +2,7 @@ using LongJobs.Sample.Jobs;
 using LongJobs.Server;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Observability;
+using NSwag;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -59,13 +60,18 @@ builder.Services.AddOpenTelemetry()
         }
     });
 
-builder.Services.AddEndpointsApiExplorer();
-builder.Services.AddOpenApiDocument(document =>
+// The OpenAPI document, written at build time to obj/openapi/openapi.json and served at /swagger/v1/swagger.json. What
+// LongJobs leaves to the app is set here: the sample's API is MIT-licensed and open to anyone (one empty security
+// requirement: no authentication).
+builder.Services.AddLongJobsOpenApiDocument(document =>
 {
-    document.DocumentName = "v1";
     document.Title = "LongJobs sample";
     document.Description = "Start long-running jobs, follow them, await their typed results.";
-    document.PostProcess = openApi => openApi.Servers.Clear();
+    document.PostProcess = openApi =>
+    {
+        openApi.Info.License = new OpenApiLicense { Name = "MIT", Url = "https://opensource.org/licenses/MIT" };
+        openApi.Security = [new OpenApiSecurityRequirement()];
+    };
 });
 
 var app = builder.Build();
@@ -77,9 +83,9 @@ app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-// The middleware adds the request's host to "servers" after the generator's PostProcess ran: clear it here too, so
-// the live document equals the one written at build time (and clients call relative to where they fetched it).
-app.UseOpenApi(settings => settings.PostProcess = (openApi, _) => openApi.Servers.Clear());
+// The document as generated, without the request's host in "servers": the live document equals the one written at build
+// time, and clients call relative to where they fetched it.
+app.UseLongJobsOpenApi();
 app.UseSwaggerUi();
 
 app.MapLongJobs();

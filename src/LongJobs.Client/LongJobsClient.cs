@@ -1,200 +1,241 @@
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text.Json;
+using System.Net.Http.Json;
+using System.Text;
+using LongJobs.Client.Http;
 using LongJobs.Client.Models;
-using Polly;
-using Polly.Retry;
+using LongJobs.Client.Waiting;
 
 namespace LongJobs.Client;
 
 /// <summary>
-/// The calls every LongJobs server answers, whatever its job kinds: read a job's state (with long-poll),
-/// cancel it, and await it as a <see cref="JobOperation{TResult}"/>. Start jobs with a client generated from the
-/// server's OpenAPI document (for the sample server, <c>SampleJobsClient</c>).
+/// The calls every LongJobs server answers, whatever its job kinds: read, list, cancel and delete jobs, and await
+/// any job as a <see cref="JobOperation{TResult}"/>. The client the build generates for a server (an item
+/// <c>&lt;LongJobsClient Include="openapi.json" ClassName="…" /&gt;</c>) derives from it and adds, for each job kind,
+/// <c>Start{Kind}JobAsync</c>, <c>Run{Kind}JobAsync</c> and <c>Get{Kind}JobOperation</c>, typed by the kind's
+/// request and result.
 /// </summary>
 public class LongJobsClient
 {
     /// <summary>The name of the <see cref="HttpClient"/> that <c>AddLongJobsClient</c> registers.</summary>
     public const string HttpClientName = "LongJobs";
 
-    private static readonly ResiliencePropertyKey<int> PlainPollsKey = new("LongJobs.PlainPolls");
+    private static readonly IReadOnlyDictionary<string, Type> NoResultTypes = new Dictionary<string, Type>();
 
     private readonly HttpClient _httpClient = null!;
     private readonly LongJobsClientOptions _options = null!;
-    private readonly ResiliencePipeline<JobPoll> _waitPipeline = null!;
+    private readonly JobWaiter _waiter = null!;
 
     /// <summary>Creates a client that sends its requests through <paramref name="httpClient"/>.</summary>
     /// <param name="httpClient">
     /// The HTTP client: its <see cref="HttpClient.BaseAddress"/> is the server's (ending in <c>/</c>); for retries
     /// it should come from <c>AddLongJobsClient</c> or carry <c>AddLongJobsResilience</c>.
     /// </param>
-    /// <param name="options">Paths and waiting behaviour; the defaults when <see langword="null"/>.</param>
+    /// <param name="options">Paths, serialization and waiting behaviour; the defaults when <see langword="null"/>.</param>
     public LongJobsClient(HttpClient httpClient, LongJobsClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         _httpClient = httpClient;
         _options = options ?? new LongJobsClientOptions();
-        _waitPipeline = CreateWaitPipeline(_options);
+        _waiter = new JobWaiter(httpClient, _options);
     }
 
-    /// <summary>For mocking: override the calls the code under test makes (for a <see cref="JobOperation{TResult}"/>, <see cref="GetJobAsync"/>, <see cref="CancelJobAsync"/> and <see cref="WaitUntilFinishedAsync"/>).</summary>
+    /// <summary>For mocking: a client whose calls the test overrides.</summary>
     protected LongJobsClient()
     {
     }
+
+    /// <summary>
+    /// The result type of each job kind this client knows, by kind name: a generated client lists its server's kinds,
+    /// so that an operation refuses a job of another kind or a result type of none; empty for a plain client.
+    /// </summary>
+    protected virtual IReadOnlyDictionary<string, Type> ResultTypes => NoResultTypes;
 
     /// <summary>Reads a job's current state.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state.</returns>
     /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
-    public virtual async Task<JobState> GetJobAsync(Guid id, CancellationToken cancellationToken = default) =>
-        (await PollAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)).State;
+    public virtual async Task<JobState> GetJobAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _httpClient.GetAsync(JobPaths.Job(_options, id), cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>Asks a job to stop.</summary>
+    /// <summary>Reads one page of jobs, newest first: the caller's own, or every job for an administrator.</summary>
+    /// <param name="status">Only jobs in this status.</param>
+    /// <param name="kind">Only jobs of this kind.</param>
+    /// <param name="pageSize">At most this many jobs (1 to 100); the server's default (20) when <see langword="null"/>.</param>
+    /// <param name="pageToken">The <see cref="JobList.NextPageToken"/> of the previous page, to read the next one.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The page, with the token of the next one.</returns>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 400 for a bad page token, or could not be reached.</exception>
+    public virtual async Task<JobList> ListJobsAsync(JobStatus? status = null, string? kind = null, int? pageSize = null, string? pageToken = null, CancellationToken cancellationToken = default)
+    {
+        var query = new StringBuilder();
+        Append(query, "status", status?.ToString());
+        Append(query, "kind", kind);
+        Append(query, "pageSize", pageSize?.ToString(CultureInfo.InvariantCulture));
+        Append(query, "pageToken", pageToken);
+        var path = JobPaths.List(_options, query.Length == 0 ? string.Empty : "?" + query.ToString(1, query.Length - 1));
+        using var response = await _httpClient.GetAsync(path, cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadAsync<JobList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+
+        static void Append(StringBuilder query, string name, string? value)
+        {
+            if (value is not null)
+            {
+                query.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+            }
+        }
+    }
+
+    /// <summary>Asks a job to stop: a queued job is cancelled at once, a running one when it honours the request.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state after the request.</returns>
     /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
     public virtual async Task<JobState> CancelJobAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, JobUri(id, TimeSpan.Zero));
-        using var response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<JobState>(response, cancellationToken).ConfigureAwait(false);
+        using var response = await _httpClient.PostAsync(JobPaths.Cancel(_options, id), content: null, cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes a finished job's record from the server, its result included.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes once the job is removed.</returns>
+    /// <exception cref="LongJobsRequestException">404 for an unknown job, 409 while the job is queued or running (cancel it first), or the server could not be reached.</exception>
+    public virtual async Task DeleteJobAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _httpClient.DeleteAsync(JobPaths.Job(_options, id), cancellationToken).ConfigureAwait(false);
+        await JobResponses.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Attaches to a job by its ID, wherever it was started, to follow and await it.</summary>
-    /// <typeparam name="TResult">The job kind's result type, for example a generated <c>PrimesResult</c>.</typeparam>
+    /// <typeparam name="TResult">
+    /// The job kind's result type. A generated client knows its kinds' result types: it refuses a type that is none
+    /// of them at once, and a job whose kind has another result type when it is read.
+    /// </typeparam>
     /// <param name="id">The job's ID.</param>
     /// <returns>An operation whose state is unknown until it is updated or awaited.</returns>
-    public virtual JobOperation<TResult> GetOperation<TResult>(Guid id) => new(id, this);
+    /// <exception cref="ArgumentException">This client knows its kinds, and <typeparamref name="TResult"/> is the result type of none of them.</exception>
+    public virtual JobOperation<TResult> GetOperation<TResult>(Guid id)
+    {
+        if (ResultTypes.Count > 0 && !ResultTypes.Values.Contains(typeof(TResult)))
+        {
+            throw new ArgumentException(
+                $"{typeof(TResult).Name} is not the result type of any job kind of {GetType().Name}; the kinds' result types are: {DescribeResultTypes()}.",
+                nameof(TResult));
+        }
+
+        return new JobOperation<TResult>(id, this, kind: null, state: null);
+    }
+
+    /// <summary>Attaches to a job of kind <paramref name="kind"/>; reading a job of another kind fails.</summary>
+    /// <typeparam name="TResult">The kind's result type.</typeparam>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="kind">The job's kind.</param>
+    /// <returns>An operation whose state is unknown until it is updated or awaited.</returns>
+    protected JobOperation<TResult> GetOperation<TResult>(Guid id, string kind) => new(id, this, kind, state: null);
 
     /// <summary>
-    /// Reads the job's state until it has finished: long-poll where the server offers it, else polling with
-    /// backoff. <see cref="JobOperation{TResult}.WaitForCompletionAsync"/> calls it; a mock overrides it.
+    /// Starts a job of <paramref name="kind"/>: POSTs <paramref name="request"/> to the kind's route, retried safely
+    /// with an idempotency key. The generated <c>Start{Kind}JobAsync</c> methods call it.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type.</typeparam>
+    /// <typeparam name="TResult">The kind's result type.</typeparam>
+    /// <param name="kind">The kind's name, as the server registered it.</param>
+    /// <param name="request">The job's request.</param>
+    /// <param name="options">An idempotency key, notifications, and how long the server may hold the request; none when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The job, holding the state the server answered with.</returns>
+    /// <exception cref="LongJobsRequestException">The server refused the job or could not be reached.</exception>
+    protected virtual async Task<JobOperation<TResult>> StartJobAsync<TRequest, TResult>(string kind, TRequest request, JobStartOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(request);
+
+        using var message = new HttpRequestMessage(HttpMethod.Post, JobPaths.Relative(_options, Uri.EscapeDataString(kind)))
+        {
+            Content = JsonContent.Create(request, options: _options.SerializerOptions),
+        };
+        if (options?.IdempotencyKey is { } key)
+        {
+            message.Headers.Add(JobHeaders.IdempotencyKey, key);
+        }
+
+        if (options?.CallbackUrl is { } callbackUrl)
+        {
+            message.Headers.Add(JobHeaders.CallbackUrl, callbackUrl.AbsoluteUri);
+        }
+
+        if (options?.NotifyEmail is { } email)
+        {
+            message.Headers.Add(JobHeaders.NotifyEmail, email);
+        }
+
+        if (options?.Wait is { } wait && wait > TimeSpan.Zero)
+        {
+            message.Headers.Add(JobHeaders.Prefer, FormattableString.Invariant($"wait={(int)Math.Ceiling(wait.TotalSeconds)}"));
+        }
+
+        using var response = await _httpClient.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var state = await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+        return new JobOperation<TResult>(state.Id, this, kind, state);
+    }
+
+    /// <summary>
+    /// Starts a job of <paramref name="kind"/> and waits for its result. Without <paramref name="progress"/>, the server
+    /// may hold the start request for <see cref="LongJobsClientOptions.StartWait"/> (or <see cref="JobStartOptions.Wait"/>),
+    /// so that a quick job costs one request; with it, the start returns at once and every change is reported. The
+    /// generated <c>Run{Kind}JobAsync</c> methods call it.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type.</typeparam>
+    /// <typeparam name="TResult">The kind's result type.</typeparam>
+    /// <param name="kind">The kind's name, as the server registered it.</param>
+    /// <param name="request">The job's request.</param>
+    /// <param name="options">An idempotency key, notifications, and how long the server may hold the start request.</param>
+    /// <param name="progress">Told of every change of the job's status or progress, the final one included.</param>
+    /// <param name="cancellationToken">Stops waiting; the job itself goes on.</param>
+    /// <returns>The job's result.</returns>
+    /// <exception cref="JobFailedException">The job failed.</exception>
+    /// <exception cref="OperationCanceledException">The job was cancelled, or <paramref name="cancellationToken"/> was.</exception>
+    /// <exception cref="LongJobsRequestException">A request failed after its retries, or the job was lost.</exception>
+    protected virtual async Task<TResult> RunJobAsync<TRequest, TResult>(string kind, TRequest request, JobStartOptions? options, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+    {
+        var start = new JobStartOptions
+        {
+            IdempotencyKey = options?.IdempotencyKey,
+            CallbackUrl = options?.CallbackUrl,
+            NotifyEmail = options?.NotifyEmail,
+            // Progress is told of every change, so the start must not hide the first ones; without it a quick job costs one request.
+            Wait = options?.Wait ?? (progress is null ? _options.StartWait : null),
+        };
+        var operation = await StartJobAsync<TRequest, TResult>(kind, request, start, cancellationToken).ConfigureAwait(false);
+        return await operation.WaitForCompletionAsync(progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the job's state until it has finished: long-poll where the server offers it (for the job's end, or for
+    /// each change when <paramref name="followChanges"/>), else polling with backoff. The operations call it; a mock
+    /// overrides it.
     /// </summary>
     /// <param name="id">The job's ID.</param>
-    /// <param name="observe">Called with every state read, the final one included.</param>
+    /// <param name="lastSeen">The job's state as last read, if any: waiting starts from its version, and a 404 after it means the job was lost.</param>
+    /// <param name="followChanges">Whether to wake for every change of the job (progress) rather than only for its end.</param>
+    /// <param name="observe">Called with every new state read, the final one included.</param>
     /// <param name="cancellationToken">Stops waiting; the job itself goes on.</param>
     /// <returns>The job's final state.</returns>
-    /// <exception cref="LongJobsRequestException">A request failed after its retries, such as 404 for an unknown job, or the server could not be reached (status code 0).</exception>
-    protected internal virtual async Task<JobState> WaitUntilFinishedAsync(Guid id, Action<JobState> observe, CancellationToken cancellationToken)
-    {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        try
-        {
-            var poll = await _waitPipeline.ExecuteAsync(
-                static async (context, state) =>
-                {
-                    var poll = await state.Client.PollAsync(state.Id, state.Client._options.LongPollWait, context.CancellationToken).ConfigureAwait(false);
-                    context.Properties.Set(PlainPollsKey, poll.LongPolled ? 0 : context.Properties.GetValue(PlainPollsKey, 0) + 1);
-                    state.Observe(poll.State);
-                    return poll;
-                },
-                context,
-                (Client: this, Id: id, Observe: observe)).ConfigureAwait(false);
-            return poll.State;
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
+    /// <exception cref="LongJobsRequestException">A request failed after its retries, such as 404 for an unknown or lost job, or the server could not be reached (status code 0).</exception>
+    protected internal virtual Task<JobState> WaitUntilFinishedAsync(Guid id, JobState? lastSeen, bool followChanges, Action<JobState> observe, CancellationToken cancellationToken) =>
+        _waiter.WaitAsync(id, lastSeen, followChanges, observe, cancellationToken);
 
-    private async Task<JobPoll> PollAsync(Guid id, TimeSpan wait, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, JobUri(id, wait));
-        using var response = await _httpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var state = await ReadAsync<JobState>(response, cancellationToken).ConfigureAwait(false);
-        return new JobPoll(state, response.Headers.RetryAfter, LongPolled: wait > TimeSpan.Zero && response.Headers.Contains("Preference-Applied"));
-    }
+    /// <summary>The JSON options results are read with.</summary>
+    internal System.Text.Json.JsonSerializerOptions SerializerOptions => _options?.SerializerOptions ?? System.Text.Json.JsonSerializerOptions.Web;
 
-    private Uri JobUri(Guid id, TimeSpan wait)
-    {
-        var path = _options.JobsPath.EndsWith('/') ? _options.JobsPath : _options.JobsPath + "/";
-        var query = wait > TimeSpan.Zero ? FormattableString.Invariant($"?wait={(int)Math.Ceiling(wait.TotalSeconds)}") : string.Empty;
-        return new Uri(path + id.ToString("D", CultureInfo.InvariantCulture) + query, UriKind.Relative);
-    }
+    /// <summary>The result type this client knows for <paramref name="kind"/>, if any.</summary>
+    internal Type? ResultTypeOf(string kind) => ResultTypes.GetValueOrDefault(kind);
 
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
-        where T : class
-    {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var status = (int)response.StatusCode;
-
-        if (response.IsSuccessStatusCode)
-        {
-            T? value;
-            try
-            {
-                value = JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web);
-            }
-            catch (JsonException exception)
-            {
-                throw new LongJobsRequestException($"The response could not be read as a {typeof(T).Name}.", status, body, HeadersOf(response), exception);
-            }
-
-            return value ?? throw new LongJobsRequestException("The response body was empty.", status, body, HeadersOf(response), null);
-        }
-
-        ProblemDetails? problem = null;
-        try
-        {
-            problem = body.Length > 0 ? JsonSerializer.Deserialize<ProblemDetails>(body, JsonSerializerOptions.Web) : null;
-        }
-        catch (JsonException)
-        {
-            // Not problem details: report the raw body.
-        }
-
-        var message = $"The server answered {status} {response.ReasonPhrase}{(problem is null ? "." : $": {problem}")}";
-        var headers = HeadersOf(response);
-        throw problem is null
-            ? new LongJobsRequestException(message, status, body, headers, null)
-            : new LongJobsRequestException<ProblemDetails>(message, status, body, headers, problem, null);
-    }
-
-    private static Dictionary<string, IEnumerable<string>> HeadersOf(HttpResponseMessage response) =>
-        response.Headers.Concat(response.Content.Headers)
-            .ToDictionary(header => header.Key, header => header.Value, StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Polls again while the job is unfinished: at once after a long-poll, else after <c>Retry-After</c> or the backoff.</summary>
-    /// <remarks>Polly's attempt number counts long-polls too, so the backoff counts only the answers since the last long-poll.</remarks>
-    private static ResiliencePipeline<JobPoll> CreateWaitPipeline(LongJobsClientOptions options) =>
-        new ResiliencePipelineBuilder<JobPoll> { TimeProvider = options.TimeProvider }
-            .AddRetry(new RetryStrategyOptions<JobPoll>
-            {
-                MaxRetryAttempts = int.MaxValue,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { State.IsFinished: false }),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Result is { } poll
-                    ? PollingDelay(poll, args.Context.Properties.GetValue(PlainPollsKey, 0), options)
-                    : null),
-            })
-            .Build();
-
-    /// <summary>
-    /// The wait before the next status request: none after a long-poll; else the server's <c>Retry-After</c>, or
-    /// <see cref="LongJobsClientOptions.PollingInterval"/> doubled for each of the <paramref name="plainPolls"/>
-    /// answers since the last long-poll after the first, with ±25 % jitter; never more than
-    /// <see cref="LongJobsClientOptions.MaxPollingInterval"/>.
-    /// </summary>
-    private static TimeSpan PollingDelay(JobPoll poll, int plainPolls, LongJobsClientOptions options)
-    {
-        if (poll.LongPolled)
-        {
-            return TimeSpan.Zero;
-        }
-
-        var max = options.MaxPollingInterval.Ticks;
-        var retryAfter = poll.RetryAfter?.Delta ?? (poll.RetryAfter?.Date is { } date ? date - options.TimeProvider.GetUtcNow() : null);
-        if (retryAfter is { } asked)
-        {
-            return TimeSpan.FromTicks(Math.Clamp(asked.Ticks, 0, max));
-        }
-
-        var backoff = options.PollingInterval.Ticks * Math.Pow(2, Math.Clamp(plainPolls - 1, 0, 30));
-        var jittered = backoff * (0.75 + (0.5 * Random.Shared.NextDouble()));
-        return TimeSpan.FromTicks((long)Math.Min(jittered, max));
-    }
-
-    private sealed record JobPoll(JobState State, RetryConditionHeaderValue? RetryAfter, bool LongPolled);
+    private string DescribeResultTypes() =>
+        string.Join(", ", ResultTypes.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Value.Name} ('{pair.Key}')"));
 }

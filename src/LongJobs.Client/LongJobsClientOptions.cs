@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 
 namespace LongJobs.Client;
 
@@ -34,7 +35,10 @@ public sealed class LongJobsClientOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
-    /// <summary>How long the server may hold one status request while waiting for a job to finish (long-poll); zero polls instead.</summary>
+    /// <summary>
+    /// How long the server may hold one status request while waiting for a job to change (long-poll): for its end, or
+    /// for its next progress when progress is followed. Zero polls instead.
+    /// </summary>
     /// <value>The default value is 30 seconds; servers cap it at 60.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan LongPollWait { get; set; } = TimeSpan.FromSeconds(30);
@@ -51,6 +55,23 @@ public sealed class LongJobsClientOptions
     /// <value>The default value is 15 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long the server may hold the start request of <c>Run…JobAsync</c> without progress for a job that finishes
+    /// quickly (<c>Prefer: wait</c>), so such a job costs one request; zero starts and then waits. A run with progress
+    /// starts at once, so that every change is reported.
+    /// </summary>
+    /// <value>The default value is 2 seconds; servers cap it at 60.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan StartWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How requests are written and results read: match the server's <c>LongJobsOptions.SerializerOptions</c> when
+    /// it changes them (converters, naming, number handling).
+    /// </summary>
+    /// <value>The default value is <see cref="JsonSerializerOptions.Web"/>, as the server's default.</value>
+    [Required]
+    public JsonSerializerOptions SerializerOptions { get; set; } = JsonSerializerOptions.Web;
 
     /// <summary>The clock for delays and timeouts; tests replace it.</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>

@@ -84,6 +84,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>Jobs outlive every node, and any node with a job's kind may run it.</summary>
     public bool IsDurable => true;
 
+    /// <summary>Jobs are kept in the database: a restart loses none.</summary>
+    public DateTimeOffset? InMemorySince => null;
+
     /// <summary>
     /// Creates or upgrades the schema; every other operation waits for it. A failed attempt is retried by the next
     /// call. Throws <see cref="JobStoreUnavailableException"/> while the database cannot be reached.
@@ -447,6 +450,21 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             {
                 await UnlockSweepAsync(connection).ConfigureAwait(false);
             }
+        }
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public async ValueTask<bool> TryDeleteFinishedAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = _dataSource.CreateCommand(_sql["DeleteFinishedJob"]);
+            command.Parameters.Add(Uuid("id", id));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }
         catch (NpgsqlException exception) when (IsUnavailable(exception))
         {

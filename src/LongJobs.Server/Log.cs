@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server;
 
+// Event IDs 26 to 29 are the email channel's (EmailLog in LongJobs.Server.Email): new messages start at 30.
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Debug, "Job {JobId} of kind {Kind} queued.")]

@@ -74,8 +74,9 @@ public sealed class LongJobsOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The shortest time between two progress writes of one job; reports in between are dropped (the final state
-    /// is always written), so a job may report progress in a tight loop without hammering the store.
+    /// The shortest time between two progress writes of one job: the first report of a burst is written at once, the
+    /// latest of those that follow at the end of the interval (a report of 1, and the final state, at once), so a job
+    /// may report progress in a tight loop without hammering the store and a waiter still sees where it got to.
     /// </summary>
     /// <value>The default value is 250 milliseconds; zero writes every report.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]

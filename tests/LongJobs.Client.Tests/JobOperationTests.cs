@@ -1,4 +1,4 @@
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
@@ -273,7 +273,7 @@ public sealed class JobOperationTests
     }
 
     [Fact]
-    public async Task Cancel_SendsDeleteAndObservesTheAnsweredState()
+    public async Task Cancel_PostsToTheJobsCancelActionAndObservesTheAnsweredState()
     {
         await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Canceled"));
         var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
@@ -282,7 +282,7 @@ public sealed class JobOperationTests
 
         Assert.Equal(ClientJobStatus.Canceled, state.Status);
         Assert.True(operation.HasCompleted);
-        Assert.Equal([$"DELETE /api/jobs/{_id}"], server.Requests);
+        Assert.Equal([$"POST /api/jobs/{_id}/cancel"], server.Requests);
     }
 
     [Fact]
@@ -331,8 +331,91 @@ public sealed class JobOperationTests
         Assert.Equal(ClientJobStatus.Succeeded, operation.Status);
     }
 
+    [Fact]
+    public async Task WaitForCompletion_WithTheServersJsonOptions_ReadsTheResultAsTheServerWroteIt()
+    {
+        var snakeCase = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web) { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Succeeded", new { first_name = "Ada", birth_year = 1815 }));
+        var options = new LongJobsClientOptions { TimeProvider = _time, SerializerOptions = snakeCase };
+        var operation = new LongJobsClient(server.CreateResilientClient(options), options).GetOperation<Person>(_id);
+
+        var person = await operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(new Person("Ada", 1815), person);
+    }
+
+    [Fact]
+    public async Task WaitForCompletion_WhenTheResultSharesNoPropertyWithTheType_SaysItIsNotOne()
+    {
+        // A plain client cannot know the job's kind; a result with none of the asked type's properties is surely not one.
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Succeeded", new { url = "https://example.com/a.png", bytes = 12 }));
+        var operation = CreateOperation(server, new LongJobsClientOptions { TimeProvider = _time });
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal($"The result of job '{_id}' (kind 'scripted') is not a PrimesResult: The result has none of PrimesResult's properties.", exception.Message);
+    }
+
+    [Fact]
+    public void GetOperation_OnAClientThatKnowsItsKinds_RefusesATypeThatIsNoKindsResult()
+    {
+        var client = new KindsClient();
+
+        var exception = Assert.Throws<ArgumentException>(() => client.GetOperation<PrimesRequest>(_id));
+
+        Assert.StartsWith("PrimesRequest is not the result type of any job kind of KindsClient; the kinds' result types are: PrimesResult ('primes'), SleepResult ('sleep').", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpdateStatus_WhenTheJobsKindHasAnotherResultType_RefusesIt()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Running", kind: "sleep"));
+        var options = new LongJobsClientOptions { TimeProvider = _time };
+        var operation = new KindsClient(server.CreateResilientClient(options), options).GetOperation<PrimesResult>(_id);
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => operation.UpdateStatusAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal($"Job '{_id}' is a 'sleep' job, whose result is a SleepResult, not a PrimesResult.", exception.Message);
+        Assert.Null(operation.State);
+    }
+
+    [Fact]
+    public async Task UpdateStatus_OfAnOperationForOneKind_RefusesAJobOfAnother()
+    {
+        await using var server = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Running", kind: "sleep"));
+        var options = new LongJobsClientOptions { TimeProvider = _time };
+        var operation = new KindsClient(server.CreateResilientClient(options), options).GetPrimesOperation(_id);
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => operation.UpdateStatusAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal($"Job '{_id}' is a 'sleep' job, not a 'primes' job: attach to it as one of its own kind.", exception.Message);
+    }
+
     private JobOperation<PrimesResult> CreateOperation(ScriptedServer server, LongJobsClientOptions options) =>
         new(_id, new LongJobsClient(server.CreateResilientClient(options), options));
+
+    public sealed record Person(string FirstName, int BirthYear);
+
+    /// <summary>A client that knows its server's kinds, as a generated one does.</summary>
+    private sealed class KindsClient : LongJobsClient
+    {
+        public KindsClient()
+        {
+        }
+
+        public KindsClient(HttpClient httpClient, LongJobsClientOptions options)
+            : base(httpClient, options)
+        {
+        }
+
+        protected override IReadOnlyDictionary<string, Type> ResultTypes { get; } = new Dictionary<string, Type>
+        {
+            ["sleep"] = typeof(SleepResult),
+            ["primes"] = typeof(PrimesResult),
+        };
+
+        public JobOperation<PrimesResult> GetPrimesOperation(Guid id) => GetOperation<PrimesResult>(id, "primes");
+    }
 
     /// <summary>A client made as an app's mock would be: the protected constructor and overridden calls.</summary>
     private sealed class ScriptedLongJobsClient(IReadOnlyList<Models.JobState> states) : LongJobsClient
@@ -340,7 +423,7 @@ public sealed class JobOperationTests
         public List<double> ObservedProgress { get; } = [];
 
         // An app overrides it as "protected override"; this assembly sees internals (InternalsVisibleTo), so C# wants both.
-        protected internal override Task<Models.JobState> WaitUntilFinishedAsync(Guid id, Action<Models.JobState> observe, CancellationToken cancellationToken)
+        protected internal override Task<Models.JobState> WaitUntilFinishedAsync(Guid id, Models.JobState? lastSeen, bool followChanges, Action<Models.JobState> observe, CancellationToken cancellationToken)
         {
             foreach (var state in states)
             {

@@ -128,7 +128,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     {
         var (nodeB, id) = await StartPoliteJobOnAThenNodeBAsync(slowHeartbeat: false);
 
-        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        using var cancel = await nodeB.PostAsync($"/api/jobs/{id}/cancel", content: null);
         using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
@@ -141,7 +141,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var (nodeB, id) = await StartPoliteJobOnAThenNodeBAsync(slowHeartbeat: true);
 
         // The next heartbeat is ten minutes away: only the database's announcement can reach node A in time.
-        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        using var cancel = await nodeB.PostAsync($"/api/jobs/{id}/cancel", content: null);
         using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
@@ -167,7 +167,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var waiting = await scheduler.StartAsync((_, _) => Task.FromResult(1));
         var nodeB = (await StartNodeAsync(new Handlers(new StubbornJob(new(), new()), new PoliteJob(new())))).Client;
 
-        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{waiting.Id}");
+        using var cancel = await nodeB.PostAsync($"/api/jobs/{waiting.Id}/cancel", content: null);
 
         // The slot stays taken: only the heartbeat can tell node A that its queued job is gone.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Task.WaitAsync(SafetyTimeout));

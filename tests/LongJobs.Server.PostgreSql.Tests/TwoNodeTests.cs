@@ -85,7 +85,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         await WaitUntilRunningAsync(nodeA, id);
         using var nodeB = await StartNodeAsync();
 
-        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{id}");
+        using var cancel = await nodeB.PostAsync($"/api/jobs/{id}/cancel", content: null);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         var waiting = nodeB.GetAsync($"/api/jobs/{id}?wait=30");
         _gates.Step("cancel-on-b");
@@ -107,7 +107,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         await WaitUntilRunningAsync(nodeA, second);
         var queued = await StartStepJobAsync(nodeA, "never-runs");
 
-        using var cancel = await nodeB.DeleteAsync($"/api/jobs/{queued}");
+        using var cancel = await nodeB.PostAsync($"/api/jobs/{queued}/cancel", content: null);
         var state = await cancel.Content.ReadFromJsonAsync<JsonElement>();
         _gates.Finish("occupies-a-slot");
         _gates.Finish("occupies-another-slot");
@@ -175,7 +175,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         await WaitUntilRunningAsync(aliceOnA, id);
 
         using var bobReads = await bobOnB.GetAsync($"/api/jobs/{id}");
-        using var bobCancels = await bobOnB.DeleteAsync($"/api/jobs/{id}");
+        using var bobCancels = await bobOnB.PostAsync($"/api/jobs/{id}/cancel", content: null);
         var bobsList = await bobOnB.GetFromJsonAsync<JsonElement>("/api/jobs");
         var alicesList = await aliceOnB.GetFromJsonAsync<JsonElement>("/api/jobs");
         var alicesState = await aliceOnB.GetFromJsonAsync<JsonElement>($"/api/jobs/steps/{id}");
@@ -193,6 +193,88 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task DisposeAsync() => await StopAllNodesAsync();
 
     /// <summary>A node whose users are named by a request header (<see cref="HeaderAuthenticationHandler"/>).</summary>
+    [Fact]
+    public async Task ProgressOnA_AnswersAConditionalLongPollOnB()
+    {
+        using var nodeA = await StartNodeAsync();
+        var id = await StartStepJobAsync(nodeA, "progress-on-b");
+        await WaitUntilRunningAsync(nodeA, id);
+        using var nodeB = await StartNodeAsync();
+        using var running = await nodeB.GetAsync($"/api/jobs/{id}");
+        var etag = running.Headers.ETag!.Tag;
+
+        var waiting = SendWithIfNoneMatchAsync(nodeB, $"/api/jobs/steps/{id}?wait=30", etag);
+        _gates.Step("progress-on-b");
+        using var response = await waiting.WaitAsync(SafetyTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(0.5, state.GetProperty("progress").GetDouble());
+        Assert.NotEqual(etag, response.Headers.ETag!.Tag);
+        using var unchanged = await SendWithIfNoneMatchAsync(nodeA, $"/api/jobs/{id}", response.Headers.ETag.Tag);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        _gates.Finish("progress-on-b");
+        await WaitUntilFinishedAsync(nodeA, id);
+    }
+
+    [Fact]
+    public async Task StartWithPreferWait_OfAQuickJob_AnswersWithItsEnd()
+    {
+        using var node = await StartNodeAsync();
+        _gates.Finish("quick");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/steps") { Content = JsonContent.Create(new StepRequest { Name = "quick" }) };
+        request.Headers.Add("Prefer", "wait=20");
+
+        using var response = await node.SendAsync(request).WaitAsync(SafetyTimeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var state = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Succeeded", state.GetProperty("status").GetString());
+        Assert.Equal("quick", state.GetProperty("result").GetProperty("name").GetString());
+        Assert.Equal("wait=20", string.Join(",", response.Headers.GetValues("Preference-Applied")));
+    }
+
+    [Fact]
+    public async Task DeleteOnB_RemovesAJobFinishedOnA_AndRefusesARunningOne()
+    {
+        using var nodeA = await StartNodeAsync();
+        var finished = await StartStepJobAsync(nodeA, "delete-finished");
+        _gates.Finish("delete-finished");
+        await WaitUntilFinishedAsync(nodeA, finished);
+        var running = await StartStepJobAsync(nodeA, "delete-running");
+        await WaitUntilRunningAsync(nodeA, running);
+        using var nodeB = await StartNodeAsync();
+
+        using var deleted = await nodeB.DeleteAsync($"/api/jobs/{finished}");
+        using var refused = await nodeB.DeleteAsync($"/api/jobs/{running}");
+        using var gone = await nodeA.GetAsync($"/api/jobs/{finished}");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal("notFoundOrRemoved", (await gone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reason").GetString());
+        _gates.Finish("delete-running");
+        await WaitUntilFinishedAsync(nodeA, running);
+    }
+
+    [Fact]
+    public async Task AnUnknownJobFromBeforeTheNodeStarted_IsNotFoundOrRemoved_SinceTheStoreKeepsJobsAcrossRestarts()
+    {
+        using var node = await StartNodeAsync();
+
+        using var response = await node.GetAsync($"/api/jobs/{Guid.CreateVersion7(DateTimeOffset.UtcNow.AddDays(-1))}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("notFoundOrRemoved", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reason").GetString());
+    }
+
+    private static async Task<HttpResponseMessage> SendWithIfNoneMatchAsync(HttpClient node, string url, string ifNoneMatch)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        return await node.SendAsync(request);
+    }
+
     private async Task<WebApplication> StartNodeWithUsersAsync()
     {
         var app = await TestNode.StartAsync(

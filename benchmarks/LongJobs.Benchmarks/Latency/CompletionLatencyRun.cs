@@ -10,7 +10,7 @@ namespace LongJobs.Benchmarks.Latency;
 /// <summary>
 /// Completion-notice latency over loopback HTTP: from the moment a job's work returns (stamped inside the job) to the
 /// moment a client has read the final state. Every job is awaited at once by three clients: the .NET client's
-/// <see cref="JobOperation{TResult}.WaitForCompletionAsync"/> (long-poll), a plain client polling every second (the
+/// <see cref="JobOperation{TResult}.WaitForCompletionAsync(CancellationToken)"/> (long-poll), a plain client polling every second (the
 /// classic approach), and a reader of the job's event stream (<c>GET /api/jobs/{id}/events</c>, what a browser's
 /// <c>EventSource</c> reads). Server and clients share this process, so both stamps come from one clock.
 /// </summary>

@@ -1,17 +1,16 @@
 using LongJobs.Client;
 using LongJobs.Client.Resilience;
-using LongJobs.Client.Sample;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the LongJobs client with <see cref="IHttpClientFactory"/>.</summary>
+/// <summary>Registers LongJobs clients with <see cref="IHttpClientFactory"/>.</summary>
 public static class LongJobsClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="LongJobsClient"/> and the generated <see cref="SampleJobsClient"/> on one named
-    /// <see cref="HttpClient"/> with the retry pipeline.
+    /// Registers <see cref="LongJobsClient"/>, the calls every LongJobs server answers, on a named
+    /// <see cref="HttpClient"/> (<see cref="LongJobsClient.HttpClientName"/>) with the retry pipeline.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Sets the server's address and the retry and waiting behaviour.</param>
@@ -20,46 +19,82 @@ public static class LongJobsClientServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-
-        services.AddOptions<LongJobsClientOptions>().Configure(configure).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
-        services.TryAddTransient(provider => new LongJobsClient(
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName),
-            provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
-        services.TryAddTransient(provider => new SampleJobsClient(
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(LongJobsClient.HttpClientName)));
-        services.TryAddTransient<ISampleJobsClient>(provider => provider.GetRequiredService<SampleJobsClient>());
-
-        return services.AddHttpClient(LongJobsClient.HttpClientName)
-            .ConfigureHttpClient((provider, httpClient) =>
-            {
-                var options = provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value;
-                if (options.BaseAddress is { } address)
-                {
-                    httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
-                }
-            })
-            .AddLongJobsResilience();
+        return services.AddLongJobsClientCore<LongJobsClient>(LongJobsClient.HttpClientName, configure);
     }
 
     /// <summary>
-    /// Adds the LongJobs retry pipeline to an HTTP client, for example to the typed client you generated for your
-    /// own LongJobs server. Its settings come from <see cref="LongJobsClientOptions"/>; each attempt has its own
-    /// <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set to
-    /// <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// Registers <typeparamref name="TClient"/>, a client generated for one server (an item
+    /// <c>&lt;LongJobsClient Include="…" ClassName="…" /&gt;</c>), on a <see cref="HttpClient"/> of its own with the
+    /// retry pipeline. Each client type has its own options, so one app can use several servers.
+    /// </summary>
+    /// <typeparam name="TClient">The generated client.</typeparam>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets the server's address and the retry and waiting behaviour.</param>
+    /// <returns>The HTTP client's builder (named after <typeparamref name="TClient"/>), to add handlers such as authentication.</returns>
+    public static IHttpClientBuilder AddLongJobsClient<TClient>(this IServiceCollection services, Action<LongJobsClientOptions> configure)
+        where TClient : LongJobsClient
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddLongJobsClientCore<TClient>(typeof(TClient).FullName ?? typeof(TClient).Name, configure);
+    }
+
+    /// <summary>
+    /// Adds the LongJobs retry pipeline to an HTTP client, for example to a client of your own for a LongJobs server.
+    /// Its settings are the <see cref="LongJobsClientOptions"/> named after the HTTP client (set them with the overload
+    /// that takes <c>configure</c>, or <c>services.ConfigureAll&lt;LongJobsClientOptions&gt;</c>); each attempt has its
+    /// own <see cref="LongJobsClientOptions.AttemptTimeout"/>, so the client's <see cref="HttpClient.Timeout"/> is set
+    /// to <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     /// <param name="builder">The HTTP client's builder.</param>
     /// <returns>The same builder.</returns>
     public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<LongJobsClientOptions>().ValidateOnStart();
+        var name = builder.Name;
+        builder.Services.AddOptions<LongJobsClientOptions>(name).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsClientOptions>, LongJobsClientOptionsValidator>());
 
         // The whole call, retries and backoff included, has no timeout; a long-poll would otherwise hit the default 100 s.
         return builder
             .ConfigureHttpClient(httpClient => httpClient.Timeout = Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptions<LongJobsClientOptions>>().Value));
+            .AddHttpMessageHandler(provider => new LongJobsResilienceHandler(provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
+    }
+
+    /// <summary>Adds the LongJobs retry pipeline to an HTTP client, with its settings.</summary>
+    /// <param name="builder">The HTTP client's builder.</param>
+    /// <param name="configure">Sets the retry behaviour, in the options named after the HTTP client.</param>
+    /// <returns>The same builder.</returns>
+    public static IHttpClientBuilder AddLongJobsResilience(this IHttpClientBuilder builder, Action<LongJobsClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(builder.Name, configure);
+        return builder.AddLongJobsResilience();
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TClient"/> (unless the app registered one) on the HTTP client <paramref name="name"/>,
+    /// with the options of that name and the retry pipeline.
+    /// </summary>
+    private static IHttpClientBuilder AddLongJobsClientCore<TClient>(this IServiceCollection services, string name, Action<LongJobsClientOptions> configure)
+        where TClient : LongJobsClient
+    {
+        services.Configure(name, configure);
+        services.TryAddTransient(provider => ActivatorUtilities.CreateInstance<TClient>(
+            provider,
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(name),
+            provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name)));
+        return services.AddHttpClient(name)
+            .ConfigureHttpClient((provider, httpClient) =>
+            {
+                var options = provider.GetRequiredService<IOptionsMonitor<LongJobsClientOptions>>().Get(name);
+                if (options.BaseAddress is { } address)
+                {
+                    httpClient.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+                }
+            })
+            .AddLongJobsResilience();
     }
 }
 
@@ -76,6 +111,13 @@ internal sealed class LongJobsClientOptionsValidator : IValidateOptions<LongJobs
         {
             result.AddError(
                 $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.LongPollWait)} ({options.LongPollWait}), or every long-poll times out.",
+                nameof(LongJobsClientOptions.AttemptTimeout));
+        }
+
+        if (options.AttemptTimeout <= options.StartWait)
+        {
+            result.AddError(
+                $"{nameof(LongJobsClientOptions.AttemptTimeout)} ({options.AttemptTimeout}) must exceed {nameof(LongJobsClientOptions.StartWait)} ({options.StartWait}), or a run's start times out.",
                 nameof(LongJobsClientOptions.AttemptTimeout));
         }
 

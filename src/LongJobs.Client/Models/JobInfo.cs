@@ -61,6 +61,13 @@ public class JobInfo
     [JsonPropertyName("statusUrl")]
     public string StatusUrl { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The version of this state (the response's <c>ETag</c>) when it was read from one job's response; the client sends
+    /// it back in <c>If-None-Match</c> to wait for the next change.
+    /// </summary>
+    [JsonIgnore]
+    public string? ETag { get; set; }
+
     /// <summary>Whether the job has reached a final state.</summary>
     [JsonIgnore]
     public bool IsFinished => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled;

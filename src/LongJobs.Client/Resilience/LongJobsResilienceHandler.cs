@@ -18,12 +18,16 @@ namespace LongJobs.Client.Resilience;
 internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) : DelegatingHandler
 {
     /// <summary>The header that lets the server recognise a repeated POST (IETF httpapi Idempotency-Key draft).</summary>
-    internal const string IdempotencyKeyHeader = "Idempotency-Key";
+    internal const string IdempotencyKeyHeader = Http.JobHeaders.IdempotencyKey;
+
+    /// <summary>How many attempts a request took, and over how long: set on the request once the retries are over.</summary>
+    internal static readonly HttpRequestOptionsKey<RequestAttempts> AttemptsKey = new("LongJobs.Attempts");
 
     private static readonly ResiliencePropertyKey<bool> MayRepeatKey = new("LongJobs.MayRepeat");
 
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = CreatePipeline(options);
     private readonly TimeSpan _attemptTimeout = options.AttemptTimeout;
+    private readonly TimeProvider _time = options.TimeProvider;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -35,25 +39,43 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
 
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(MayRepeatKey, MayRepeat(request));
+        var attempts = new AttemptCounter(_time.GetTimestamp());
         try
         {
             return await _pipeline.ExecuteAsync(
-                async (attemptContext, state) => await state.Handler.SendOnceAsync(state.Request, attemptContext.CancellationToken).ConfigureAwait(false),
+                static async (attemptContext, state) =>
+                {
+                    state.Attempts.Count++;
+                    return await state.Handler.SendOnceAsync(state.Request, attemptContext.CancellationToken).ConfigureAwait(false);
+                },
                 context,
-                (Handler: this, Request: request)).ConfigureAwait(false);
+                (Handler: this, Request: request, Attempts: attempts)).ConfigureAwait(false);
         }
         catch (HttpRequestException exception) when (!cancellationToken.IsCancellationRequested)
         {
-            throw NoResponse($"The request to {request.RequestUri} failed: {exception.Message}", exception);
+            throw NoResponse($"The request to {request.RequestUri} failed{After(attempts)}: {exception.Message}", exception);
         }
         catch (TimeoutRejectedException exception) when (!cancellationToken.IsCancellationRequested)
         {
-            throw NoResponse($"The request to {request.RequestUri} timed out after {_attemptTimeout}.", exception);
+            throw NoResponse($"The request to {request.RequestUri} timed out after {_attemptTimeout}{(attempts.Count > 1 ? $" in each of {Summary(attempts)}" : string.Empty)}.", exception);
         }
         finally
         {
+            request.Options.Set(AttemptsKey, Summary(attempts));
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    private RequestAttempts Summary(AttemptCounter attempts) => new(attempts.Count, _time.GetElapsedTime(attempts.StartedAt));
+
+    private string After(AttemptCounter attempts) => attempts.Count > 1 ? $" after {Summary(attempts)}" : string.Empty;
+
+    /// <summary>Counts the attempts of one request.</summary>
+    private sealed class AttemptCounter(long startedAt)
+    {
+        public long StartedAt { get; } = startedAt;
+
+        public int Count { get; set; }
     }
 
     private static LongJobsRequestException NoResponse(string message, Exception exception) =>
@@ -118,4 +140,14 @@ internal sealed class LongJobsResilienceHandler(LongJobsClientOptions options) :
         var delay = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - options.TimeProvider.GetUtcNow() : null);
         return delay is { } given ? TimeSpan.FromTicks(Math.Clamp(given.Ticks, 0, options.MaxRetryDelay.Ticks)) : null;
     }
+}
+
+/// <summary>How many attempts a request took, first and retries, from its first attempt to its last answer.</summary>
+/// <param name="Count">The attempts made.</param>
+/// <param name="Elapsed">The time from the first attempt to the last answer, backoff included.</param>
+internal readonly record struct RequestAttempts(int Count, TimeSpan Elapsed)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Count} attempts over {Elapsed.TotalSeconds:0.0} s");
 }

@@ -26,6 +26,7 @@ internal sealed class JobEventStreams(
     IJobStore store,
     JobAccess access,
     IOptions<LongJobsOptions> longJobsOptions,
+    JobNotFound notFound,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     IOptions<JsonOptions> jsonOptions)
@@ -64,7 +65,7 @@ internal sealed class JobEventStreams(
         var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (job is null || !access.CallerOf(context).CanAccess(job))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found.", detail: $"No job with ID '{id}' exists. Finished jobs are removed after the retention period.");
+            return notFound.Problem(id);
         }
 
         // The event ID is the job's version: a client that saw the final event has nothing more to get, and a
@@ -106,7 +107,7 @@ internal sealed class JobEventStreams(
                     var next = await store.WaitForChangeAsync(id, job.Version, wait.Token).ConfigureAwait(false);
                     if (next is null)
                     {
-                        // Removed by retention: nothing more will come.
+                        // Removed (retention, or deleted): nothing more will come.
                         return TypedResults.Empty;
                     }
 

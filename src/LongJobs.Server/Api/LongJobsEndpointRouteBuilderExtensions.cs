@@ -1,16 +1,12 @@
-using System.Globalization;
 using System.Reflection;
 using LongJobs.Server;
 using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
-using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
-using System.ComponentModel;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,10 +22,11 @@ public static class LongJobsEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
-    /// and <c>GET {prefix}/{kind}/{id}</c>, and for all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c>
-    /// long-poll), <c>DELETE {prefix}/{id}</c> and <c>GET {prefix}</c>. A job started by an authenticated user
-    /// belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>); to require authentication, or
-    /// a policy, for the whole API, call <c>RequireAuthorization</c> on the returned group.
+    /// (with <c>Prefer: wait=N</c> to answer with the end of a quick job) and <c>GET {prefix}/{kind}/{id}</c>, and for
+    /// all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c> long-poll and <c>If-None-Match</c>),
+    /// <c>POST {prefix}/{id}/cancel</c>, <c>DELETE {prefix}/{id}</c> (removes a finished job) and <c>GET {prefix}</c>.
+    /// A job started by an authenticated user belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>);
+    /// to require authentication, or a policy, for the whole API, call <c>RequireAuthorization</c> on the returned group.
     /// </summary>
     /// <param name="endpoints">The application's endpoints.</param>
     /// <param name="prefix">The route prefix.</param>
@@ -45,15 +42,18 @@ public static class LongJobsEndpointRouteBuilderExtensions
             "LongJobs services are missing: call 'builder.Services.AddLongJobs()' before 'app.MapLongJobs()'.");
         var options = services.GetRequiredService<IOptions<LongJobsOptions>>().Value;
         services.GetRequiredService<JobLinks>().Prefix = prefix.TrimEnd('/');
+        var store = services.GetRequiredService<IJobStore>();
+        var access = services.GetRequiredService<JobAccess>();
+        var waits = new JobWaits(store, access, options, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<IHostApplicationLifetime>());
         var api = new JobsApi(
             prefix.TrimEnd('/'),
             kinds,
-            services.GetRequiredService<IJobStore>(),
+            store,
             services.GetRequiredService<JobScheduler>(),
-            services.GetRequiredService<JobAccess>(),
+            access,
             options,
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<IHostApplicationLifetime>(),
+            waits,
+            services.GetRequiredService<JobNotFound>(),
             [.. services.GetServices<INotificationChannel>()]);
 
         var group = endpoints.MapGroup(prefix)
@@ -66,35 +66,36 @@ public static class LongJobsEndpointRouteBuilderExtensions
             MapKindMethod.MakeGenericMethod(kind.RequestType, kind.ResultType).Invoke(null, [group, api, kind]);
         }
 
-        group.MapPost("/{kind}", (string kind) => api.Unmatched(kind))
+        group.MapPost("/{kind}", api.Unmatched)
             .ExcludeFromDescription();
 
-        group.MapGet("/{id}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) => api.GetAsync(id, wait, context, cancellationToken))
+        group.MapGet("/{id}", api.GetAsync)
             .WithName("GetJob")
-            .WithSummary("Gets a job's state.")
-            .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over. 'Retry-After' suggests when to ask again while the job is unfinished.")
+            .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         var events = services.GetRequiredService<JobEventStreams>();
-        group.MapGet("/{id}/events", (Guid id, HttpContext context, CancellationToken cancellationToken) => events.StreamJobAsync(id, context, cancellationToken))
+        group.MapGet("/{id}/events", events.StreamJobAsync)
             .WithName("StreamJobEvents")
             .ExcludeFromDescription();
 
-        group.MapGet("/events", (string? kind, HttpContext context, CancellationToken cancellationToken) => events.StreamAllAsync(kind, context, cancellationToken))
+        group.MapGet("/events", events.StreamAllAsync)
             .WithName("StreamAllJobEvents")
             .ExcludeFromDescription();
 
-        group.MapDelete("/{id}", (Guid id, HttpContext context, CancellationToken cancellationToken) => api.CancelAsync(id, context, cancellationToken))
+        group.MapPost("/{id}/cancel", api.CancelAsync)
             .WithName("CancelJob")
-            .WithSummary("Asks a job to stop.")
-            .WithDescription("A queued job is cancelled at once; a running job is signalled and ends Canceled when it honours the signal. Cancelling a finished job changes nothing.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/", (JobStatus? status, string? kind, int? pageSize, string? pageToken, HttpContext context, CancellationToken cancellationToken) =>
-                api.ListAsync(status, kind, pageSize, pageToken, context, cancellationToken))
-            .WithName("ListJobs")
-            .WithSummary("Lists jobs, newest first.");
+        group.MapDelete("/{id}", api.DeleteAsync)
+            .WithName("DeleteJob")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapGet("/", api.ListAsync)
+            .WithName("ListJobs");
 
         return group;
     }
@@ -104,28 +105,25 @@ public static class LongJobsEndpointRouteBuilderExtensions
         where TResult : class
     {
         var operation = kind.OperationName;
+        var endpoints = new JobKindEndpoints<TRequest, TResult>(api, kind);
 
-        group.MapPost($"/{kind.Name}", (
-                    [FromHeader(Name = JobsApi.CallbackUrlHeader), Description("An absolute URL to POST the job's final state to when it finishes (a webhook signed with HMAC-SHA256); its host must be on the server's allow-list.")] string? callbackUrl,
-                    [FromHeader(Name = JobsApi.NotifyEmailHeader), Description("An email address to tell when the job finishes; it must be allowed by the server's recipient rules.")] string? notifyEmail,
-                    HttpContext context,
-                    CancellationToken cancellationToken) =>
-                api.StartAsync<TRequest>(kind, context, cancellationToken))
+        // NSwag takes each operation's summary, description and responses from its handler's XML documentation, the
+        // same for every kind; the summaries here name the kind for tools that read endpoint metadata.
+
+        group.MapPost($"/{kind.Name}", endpoints.StartAsync)
             .WithName($"Start{operation}Job")
             .WithSummary($"Starts a '{kind.Name}' job.")
-            .WithDescription($"Answers 202 Accepted at once, with the job's status URL in 'Location'. With an 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting another; the same key with another body is 422. '{JobsApi.CallbackUrlHeader}' and '{JobsApi.NotifyEmailHeader}' ask for a webhook and an email when the job finishes.")
             .Accepts<TRequest>("application/json")
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        group.MapGet($"/{kind.Name}/{{id}}", (Guid id, int? wait, HttpContext context, CancellationToken cancellationToken) =>
-                api.GetTypedAsync<TResult>(kind, id, wait, context, cancellationToken))
+        group.MapGet($"/{kind.Name}/{{id}}", endpoints.GetAsync)
             .WithName($"Get{operation}Job")
-            .WithSummary($"Gets a '{kind.Name}' job's state with its typed result.")
-            .WithDescription($"With 'wait' (seconds, at most {JobsApi.MaxWaitSeconds}) or 'Prefer: wait=N', answers as soon as the job finishes or when the wait is over.")
+            .WithSummary($"Gets a '{kind.Name}' job with its typed result, or waits for its next change.")
+            .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 }

@@ -33,8 +33,8 @@ internal sealed class LongJobsExceptionHandler(IProblemDetailsService problems, 
     /// <summary>The answer to <paramref name="exception"/>, or <see langword="null"/> when it is not one of LongJobs' retryable errors.</summary>
     internal static ProblemHttpResult? Describe(Exception exception, HttpContext httpContext, LongJobsOptions options) => exception switch
     {
-        JobRejectedException rejected => JobsApi.Rejected(rejected, httpContext),
-        JobStoreUnavailableException => JobsApi.StoreUnavailable(httpContext, options),
+        JobRejectedException rejected => JobProblems.Rejected(rejected, httpContext),
+        JobStoreUnavailableException => JobProblems.StoreUnavailable(httpContext, options),
         _ => null,
     };
 }

@@ -50,6 +50,7 @@ public static class LongJobsServiceCollectionExtensions
         // Apps replace the resolver to take owners from another claim, a tenant or an API key.
         services.TryAddSingleton<IJobOwnerResolver, ClaimsJobOwnerResolver>();
         services.TryAddSingleton<JobAccess>();
+        services.TryAddSingleton<JobNotFound>();
         // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));
         // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.

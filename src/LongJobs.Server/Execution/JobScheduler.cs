@@ -868,13 +868,15 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// <summary>Runs one attempt; past the kind's timeout, signals it and fails it, leaving behind work that ignores the signal.</summary>
     private async ValueTask<object?> ExecuteOnceAsync(JobWorkItem item, CancellationToken cancellationToken)
     {
+        // The attempt's progress ends with it: a report written later would race the outcome, or the next attempt.
+        using var context = NewContext(item);
         if (item.Kind?.Timeout is not { } timeout)
         {
-            return await item.Work(NewContext(item), cancellationToken).ConfigureAwait(false);
+            return await item.Work(context, cancellationToken).ConfigureAwait(false);
         }
 
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var work = item.Work(NewContext(item), attempt.Token);
+        var work = item.Work(context, attempt.Token);
         try
         {
             // Cancellation reaches the work through its token, as without a timeout: only the timeout stops waiting for it.

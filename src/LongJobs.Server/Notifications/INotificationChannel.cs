@@ -4,14 +4,18 @@ namespace LongJobs.Server.Notifications;
 
 /// <summary>
 /// A way to tell someone that a job finished (a webhook, an email), asked for when the job is started and
-/// delivered by the server that finishes it.
+/// delivered by the server that finishes it. Channels are registered as singletons
+/// (<c>TryAddEnumerable(ServiceDescriptor.Singleton&lt;INotificationChannel, TChannel&gt;())</c>): webhooks by
+/// <c>AddWebhooks</c>, email by <c>AddEmail</c> of the LongJobs.Server.Email package.
 /// </summary>
-internal interface INotificationChannel
+public interface INotificationChannel
 {
-    /// <summary>The channel's name, as in <see cref="NotificationDelivery.Channel"/>.</summary>
+    /// <summary>The channel's name, as in <see cref="NotificationDelivery.Channel"/>; the built-in ones are in <see cref="NotificationChannels"/>.</summary>
     string Name { get; }
 
     /// <summary>Whether <paramref name="notifications"/> asks for this channel.</summary>
+    /// <param name="notifications">What a job's start request asked for.</param>
+    /// <returns><see langword="true"/> when the job asked to be notified through this channel.</returns>
     bool IsRequested(JobNotifications notifications);
 
     /// <summary>Checks what a start request asks of this channel, before the job is queued.</summary>
@@ -24,7 +28,10 @@ internal interface INotificationChannel
     /// with <see cref="IJobStore.RecordDeliveryAsync"/>. Never changes the job's outcome.
     /// </summary>
     /// <param name="job">The job's final state.</param>
+    /// <param name="statusUrl">
+    /// The job's status URL: absolute under <see cref="LongJobsOptions.PublicBaseUrl"/> when that is set, else a path.
+    /// </param>
     /// <param name="cancellationToken">Signalled when the server stops: give up.</param>
     /// <returns>A task that completes when delivery succeeded or was given up.</returns>
-    Task DeliverAsync(JobRecord job, CancellationToken cancellationToken);
+    Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LongJobs.Server.Api;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     private readonly JobFinishedCallback[] _everyJob;
     private readonly Dictionary<string, JobFinishedCallback[]> _byKind;
     private readonly INotificationChannel[] _channels;
+    private readonly JobLinks _links;
     private readonly IServiceScopeFactory _scopes;
     private readonly LongJobsOptions _options;
     private readonly TimeProvider _time;
@@ -31,6 +33,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         IJobStore store,
         IEnumerable<JobFinishedCallback> callbacks,
         IEnumerable<INotificationChannel> channels,
+        JobLinks links,
         IServiceScopeFactory scopes,
         IOptions<LongJobsOptions> options,
         TimeProvider time,
@@ -43,6 +46,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
             .GroupBy(callback => callback.Kind!, StringComparer.Ordinal)
             .ToDictionary(group => group.Key, group => group.ToArray(), StringComparer.Ordinal);
         _channels = [.. channels];
+        _links = links;
         _scopes = scopes;
         _options = options.Value;
         _time = time;
@@ -130,7 +134,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     {
         try
         {
-            await channel.DeliverAsync(job, cancellationToken).ConfigureAwait(false);
+            await channel.DeliverAsync(job, _links.StatusUrl(job.Id), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -18,6 +18,13 @@ public interface IJobStore
     bool IsDurable { get; }
 
     /// <summary>
+    /// For a store that keeps jobs in this process's memory (not <see cref="IsDurable"/>): when it started, so a job
+    /// created before then is missing because the process restarted, not because it was removed. <see langword="null"/>
+    /// for a durable store.
+    /// </summary>
+    DateTimeOffset? InMemorySince { get; }
+
+    /// <summary>
     /// Adds a new job in the <see cref="JobStatus.Queued"/> status, unless it has an
     /// <see cref="JobRecord.IdempotencyKey"/> that a stored job of the same <see cref="JobRecord.Owner"/> already
     /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and key add one job;
@@ -170,4 +177,13 @@ public interface IJobStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>How many jobs were removed.</returns>
     ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes one finished job, as retention would: it can no longer be read, its waiters learn it is gone, and its
+    /// <see cref="JobRecord.IdempotencyKey"/> is free again. A queued or running job is not removed.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the job was removed: <see langword="false"/> when it is unfinished, or unknown.</returns>
+    ValueTask<bool> TryDeleteFinishedAsync(Guid id, CancellationToken cancellationToken = default);
 }

@@ -11,7 +11,7 @@ namespace LongJobs.Server.Storage;
 /// keeps at most <see cref="LongJobsOptions.MaxRetainedJobs"/> finished jobs at every moment, so memory stays
 /// bounded however fast jobs arrive.
 /// </summary>
-internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJobStore
+internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimeProvider time) : IJobStore
 {
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentQueue<Guid> _finishedInOrder = new();
@@ -24,6 +24,9 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
     private int _queuedCount;
 
     public bool IsDurable => false;
+
+    /// <summary>When this store was created: every job it holds was created since.</summary>
+    public DateTimeOffset? InMemorySince { get; } = time.GetUtcNow();
 
     /// <summary>How many jobs the store holds, in any status.</summary>
     public int Count => _jobs.Count;
@@ -263,6 +266,10 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options) : IJob
         ArgumentOutOfRangeException.ThrowIfNegative(keepAtMost);
         return ValueTask.FromResult(Trim(finishedBefore, keepAtMost));
     }
+
+    /// <summary>A finished job never becomes unfinished again: once seen finished, it may be removed without a lock.</summary>
+    public ValueTask<bool> TryDeleteFinishedAsync(Guid id, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_jobs.TryGetValue(id, out var entry) && entry.Current.Status.IsFinished() && TryRemoveFinished(id));
 
     /// <summary>An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one.</summary>
     private static void EnsureOwnerNotEmpty(JobRecord job)

@@ -1,4 +1,4 @@
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,20 +40,41 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
     };
 
     [Fact]
-    public async Task AddLongJobsClient_ResolvesBothClientsOnTheConfiguredAddress()
+    public async Task AddLongJobsClient_ResolvesTheClientOnTheConfiguredAddress()
     {
         await using var server = await ScriptedServer.StartAsync((context, _) => context.Request.Path == "/api/jobs"
             ? context.Response.WriteAsJsonAsync(new { items = Array.Empty<object>() })
             : JobStateJson.WriteAsync(context, _id, "Running"));
         await using var provider = BuildProvider(options => options.BaseAddress = server.BaseAddress);
 
-        var state = await provider.GetRequiredService<LongJobsClient>().GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
-        var list = await provider.GetRequiredService<SampleJobsClient>().ListJobsAsync(null, null, null, null).WaitAsync(TestTimeouts.Signal);
+        var client = provider.GetRequiredService<LongJobsClient>();
+        var state = await client.GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+        var list = await client.ListJobsAsync().WaitAsync(TestTimeouts.Signal);
 
         Assert.Equal(_id, state.Id);
         Assert.Empty(list.Items);
-        Assert.IsType<SampleJobsClient>(provider.GetRequiredService<ISampleJobsClient>());
         Assert.Equal([$"GET /api/jobs/{_id}", "GET /api/jobs"], server.Requests);
+    }
+
+    [Fact]
+    public async Task AddLongJobsClientOfAGeneratedClient_ResolvesItWithItsOwnOptions_BesideAnotherServersClient()
+    {
+        await using var thumbnails = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Running"));
+        await using var reports = await ScriptedServer.StartAsync((context, _) => JobStateJson.WriteAsync(context, _id, "Queued"));
+        var services = new ServiceCollection();
+        services.AddLongJobsClient<SampleJobsClient>(options => (options.BaseAddress, options.JobsPath) = (thumbnails.BaseAddress, "api/jobs/"));
+        services.AddLongJobsClient(options => (options.BaseAddress, options.JobsPath) = (reports.BaseAddress, "v2/jobs/"));
+        await using var provider = services.BuildServiceProvider(validateScopes: true);
+
+        var sample = provider.GetRequiredService<SampleJobsClient>();
+        var plain = provider.GetRequiredService<LongJobsClient>();
+        await sample.GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+        await plain.GetJobAsync(_id).WaitAsync(TestTimeouts.Signal);
+
+        Assert.IsType<SampleJobsClient>(sample);
+        Assert.IsNotType<SampleJobsClient>(plain);
+        Assert.Equal([$"GET /api/jobs/{_id}"], thumbnails.Requests);
+        Assert.Equal([$"GET /v2/jobs/{_id}"], reports.Requests);
     }
 
     [Fact]
@@ -109,6 +130,7 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
 
         var forClient = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LongJobsClient>());
         var forGenerated = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<SampleJobsClient>());
+        Assert.Equal(typeof(SampleJobsClient).FullName, forGenerated.OptionsName);
 
         Assert.Contains(member, forClient.Message, StringComparison.Ordinal);
         Assert.Contains(member, forGenerated.Message, StringComparison.Ordinal);
@@ -211,8 +233,7 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
     public async Task AddLongJobsResilience_WithInvalidOptions_FailsWhenTheHostStarts()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.Configure<LongJobsClientOptions>(options => options.RetryDelay = TimeSpan.FromHours(1));
-        builder.Services.AddHttpClient("own").AddLongJobsResilience();
+        builder.Services.AddHttpClient("own").AddLongJobsResilience(options => options.RetryDelay = TimeSpan.FromHours(1));
         using var host = builder.Build();
 
         var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(TestTimeouts.Signal));
@@ -229,8 +250,7 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
             return Task.CompletedTask;
         });
         var services = new ServiceCollection();
-        services.Configure<LongJobsClientOptions>(options => options.RetryDelay = TimeSpan.Zero);
-        services.AddHttpClient("own", client => client.BaseAddress = server.BaseAddress).AddLongJobsResilience();
+        services.AddHttpClient("own", client => client.BaseAddress = server.BaseAddress).AddLongJobsResilience(options => options.RetryDelay = TimeSpan.Zero);
         await using var provider = services.BuildServiceProvider(validateScopes: true);
         using var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("own");
 
@@ -267,7 +287,7 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
     public async Task AddLongJobsResilience_WithInvalidOptions_ThrowsOptionsValidationExceptionWhenCreatingTheClient()
     {
         var services = new ServiceCollection();
-        services.Configure<LongJobsClientOptions>(options => options.MaxRetryAttempts = -1);
+        services.ConfigureAll<LongJobsClientOptions>(options => options.MaxRetryAttempts = -1);
         services.AddHttpClient("own").AddLongJobsResilience();
         await using var provider = services.BuildServiceProvider(validateScopes: true);
         var factory = provider.GetRequiredService<IHttpClientFactory>();
@@ -279,6 +299,7 @@ public sealed class LongJobsClientServiceCollectionExtensionsTests
     {
         var services = new ServiceCollection();
         services.AddLongJobsClient(configure);
+        services.AddLongJobsClient<SampleJobsClient>(configure);
         return services.BuildServiceProvider(validateScopes: true);
     }
 }

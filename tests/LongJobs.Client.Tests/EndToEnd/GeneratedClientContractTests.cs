@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
 
@@ -23,32 +23,38 @@ public sealed class GeneratedClientContractTests
         var operations = Operations(document).Select(operation => operation.Id).ToHashSet(StringComparer.Ordinal);
 
         Assert.Superset(
-            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "GetJob", "CancelJob", "ListJobs" },
+            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "GetJob", "CancelJob", "DeleteJob", "ListJobs" },
             operations);
     }
 
     [Fact]
-    public async Task GeneratedClient_HasAMethodForEveryOperationOfTheLiveDocumentAndNoOther()
+    public async Task GeneratedClient_HasTypedMembersForEveryKindOfTheLiveDocument_AndTheBaseServesTheRest()
     {
         var document = await ReadLiveDocumentAsync();
+        var expected = new List<string>();
 
-        var expected = Operations(document).Select(operation => operation.Id + "Async").Order(StringComparer.Ordinal);
-        var generated = typeof(ISampleJobsClient).GetMethods().Select(method => method.Name).Distinct().Order(StringComparer.Ordinal);
+        foreach (var operation in Operations(document))
+        {
+            if (operation.Result is { } result && operation.Method == "post")
+            {
+                var job = operation.Id["Start".Length..];
+                var resultType = typeof(SampleJobsClient).Assembly.GetType($"LongJobs.Client.Tests.Sample.{result}")!;
+                Assert.Equal(typeof(Task<>).MakeGenericType(typeof(JobOperation<>).MakeGenericType(resultType)), typeof(SampleJobsClient).GetMethod($"Start{job}Async", [RequestTypeOf(operation), typeof(CancellationToken)])?.ReturnType);
+                Assert.Equal(typeof(Task<>).MakeGenericType(resultType), typeof(SampleJobsClient).GetMethod($"Run{job}Async", [RequestTypeOf(operation), typeof(IProgress<JobProgress>), typeof(CancellationToken)])?.ReturnType);
+                Assert.Equal(typeof(JobOperation<>).MakeGenericType(resultType), typeof(SampleJobsClient).GetMethod($"Get{job}Operation", [typeof(Guid)])?.ReturnType);
+                expected.AddRange([$"Start{job}Async", $"Run{job}Async", $"Get{job}Operation"]);
+            }
+            else if (operation.Kind is null)
+            {
+                Assert.True(typeof(LongJobsClient).GetMethod(operation.Id + "Async") is not null, $"LongJobsClient has no method for '{operation.Id}'.");
+            }
+        }
 
-        Assert.Equal(expected, generated);
-        Assert.All(typeof(ISampleJobsClient).GetMethods(), method => Assert.NotNull(typeof(SampleJobsClient).GetMethod(method.Name, [.. method.GetParameters().Select(parameter => parameter.ParameterType)])));
-    }
+        var declared = typeof(SampleJobsClient).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Where(method => !method.IsSpecialName).Select(method => method.Name).Distinct();
+        Assert.Equal(expected.Order(StringComparer.Ordinal), declared.Order(StringComparer.Ordinal));
 
-    [Fact]
-    public async Task LiveDocument_HasTheRoutesLongJobsClientBuildsItself()
-    {
-        var document = await ReadLiveDocumentAsync();
-        var operations = Operations(document).ToDictionary(operation => operation.Id, StringComparer.Ordinal);
-        var jobsPath = "/" + new LongJobsClientOptions().JobsPath.TrimEnd('/');
-
-        Assert.Equal(("get", jobsPath + "/{id}"), (operations["GetJob"].Method, operations["GetJob"].Path));
-        Assert.Contains("wait", operations["GetJob"].Parameters);
-        Assert.Equal(("delete", jobsPath + "/{id}"), (operations["CancelJob"].Method, operations["CancelJob"].Path));
+        static Type RequestTypeOf((string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request) operation) =>
+            typeof(SampleJobsClient).Assembly.GetType($"LongJobs.Client.Tests.Sample.{operation.Request}")!;
     }
 
     [Fact]
@@ -60,7 +66,7 @@ public sealed class GeneratedClientContractTests
 
         Assert.All(schemas, schema =>
         {
-            var type = clientAssembly.GetType($"LongJobs.Client.Sample.{schema.Key}") ?? clientAssembly.GetType($"LongJobs.Client.Models.{schema.Key}");
+            var type = clientAssembly.GetType($"LongJobs.Client.Tests.Sample.{schema.Key}") ?? typeof(LongJobsClient).Assembly.GetType($"LongJobs.Client.Models.{schema.Key}");
             Assert.True(type is not null, $"The client has no type for schema '{schema.Key}'.");
             if (type.IsEnum)
             {
@@ -74,7 +80,8 @@ public sealed class GeneratedClientContractTests
                 .Order(StringComparer.Ordinal);
             Assert.Equal(SchemaProperties(schemas, schema.Value!).Order(StringComparer.Ordinal), clientProperties);
         });
-        Assert.Equal(typeof(ClientJobStatus), clientAssembly.GetType("LongJobs.Client.Models.JobStatus"));
+        Assert.Equal(typeof(ClientJobStatus), typeof(LongJobsClient).Assembly.GetType("LongJobs.Client.Models.JobStatus"));
+        Assert.Null(clientAssembly.GetType("LongJobs.Client.Tests.Sample.JobInfo"));
     }
 
     [Fact]
@@ -92,18 +99,21 @@ public sealed class GeneratedClientContractTests
     private static async Task<JsonNode> ReadLiveDocumentAsync()
     {
         await using var server = new SampleServerFactory();
-        using var client = server.CreateClient();
+        using var client = new HttpClient { BaseAddress = server.Address };
         return JsonNode.Parse(await client.GetStringAsync(DocumentUri).WaitAsync(TestTimeouts.Signal))!;
     }
 
-    private static IEnumerable<(string Id, string Method, string Path, IReadOnlyList<string> Parameters)> Operations(JsonNode document) =>
+    private static IEnumerable<(string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request)> Operations(JsonNode document) =>
         from path in document["paths"]!.AsObject()
         from operation in path.Value!.AsObject()
         select (
             operation.Value!["operationId"]!.GetValue<string>(),
             operation.Key,
             path.Key,
-            (IReadOnlyList<string>)[.. (operation.Value["parameters"]?.AsArray() ?? []).Select(parameter => parameter!["name"]!.GetValue<string>())]);
+            (IReadOnlyList<string>)[.. (operation.Value["parameters"]?.AsArray() ?? []).Select(parameter => parameter!["name"]!.GetValue<string>())],
+            operation.Value["x-longjobs-kind"]?.GetValue<string>(),
+            operation.Value["x-longjobs-result"]?.GetValue<string>(),
+            operation.Value["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>().Split('/')[^1]);
 
     private static string? FirstDifference(JsonNode? expected, JsonNode? actual, string path)
     {

@@ -1,5 +1,6 @@
+using System.Threading.Channels;
 using LongJobs.Client.Models;
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Client.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using ClientJobStatus = LongJobs.Client.Models.JobStatus;
@@ -16,56 +17,97 @@ public sealed class SampleJobsEndToEndTests
     public async Task StartPrimes_ThenWaitForCompletion_ReturnsTheTypedResult()
     {
         await using var server = new SampleServerFactory();
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
+        var jobs = CreateClient(server, new LongJobsClientOptions());
 
         var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100_000 }).WaitAsync(TestTimeouts.Signal);
-        var result = await client.GetOperation<PrimesResult>(started.Id).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+        var result = await started.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
 
         Assert.Equal("primes", started.Kind);
-        Assert.Equal($"/api/jobs/{started.Id}", started.StatusUrl);
+        Assert.Equal("primes", started.State?.Kind);
+        Assert.Equal($"/api/jobs/{started.Id}", started.State?.StatusUrl);
+        Assert.NotNull(started.State?.ETag);
         Assert.Equal(100_000, result.Below);
         Assert.Equal(9592, result.Count);
         Assert.Equal(99991, result.Largest);
     }
 
     [Fact]
-    public async Task GetPrimesJob_WithWait_ReturnsTheTypedStateWithItsResult()
+    public async Task RunPrimes_AQuickJob_ReturnsItsTypedResultInOneRequest()
     {
         await using var server = new SampleServerFactory();
-        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
-        var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
+        var log = new RequestLog();
+        var jobs = CreateClient(server, new LongJobsClientOptions(), log);
 
-        var state = await jobs.GetPrimesJobAsync(started.Id, wait: 30).WaitAsync(TestTimeouts.Signal);
+        var result = await jobs.RunPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
 
-        Assert.IsType<JobStateOfPrimesResult>(state);
-        Assert.Equal(started.Id, state.Id);
-        Assert.Equal(ClientJobStatus.Succeeded, state.Status);
-        Assert.Equal(1.0, state.Progress);
-        Assert.NotNull(state.CompletedAt);
-        Assert.Equal(168, state.Result.Count);
-        Assert.Equal(997, state.Result.Largest);
+        Assert.Equal(168, result.Count);
+        Assert.Equal(997, result.Largest);
+        Assert.Equal(["POST /api/jobs/primes"], log.Requests);
     }
 
     [Fact]
-    public async Task GetSleepJob_ForAPrimesJob_Throws404()
+    public async Task WaitWithProgress_OnARunningJob_ReportsEveryStepAsItHappens_ThroughConditionalLongPolls()
     {
         await using var server = new SampleServerFactory();
-        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var stepped = await SteppedJob.StartAsync(server.Services, count: 3);
+        // This clock never moves: only long-polls that answer at each change can report the steps.
+        var time = new DelayRecordingTimeProvider();
+        var log = new RequestLog();
+        var client = CreatePlainClient(server, new LongJobsClientOptions { TimeProvider = time }, log);
+        var reports = Channel.CreateUnbounded<JobProgress>();
+
+        var waiting = client.GetOperation<StepResult>(stepped.Id).WaitForCompletionAsync(new ChannelProgress(reports.Writer));
+        var seen = new List<JobProgress> { await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal) };
+        for (var step = 1; step <= 3; step++)
+        {
+            stepped.Step();
+            seen.Add(await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal));
+        }
+
+        stepped.Step();
+        var result = await waiting.WaitAsync(TestTimeouts.Signal);
+        seen.Add(await reports.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(3, result.Steps);
+        Assert.Equal([ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Running, ClientJobStatus.Succeeded], seen.Select(report => report.Status));
+        Assert.Equal([0, 33, 67, 100, 100], seen.Select(report => (int)Math.Round(report.Fraction * 100)));
+        Assert.Equal([null, "Step 1 of 3", "Step 2 of 3", "Step 3 of 3", "Step 3 of 3"], seen.Select(report => report.Message));
+        Assert.Equal($"GET /api/jobs/{stepped.Id}", log.Requests[0]);
+        Assert.All(log.Requests.Skip(1), request => Assert.Equal($"GET /api/jobs/{stepped.Id}?wait=30", request));
+        Assert.InRange(log.Requests.Count, 5, 6);
+        Assert.False(time.HasUnreadDelay, "The client waited between requests instead of long-polling.");
+    }
+
+    [Fact]
+    public async Task GetSleepJobOperation_ForAPrimesJob_RefusesIt()
+    {
+        await using var server = new SampleServerFactory();
+        var jobs = CreateClient(server, new LongJobsClientOptions());
         var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
 
-        var exception = await Assert.ThrowsAsync<LongJobsRequestException<ProblemDetails>>(() => jobs.GetSleepJobAsync(started.Id, wait: null).WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => jobs.GetSleepJobOperation(started.Id).UpdateStatusAsync().WaitAsync(TestTimeouts.Signal));
 
-        Assert.Equal(404, exception.StatusCode);
-        Assert.Contains("primes", exception.Problem?.Detail, StringComparison.Ordinal);
+        Assert.Equal($"Job '{started.Id}' is a 'primes' job, not a 'sleep' job: attach to it as one of its own kind.", exception.Message);
+    }
+
+    [Fact]
+    public async Task GetOperation_WithARequestTypeForTheResult_IsRefusedAtOnce()
+    {
+        await using var server = new SampleServerFactory();
+        var jobs = CreateClient(server, new LongJobsClientOptions());
+
+        var exception = Assert.Throws<ArgumentException>(() => jobs.GetOperation<PrimesRequest>(Guid.NewGuid()));
+
+        Assert.StartsWith("PrimesRequest is not the result type of any job kind of SampleJobsClient; the kinds' result types are: SleepResult ('fail'), PrimesResult ('primes'), SleepResult ('sleep').", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task FailingJob_WaitForCompletion_ThrowsJobFailedExceptionWithProblemDetails()
     {
         await using var server = new SampleServerFactory();
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
-        var started = await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
-        var operation = client.GetOperation<SleepResult>(started.Id);
+        var jobs = CreateClient(server, new LongJobsClientOptions());
+        var operation = await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
+        var started = operation;
 
         var exception = await Assert.ThrowsAsync<JobFailedException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
 
@@ -85,8 +127,8 @@ public sealed class SampleJobsEndToEndTests
         var gated = await GatedJob.StartAsync(server.Services);
         await gated.Started;
         var log = new RequestLog();
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions(), log);
-        var operation = client.GetOperation<GateResult>(gated.Id);
+        var jobs = CreatePlainClient(server, new LongJobsClientOptions(), log);
+        var operation = jobs.GetOperation<GateResult>(gated.Id);
 
         var waiting = operation.WaitForCompletionAsync();
         await log.WaitForRequestAsync($"GET /api/jobs/{gated.Id}?wait=");
@@ -106,9 +148,9 @@ public sealed class SampleJobsEndToEndTests
         await using var server = new SampleServerFactory(builder => builder.UseSetting("LongJobs:MaxConcurrency", "1"));
         var gated = await GatedJob.StartAsync(server.Services);
         await gated.Started;
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions());
-        var queued = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
-        var operation = client.GetOperation<PrimesResult>(queued.Id);
+        var jobs = CreateClient(server, new LongJobsClientOptions());
+        var operation = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 }).WaitAsync(TestTimeouts.Signal);
+        var queued = operation.State!;
 
         var state = await operation.CancelAsync().WaitAsync(TestTimeouts.Signal);
 
@@ -125,8 +167,8 @@ public sealed class SampleJobsEndToEndTests
         await using var server = new SampleServerFactory();
         var gated = await GatedJob.StartAsync(server.Services);
         var log = new RequestLog();
-        var (_, client) = CreateClients(server, new LongJobsClientOptions(), log);
-        var (_, otherClient) = CreateClients(server, new LongJobsClientOptions(), log);
+        var client = CreatePlainClient(server, new LongJobsClientOptions(), log);
+        var otherClient = new LongJobsClient(server.CreateLongJobsHttpClient(new LongJobsClientOptions(), log));
         var first = client.GetOperation<GateResult>(gated.Id);
         var second = new JobOperation<GateResult>(gated.Id, otherClient);
 
@@ -146,21 +188,40 @@ public sealed class SampleJobsEndToEndTests
     {
         await using var server = new SampleServerFactory();
         var log = new RequestLog();
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions(), log);
-        var unknown = Guid.NewGuid();
+        var jobs = CreateClient(server, new LongJobsClientOptions(), log);
+        var unknown = Guid.CreateVersion7();
 
-        var waitFailure = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => client.GetOperation<PrimesResult>(unknown).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
-        var typedFailure = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => jobs.GetPrimesJobAsync(unknown, wait: null).WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => jobs.GetPrimesJobOperation(unknown).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
 
-        foreach (var exception in new[] { waitFailure, typedFailure })
-        {
-            Assert.Equal(404, exception.StatusCode);
-            Assert.NotNull(exception.Problem);
-            Assert.Equal("Job not found.", exception.Problem.Title);
-            Assert.Contains(unknown.ToString(), exception.Problem.Detail, StringComparison.Ordinal);
-        }
+        Assert.Equal(404, exception.StatusCode);
+        Assert.NotNull(exception.Problem);
+        Assert.Equal("Job not found.", exception.Problem.Title);
+        Assert.Contains(unknown.ToString(), exception.Problem.Detail, StringComparison.Ordinal);
+        Assert.Equal("notFoundOrRemoved", exception.Problem.Extensions["reason"].GetString());
+        Assert.Single(log.Requests);
+    }
 
-        Assert.Equal(2, log.Requests.Count);
+    [Fact]
+    public async Task AJobLostToARestartOfAnInMemoryServer_WhileAwaited_SaysSo()
+    {
+        // One address, two servers in turn: the second, as after a restart with the in-memory store, knows nothing of the job.
+        await using var first = new SampleServerFactory();
+        var gated = await GatedJob.StartAsync(first.Services);
+        await gated.Started;
+        var address = new SwitchableAddress(first.Address) { InnerHandler = new SocketsHttpHandler() };
+        var options = new LongJobsClientOptions();
+        var operation = new LongJobsClient(new HttpClient(address) { BaseAddress = first.Address }, options).GetOperation<GateResult>(gated.Id);
+        await operation.UpdateStatusAsync().WaitAsync(TestTimeouts.Signal);
+        await using var restarted = new SampleServerFactory();
+        address.Target = restarted.Address;
+
+        var exception = await Assert.ThrowsAnyAsync<LongJobsRequestException>(() => operation.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        Assert.Equal(404, exception.StatusCode);
+        Assert.Equal("serverRestarted", exception.Problem?.Extensions["reason"].GetString());
+        Assert.StartsWith($"Job '{gated.Id}' ('gate', last seen Running) is gone from the server: ", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("lost when the server restarts", exception.Message, StringComparison.Ordinal);
+        gated.Open();
     }
 
     [Fact]
@@ -168,16 +229,15 @@ public sealed class SampleJobsEndToEndTests
     {
         await using var server = new SampleServerFactory();
         var log = new RequestLog();
-        var (jobs, _) = CreateClients(server, new LongJobsClientOptions(), log);
+        var jobs = CreateClient(server, new LongJobsClientOptions(), log);
 
-        var exception = await Assert.ThrowsAsync<LongJobsRequestException<HttpValidationProblemDetails>>(
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException<ProblemDetails>>(
             () => jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1 }).WaitAsync(TestTimeouts.Signal));
 
         Assert.Equal(400, exception.StatusCode);
-        Assert.Same(exception.Result, exception.Problem);
-        var errors = Assert.Single(exception.Result.Errors);
-        Assert.Equal("below", errors.Key);
-        Assert.NotEmpty(errors.Value);
+        var errors = Assert.Single(exception.Problem!.Extensions["errors"].EnumerateObject());
+        Assert.Equal("below", errors.Name);
+        Assert.NotEqual(0, errors.Value.GetArrayLength());
         Assert.Equal(["POST /api/jobs/primes"], log.Requests);
     }
 
@@ -187,15 +247,15 @@ public sealed class SampleJobsEndToEndTests
     public async Task StartOtherKinds_WithOutOfRangeSeconds_ThrowsValidationProblem(string kind)
     {
         await using var server = new SampleServerFactory();
-        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var jobs = CreateClient(server, new LongJobsClientOptions());
         Func<Task> start = kind == "sleep"
             ? () => jobs.StartSleepJobAsync(new SleepRequest { Seconds = 0 })
             : () => jobs.StartFailJobAsync(new FailRequest { Seconds = -1 });
 
-        var exception = await Assert.ThrowsAsync<LongJobsRequestException<HttpValidationProblemDetails>>(() => start().WaitAsync(TestTimeouts.Signal));
+        var exception = await Assert.ThrowsAsync<LongJobsRequestException<ProblemDetails>>(() => start().WaitAsync(TestTimeouts.Signal));
 
         Assert.Equal(400, exception.StatusCode);
-        Assert.Contains("seconds", exception.Result.Errors.Keys);
+        Assert.True(exception.Problem!.Extensions["errors"].TryGetProperty("seconds", out _));
     }
 
     [Fact]
@@ -208,7 +268,7 @@ public sealed class SampleJobsEndToEndTests
         await gated.Started;
         var time = new DelayRecordingTimeProvider();
         var log = new RequestLog();
-        var (jobs, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time }, log);
+        var jobs = CreateClient(server, new LongJobsClientOptions { TimeProvider = time }, log);
 
         var starting = jobs.StartPrimesJobAsync(new PrimesRequest { Below = 1000 });
         var retryAfter = await time.NextDelayAsync();
@@ -223,7 +283,7 @@ public sealed class SampleJobsEndToEndTests
         // The slot is freed just after the gated job's task completes: a retry that came too soon meets 429 again.
         var laterDelays = await time.AdvancePastDelaysUntilAsync(starting);
         var started = await starting;
-        var result = await client.GetOperation<PrimesResult>(started.Id).WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
+        var result = await started.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal);
 
         Assert.All(laterDelays, delay => Assert.Equal(TimeSpan.FromSeconds(5), delay));
         Assert.Equal(2 + laterDelays.Count, log.Count("POST /api/jobs/primes"));
@@ -239,7 +299,7 @@ public sealed class SampleJobsEndToEndTests
         // This clock never moves: a client that polled with delays instead of long-polling would never finish.
         var time = new DelayRecordingTimeProvider();
         var log = new RequestLog();
-        var (_, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time }, log);
+        var client = CreatePlainClient(server, new LongJobsClientOptions { TimeProvider = time }, log);
         var operation = client.GetOperation<GateResult>(gated.Id);
 
         var waiting = operation.WaitForCompletionAsync();
@@ -262,7 +322,7 @@ public sealed class SampleJobsEndToEndTests
         // This clock never moves: only a client that asks again at once after a long-poll runs out gets a second answer.
         var time = new DelayRecordingTimeProvider();
         var log = new RequestLog();
-        var (_, client) = CreateClients(server, new LongJobsClientOptions { TimeProvider = time, LongPollWait = TimeSpan.FromSeconds(1) }, log);
+        var client = CreatePlainClient(server, new LongJobsClientOptions { TimeProvider = time, LongPollWait = TimeSpan.FromSeconds(1) }, log);
         var operation = client.GetOperation<GateResult>(gated.Id);
 
         var waiting = operation.WaitForCompletionAsync();
@@ -281,7 +341,7 @@ public sealed class SampleJobsEndToEndTests
         var gated = await GatedJob.StartAsync(server.Services);
         await gated.Started;
         var log = new RequestLog();
-        var (_, client) = CreateClients(server, new LongJobsClientOptions(), log);
+        var client = CreatePlainClient(server, new LongJobsClientOptions(), log);
         var operation = client.GetOperation<GateResult>(gated.Id);
         using var stop = new CancellationTokenSource();
 
@@ -303,12 +363,12 @@ public sealed class SampleJobsEndToEndTests
     public async Task ListJobs_ByKind_ListsTheStartedJobsNewestFirst()
     {
         await using var server = new SampleServerFactory();
-        var (jobs, _) = CreateClients(server, new LongJobsClientOptions());
+        var jobs = CreateClient(server, new LongJobsClientOptions());
         var older = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100 }).WaitAsync(TestTimeouts.Signal);
         var newer = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 200 }).WaitAsync(TestTimeouts.Signal);
         await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
 
-        var list = await jobs.ListJobsAsync(status: null, kind: "primes", pageSize: 10, pageToken: null).WaitAsync(TestTimeouts.Signal);
+        var list = await jobs.ListJobsAsync(kind: "primes", pageSize: 10).WaitAsync(TestTimeouts.Signal);
 
         Assert.Equal([newer.Id, older.Id], list.Items.Select(job => job.Id));
         Assert.Null(list.NextPageToken);
@@ -321,10 +381,10 @@ public sealed class SampleJobsEndToEndTests
         var log = new RequestLog();
         var loss = new FirstResponseLoss();
         var options = new LongJobsClientOptions { RetryDelay = TimeSpan.Zero };
-        var jobs = new SampleJobsClient(server.CreateLongJobsHttpClient(options, log, loss));
+        var jobs = new SampleJobsClient(server.CreateLongJobsHttpClient(options, log, loss), options);
 
         var started = await jobs.StartPrimesJobAsync(new PrimesRequest { Below = 100 }).WaitAsync(TestTimeouts.Signal);
-        var list = await jobs.ListJobsAsync(status: null, kind: "primes", pageSize: 10, pageToken: null).WaitAsync(TestTimeouts.Signal);
+        var list = await jobs.ListJobsAsync(kind: "primes", pageSize: 10).WaitAsync(TestTimeouts.Signal);
 
         var lost = Assert.NotNull(loss.LostBody);
         Assert.Equal(lost.GetProperty("id").GetGuid(), started.Id);
@@ -335,9 +395,27 @@ public sealed class SampleJobsEndToEndTests
         Assert.Equal(started.Id, Assert.Single(list.Items).Id);
     }
 
-    private static (SampleJobsClient Jobs, LongJobsClient Client) CreateClients(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null)
+    private static SampleJobsClient CreateClient(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null) =>
+        new(server.CreateLongJobsHttpClient(options, log), options);
+
+    /// <summary>Writes every report to a channel, on the reporting thread, so none is lost or reordered.</summary>
+    private sealed class ChannelProgress(ChannelWriter<JobProgress> reports) : IProgress<JobProgress>
     {
-        var httpClient = server.CreateLongJobsHttpClient(options, log);
-        return (new SampleJobsClient(httpClient), new LongJobsClient(httpClient, options));
+        public void Report(JobProgress value) => reports.TryWrite(value);
+    }
+
+    private static LongJobsClient CreatePlainClient(SampleServerFactory server, LongJobsClientOptions options, RequestLog? log = null) =>
+        new(server.CreateLongJobsHttpClient(options, log), options);
+
+    /// <summary>Sends every request to the server it is set to now, as one address whose server was replaced.</summary>
+    private sealed class SwitchableAddress(Uri target) : DelegatingHandler
+    {
+        public Uri Target { get; set; } = target;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.RequestUri = new UriBuilder(request.RequestUri!) { Host = Target.Host, Port = Target.Port }.Uri;
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

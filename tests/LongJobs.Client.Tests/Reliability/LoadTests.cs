@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using LongJobs.Client.Sample;
+using LongJobs.Client.Tests.Sample;
 using LongJobs.Server.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
-using ClientPrimesRequest = LongJobs.Client.Sample.PrimesRequest;
+using ClientPrimesRequest = LongJobs.Client.Tests.Sample.PrimesRequest;
 using PrimesJob = LongJobs.Sample.Jobs.PrimesJob;
 using ServerPrimesRequest = LongJobs.Sample.Jobs.PrimesRequest;
 using ServerPrimesResult = LongJobs.Sample.Jobs.PrimesResult;
@@ -91,7 +91,6 @@ public sealed class LoadTests(ITestOutputHelper output)
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
         {
             var api = clients.GetRequiredService<SampleJobsClient>();
-            var waiter = clients.GetRequiredService<LongJobsClient>();
             var pending = new Queue<Task>();
             for (var index = Interlocked.Increment(ref next); index < count; index = Interlocked.Increment(ref next))
             {
@@ -102,7 +101,7 @@ public sealed class LoadTests(ITestOutputHelper output)
 
                 var request = new ClientPrimesRequest { Below = 2 + (index % 1_000) };
                 var started = await api.StartPrimesJobAsync(request);
-                pending.Enqueue(AwaitAsync(waiter, started.Id, request, finished));
+                pending.Enqueue(AwaitAsync(started, request, finished));
             }
 
             await Task.WhenAll(pending);
@@ -110,10 +109,10 @@ public sealed class LoadTests(ITestOutputHelper output)
         return [.. finished];
     }
 
-    private static async Task AwaitAsync(LongJobsClient waiter, Guid id, ClientPrimesRequest request, ConcurrentBag<Finished> finished)
+    private static async Task AwaitAsync(JobOperation<PrimesResult> started, ClientPrimesRequest request, ConcurrentBag<Finished> finished)
     {
-        var value = await waiter.GetOperation<PrimesResult>(id).WaitForCompletionAsync();
-        finished.Add(new Finished(id, request, value));
+        var value = await started.WaitForCompletionAsync();
+        finished.Add(new Finished(started.Id, request, value));
     }
 
     private static async Task<int> CountRetainedAsync(SampleJobsClient api)
@@ -122,7 +121,7 @@ public sealed class LoadTests(ITestOutputHelper output)
         string? pageToken = null;
         do
         {
-            var page = await api.ListJobsAsync(status: null, kind: null, pageSize: 100, pageToken: pageToken);
+            var page = await api.ListJobsAsync(pageSize: 100, pageToken: pageToken);
             count += page.Items.Count;
             pageToken = page.NextPageToken;
         }
@@ -171,7 +170,7 @@ public sealed class LoadTests(ITestOutputHelper output)
     private static ServiceProvider CreateClients(WebApplication server)
     {
         var services = new ServiceCollection();
-        services.AddLongJobsClient(options =>
+        services.AddLongJobsClient<SampleJobsClient>(options =>
             {
                 options.BaseAddress = new Uri("http://localhost/");
                 options.MaxRetryAttempts = 10;

@@ -98,7 +98,49 @@ public sealed class BadInputTests
         ["email with a display name"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["\"Boss\" <boss@allowed.test>"])]),
         ["two email recipients in one value"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test, b@allowed.test"])]),
         ["email header sent twice"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test", "b@allowed.test"])]),
+        ["invalid GUID on cancel"] = new(HttpMethod.Post, "/api/jobs/not-a-guid/cancel", null, null, HttpStatusCode.BadRequest, "id"),
+        ["cancel of an unknown job"] = new(HttpMethod.Post, $"/api/jobs/{Guid.NewGuid()}/cancel", null, null, HttpStatusCode.NotFound),
+        ["DELETE of an unknown job"] = new(HttpMethod.Delete, $"/api/jobs/{Guid.NewGuid()}", null, null, HttpStatusCode.NotFound),
+        ["GET on cancel"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}/cancel", null, null, HttpStatusCode.MethodNotAllowed),
+        ["PUT on cancel"] = new(HttpMethod.Put, $"/api/jobs/{Guid.NewGuid()}/cancel", "application/json", Encoding.UTF8.GetBytes("{}"), HttpStatusCode.MethodNotAllowed),
+        ["negative wait with If-None-Match"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=-1", null, null, HttpStatusCode.BadRequest, "wait", [("If-None-Match", ["\"1\""])]),
+        ["If-None-Match * on an unknown job"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}?wait=30", null, null, HttpStatusCode.NotFound, Headers: [("If-None-Match", ["*"])]),
+        ["hostile If-None-Match on an unknown job"] = new(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid()}", null, null, HttpStatusCode.NotFound, Headers: [("If-None-Match", ["W/\"\\\"\", , ,*"])]),
+        ["bad body with Prefer: wait"] = Post("""{"gateKey":""}""", field: "gateKey", headers: [("Prefer", ["wait=30"])]),
     };
+
+    /// <summary>
+    /// Hostile or malformed <c>If-None-Match</c> and <c>Prefer</c> values on a finished job's routes and on start: each
+    /// is ignored (a preference, or a condition the server cannot read, is as if not sent), so the request is answered
+    /// as without it; never a 5xx. <c>{0}</c> in the URL is the finished job's ID.
+    /// </summary>
+    private static readonly Dictionary<string, (HttpMethod Method, string Url, string Header, string Value, HttpStatusCode Expected)> IgnoredHeaders = new(StringComparer.Ordinal)
+    {
+        ["If-None-Match: an unquoted tag"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", "12", HttpStatusCode.OK),
+        ["If-None-Match: an unterminated tag"] = (HttpMethod.Get, "/api/jobs/{0}?wait=30", "If-None-Match", "\"12", HttpStatusCode.OK),
+        ["If-None-Match: W/ alone"] = (HttpMethod.Get, "/api/jobs/gated/{0}", "If-None-Match", "W/", HttpStatusCode.OK),
+        ["If-None-Match: tags without commas"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", "\"1\" \"2\"", HttpStatusCode.OK),
+        ["If-None-Match: only commas"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", ", , ,", HttpStatusCode.OK),
+        ["If-None-Match: a number too large for a version"] = (HttpMethod.Get, "/api/jobs/{0}?wait=30", "If-None-Match", "\"99999999999999999999999999\"", HttpStatusCode.OK),
+        ["If-None-Match: a negative version"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", "\"-1\"", HttpStatusCode.OK),
+        ["If-None-Match: ten thousand tags"] = (HttpMethod.Get, "/api/jobs/{0}?wait=30", "If-None-Match", string.Join(", ", Enumerable.Range(1000, 2000).Select(n => $"\"{n}\"")), HttpStatusCode.OK),
+        ["If-None-Match: one huge tag"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", "\"" + new string('9', 8000) + "\"", HttpStatusCode.OK),
+        ["If-None-Match: a script"] = (HttpMethod.Get, "/api/jobs/{0}", "If-None-Match", "<script>alert(1)</script>", HttpStatusCode.OK),
+        ["If-None-Match on cancel"] = (HttpMethod.Post, "/api/jobs/{0}/cancel", "If-None-Match", "*", HttpStatusCode.OK),
+        ["If-None-Match on start"] = (HttpMethod.Post, "/api/jobs/gated", "If-None-Match", "*", HttpStatusCode.Accepted),
+        ["Prefer: a negative wait on GET"] = (HttpMethod.Get, "/api/jobs/{0}", "Prefer", "wait=-1", HttpStatusCode.OK),
+        ["Prefer: a wait too long to read on GET"] = (HttpMethod.Get, "/api/jobs/{0}", "Prefer", "wait=99999999999999999999", HttpStatusCode.OK),
+        ["Prefer: a wait that is not a number on GET"] = (HttpMethod.Get, "/api/jobs/{0}", "Prefer", "wait=soon", HttpStatusCode.OK),
+        ["Prefer: a negative wait on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "wait=-1", HttpStatusCode.Accepted),
+        ["Prefer: a wait too long to read on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "wait=2147483648", HttpStatusCode.Accepted),
+        ["Prefer: a fractional wait on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "wait=.5", HttpStatusCode.Accepted),
+        ["Prefer: an empty wait on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "wait=", HttpStatusCode.Accepted),
+        ["Prefer: a wait in a quoted string on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "wait=\"5\"", HttpStatusCode.Accepted),
+        ["Prefer: a long junk value on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", string.Concat(Enumerable.Repeat("handling=strict; ", 400)), HttpStatusCode.Accepted),
+        ["Prefer: waitx=5 on start"] = (HttpMethod.Post, "/api/jobs/gated", "Prefer", "waitx=5, xwait=5", HttpStatusCode.Accepted),
+    };
+
+    public static TheoryData<string> IgnoredHeaderNames => [.. IgnoredHeaders.Keys];
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
 
@@ -114,6 +156,28 @@ public sealed class BadInputTests
         await SendAndCheckAsync(api, name, Cases[name]);
 
         Assert.Equal(0, api.Store.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(IgnoredHeaderNames))]
+    public async Task Request_WithAHostileIfNoneMatchOrPrefer_IsAnsweredAsWithoutIt(string name)
+    {
+        await using var api = await StartAsync();
+        api.Gates["finished"].Release();
+        var id = await api.StartGatedAsync("finished");
+        await api.WaitUntilFinishedAsync(id);
+        var (method, url, header, value, expected) = IgnoredHeaders[name];
+        using var message = new HttpRequestMessage(method, new Uri(string.Format(System.Globalization.CultureInfo.InvariantCulture, url, id), UriKind.Relative));
+        Assert.True(message.Headers.TryAddWithoutValidation(header, value), $"{name}: the header cannot be sent.");
+        if (method == HttpMethod.Post && url == "/api/jobs/gated")
+        {
+            message.Content = TestApi.Json("""{"gateKey":"finished"}""");
+        }
+
+        using var response = await api.Client.SendAsync(message).WithSafetyTimeout();
+
+        Assert.True(expected == response.StatusCode, $"{name}: expected {(int)expected}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Null(TestApi.Header(response, "Preference-Applied"));
     }
 
     [Fact]

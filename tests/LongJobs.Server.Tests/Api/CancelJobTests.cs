@@ -3,7 +3,7 @@ using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Api;
 
-/// <summary>DELETE /api/jobs/{id}.</summary>
+/// <summary>POST /api/jobs/{id}/cancel.</summary>
 public sealed class CancelJobTests
 {
     [Fact]
@@ -14,7 +14,7 @@ public sealed class CancelJobTests
         await api.Gates["blocker"].Started;
         var id = await api.StartGatedAsync("queued");
 
-        using var response = await DeleteAsync(api, id);
+        using var response = await api.CancelAsync(id);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var state = await TestApi.ReadJsonAsync(response);
@@ -30,7 +30,7 @@ public sealed class CancelJobTests
         var id = await api.StartGatedAsync("a");
         await api.Gates["a"].Started;
 
-        using var response = await DeleteAsync(api, id);
+        using var response = await api.CancelAsync(id);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True((await TestApi.ReadJsonAsync(response)).GetProperty("cancellationRequested").GetBoolean());
@@ -46,7 +46,7 @@ public sealed class CancelJobTests
         var id = await api.StartGatedAsync("a", value: 2);
         await api.WaitUntilFinishedAsync(id);
 
-        using var response = await DeleteAsync(api, id);
+        using var response = await api.CancelAsync(id);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var state = await TestApi.ReadJsonAsync(response);
@@ -60,12 +60,40 @@ public sealed class CancelJobTests
     {
         await using var api = await TestApi.StartAsync();
 
-        using var response = await DeleteAsync(api, Guid.NewGuid());
+        using var response = await api.CancelAsync(Guid.NewGuid());
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         await TestApi.ReadProblemAsync(response);
     }
 
-    private static Task<HttpResponseMessage> DeleteAsync(TestApi api, Guid id) =>
-        api.Client.DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
+    [Fact]
+    public async Task Cancel_AnswersWithTheETagOfTheStateItReturns()
+    {
+        await using var api = await TestApi.StartAsync(options => options.MaxConcurrency = 1);
+        await api.StartGatedAsync("blocker");
+        await api.Gates["blocker"].Started;
+        var id = await api.StartGatedAsync("queued");
+
+        using var response = await api.CancelAsync(id);
+
+        var version = (await api.Store.GetAsync(id))!.Version;
+        Assert.Equal("Canceled", (await TestApi.ReadJsonAsync(response)).GetProperty("status").GetString());
+        Assert.Equal($"\"{version}\"", response.Headers.ETag?.ToString());
+        Assert.False(response.Headers.ETag!.IsWeak);
+    }
+
+    [Fact]
+    public async Task Cancel_LeavesTheJobReadable()
+    {
+        await using var api = await TestApi.StartAsync(options => options.MaxConcurrency = 1);
+        await api.StartGatedAsync("blocker");
+        await api.Gates["blocker"].Started;
+        var id = await api.StartGatedAsync("queued");
+        using var cancel = await api.CancelAsync(id);
+
+        using var read = await api.GetAsync($"/api/jobs/{id}");
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal("Canceled", (await TestApi.ReadJsonAsync(read)).GetProperty("status").GetString());
+    }
 }

@@ -171,7 +171,7 @@ public sealed class LongPollTests
 
         var request = api.GetAsync($"/api/jobs/{id}?wait=30");
         await api.Time.WaitForTimerAsync(TimeSpan.FromSeconds(30));
-        using var cancel = await api.Client.DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
+        using var cancel = await api.CancelAsync(id);
         using var response = await request;
 
         Assert.Equal("Canceled", (await TestApi.ReadJsonAsync(response)).GetProperty("status").GetString());

@@ -72,7 +72,7 @@ public sealed class AddLongJobsTests
     public void AddLongJobs_KeepsTheApplicationsOwnStoreAndTimeProvider()
     {
         var time = new ObservedFakeTimeProvider();
-        var store = new InMemoryJobStore(Options.Create(new LongJobsOptions()));
+        var store = new InMemoryJobStore(Options.Create(new LongJobsOptions()), time);
         var services = NewServices().AddSingleton<TimeProvider>(time).AddSingleton<IJobStore>(store);
         services.AddLongJobs();
         using var provider = services.BuildServiceProvider();

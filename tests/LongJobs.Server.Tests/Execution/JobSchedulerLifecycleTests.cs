@@ -199,43 +199,6 @@ public sealed class JobSchedulerLifecycleTests
     }
 
     [Fact]
-    public async Task ReportProgress_CloserTogetherThanTheWriteInterval_WritesTheFirstAndDropsTheRest()
-    {
-        await using var services = TestServices.Create(options => options.ProgressWriteInterval = TimeSpan.FromMilliseconds(250));
-        var step = new SemaphoreSlim(0);
-        var reported = new SemaphoreSlim(0);
-
-        var job = await services.Scheduler.StartAsync(async (context, cancellationToken) =>
-        {
-            foreach (var fraction in new[] { 0.1, 0.2, 0.3 })
-            {
-                await step.WaitAsync(cancellationToken);
-                await context.ReportProgressAsync(fraction, $"at {fraction}", cancellationToken);
-                reported.Release();
-            }
-
-            await step.WaitAsync(cancellationToken);
-            return 0;
-        });
-
-        step.Release();
-        await reported.WaitAsync().WithSafetyTimeout();
-        Assert.Equal(0.1, (await services.GetRecordAsync(job.Id)).Progress);
-
-        step.Release();
-        await reported.WaitAsync().WithSafetyTimeout();
-        Assert.Equal(0.1, (await services.GetRecordAsync(job.Id)).Progress);
-
-        services.Time.Advance(TimeSpan.FromMilliseconds(250));
-        step.Release();
-        await reported.WaitAsync().WithSafetyTimeout();
-        Assert.Equal(0.3, (await services.GetRecordAsync(job.Id)).Progress);
-        Assert.Equal("at 0.3", (await services.GetRecordAsync(job.Id)).ProgressMessage);
-        step.Release();
-        await job.Task.WithSafetyTimeout();
-    }
-
-    [Fact]
     public async Task ReportProgress_WithAZeroWriteInterval_WritesEveryReport()
     {
         await using var services = TestServices.Create(options => options.ProgressWriteInterval = TimeSpan.Zero);

@@ -76,7 +76,7 @@ public sealed class CompletionCallbackTests
         var running = await api.StartGatedAsync("running");
         var queued = await api.StartGatedAsync("queued");
 
-        using var cancel = await api.Client.DeleteAsync(new Uri($"/api/jobs/{queued}", UriKind.Relative)).WithSafetyTimeout();
+        using var cancel = await api.CancelAsync(queued);
 
         Assert.Equal((queued, JobStatus.Canceled), await finished.Reader.ReadAsync().AsTask().WithSafetyTimeout());
         api.Gates["running"].Release();

@@ -38,7 +38,7 @@ public sealed class FaultTests
         await api.Gates["ignores"].Started;
         await api.Gates["never"].Started;
         await api.Time.WaitForTimerAsync(KindTimeout, count: 2);
-        using (var cancel = await api.Client.DeleteAsync(new Uri($"/api/jobs/{ignoresCancel}", UriKind.Relative)).WithSafetyTimeout())
+        using (var cancel = await api.CancelAsync(ignoresCancel))
         {
             Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         }

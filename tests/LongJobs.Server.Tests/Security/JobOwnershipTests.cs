@@ -39,6 +39,7 @@ public sealed class JobOwnershipTests
             (HttpMethod.Get, $"/api/jobs/gated/{id}"),
             (HttpMethod.Get, $"/api/jobs/gated/{id}?wait=30"),
             (HttpMethod.Get, $"/api/jobs/{id}/events"),
+            (HttpMethod.Post, $"/api/jobs/{id}/cancel"),
             (HttpMethod.Delete, $"/api/jobs/{id}"),
         })
         {
@@ -71,7 +72,7 @@ public sealed class JobOwnershipTests
         using var events = await OpenEventsAsync(alice, $"/api/jobs/{id}/events");
         using var reader = new EventStreamReader(await events.Content.ReadAsStreamAsync());
         var first = await reader.ReadAsync();
-        using var cancel = await alice.DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
+        using var cancel = await api.CancelAsync(id, alice);
         using var waited = await alice.GetAsync(new Uri($"/api/jobs/{id}?wait=30", UriKind.Relative)).WithSafetyTimeout();
 
         Assert.Equal(HttpStatusCode.OK, typed.StatusCode);
@@ -151,8 +152,8 @@ public sealed class JobOwnershipTests
 
         using var read = await admin.GetAsync(new Uri($"/api/jobs/gated/{id}", UriKind.Relative)).WithSafetyTimeout();
         using var events = await OpenEventsAsync(admin, $"/api/jobs/{id}/events");
-        using var refused = await notAdmin.DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
-        using var cancel = await admin.DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
+        using var refused = await api.CancelAsync(id, notAdmin);
+        using var cancel = await api.CancelAsync(id, admin);
 
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(HttpStatusCode.OK, events.StatusCode);

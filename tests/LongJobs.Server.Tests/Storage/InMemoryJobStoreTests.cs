@@ -77,5 +77,35 @@ public sealed class InMemoryJobStoreTests : JobStoreConformanceTests
         Assert.Equal(1, store.Count);
     }
 
-    private static InMemoryJobStore Create(LongJobsOptions options) => new(Options.Create(options));
+    [Fact]
+    public void InMemorySince_IsWhenTheStoreWasCreated()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T0);
+
+        var store = new InMemoryJobStore(Options.Create(new LongJobsOptions()), time);
+        time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(T0, store.InMemorySince);
+    }
+
+    [Fact]
+    public async Task TryDeleteFinished_ThenMoreFinishedJobs_KeepsMaxRetainedJobs()
+    {
+        var store = Create(new LongJobsOptions { MaxRetainedJobs = 2 });
+        var first = await InsertFinishedAsync(store, "k", T0, T0.AddSeconds(1));
+        var second = await InsertFinishedAsync(store, "k", T0, T0.AddSeconds(2));
+        await store.TryDeleteFinishedAsync(first.Id);
+
+        var third = await InsertFinishedAsync(store, "k", T0, T0.AddSeconds(3));
+
+        Assert.Equal(2, store.Count);
+        Assert.NotNull(await store.GetAsync(second.Id));
+        Assert.NotNull(await store.GetAsync(third.Id));
+        var fourth = await InsertFinishedAsync(store, "k", T0, T0.AddSeconds(4));
+        Assert.Equal(2, store.Count);
+        Assert.Null(await store.GetAsync(second.Id));
+        Assert.NotNull(await store.GetAsync(fourth.Id));
+    }
+
+    private static InMemoryJobStore Create(LongJobsOptions options) => new(Options.Create(options), TimeProvider.System);
 }

@@ -138,6 +138,14 @@ internal sealed class TestApi : IAsyncDisposable
     public Task<HttpResponseMessage> GetAsync(string url) =>
         Client.GetAsync(new Uri(url, UriKind.Relative)).WithSafetyTimeout();
 
+    /// <summary>Asks the job to stop: <c>POST /api/jobs/{id}/cancel</c>, through <paramref name="client"/> or the test's own.</summary>
+    public Task<HttpResponseMessage> CancelAsync(Guid id, HttpClient? client = null) =>
+        (client ?? Client).PostAsync(new Uri($"/api/jobs/{id}/cancel", UriKind.Relative), content: null).WithSafetyTimeout();
+
+    /// <summary>Removes the job's record: <c>DELETE /api/jobs/{id}</c>, through <paramref name="client"/> or the test's own.</summary>
+    public Task<HttpResponseMessage> DeleteAsync(Guid id, HttpClient? client = null) =>
+        (client ?? Client).DeleteAsync(new Uri($"/api/jobs/{id}", UriKind.Relative)).WithSafetyTimeout();
+
     /// <summary>Starts a <c>gated</c> job waiting at the gate <paramref name="gateKey"/> and returns its ID.</summary>
     public async Task<Guid> StartGatedAsync(string gateKey, int value = 1, (string Name, string Value)? header = null)
     {

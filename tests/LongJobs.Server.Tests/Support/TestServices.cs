@@ -4,6 +4,7 @@ using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Tests.Support;
 
@@ -31,12 +32,18 @@ internal sealed class TestServices : IAsyncDisposable
 
     public InMemoryJobStore Store => (InMemoryJobStore)Provider.GetRequiredService<IJobStore>();
 
-    public static TestServices Create(Action<LongJobsOptions>? configure = null, string environmentName = "Production", Action<LongJobsBuilder>? addJobs = null)
+    public static TestServices Create(Action<LongJobsOptions>? configure = null, string environmentName = "Production", Action<LongJobsBuilder>? addJobs = null, ILoggerProvider? logs = null)
     {
         var time = new ObservedFakeTimeProvider();
         var gates = new JobGates();
         var services = new ServiceCollection()
-            .AddLogging()
+            .AddLogging(logging =>
+            {
+                if (logs is not null)
+                {
+                    logging.AddProvider(logs);
+                }
+            })
             .AddSingleton<TimeProvider>(time)
             .AddSingleton<IHostEnvironment>(new TestHostEnvironment(environmentName))
             .AddSingleton(gates)

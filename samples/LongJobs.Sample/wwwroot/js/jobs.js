@@ -451,7 +451,7 @@ async function cancelJob(entry) {
   entry.cancelSent = true;
   render(entry);
   try {
-    const response = await send('DELETE', `api/jobs/${encodeURIComponent(id)}`);
+    const response = await send('POST', `api/jobs/${encodeURIComponent(id)}/cancel`);
     if (response.ok) {
       merge(await response.json(), false);
       return;

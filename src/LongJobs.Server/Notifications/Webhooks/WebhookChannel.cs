@@ -42,7 +42,6 @@ internal sealed class WebhookChannel : INotificationChannel
     private readonly ResiliencePipeline<HttpStatusCode> _pipeline;
     private readonly IHttpClientFactory _httpClients;
     private readonly IJobStore _store;
-    private readonly JobLinks _links;
     private readonly JsonSerializerOptions _json;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -51,7 +50,6 @@ internal sealed class WebhookChannel : INotificationChannel
         IOptions<WebhookOptions> options,
         IHttpClientFactory httpClients,
         IJobStore store,
-        JobLinks links,
         IOptions<HttpJsonOptions> json,
         TimeProvider time,
         ILogger<WebhookChannel> logger)
@@ -61,7 +59,6 @@ internal sealed class WebhookChannel : INotificationChannel
         _signer = new WebhookSigner(_options.SigningKey);
         _httpClients = httpClients;
         _store = store;
-        _links = links;
 
         // The options the API answers with, so the body is what GET {prefix}/{id} shows.
         _json = json.Value.SerializerOptions;
@@ -77,7 +74,7 @@ internal sealed class WebhookChannel : INotificationChannel
     public string? Validate(JobNotifications notifications) =>
         notifications.CallbackUrl is { } url ? _policy.Check(url, out _) : null;
 
-    public async Task DeliverAsync(JobRecord job, CancellationToken cancellationToken)
+    public async Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
     {
         if (job.Notifications?.CallbackUrl is not { } url)
         {
@@ -92,7 +89,7 @@ internal sealed class WebhookChannel : INotificationChannel
             return;
         }
 
-        var delivery = new Delivery(job.Id, uri!, JsonSerializer.SerializeToUtf8Bytes(_links.State(job), _json));
+        var delivery = new Delivery(job.Id, uri!, JsonSerializer.SerializeToUtf8Bytes(new JobState(JobInfo.From(job, statusUrl)) { Result = job.Result }, _json));
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeliveryKey, delivery);
         HttpStatusCode? status = null;

@@ -265,7 +265,7 @@ public sealed class WebhookDeliveryTests
             CreatedAt = api.Time.GetUtcNow(),
             Notifications = new JobNotifications { CallbackUrl = receiver.Url.AbsoluteUri },
         });
-        await channel.DeliverAsync(job, CancellationToken.None).WithSafetyTimeout();
+        await channel.DeliverAsync(job, $"/api/jobs/{job.Id}", CancellationToken.None).WithSafetyTimeout();
 
         var delivery = Assert.Single((await api.Store.GetAsync(job.Id))!.Deliveries);
         Assert.Equal(NotificationDeliveryStatus.Failed, delivery.Status);

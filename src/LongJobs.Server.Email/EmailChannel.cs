@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Sockets;
-using LongJobs.Server.Api;
 using LongJobs.Server.Storage;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -27,13 +26,12 @@ internal sealed class EmailChannel : INotificationChannel
     private readonly EmailRecipientRules _rules;
     private readonly MailboxAddress _from;
     private readonly SecureSocketOptions _security;
-    private readonly JobLinks _links;
     private readonly IJobStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
 
-    public EmailChannel(IOptions<EmailOptions> options, JobLinks links, IJobStore store, TimeProvider time, ILogger<EmailChannel> logger)
+    public EmailChannel(IOptions<EmailOptions> options, IJobStore store, TimeProvider time, ILogger<EmailChannel> logger)
     {
         _options = options.Value;
         _rules = new EmailRecipientRules(_options.AllowedRecipientDomains);
@@ -47,7 +45,6 @@ internal sealed class EmailChannel : INotificationChannel
             EmailSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
             _ => throw new ArgumentOutOfRangeException(nameof(options), _options.Security, "Unknown email security."),
         };
-        _links = links;
         _store = store;
         _time = time;
         _logger = logger;
@@ -60,7 +57,7 @@ internal sealed class EmailChannel : INotificationChannel
 
     public string? Validate(JobNotifications notifications) => _rules.Check(notifications.Email);
 
-    public async Task DeliverAsync(JobRecord job, CancellationToken cancellationToken)
+    public async Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
     {
         // Checked again here: another server sharing the store may have accepted the job under other rules.
         if (_rules.Check(job.Notifications?.Email, out var recipient) is { } problem)
@@ -69,7 +66,7 @@ internal sealed class EmailChannel : INotificationChannel
             return;
         }
 
-        using var message = JobOutcomeEmail.Create(job, _from, recipient!, _links.StatusUrl(job.Id), _time.GetUtcNow());
+        using var message = JobOutcomeEmail.Create(job, _from, recipient!, statusUrl, _time.GetUtcNow());
         var delivery = new EmailDelivery(job, message);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeliveryKey, delivery);
@@ -90,7 +87,7 @@ internal sealed class EmailChannel : INotificationChannel
             ResilienceContextPool.Shared.Return(context);
         }
 
-        Log.EmailSent(_logger, job.Id, delivery.Attempts);
+        EmailLog.EmailSent(_logger, job.Id, delivery.Attempts);
         await RecordAsync(delivery, NotificationDeliveryStatus.Delivered, lastError: null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -142,7 +139,7 @@ internal sealed class EmailChannel : INotificationChannel
                 {
                     var delivery = arguments.Context.Properties.GetValue(DeliveryKey, null!);
                     var exception = arguments.Outcome.Exception!;
-                    Log.EmailAttemptFailed(_logger, exception, delivery.Job.Id, delivery.Attempts, _options.MaxAttempts, arguments.RetryDelay);
+                    EmailLog.EmailAttemptFailed(_logger, exception, delivery.Job.Id, delivery.Attempts, _options.MaxAttempts, arguments.RetryDelay);
                     return RecordAsync(delivery, NotificationDeliveryStatus.Pending, Describe(exception), arguments.Context.CancellationToken);
                 },
             });
@@ -153,7 +150,7 @@ internal sealed class EmailChannel : INotificationChannel
 
     private async ValueTask GiveUpAsync(EmailDelivery delivery, string reason, Exception? exception, CancellationToken cancellationToken)
     {
-        Log.EmailGivenUp(_logger, exception, delivery.Job.Id, delivery.Attempts, reason);
+        EmailLog.EmailGivenUp(_logger, exception, delivery.Job.Id, delivery.Attempts, reason);
         await RecordAsync(delivery, NotificationDeliveryStatus.Failed, reason, cancellationToken).ConfigureAwait(false);
     }
 
@@ -176,7 +173,7 @@ internal sealed class EmailChannel : INotificationChannel
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            Log.EmailDeliveryNotRecorded(_logger, exception, delivery.Job.Id);
+            EmailLog.EmailDeliveryNotRecorded(_logger, exception, delivery.Job.Id);
         }
     }
 

@@ -1,9 +1,12 @@
 using Microsoft.Extensions.Logging;
 
-namespace LongJobs.Server;
+namespace LongJobs.Server.Notifications.Email;
 
-/// <summary>The email channel's log messages: event IDs 26 to 30.</summary>
-internal static partial class Log
+/// <summary>
+/// The email channel's log messages: event IDs 26 to 29, kept from when the channel was part of LongJobs.Server, whose
+/// own messages do not use them.
+/// </summary>
+internal static partial class EmailLog
 {
     [LoggerMessage(26, LogLevel.Information, "Emailed the outcome of job {JobId} in attempt {Attempt}.")]
     public static partial void EmailSent(ILogger logger, Guid jobId, int attempt);

@@ -1,0 +1,17 @@
+namespace LongJobs.Client.Http;
+
+/// <summary>The request headers of the jobs API.</summary>
+internal static class JobHeaders
+{
+    /// <summary>Makes a start safe to repeat (IETF httpapi Idempotency-Key draft).</summary>
+    public const string IdempotencyKey = "Idempotency-Key";
+
+    /// <summary>Asks for a webhook to this URL when the job finishes.</summary>
+    public const string CallbackUrl = "LongJobs-Callback-Url";
+
+    /// <summary>Asks for an email to this address when the job finishes.</summary>
+    public const string NotifyEmail = "LongJobs-Notify-Email";
+
+    /// <summary>RFC 7240 preferences, here <c>wait=N</c>.</summary>
+    public const string Prefer = "Prefer";
+}

@@ -1,0 +1,30 @@
+namespace LongJobs.Client;
+
+/// <summary>How to start a job, beyond its request: an idempotency key, notifications, and how long to wait for a quick result.</summary>
+public sealed class JobStartOptions
+{
+    /// <summary>
+    /// Makes the start safe to repeat: the server answers a repeated start with the same key and request with the job
+    /// the key first started (header <c>Idempotency-Key</c>). 1 to 255 visible ASCII characters.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: each start gets a new key, kept across its retries.</value>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>An absolute URL the server POSTs the job's final state to when it finishes (a signed webhook); the server must allow its host.</summary>
+    /// <value>The default value is <see langword="null"/>: no webhook.</value>
+    public Uri? CallbackUrl { get; set; }
+
+    /// <summary>An email address the server tells when the job finishes; the server must allow its domain.</summary>
+    /// <value>The default value is <see langword="null"/>: no email.</value>
+    public string? NotifyEmail { get; set; }
+
+    /// <summary>
+    /// How long the server may hold the start request for the job to finish (<c>Prefer: wait</c>): a job that finishes
+    /// within it comes back finished, in one request. Servers cap it at 60 seconds.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: a start returns once the job is accepted, and a run waits
+    /// <see cref="LongJobsClientOptions.StartWait"/>.
+    /// </value>
+    public TimeSpan? Wait { get; set; }
+}

@@ -1,0 +1,68 @@
+using System.ComponentModel;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LongJobs.Server.Api;
+
+/// <summary>GET /: the caller's jobs, newest first, a page at a time (keyset paging with <see cref="PageTokens"/>).</summary>
+internal sealed partial class JobsApi
+{
+    /// <summary>The page size when none is asked for.</summary>
+    public const int DefaultPageSize = 20;
+
+    /// <summary>Lists jobs, newest first.</summary>
+    /// <remarks>
+    /// One page of the caller's jobs (with authentication; an administrator's: every job), newest first, optionally of
+    /// one status or kind, without their requests and results. Paging is by keyset: pass 'nextPageToken' as 'pageToken'
+    /// for the next page, with no duplicates or gaps while jobs arrive.
+    /// </remarks>
+    /// <response code="200">One page of jobs; 'nextPageToken' is absent on the last page.</response>
+    /// <response code="400">A filter, the page size or the page token is not valid.</response>
+    public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(
+        [Description(ParameterDescriptions.Status)] JobStatus? status,
+        [Description(ParameterDescriptions.Kind)] string? kind,
+        [Description(ParameterDescriptions.PageSize)] int? pageSize,
+        [Description(ParameterDescriptions.PageToken)] string? pageToken,
+        HttpContext context,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (status is not null && !IsStatusName(context.Request.Query["status"]))
+        {
+            errors["status"] = [StatusNames];
+        }
+
+        if (pageSize is < 1 or > JobQuery.MaxPageSize)
+        {
+            errors["pageSize"] = [$"The page size must be from 1 to {JobQuery.MaxPageSize}."];
+        }
+
+        JobCursor? after = null;
+        if (pageToken is not null && (after = PageTokens.Decode(pageToken)) is null)
+        {
+            errors["pageToken"] = ["The page token is not one this server issued."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The list request is not valid.");
+        }
+
+        var query = new JobQuery { Status = status, Kind = kind, Owner = access.CallerOf(context).ListedOwner, PageSize = pageSize ?? DefaultPageSize, After = after };
+        var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new JobList
+        {
+            Items = [.. page.Items.Select(job => ToInfo(job, context))],
+            NextPageToken = page.Next is { } next ? PageTokens.Encode(next) : null,
+        });
+    }
+
+    /// <summary>The message for a bad <c>status</c> filter.</summary>
+    internal static string StatusNames { get; } = $"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.";
+
+    /// <summary>Whether a <c>status</c> query value is a status name as binding reads it: exact case, not a number or a list.</summary>
+    internal static bool IsStatusName(string? value) =>
+        Enum.GetNames<JobStatus>().Contains(value, StringComparer.Ordinal);
+}
