@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
