@@ -22,8 +22,11 @@ internal enum Repeat
 /// Runs the store's statements on its connection pool: after the schema is ready, through <see cref="StoreRetry"/>,
 /// and reports a database out of reach as <see cref="JobStoreUnavailableException"/> once the retries are spent.
 /// </summary>
-internal sealed class JobDatabase : IAsyncDisposable
+internal sealed partial class JobDatabase : IAsyncDisposable
 {
+    /// <summary>The event ID of the line logged before a failed call runs again.</summary>
+    internal const int RetryingEvent = 111;
+
     /// <summary>How many statements each connection keeps prepared: every statement of the store, with room to spare.</summary>
     internal const int AutoPreparedStatements = 32;
 
@@ -42,7 +45,11 @@ internal sealed class JobDatabase : IAsyncDisposable
         _ownsDataSource = ownsDataSource;
         Sql = sql;
         _migrator = new SchemaMigrator(dataSource, sql, logger);
-        _retry = StoreRetry.Create(time);
+        _retry = StoreRetry.Create(time, arguments =>
+        {
+            Retrying(logger, arguments.AttemptNumber + 1, StoreRetry.MaxRetryAttempts, arguments.RetryDelay, arguments.Outcome.Exception!.Message);
+            return default;
+        });
     }
 
     /// <summary>The connection pool.</summary>
@@ -181,4 +188,7 @@ internal sealed class JobDatabase : IAsyncDisposable
 
         return jobs;
     }
+
+    [LoggerMessage(RetryingEvent, LogLevel.Debug, "A call to the job database failed ({Reason}); repetition {Repetition} of {MaxRepetitions} in {Delay}.")]
+    private static partial void Retrying(ILogger logger, int repetition, int maxRepetitions, TimeSpan delay, string reason);
 }

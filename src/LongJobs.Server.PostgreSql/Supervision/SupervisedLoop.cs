@@ -8,11 +8,15 @@ namespace LongJobs.Server.PostgreSql.Supervision;
 /// <summary>
 /// Keeps one of the store's background loops going whatever fails. A step that throws (anything but the loop's own
 /// stop) runs again after an exponential backoff with jitter, through a Polly pipeline, for as long as the loop runs.
-/// Failures are logged once per episode: a warning when the first one comes (with its stack trace only when it is not
-/// the database being out of reach), and one line when a step works again, saying after how many failures and how long.
+/// Failures are logged once per episode: a warning when the first one comes (an error with its stack trace when it is
+/// not the database being out of reach), one line when a step works again, saying after how many failures and how
+/// long, and in between only at the debug level.
 /// </summary>
 internal sealed partial class SupervisedLoop
 {
+    /// <summary>The event IDs of the loop's log lines: the first failure of an episode, the end of it, and the failures between.</summary>
+    internal const int OutOfReachEvent = 101, FailedEvent = 102, RecoveredEvent = 103, FailedAgainEvent = 104;
+
     private readonly string _name;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -90,15 +94,21 @@ internal sealed partial class SupervisedLoop
     /// <summary>Records a failure that the loop saw outside a step, such as a connection that broke while it waited.</summary>
     public void Failed(Exception exception)
     {
-        if (Interlocked.Increment(ref _failures) != 1)
+        var failures = Interlocked.Increment(ref _failures);
+        if (failures != 1)
         {
+            FailedAgain(_logger, _name, failures, exception.Message);
             return;
         }
 
         Interlocked.Exchange(ref _failingSince, _time.GetTimestamp());
-        if (DatabaseFailures.IsUnavailable(exception) || exception is Storage.JobStoreUnavailableException)
+        if (exception is Storage.JobStoreUnavailableException { InnerException: { } cause })
         {
-            DatabaseOutOfReach(_logger, _name, (exception.InnerException ?? exception).Message);
+            DatabaseOutOfReach(_logger, _name, cause.Message);
+        }
+        else if (DatabaseFailures.IsUnavailable(exception))
+        {
+            DatabaseOutOfReach(_logger, _name, exception.Message);
         }
         else
         {
@@ -116,12 +126,15 @@ internal sealed partial class SupervisedLoop
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "{Loop} failed: the job database cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
+    [LoggerMessage(OutOfReachEvent, LogLevel.Warning, "{Loop} failed: the job database cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
     private static partial void DatabaseOutOfReach(ILogger logger, string loop, string reason);
 
-    [LoggerMessage(2, LogLevel.Error, "{Loop} failed unexpectedly. It keeps trying; a line will say when it works again.")]
+    [LoggerMessage(FailedEvent, LogLevel.Error, "{Loop} failed unexpectedly. It keeps trying; a line will say when it works again.")]
     private static partial void LoopFailed(ILogger logger, Exception exception, string loop);
 
-    [LoggerMessage(3, LogLevel.Information, "{Loop} works again, after {Failures} failures in {Duration}.")]
+    [LoggerMessage(RecoveredEvent, LogLevel.Information, "{Loop} works again, after {Failures} failures in {Duration}.")]
     private static partial void LoopRecovered(ILogger logger, string loop, int failures, TimeSpan duration);
+
+    [LoggerMessage(FailedAgainEvent, LogLevel.Debug, "{Loop} failed again ({Failures} in a row): {Reason}")]
+    private static partial void FailedAgain(ILogger logger, string loop, int failures, string reason);
 }
