@@ -2,6 +2,7 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.PostgreSql.Retention;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
@@ -9,7 +10,6 @@ using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace LongJobs.Server.PostgreSql;
 
@@ -27,6 +27,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly JobDatabase _database;
     private readonly JobChangeListener _changes;
     private readonly FinishedJobSweep _sweep;
+    private readonly JobLeases _leases;
     private readonly TimeProvider _time;
     private readonly string _node;
     private readonly TimeSpan _leaseDuration;
@@ -48,6 +49,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _database = new JobDatabase(pool, ownsPool, sql, time, logger);
         _changes = new JobChangeListener(pool, sql.Channel, time, logger);
         _sweep = new FinishedJobSweep(_database);
+        _leases = new JobLeases(_database, job => Finished(job));
         _time = time;
         _node = settings.NodeName;
         _leaseDuration = settings.LeaseDuration;
@@ -55,6 +57,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     /// <summary>The pool the store runs on: its own, or the application's.</summary>
     internal NpgsqlDataSource DataSource => _database.DataSource;
+
+    /// <summary>The leases of running jobs: what the heartbeat renews, and how jobs of lost nodes are recovered.</summary>
+    internal JobLeases Leases => _leases;
 
     /// <summary>The store's change listener, which tests observe.</summary>
     internal JobChangeListener Changes => _changes;
@@ -195,11 +200,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             "ClaimJobs",
             Repeat.OnlyIfUnsent,
             cancellationToken,
-            Parameter.Texts("kinds", kinds),
-            Parameter.Integer("limit", limit),
-            Parameter.Timestamp("started_at", startedAt),
-            Parameter.Text("node", _node),
-            Parameter.Timestamp("lease_expires_at", startedAt + _leaseDuration)).ConfigureAwait(false);
+            [Parameter.Texts("kinds", kinds), Parameter.Integer("limit", limit), .. StartedHere(startedAt)]).ConfigureAwait(false);
 
         foreach (var job in claimed)
         {
@@ -217,14 +218,11 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     internal System.Threading.Channels.ChannelReader<Guid> CancellationRequests => _changes.CancellationRequests;
 
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        new(_database.QueryJobAsync(
-            "TryStartJob",
-            Repeat.OnlyIfUnsent,
-            cancellationToken,
-            Parameter.Uuid("id", id),
-            Parameter.Timestamp("started_at", startedAt),
-            Parameter.Text("node", _node),
-            Parameter.Timestamp("lease_expires_at", startedAt + _leaseDuration)));
+        new(_database.QueryJobAsync("TryStartJob", Repeat.OnlyIfUnsent, cancellationToken, [Parameter.Uuid("id", id), .. StartedHere(startedAt)]));
+
+    /// <summary>A job starts on this node at <paramref name="startedAt"/>, which holds it under a lease from then on.</summary>
+    private NpgsqlParameter[] StartedHere(DateTimeOffset startedAt) =>
+        [Parameter.Timestamp("started_at", startedAt), Parameter.Text("node", _node), Parameter.Timestamp("lease_expires_at", startedAt + _leaseDuration)];
 
     // Safe to repeat: a repeat writes the same progress again (the version moves once more).
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
@@ -331,55 +329,6 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
                 // No notification came: read again in case one was lost.
             }
         }
-    }
-
-    /// <summary>
-    /// A node's heartbeat at <paramref name="now"/>: holds its running jobs <paramref name="ids"/> until <paramref name="leaseExpiresAt"/>.
-    /// Safe to repeat: a repeat sets the same lease.
-    /// </summary>
-    /// <returns>The jobs among them that this node still holds, and whether someone asked to cancel each.</returns>
-    internal Task<List<(Guid Id, bool CancellationRequested)>> RenewLeasesAsync(string node, IReadOnlyCollection<Guid> ids, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
-        _database.ExecuteAsync(
-            "RenewLeases",
-            Repeat.Safe,
-            static async (command, token) =>
-            {
-                await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-                var renewed = new List<(Guid, bool)>();
-                while (await reader.ReadAsync(token).ConfigureAwait(false))
-                {
-                    renewed.Add((reader.GetGuid(0), reader.GetBoolean(1)));
-                }
-
-                return renewed;
-            },
-            cancellationToken,
-            Parameter.Text("node", node),
-            Parameter.Uuids("ids", ids),
-            Parameter.Timestamp("lease_expires_at", leaseExpiresAt),
-            Parameter.Timestamp("heartbeat_at", now));
-
-    /// <summary>
-    /// Recovers the running jobs whose node stopped renewing their lease, or never took one within
-    /// <paramref name="startGrace"/> of starting: jobs of registered kinds with attempts left go back to the queue,
-    /// the others end (failed with <paramref name="error"/>, or cancelled when asked to).
-    /// </summary>
-    /// <returns>The jobs it recovered, in their new state.</returns>
-    internal async Task<IReadOnlyList<JobRecord>> RecoverJobsOfLostNodesAsync(DateTimeOffset now, TimeSpan startGrace, JobError error, CancellationToken cancellationToken)
-    {
-        var recovered = await _database.QueryJobsAsync(
-            "RecoverJobsOfLostNodes",
-            Repeat.OnlyIfUnsent,
-            cancellationToken,
-            Parameter.Timestamp("now", now),
-            new NpgsqlParameter("start_grace", NpgsqlDbType.Interval) { Value = startGrace },
-            Parameter.Json("error", JobRows.ToStoredJson(error))).ConfigureAwait(false);
-        foreach (var job in recovered)
-        {
-            Finished(job);
-        }
-
-        return recovered;
     }
 
     public async ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default)

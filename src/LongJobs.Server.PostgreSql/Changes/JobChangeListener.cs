@@ -352,22 +352,11 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>A caller's watch on one job; disposing it ends the watch.</summary>
-    public readonly struct Watch : IDisposable
+    internal readonly struct Watch(JobChangeListener listener, Guid id, Waiter waiter) : IDisposable
     {
-        private readonly JobChangeListener _listener;
-        private readonly Guid _id;
-        private readonly Waiter _waiter;
-
-        internal Watch(JobChangeListener listener, Guid id, Waiter waiter)
-        {
-            _listener = listener;
-            _id = id;
-            _waiter = waiter;
-        }
-
         /// <summary>Completes at the job's next change, or when the listener reconnects.</summary>
-        public Task Changed => _waiter.Changed.Task;
+        public Task Changed => waiter.Changed.Task;
 
-        public void Dispose() => _listener.Unwatch(_id, _waiter);
+        public void Dispose() => listener.Unwatch(id, waiter);
     }
 }

@@ -55,7 +55,7 @@ internal sealed partial class LeaseKeeper(
             // Read before renewing: ad-hoc jobs waiting here whose insert had completed, so the renewal must find them.
             var waiting = held.Where(job => job.Status == JobStatus.Queued && job.State.Version > 0).Select(job => job.Id).ToList();
             var now = time.GetUtcNow();
-            var renewed = await store.RenewLeasesAsync(_options.NodeName, [.. held.Select(job => job.Id)], now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var renewed = await store.Leases.RenewAsync(_options.NodeName, [.. held.Select(job => job.Id)], now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             foreach (var (id, _) in renewed.Where(job => job.CancellationRequested))
             {
                 await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,7 @@ internal sealed partial class LeaseKeeper(
             }
         }
 
-        var recovered = await store.RecoverJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
+        var recovered = await store.Leases.RecoverJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
         foreach (var job in recovered)
         {
             if (job.Status == JobStatus.Queued)
