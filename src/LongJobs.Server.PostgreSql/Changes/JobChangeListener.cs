@@ -175,52 +175,42 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
     private async Task ListenAsync()
     {
-        var token = _stopping.Token;
         try
         {
-            while (true)
-            {
-                var connection = await _loop.RunAsync(ConnectAsync, token).ConfigureAwait(false);
-                try
-                {
-                    // Changes made while not listening were not announced: let every waiter look again.
-                    Interlocked.Increment(ref _connection);
-                    WakeAll();
-                    await WaitForNotificationsAsync(connection, token).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (!token.IsCancellationRequested)
-                {
-                    _loop.Failed(exception);
-                }
-                finally
-                {
-                    StopTrackingInserts();
-                    WakeAll();
-                    await ReleaseAsync(connection).ConfigureAwait(false);
-                }
-            }
+            await _loop.RunAsync(ListenOnceAsync, _stopping.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             // The store is being disposed.
         }
     }
 
-    /// <summary>Opens a connection of the pool that LISTENs on the channel and hands its notifications to <see cref="OnNotification"/>.</summary>
-    private async ValueTask<NpgsqlConnection> ConnectAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One listening session on a connection of the pool: LISTEN on the channel, wake every waiter (changes made while
+    /// not listening were not announced), then hand notifications to <see cref="OnNotification"/> until something
+    /// fails; the supervising loop then starts the next session after its backoff.
+    /// </summary>
+    private async ValueTask ListenOnceAsync(CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             connection.Notification += OnNotification;
-            await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection);
-            await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
+            await using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection))
+            {
+                await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _loop.Succeeded();
+            Interlocked.Increment(ref _connection);
+            WakeAll();
+            await WaitForNotificationsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        finally
         {
+            StopTrackingInserts();
+            WakeAll();
             await ReleaseAsync(connection).ConfigureAwait(false);
-            throw;
         }
     }
 

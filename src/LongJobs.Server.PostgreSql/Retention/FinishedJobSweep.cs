@@ -37,8 +37,8 @@ internal sealed class FinishedJobSweep(JobDatabase database)
                     {
                         await using var command = new NpgsqlCommand(database.Sql["DeleteFinishedJobs"], connection);
                         command.Parameters.Add(Parameter.Timestamp("finished_before", finishedBefore));
-                        command.Parameters.Add(new NpgsqlParameter<int>("keep_at_most", keepAtMost));
-                        command.Parameters.Add(new NpgsqlParameter<int>("batch_size", BatchSize));
+                        command.Parameters.Add(Parameter.Integer("keep_at_most", keepAtMost));
+                        command.Parameters.Add(Parameter.Integer("batch_size", BatchSize));
                         batch = await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                         removed += batch;
                     }
@@ -78,7 +78,7 @@ internal sealed class FinishedJobSweep(JobDatabase database)
     {
         Parameters =
         {
-            new NpgsqlParameter<int>("class", SqlScripts.AdvisoryLockClass),
+            Parameter.Integer("class", SqlScripts.AdvisoryLockClass),
             Parameter.Text("lock", _lock),
         },
     };
