@@ -668,7 +668,19 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             _queuedCount?.Add(-claimed.Count);
             foreach (var job in claimed)
             {
-                RunClaimed(job);
+                try
+                {
+                    RunClaimed(job);
+                }
+                catch (Exception exception)
+                {
+                    // Nothing of the job runs here: its slot goes back, the jobs claimed with it still run, and it
+                    // fails rather than stay Running in the store.
+                    Log.StoreFailed(_logger, exception, job.Id);
+                    ReturnSlots(1);
+                    var outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
+                    await _store.TryFinishAsync(job.Id, JobStatus.Running, job.Attempt, outcome).ConfigureAwait(false);
+                }
             }
 
             all.AddRange(claimed);
@@ -746,8 +758,10 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             request = job.Request!.Value.Deserialize(kind.RequestType, _options.SerializerOptions)
                 ?? throw new JsonException("The stored request is null.");
         }
-        catch (Exception exception) when (exception is JsonException or NotSupportedException)
+        catch (Exception exception)
         {
+            // Whatever the request type throws while it is read (a converter, a constructor or setter that validates)
+            // means the same: this request does not bind to the kind's type.
             return (_, _) => Task.FromException<object?>(new UnreadableRequestException(exception));
         }
 
