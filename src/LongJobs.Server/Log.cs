@@ -64,4 +64,11 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Warning, "The {Channel} notification of job {JobId} was abandoned: the server is stopping.")]
     public static partial void NotificationAbandoned(ILogger logger, string channel, Guid jobId);
+
+    // 40 and up: the scheduler's messages added in issue 12 (30 to 39 are left to the PostgreSQL store's).
+    [LoggerMessage(40, LogLevel.Error, "Following job {JobId} in the store failed; asking again in {Delay}.")]
+    public static partial void FollowingFailed(ILogger logger, Exception exception, Guid jobId, TimeSpan delay);
+
+    [LoggerMessage(41, LogLevel.Error, "The run of job {JobId} of kind {Kind} failed unexpectedly after its outcome was settled.")]
+    public static partial void RunFailedUnexpectedly(ILogger logger, Exception exception, Guid jobId, string kind);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
@@ -773,7 +774,27 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     /// ends in <see cref="ReleaseAndComplete"/>, so one queued work item does what <c>Task.Run</c> did with four objects.
     /// </summary>
     private void RunOnThreadPool(JobWorkItem item, JobRecord? started) =>
-        ThreadPool.QueueUserWorkItem(static state => _ = state.Scheduler.RunAsync(state.Item, state.Started), (Scheduler: this, Item: item, Started: started), preferLocal: false);
+        ThreadPool.QueueUserWorkItem(static state => _ = state.Scheduler.RunSupervisedAsync(state.Item, state.Started), (Scheduler: this, Item: item, Started: started), preferLocal: false);
+
+    /// <summary>Runs <see cref="RunAsync"/>, whose task nobody awaits: what escapes it is logged here, never left unobserved.</summary>
+    private async Task RunSupervisedAsync(JobWorkItem item, JobRecord? started)
+    {
+        try
+        {
+            await RunAsync(item, started).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            try
+            {
+                Log.RunFailedUnexpectedly(_logger, exception, item.Id, item.Job.Kind);
+            }
+            catch (Exception)
+            {
+                // The logging itself failed (it may be what threw): nothing is left to tell.
+            }
+        }
+    }
 
     /// <summary>
     /// Runs one job in this server's slot: starts it (ad-hoc jobs; claimed ones are started), runs its work with
@@ -851,8 +872,14 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
         finally
         {
             final ??= Synthesize(job.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
-            JobInstrumentation.RunEnded(activity, final);
-            ReleaseAndComplete(item, final, result, failure);
+            try
+            {
+                JobInstrumentation.RunEnded(activity, final);
+            }
+            finally
+            {
+                ReleaseAndComplete(item, final, result, failure);
+            }
         }
     }
 
@@ -1140,8 +1167,14 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 {
                     state = await _store.WaitForChangeAsync(handle.Id, handle.State.Version, token).ConfigureAwait(false);
                 }
-                catch (JobStoreUnavailableException)
+                catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
                 {
+                    // Whatever went wrong, the handle must not stay pending while the job goes on: wait, then ask again.
+                    if (exception is not JobStoreUnavailableException)
+                    {
+                        Log.FollowingFailed(_logger, exception, handle.Id, delay);
+                    }
+
                     await Task.Delay(delay, _time, token).ConfigureAwait(false);
                     delay = Doubled(delay);
                     continue;
@@ -1218,7 +1251,8 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
                 }
                 catch (OperationCanceledException)
                 {
-                    throw exception;
+                    // The store's exception, with its own stack: what the caller logs.
+                    ExceptionDispatchInfo.Throw(exception);
                 }
 
                 delay = Doubled(delay);
