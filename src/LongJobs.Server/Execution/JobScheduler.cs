@@ -55,7 +55,7 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
     private Task? _claimLoop;
     private int _running;
     private bool _stopping;
-    private bool _claimFailing;
+    private readonly ClaimHealth _claimHealth = new();
 
     /// <summary>
     /// Counts the moments since which the store's queue may hold jobs to claim: this server queued one, the store
@@ -647,17 +647,15 @@ internal sealed class JobScheduler : IJobScheduler, IHostedLifecycleService, IDi
             try
             {
                 claimed = await _store.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown.Token).ConfigureAwait(false);
-                if (_claimFailing)
+                if (_claimHealth.TryMarkWorking())
                 {
-                    _claimFailing = false;
                     Log.ClaimRecovered(_logger);
                 }
             }
             catch (Exception exception) when (exception is JobStoreUnavailableException or OperationCanceledException)
             {
-                if (exception is JobStoreUnavailableException && !_claimFailing)
+                if (exception is JobStoreUnavailableException && _claimHealth.TryMarkFailing())
                 {
-                    _claimFailing = true;
                     Log.ClaimFailed(_logger, exception);
                 }
 
