@@ -129,14 +129,14 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobSto
         if (updated is null)
         {
             Log.JobLost(logger, JobId, Kind, Attempt);
-            await item.CancelAsync().ConfigureAwait(false);
+            await item.CancelAttemptAsync(Attempt).ConfigureAwait(false);
             return;
         }
 
         item.Job.Update(updated);
         if (updated.CancellationRequested)
         {
-            await item.CancelAsync().ConfigureAwait(false);
+            await item.CancelAttemptAsync(Attempt).ConfigureAwait(false);
         }
     }
 }

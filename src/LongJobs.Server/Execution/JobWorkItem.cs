@@ -20,14 +20,26 @@ internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type result
     /// <summary>Signalled by a cancel request, by host shutdown, or when the job no longer runs here.</summary>
     public CancellationTokenSource Cancellation { get; } = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
 
+    private int _attempt;
+
     /// <summary>The attempt that runs here; the store accepts progress and the outcome only from it.</summary>
-    public int Attempt { get; set; }
+    public int Attempt
+    {
+        get => Volatile.Read(ref _attempt);
+        set => Volatile.Write(ref _attempt, value);
+    }
 
     /// <summary>The item's place in the queue of ad-hoc jobs while it waits; guarded by the scheduler's lock.</summary>
     public LinkedListNode<JobWorkItem>? QueueNode { get; set; }
 
     /// <summary>Whether the item holds an execution slot; guarded by the scheduler's lock.</summary>
     public bool IsRunning { get; set; }
+
+    /// <summary>
+    /// Signals the item's token on behalf of <paramref name="attempt"/>, if that attempt still runs here: an attempt
+    /// that timed out and went on in the background cannot stop the attempt that replaced it.
+    /// </summary>
+    public Task CancelAttemptAsync(int attempt) => attempt == Attempt ? CancelAsync() : Task.CompletedTask;
 
     /// <summary>Signals the item's token; a no-op once the item has finished and its source is disposed.</summary>
     public async Task CancelAsync()
