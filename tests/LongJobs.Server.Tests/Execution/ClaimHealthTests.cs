@@ -1,4 +1,4 @@
-using LongJobs.Server.Execution;
+using LongJobs.Server.Execution.Claiming;
 
 namespace LongJobs.Server.Tests.Execution;
 

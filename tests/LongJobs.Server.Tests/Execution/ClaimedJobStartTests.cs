@@ -28,7 +28,7 @@ public sealed class ClaimedJobStartTests
         await services.Gates["next"].Started;
         services.Gates["next"].Release();
         await next.Task.WithSafetyTimeout();
-        var failed = await services.GetRecordAsync(poisoned.Id);
+        var failed = await FinishedAsync(services.Store, poisoned);
         Assert.Equal(JobStatus.Failed, failed.Status);
         Assert.Equal("The job's request cannot be read.", failed.Error?.Title);
 
@@ -39,6 +39,16 @@ public sealed class ClaimedJobStartTests
         await services.Gates["second"].Started;
         services.Gates.ReleaseAll();
         await Task.WhenAll(first.Task, second.Task).WithSafetyTimeout();
+    }
+
+    private static async Task<JobRecord> FinishedAsync(InMemoryJobStore store, JobRecord job)
+    {
+        while (!job.Status.IsFinished())
+        {
+            job = await store.WaitForChangeAsync(job.Id, job.Version).WithSafetyTimeout() ?? throw new InvalidOperationException($"Job {job.Id} was removed.");
+        }
+
+        return job;
     }
 
     /// <summary>A request whose value may not be negative: its setter throws, as a type's own validation may.</summary>

@@ -1,8 +1,9 @@
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace LongJobs.Server.Execution;
+namespace LongJobs.Server.Execution.Running;
 
 /// <summary>
 /// The context of one attempt of a job running in this process: progress goes to the store and to the job's handle,

@@ -1,4 +1,4 @@
-namespace LongJobs.Server.Execution;
+namespace LongJobs.Server.Execution.Claiming;
 
 /// <summary>
 /// Whether taking jobs from the store's queue fails, as the claims that run at once (the claim loop's and those of
