@@ -90,8 +90,21 @@ internal sealed class QueueClaimer
         }
     }
 
-    /// <summary>Wakes the claim loop: a slot freed, or a job was queued.</summary>
+    /// <summary>Wakes the claim loop.</summary>
     public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    /// <summary>
+    /// Wakes the claim loop for a slot that freed, unless the queue was found empty since anything last queued a job:
+    /// the claim would only find that out again, so a server running only ad-hoc jobs, or one whose queue is empty,
+    /// does not wake its loop for each job that ends.
+    /// </summary>
+    public void OnSlotFreed()
+    {
+        if (Interlocked.Read(ref _queueChanges) != Interlocked.Read(ref _queueEmptyAsOf))
+        {
+            Wake();
+        }
+    }
 
     /// <summary>Notes that the store's queue may hold jobs to claim, so the next claim asks the store.</summary>
     public void MayHaveQueuedJobs() => Interlocked.Increment(ref _queueChanges);
@@ -212,7 +225,7 @@ internal sealed class QueueClaimer
             var kind = _kinds.TryGet(job.Kind, out var found) ? found : throw new InvalidOperationException($"Claimed job '{job.Id}' has kind '{job.Kind}', which is not registered here.");
             handle ??= kind.CreateJob(job);
             handle.Update(job);
-            item = new JobWorkItem(handle, kind, kind.ResultType, work: null, _shutdown) { Attempt = job.Attempt };
+            item = new ClaimedWorkItem(handle, kind) { Attempt = job.Attempt };
             if (!_pool.TryAddClaimed(item))
             {
                 item.Cancellation.Dispose();

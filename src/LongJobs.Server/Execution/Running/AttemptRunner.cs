@@ -1,6 +1,4 @@
 using LongJobs.Server.Execution.Slots;
-using LongJobs.Server.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Execution.Running;
 
@@ -11,7 +9,7 @@ namespace LongJobs.Server.Execution.Running;
 /// work that ignores the signal. Polly's timeout strategy would instead wait for such work to stop, holding the slot
 /// that the kind's timeout exists to free; hence this one.
 /// </summary>
-internal sealed class AttemptRunner(IJobStore store, TimeProvider time, TimeSpan progressWriteInterval, ILogger logger)
+internal sealed class AttemptRunner(ProgressWriter progress)
 {
     /// <summary>Runs the current attempt of <paramref name="item"/>.</summary>
     /// <param name="item">The job; its work is bound.</param>
@@ -21,18 +19,18 @@ internal sealed class AttemptRunner(IJobStore store, TimeProvider time, TimeSpan
     public async ValueTask<object?> RunAsync(JobWorkItem item, CancellationToken jobToken)
     {
         // The attempt's progress ends with it: a report written later would race the outcome, or the next attempt.
-        using var context = new ExecutionJobContext(item, item.Attempt, store, time, progressWriteInterval, logger);
+        using var context = new ExecutionJobContext(item, item.Attempt, progress);
         if (item.Kind?.Timeout is not { } timeout)
         {
-            return await item.Work!(context, jobToken).ConfigureAwait(false);
+            return await item.RunWorkAsync(context, jobToken).ConfigureAwait(false);
         }
 
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(jobToken);
-        var work = item.Work!(context, attempt.Token);
+        var work = item.RunWorkAsync(context, attempt.Token).AsTask();
         try
         {
             // Cancellation reaches the work through its token, as without a timeout: only the timeout stops waiting for it.
-            return await work.WaitAsync(timeout, time, CancellationToken.None).ConfigureAwait(false);
+            return await work.WaitAsync(timeout, progress.Time, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException) when (!work.IsCompleted)
         {

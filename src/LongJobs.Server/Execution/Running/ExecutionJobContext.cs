@@ -1,7 +1,6 @@
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Execution.Running;
 
@@ -12,87 +11,97 @@ namespace LongJobs.Server.Execution.Running;
 /// burst at once, the latest of the reports that follow at the end of the interval (so whoever waits for the job's
 /// next change sees where a burst ended), and a report of 1 at once. While the store is unreachable the job goes on and
 /// the report is dropped. When the store no longer has the job running in this context's attempt (another server took
-/// it over), the job's token is signalled. Disposed when the attempt ends: later reports, and a write still waiting
-/// for the end of its interval, are dropped.
+/// it over), the job's token is signalled, as long as this attempt is the one running here (a stale attempt stops
+/// nothing). Disposed when the attempt ends: later reports, and a write still waiting for the end of its interval, are
+/// dropped.
 /// </summary>
-internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
+internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, ProgressWriter writer)
     : JobContext(item.Id, item.Job.Kind, attempt), IDisposable
 {
-    private readonly Lock _gate = new();
+    /// <summary>The state of reporting, made at the first report: most jobs never report, and then their context is small.</summary>
+    private Reporting? _reporting;
 
-    /// <summary>One write at a time, so a deferred write never lands after a later one.</summary>
-    private readonly SemaphoreSlim _writing = new(1, 1);
-
-    private long? _lastWrite;
-    private (double Fraction, string? Message)? _deferred;
-    private ITimer? _deferredWrite;
-    private bool _ended;
+    private int _ended;
 
     protected override async ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        var reporting = Volatile.Read(ref _reporting) ?? StartReporting();
+        lock (reporting.Gate)
         {
-            if (_ended)
+            if (Volatile.Read(ref _ended) != 0)
             {
                 return;
             }
 
-            var now = time.GetTimestamp();
-            if (_lastWrite is { } last && fraction < 1 && time.GetElapsedTime(last, now) is var elapsed && elapsed < writeInterval)
+            var now = writer.Time.GetTimestamp();
+            if (reporting.LastWrite is { } last && fraction < 1 && writer.Time.GetElapsedTime(last, now) is var elapsed && elapsed < writer.WriteInterval)
             {
-                _deferred = (fraction, message);
-                _deferredWrite ??= time.CreateTimer(static state => _ = ((ExecutionJobContext)state!).WriteDeferredAsync(), this, writeInterval - elapsed, Timeout.InfiniteTimeSpan);
+                reporting.Deferred = (fraction, message);
+                reporting.DeferredWrite ??= writer.Time.CreateTimer(static state => _ = ((ExecutionJobContext)state!).WriteDeferredAsync(), this, writer.WriteInterval - elapsed, Timeout.InfiniteTimeSpan);
                 return;
             }
 
-            _lastWrite = now;
-            _deferred = null;
-            _deferredWrite?.Dispose();
-            _deferredWrite = null;
+            reporting.LastWrite = now;
+            reporting.Deferred = null;
+            reporting.DeferredWrite?.Dispose();
+            reporting.DeferredWrite = null;
         }
 
-        await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await reporting.Writing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await WriteAsync(fraction, message, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _writing.Release();
+            reporting.Writing.Release();
         }
     }
 
     /// <summary>Ends the attempt's reporting: drops later reports and the write waiting for the end of its interval.</summary>
     public void Dispose()
     {
-        lock (_gate)
+        // A full fence: either a report starting now sees the end, or this sees the report's state and clears it.
+        Interlocked.Exchange(ref _ended, 1);
+        if (Volatile.Read(ref _reporting) is not { } reporting)
         {
-            _ended = true;
-            _deferred = null;
-            _deferredWrite?.Dispose();
-            _deferredWrite = null;
+            return;
         }
+
+        lock (reporting.Gate)
+        {
+            reporting.Deferred = null;
+            reporting.DeferredWrite?.Dispose();
+            reporting.DeferredWrite = null;
+        }
+    }
+
+    private Reporting StartReporting()
+    {
+        var reporting = new Reporting();
+        return Interlocked.CompareExchange(ref _reporting, reporting, null) ?? reporting;
     }
 
     /// <summary>At the end of an interval: writes the latest report made during it, unless a later write superseded it.</summary>
     private async Task WriteDeferredAsync()
     {
-        await _writing.WaitAsync().ConfigureAwait(false);
+        var reporting = Volatile.Read(ref _reporting)!;
+        await reporting.Writing.WaitAsync().ConfigureAwait(false);
         try
         {
             (double Fraction, string? Message) latest;
-            lock (_gate)
+            lock (reporting.Gate)
             {
-                _deferredWrite?.Dispose();
-                _deferredWrite = null;
-                if (_ended || _deferred is not { } deferred)
+                reporting.DeferredWrite?.Dispose();
+                reporting.DeferredWrite = null;
+                if (Volatile.Read(ref _ended) != 0 || reporting.Deferred is not { } deferred)
                 {
                     return;
                 }
 
                 latest = deferred;
-                _deferred = null;
-                _lastWrite = time.GetTimestamp();
+                reporting.Deferred = null;
+                reporting.LastWrite = writer.Time.GetTimestamp();
             }
 
             await WriteAsync(latest.Fraction, latest.Message, CancellationToken.None).ConfigureAwait(false);
@@ -100,11 +109,11 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobSto
         catch (Exception exception)
         {
             // Nobody awaits this write: the job goes on, as when a report is dropped.
-            Log.StoreFailed(logger, exception, JobId);
+            Log.StoreFailed(writer.Logger, exception, JobId);
         }
         finally
         {
-            _writing.Release();
+            reporting.Writing.Release();
         }
     }
 
@@ -113,15 +122,15 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobSto
         JobRecord? updated;
         try
         {
-            updated = await store.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
+            updated = await writer.Store.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {
-            Log.ProgressNotRecorded(logger, exception, JobId);
+            Log.ProgressNotRecorded(writer.Logger, exception, JobId);
             return;
         }
 
-        if (Volatile.Read(ref _ended))
+        if (Volatile.Read(ref _ended) != 0)
         {
             // The attempt ended while the write was in flight: its outcome, not this report, is the job's state.
             return;
@@ -129,7 +138,7 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobSto
 
         if (updated is null)
         {
-            Log.JobLost(logger, JobId, Kind, Attempt);
+            Log.JobLost(writer.Logger, JobId, Kind, Attempt);
             await item.CancelAttemptAsync(Attempt).ConfigureAwait(false);
             return;
         }
@@ -139,5 +148,20 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, IJobSto
         {
             await item.CancelAttemptAsync(Attempt).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>How an attempt's reports are written: guarded by <see cref="Gate"/>, one write at a time.</summary>
+    private sealed class Reporting
+    {
+        public Lock Gate { get; } = new();
+
+        /// <summary>One write at a time, so a deferred write never lands after a later one.</summary>
+        public SemaphoreSlim Writing { get; } = new(1, 1);
+
+        public long? LastWrite { get; set; }
+
+        public (double Fraction, string? Message)? Deferred { get; set; }
+
+        public ITimer? DeferredWrite { get; set; }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
@@ -92,7 +93,11 @@ internal sealed class JobRunner(
             try
             {
                 token.ThrowIfCancellationRequested();
-                item.Work ??= BindWork(item.Kind!, running);
+                if (item is ClaimedWorkItem { IsBound: false } claimed)
+                {
+                    claimed.Bind(BindWork(claimed.Kind!, running));
+                }
+
                 result = await pipelines.ExecuteAsync(item, token).ConfigureAwait(false);
                 outcome = Succeeded(job, item.ResultType, result);
             }
@@ -162,14 +167,16 @@ internal sealed class JobRunner(
     /// <summary>The outcome of work that returned <paramref name="result"/>: its JSON, or a failure when the JSON is too large to keep.</summary>
     private JobOutcome Succeeded(LongRunningJob job, Type resultType, object? result)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(result, resultType, options.SerializerOptions);
-        if (json.Length > options.MaxResultSize)
+        // Serialized once, straight into the element the store keeps; its size is read from the element's own bytes.
+        var json = JsonSerializer.SerializeToElement(result, resultType, options.SerializerOptions);
+        var size = JsonMarshal.GetRawUtf8Value(json).Length;
+        if (size > options.MaxResultSize)
         {
-            Log.ResultTooLarge(logger, job.Id, job.Kind, json.Length);
-            return new JobOutcome(JobStatus.Failed, time.GetUtcNow(), Error: JobErrors.ResultTooLarge(json.Length, options.MaxResultSize));
+            Log.ResultTooLarge(logger, job.Id, job.Kind, size);
+            return new JobOutcome(JobStatus.Failed, time.GetUtcNow(), Error: JobErrors.ResultTooLarge(size, options.MaxResultSize));
         }
 
-        return new JobOutcome(JobStatus.Succeeded, time.GetUtcNow(), Result: JsonSerializer.Deserialize<JsonElement>(json));
+        return new JobOutcome(JobStatus.Succeeded, time.GetUtcNow(), Result: json);
     }
 
     /// <summary>Thrown in place of the work of a claimed job whose stored request does not deserialize.</summary>

@@ -11,7 +11,7 @@ namespace LongJobs.Server.Execution.Running;
 /// Writes the changes of the jobs this server runs (start, next attempt, outcome) to the store. While the store cannot
 /// be reached, a write is tried again through one Polly retry pipeline, after 1 second and then twice as long each
 /// time up to 30 seconds, so a job that starts or finishes during a database outage is recorded once the database is
-/// back. Once the host stops, a write is tried once more at most, and its failure is the store's own exception.
+/// back. Once the host stops, no write is tried again, and the failure is the store's own exception.
 /// </summary>
 internal sealed class JobStateWriter
 {
@@ -85,40 +85,65 @@ internal sealed class JobStateWriter
     }
 
     /// <summary>
-    /// Runs <paramref name="write"/> under the retry pipeline. The pipeline's token is the host's shutdown, which ends
-    /// a wait between tries; Polly makes no try once that token is signalled, so a write made while the host stops
-    /// (the outcome of a job that the shutdown cancelled) is tried once here instead, as it is when a stop ends a wait
-    /// before any try was made.
+    /// Runs <paramref name="write"/>: once, and when the store cannot be reached, again under the retry pipeline. Most
+    /// writes go through at the first try, which therefore runs outside the pipeline and costs no more than the store's
+    /// call; a try made while the host stops is the only one.
     /// </summary>
     private async ValueTask<T> WriteAsync<T, TState>(Guid jobId, Func<IJobStore, TState, ValueTask<T>> write, TState state)
     {
-        if (_shutdown.IsCancellationRequested)
+        try
         {
             return await write(_store, state).ConfigureAwait(false);
         }
+        catch (JobStoreUnavailableException failure) when (!_shutdown.IsCancellationRequested)
+        {
+            return await RetryAsync(jobId, new Retries<T, TState>(write, _store, state, failure)).ConfigureAwait(false);
+        }
+    }
 
+    /// <summary>
+    /// Tries again under the pipeline, whose token is the host's shutdown: a stop ends a wait between tries, and the
+    /// failure is then the store's last exception, with its own stack.
+    /// </summary>
+    private async ValueTask<T> RetryAsync<T, TState>(Guid jobId, Retries<T, TState> retries)
+    {
         var context = ResilienceContextPool.Shared.Get(_shutdown);
         context.Properties.Set(JobIdKey, jobId);
+        context.Properties.Set(LastFailureKey, retries.FirstFailure);
         try
         {
-            return await _whileUnavailable.ExecuteAsync(
-                static (_, state) => state.Write(state.Store, state.State),
-                context,
-                (Write: write, Store: _store, State: state)).ConfigureAwait(false);
+            return await _whileUnavailable.ExecuteAsync(static (_, retries) => retries.TryAsync(), context, retries).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
-            // The host stopped while waiting to try again: the failure is the store's, with its own stack.
-            if (context.Properties.TryGetValue(LastFailureKey, out var lastFailure))
-            {
-                lastFailure.Throw();
-            }
-
-            return await write(_store, state).ConfigureAwait(false);
+            context.Properties.GetValue(LastFailureKey, retries.FirstFailure).Throw();
+            throw;
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// The tries of one write under the pipeline. The pipeline's first call gives the failure of the try already made,
+    /// so the pipeline waits before it tries again, as it does between any two tries.
+    /// </summary>
+    private sealed class Retries<T, TState>(Func<IJobStore, TState, ValueTask<T>> write, IJobStore store, TState state, Exception firstFailure)
+    {
+        private bool _replayed;
+
+        public ExceptionDispatchInfo FirstFailure { get; } = ExceptionDispatchInfo.Capture(firstFailure);
+
+        public ValueTask<T> TryAsync()
+        {
+            if (!_replayed)
+            {
+                _replayed = true;
+                return ValueTask.FromException<T>(FirstFailure.SourceException);
+            }
+
+            return write(store, state);
         }
     }
 }

@@ -52,17 +52,18 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         _time = time;
         var topology = StoreTopology.Of(store, time, settings);
         _pool = new SlotPool(settings.MaxConcurrency);
+        shutdown.Token.Register(_pool.CancelAll);
         var writer = new JobStateWriter(store, time, logger, shutdown.Token);
         _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);
         _completer = new JobCompleter(_pool, _followed, writer, time);
         var handOver = new ShutdownHandOver(_pool, topology, writer, _completer, time, logger);
-        var attempts = new AttemptRunner(store, time, settings.ProgressWriteInterval, logger);
+        var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger));
         var pipelines = new KindPipelines(kinds, attempts, writer, time, logger);
         var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
         var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
-        _pool.Connect(item => runner.Dispatch(item, started: null), claimer.Wake);
+        _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
-        _submission = new JobSubmission(store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger, shutdown.Token);
+        _submission = new JobSubmission(store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
         _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }

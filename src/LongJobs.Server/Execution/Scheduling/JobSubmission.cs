@@ -30,15 +30,14 @@ internal sealed class JobSubmission(
     JobCompleter completer,
     LongJobsOptions options,
     TimeProvider time,
-    ILogger logger,
-    CancellationToken shutdown)
+    ILogger logger)
 {
     public async Task<LongRunningJob<TResult>> StartAdHocAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         EnsureAdHocKind(kind);
         var job = new LongRunningJob<TResult>(NewRecord(kind, request: null, maxAttempts: 1));
-        await StartAdHocAsync(job, typeof(TResult), async (context, token) => await work(context, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await StartAdHocAsync(new AdHocWorkItem<TResult>(job, work), cancellationToken).ConfigureAwait(false);
         return job;
     }
 
@@ -47,15 +46,7 @@ internal sealed class JobSubmission(
         ArgumentNullException.ThrowIfNull(work);
         EnsureAdHocKind(kind);
         var job = new LongRunningJob<object?>(NewRecord(kind, request: null, maxAttempts: 1));
-        await StartAdHocAsync(
-            job,
-            typeof(object),
-            async (context, token) =>
-            {
-                await work(context, token).ConfigureAwait(false);
-                return null;
-            },
-            cancellationToken).ConfigureAwait(false);
+        await StartAdHocAsync(new AdHocWorkItem(job, work), cancellationToken).ConfigureAwait(false);
         return job;
     }
 
@@ -120,7 +111,7 @@ internal sealed class JobSubmission(
 
         Log.JobQueued(logger, stored.Id, stored.Kind);
         topology.NoteQueueChange(1);
-        handle?.Update(stored);
+        handle?.Stored(record, stored);
         claimer.MayHaveQueuedJobs();
         claimer.EnsureStarted();
         var claimed = await claimer.ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
@@ -136,14 +127,15 @@ internal sealed class JobSubmission(
     /// Records an ad-hoc job as queued, then runs it or puts it in this server's queue: only this server holds its
     /// delegate, so no other server may claim it.
     /// </summary>
-    private async Task StartAdHocAsync(LongRunningJob job, Type resultType, Func<JobContext, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    private async Task StartAdHocAsync(JobWorkItem item, CancellationToken cancellationToken)
     {
         await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
-        var item = new JobWorkItem(job, kind: null, resultType, work, shutdown);
+        var job = item.Job;
         pool.Add(item);
         try
         {
-            job.Update(await store.InsertAsync(job.State, cancellationToken).ConfigureAwait(false));
+            var unstored = job.State;
+            job.Stored(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -194,6 +186,7 @@ internal sealed class JobSubmission(
         CreatedAt = time.GetUtcNow(),
         Request = request,
         MaxAttempts = maxAttempts,
+        Version = topology.UnstoredVersion,
         Owner = owner,
         IdempotencyKey = idempotencyKey,
         Notifications = notifications,

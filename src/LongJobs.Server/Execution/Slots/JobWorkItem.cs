@@ -4,10 +4,11 @@ using LongJobs.Server.Kinds;
 namespace LongJobs.Server.Execution.Slots;
 
 /// <summary>
-/// A job this server runs, or holds in its queue of ad-hoc jobs: its handle, its work, its cancellation and the
-/// attempt that runs here.
+/// A job this server runs, or holds in its queue of ad-hoc jobs: its handle, its cancellation, the attempt that runs
+/// here, and its work, which each kind of item runs in its own way (<see cref="AdHocWorkItem{TResult}"/>,
+/// <see cref="AdHocWorkItem"/>, <see cref="ClaimedWorkItem"/>) without a delegate of its own.
 /// </summary>
-internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type resultType, Func<JobContext, CancellationToken, Task<object?>>? work, CancellationToken shutdown)
+internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind)
 {
     private int _attempt;
 
@@ -18,16 +19,14 @@ internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type result
     /// <summary>The registered kind, or <see langword="null"/> for an ad-hoc job.</summary>
     public JobKind? Kind { get; } = kind;
 
-    public Type ResultType { get; } = resultType;
+    /// <summary>The type of what the work returns.</summary>
+    public abstract Type ResultType { get; }
 
     /// <summary>
-    /// The work; <see langword="null"/> for a claimed job of a registered kind until its run reads its stored request,
-    /// so a request that cannot be read fails the job like any failure of its work.
+    /// Signalled by a cancel request, by the host's shutdown (through <see cref="SlotPool.CancelAll"/>), or when the job
+    /// no longer runs here; every attempt's token follows it.
     /// </summary>
-    public Func<JobContext, CancellationToken, Task<object?>>? Work { get; set; } = work;
-
-    /// <summary>Signalled by a cancel request, by host shutdown, or when the job no longer runs here; every attempt's token follows it.</summary>
-    public CancellationTokenSource Cancellation { get; } = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+    public CancellationTokenSource Cancellation { get; } = new();
 
     /// <summary>The attempt that runs here; the store accepts progress and the outcome only from it.</summary>
     public int Attempt
@@ -36,11 +35,15 @@ internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type result
         set => Volatile.Write(ref _attempt, value);
     }
 
-    /// <summary>The item's place in the queue of ad-hoc jobs while it waits; guarded by the <see cref="SlotPool"/>'s lock.</summary>
-    public LinkedListNode<JobWorkItem>? QueueNode { get; set; }
+    /// <summary>Whether the item waits in the ad-hoc queue; guarded by the <see cref="SlotPool"/>'s lock.</summary>
+    public bool IsWaiting { get; set; }
 
     /// <summary>Whether the item holds an execution slot; guarded by the <see cref="SlotPool"/>'s lock.</summary>
     public bool IsRunning { get; set; }
+
+    /// <summary>Runs the work once, for one attempt.</summary>
+    /// <returns>What the work returned.</returns>
+    public abstract ValueTask<object?> RunWorkAsync(JobContext context, CancellationToken cancellationToken);
 
     /// <summary>
     /// Signals the job's token on behalf of <paramref name="attempt"/>, if that attempt still runs here: an attempt
@@ -60,4 +63,59 @@ internal sealed class JobWorkItem(LongRunningJob job, JobKind? kind, Type result
             // The job finished meanwhile: nothing left to cancel.
         }
     }
+
+    /// <summary>Signals the job's token at once, as the host stops; a no-op once the item has finished.</summary>
+    public void Cancel()
+    {
+        try
+        {
+            Cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The job finished meanwhile: nothing left to cancel.
+        }
+        catch (AggregateException)
+        {
+            // What the job's own code registered on its token threw: the job's run deals with its cancellation.
+        }
+    }
+}
+
+/// <summary>An ad-hoc job that returns a <typeparamref name="TResult"/>.</summary>
+internal sealed class AdHocWorkItem<TResult>(LongRunningJob<TResult> job, Func<JobContext, CancellationToken, Task<TResult>> work) : JobWorkItem(job, kind: null)
+{
+    public override Type ResultType => typeof(TResult);
+
+    public override async ValueTask<object?> RunWorkAsync(JobContext context, CancellationToken cancellationToken) =>
+        await work(context, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>An ad-hoc job that returns nothing.</summary>
+internal sealed class AdHocWorkItem(LongRunningJob<object?> job, Func<JobContext, CancellationToken, Task> work) : JobWorkItem(job, kind: null)
+{
+    public override Type ResultType => typeof(object);
+
+    public override async ValueTask<object?> RunWorkAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        await work(context, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+}
+
+/// <summary>A job of a registered kind that this server claimed; its work is bound once its run has read the stored request.</summary>
+internal sealed class ClaimedWorkItem(LongRunningJob job, JobKind kind) : JobWorkItem(job, kind)
+{
+    private Func<JobContext, CancellationToken, Task<object?>>? _work;
+
+    public override Type ResultType => Kind!.ResultType;
+
+    /// <summary>Whether the work is bound to its request.</summary>
+    public bool IsBound => _work is not null;
+
+    /// <summary>Binds the work to the job's request.</summary>
+    public void Bind(Func<JobContext, CancellationToken, Task<object?>> work) => _work = work;
+
+    public override ValueTask<object?> RunWorkAsync(JobContext context, CancellationToken cancellationToken) =>
+        new(_work!(context, cancellationToken));
 }

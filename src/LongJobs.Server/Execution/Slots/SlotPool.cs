@@ -7,7 +7,7 @@ namespace LongJobs.Server.Execution.Slots;
 /// This server's capacity and the jobs it holds: at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs hold a
 /// slot (running, or claimed for), and ad-hoc jobs that found none wait in an <see cref="AdHocQueue"/> and take the
 /// next free slot before any claim. It owns the scheduler's only lock, which guards the slots, the active jobs, the
-/// ad-hoc queue and whether the scheduler stops; nothing slow runs under it.
+/// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it.
 /// </summary>
 internal sealed class SlotPool(int capacity)
 {
@@ -19,6 +19,7 @@ internal sealed class SlotPool(int capacity)
     private Action _slotFreed = static () => { };
     private int _running;
     private bool _stopping;
+    private bool _cancelledAll;
 
     /// <summary>Where a new ad-hoc job goes.</summary>
     public enum Placement
@@ -83,9 +84,16 @@ internal sealed class SlotPool(int capacity)
     /// <summary>Holds a new ad-hoc job, before it is stored: from now on it can be found and cancelled.</summary>
     public void Add(JobWorkItem item)
     {
+        bool cancel;
         lock (_gate)
         {
             _active.Add(item.Id, item);
+            cancel = _cancelledAll;
+        }
+
+        if (cancel)
+        {
+            item.Cancel();
         }
     }
 
@@ -159,6 +167,7 @@ internal sealed class SlotPool(int capacity)
     /// <returns>Whether it was added: <see langword="false"/> when this server already holds a job with its ID.</returns>
     public bool TryAddClaimed(JobWorkItem item)
     {
+        bool cancel;
         lock (_gate)
         {
             if (!_active.TryAdd(item.Id, item))
@@ -167,7 +176,34 @@ internal sealed class SlotPool(int capacity)
             }
 
             item.IsRunning = true;
-            return true;
+            cancel = _cancelledAll;
+        }
+
+        if (cancel)
+        {
+            item.Cancel();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Signals every job held, and every job added from now on, as the host stops: one cancellation per job instead of
+    /// a token per job linked to the shutdown (a registration on one shared source, made and removed on every thread).
+    /// Job code registered on the tokens runs here, outside the lock.
+    /// </summary>
+    public void CancelAll()
+    {
+        List<JobWorkItem> held;
+        lock (_gate)
+        {
+            _cancelledAll = true;
+            held = [.. _active.Values];
+        }
+
+        foreach (var item in held)
+        {
+            item.Cancel();
         }
     }
 
@@ -183,7 +219,7 @@ internal sealed class SlotPool(int capacity)
                 return null;
             }
 
-            wasWaiting = _waiting.Remove(item);
+            wasWaiting = AdHocQueue.Remove(item);
             return item;
         }
     }

@@ -12,6 +12,9 @@ internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : S
 {
     public override bool IsShared => false;
 
+    /// <summary>The first version, as the store records it: a store of this process then keeps the very record it is given.</summary>
+    public override long UnstoredVersion => 1;
+
     public override ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken) =>
         Store.CountQueuedAsync(countAtMost, cancellationToken);
 

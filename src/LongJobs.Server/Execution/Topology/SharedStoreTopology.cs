@@ -19,6 +19,9 @@ internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, Ti
 
     public override bool IsShared => true;
 
+    /// <summary>None: a job's version 0 tells that its insert has not completed (the lease keeper renews only stored jobs).</summary>
+    public override long UnstoredVersion => 0;
+
     /// <summary>Counts at most every <see cref="QueuedJobCount.MaxAge"/>, with this server's own changes in between.</summary>
     public override async ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken)
     {

@@ -18,6 +18,9 @@ internal abstract class StoreTopology(IJobStore store)
     /// </summary>
     public abstract bool IsShared { get; }
 
+    /// <summary>The version of a new job's record before the store has it.</summary>
+    public abstract long UnstoredVersion { get; }
+
     /// <summary>The topology of <paramref name="store"/>: shared when it is durable (<see cref="IJobStore.IsDurable"/>).</summary>
     public static StoreTopology Of(IJobStore store, TimeProvider time, LongJobsOptions options) =>
         store.IsDurable ? new SharedStoreTopology(store, time, options.QueuePollInterval) : new LocalStoreTopology(store, time);
