@@ -32,9 +32,11 @@ internal sealed class JobRunner(
     ILogger logger,
     CancellationToken shutdown)
 {
+    private Action<JobWorkItem, JobRecord?>? _run;
+
     /// <summary>Runs a job that holds a slot, on the thread pool; <paramref name="started"/> is its running state when it was claimed or started already.</summary>
     public void Dispatch(JobWorkItem item, JobRecord? started) =>
-        ThreadPool.QueueUserWorkItem(static state => _ = state.Runner.RunSupervisedAsync(state.Item, state.Started), (Runner: this, Item: item, Started: started), preferLocal: false);
+        item.QueueRun(_run ??= (item, started) => _ = RunSupervisedAsync(item, started), started);
 
     private async Task RunSupervisedAsync(JobWorkItem item, JobRecord? started)
     {

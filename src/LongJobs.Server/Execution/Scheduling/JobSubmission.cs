@@ -179,22 +179,32 @@ internal sealed class JobSubmission(
         }
     }
 
-    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null) => new()
+    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null)
     {
-        Id = Guid.CreateVersion7(time.GetUtcNow()),
-        Kind = kind,
-        CreatedAt = time.GetUtcNow(),
-        Request = request,
-        MaxAttempts = maxAttempts,
-        Version = topology.UnstoredVersion,
-        Owner = owner,
-        IdempotencyKey = idempotencyKey,
-        Notifications = notifications,
-        TraceParent = JobInstrumentation.CurrentTraceParent(),
-    };
+        var now = time.GetUtcNow();
+        return new()
+        {
+            Id = JobIds.New(now),
+            Kind = kind,
+            CreatedAt = now,
+            Request = request,
+            MaxAttempts = maxAttempts,
+            Version = topology.UnstoredVersion,
+            Owner = owner,
+            IdempotencyKey = idempotencyKey,
+            Notifications = notifications,
+            TraceParent = JobInstrumentation.CurrentTraceParent(),
+        };
+    }
 
     private void EnsureAdHocKind(string kind)
     {
+        if (ReferenceEquals(kind, JobKindRegistry.AdHocKind))
+        {
+            // The default name: valid, and never a registered kind's.
+            return;
+        }
+
         JobKindRegistry.EnsureValidName(kind);
         if (kinds.Contains(kind))
         {

@@ -1,5 +1,6 @@
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Execution.Slots;
 
@@ -8,9 +9,12 @@ namespace LongJobs.Server.Execution.Slots;
 /// here, and its work, which each kind of item runs in its own way (<see cref="AdHocWorkItem{TResult}"/>,
 /// <see cref="AdHocWorkItem"/>, <see cref="ClaimedWorkItem"/>) without a delegate of its own.
 /// </summary>
-internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind)
+internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThreadPoolWorkItem
 {
     private int _attempt;
+    private Action<JobWorkItem, JobRecord?>? _run;
+    private JobRecord? _started;
+    private ExecutionContext? _context;
 
     public LongRunningJob Job { get; } = job;
 
@@ -41,6 +45,34 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind)
     /// <summary>Whether the item holds an execution slot; guarded by the <see cref="SlotPool"/>'s lock.</summary>
     public bool IsRunning { get; set; }
 
+    /// <summary>
+    /// Queues <paramref name="run"/> of this item to the thread pool, as <see cref="ThreadPool.QueueUserWorkItem(WaitCallback)"/>
+    /// would (in the execution context of the caller), with the item itself as the work item: nothing to allocate.
+    /// </summary>
+    /// <param name="run">What runs the job; <paramref name="started"/> is its running state when it is started already.</param>
+    /// <param name="started">The running state of a job claimed or started already.</param>
+    public void QueueRun(Action<JobWorkItem, JobRecord?> run, JobRecord? started)
+    {
+        _run = run;
+        _started = started;
+        _context = ExecutionContext.Capture();
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        var context = _context;
+        _context = null;
+        if (context is null)
+        {
+            Run();
+        }
+        else
+        {
+            ExecutionContext.Run(context, static item => ((JobWorkItem)item!).Run(), this);
+        }
+    }
+
     /// <summary>Runs the work once, for one attempt.</summary>
     /// <returns>What the work returned.</returns>
     public abstract ValueTask<object?> RunWorkAsync(JobContext context, CancellationToken cancellationToken);
@@ -62,6 +94,13 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind)
         {
             // The job finished meanwhile: nothing left to cancel.
         }
+    }
+
+    private void Run()
+    {
+        var started = _started;
+        _started = null;
+        _run!(this, started);
     }
 
     /// <summary>Signals the job's token at once, as the host stops; a no-op once the item has finished.</summary>
