@@ -150,13 +150,15 @@ internal sealed class SlotPool(int capacity)
         }
 
         bool drained;
+        Waiting started;
         lock (_gate)
         {
             _running -= count;
-            RunWaiting();
+            started = TakeWaiting();
             drained = IsDrained;
         }
 
+        started.Run(_runWaiting);
         if (drained)
         {
             SetDrained();
@@ -231,6 +233,8 @@ internal sealed class SlotPool(int capacity)
     /// </returns>
     public bool Release(JobWorkItem item)
     {
+        bool drained, slotFree;
+        Waiting started;
         lock (_gate)
         {
             if (!_active.Remove(item.Id))
@@ -244,14 +248,19 @@ internal sealed class SlotPool(int capacity)
                 _running--;
             }
 
-            RunWaiting();
-            if (!_stopping && _running < capacity)
-            {
-                _slotFreed();
-            }
-
-            return IsDrained;
+            started = TakeWaiting();
+            slotFree = !_stopping && _running < capacity;
+            drained = IsDrained;
         }
+
+        // Outside the lock: queuing to the thread pool may wake a thread, and a claim may follow.
+        started.Run(_runWaiting);
+        if (slotFree)
+        {
+            _slotFreed();
+        }
+
+        return drained;
     }
 
     /// <summary>Tells a waiting shutdown that no job is left.</summary>
@@ -303,14 +312,55 @@ internal sealed class SlotPool(int capacity)
     /// <summary>Whether the scheduler stops and holds no job and no slot reserved for a claim; read under the lock.</summary>
     private bool IsDrained => _stopping && _active.Count == 0 && _running == 0;
 
-    /// <summary>Gives free slots to the ad-hoc jobs waiting in the queue; called under the lock.</summary>
-    private void RunWaiting()
+    /// <summary>Gives free slots to the ad-hoc jobs waiting in the queue; called under the lock, the caller runs them after it.</summary>
+    private Waiting TakeWaiting()
     {
+        var taken = default(Waiting);
         while (!_stopping && _running < capacity && _waiting.TryDequeue(out var next))
         {
             _running++;
             next.IsRunning = true;
-            _runWaiting(next);
+            taken.Add(next);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The ad-hoc jobs that took free slots: mostly none or one (a slot frees at a time), so no list for those.</summary>
+    private struct Waiting
+    {
+        private JobWorkItem? _first;
+        private List<JobWorkItem>? _more;
+
+        public void Add(JobWorkItem item)
+        {
+            if (_first is null)
+            {
+                _first = item;
+            }
+            else
+            {
+                (_more ??= []).Add(item);
+            }
+        }
+
+        public readonly void Run(Action<JobWorkItem> run)
+        {
+            if (_first is null)
+            {
+                return;
+            }
+
+            run(_first);
+            if (_more is null)
+            {
+                return;
+            }
+
+            foreach (var item in _more)
+            {
+                run(item);
+            }
         }
     }
 }
