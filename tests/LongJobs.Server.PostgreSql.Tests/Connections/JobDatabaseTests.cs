@@ -41,9 +41,10 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
         proxy.HoldNextConnections(1);
         var job = await store.InsertAsync(NewJob());
 
-        Assert.Equal(before + 2, proxy.Connections);
+        // One repetition; on a loaded machine Npgsql may open a connection more than the store's attempts.
+        Assert.Single(_logs.Entries, entry => entry.EventId == JobDatabase.RetryingEvent);
+        Assert.True(proxy.Connections >= before + 2, $"{proxy.Connections - before} connections for two attempts.");
         Assert.Equal(1, await CountJobsAsync(job.Id));
-        Assert.Contains(_logs.Entries, entry => entry.EventId == JobDatabase.RetryingEvent);
     }
 
     [Fact]
@@ -56,7 +57,8 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
 
         await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.InsertAsync(NewJob()));
 
-        Assert.Equal(before + StoreRetry.MaxRetryAttempts + 1, proxy.Connections);
+        Assert.Equal(StoreRetry.MaxRetryAttempts, _logs.Entries.Count(entry => entry.EventId == JobDatabase.RetryingEvent));
+        Assert.True(proxy.Connections >= before + StoreRetry.MaxRetryAttempts + 1, $"{proxy.Connections - before} connections for {StoreRetry.MaxRetryAttempts + 1} attempts.");
         Assert.Equal(0, await CountJobsAsync());
     }
 
