@@ -279,7 +279,20 @@ internal sealed class JobEventStreams(
 
         // A stream lasts at most MaxEventStreamDuration; the client then reconnects with Last-Event-ID.
         var stream = new EventStream(this, context, caller, new CancellationTokenSource(_maxDuration, _time), cancellationToken, lifetime.ApplicationStopping);
-        await stream.WriteAsync(Retry).ConfigureAwait(false);
+        try
+        {
+            await stream.WriteAsync(Retry).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (stream.Ends(exception))
+        {
+            // The client went as the stream began: the caller's first wait or write ends it, and disposes it.
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return stream;
     }
 

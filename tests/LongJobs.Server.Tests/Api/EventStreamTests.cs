@@ -4,6 +4,8 @@ using System.Text;
 using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LongJobs.Server.Tests.Api;
@@ -234,6 +236,35 @@ public sealed class EventStreamTests
 
         first.Dispose();
         await Eventually.TrueAsync(() => streams.OpenStreams == 1, "The closed stream ends.");
+        using var again = await OpenAsync(api, "/api/jobs/events");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task AClientThatGoesAwayAsTheStreamBegins_FreesItsPlace()
+    {
+        var abortFirst = 1;
+        await using var api = await TestApi.StartAsync(
+            options => options.MaxEventStreamsPerCaller = 1,
+            configureApp: app => app.Use((HttpContext context, RequestDelegate next) =>
+            {
+                // The connection drops as the first stream's headers go out, before its first flush completes.
+                context.Response.OnStarting(() =>
+                {
+                    if (Interlocked.Exchange(ref abortFirst, 0) == 1)
+                    {
+                        context.Abort();
+                    }
+
+                    return Task.CompletedTask;
+                });
+                return next(context);
+            }));
+        var streams = api.App.Services.GetRequiredService<JobEventStreams>();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => OpenAsync(api, "/api/jobs/events"));
+
+        await Eventually.TrueAsync(() => streams.OpenStreams == 0, "A stream whose client went as it began must end.");
         using var again = await OpenAsync(api, "/api/jobs/events");
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
