@@ -5,13 +5,23 @@ namespace LongJobs.Server.PostgreSql;
 /// <summary>Where the PostgreSQL job store keeps its tables.</summary>
 public sealed class PostgreSqlJobStoreOptions
 {
+    /// <summary>Why the store has no database to use: what start-up reports.</summary>
+    internal const string NoDataSourceMessage =
+        "The PostgreSQL job store has no database: pass a connection string or an NpgsqlDataSource to UsePostgreSql, " +
+        "or register an NpgsqlDataSource in the services (for example with AddNpgsqlDataSource from Npgsql.DependencyInjection).";
+
     /// <summary>
-    /// The Npgsql connection string of the database every server instance shares. Unless it sets them, the store's
-    /// own connection pool prepares statements (<c>Max Auto Prepare=32</c>) and skips the session reset when a
-    /// connection returns to the pool (<c>No Reset On Close=true</c>).
+    /// The Npgsql connection string of the database every server instance shares; when it is empty, the store uses the
+    /// <c>NpgsqlDataSource</c> given to <c>UsePostgreSql</c>, or else the one registered in the services. From a
+    /// connection string the store makes its own connection pool, which, unless the string sets them, prepares
+    /// statements (<c>Max Auto Prepare=32</c>) and skips the session reset when a connection returns to the pool
+    /// (<c>No Reset On Close=true</c>).
     /// </summary>
-    [Required]
+    /// <value>The default value is empty.</value>
     public string ConnectionString { get; set; } = string.Empty;
+
+    /// <summary>The application's own pool, given to <c>UsePostgreSql(dataSource)</c>: the store uses it and leaves disposing it to the application.</summary>
+    internal Npgsql.NpgsqlDataSource? DataSource { get; set; }
 
     /// <summary>
     /// The schema that holds LongJobs' tables; created when missing. 1 to 40 lowercase letters, digits and

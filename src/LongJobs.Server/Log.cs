@@ -2,7 +2,8 @@ using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server;
 
-// Event IDs 26 to 29 are the email channel's (EmailLog in LongJobs.Server.Email): new messages start at 30.
+// Event IDs 26 to 29 are the email channel's (EmailLog in LongJobs.Server.Email); 30 to 39 are left to the PostgreSQL
+// store; the scheduler's messages added in issue 12 start at 40.
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Debug, "Job {JobId} of kind {Kind} queued.")]
@@ -64,4 +65,13 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Warning, "The {Channel} notification of job {JobId} was abandoned: the server is stopping.")]
     public static partial void NotificationAbandoned(ILogger logger, string channel, Guid jobId);
+
+    [LoggerMessage(40, LogLevel.Error, "Following job {JobId} in the store failed; asking again in {Delay}.")]
+    public static partial void FollowingFailed(ILogger logger, Exception exception, Guid jobId, TimeSpan delay);
+
+    [LoggerMessage(41, LogLevel.Error, "The run of job {JobId} of kind {Kind} failed unexpectedly after its outcome was settled.")]
+    public static partial void RunFailedUnexpectedly(ILogger logger, Exception exception, Guid jobId, string kind);
+
+    [LoggerMessage(42, LogLevel.Error, "Taking jobs from the queue failed unexpectedly; trying again when notified or polling.")]
+    public static partial void ClaimFailedUnexpectedly(ILogger logger, Exception exception);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -32,10 +33,10 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var cancelled = await StartJobAsync(store);
         await store.RequestCancellationAsync(cancelled.Id, T0);
 
-        var renewed = await store.RenewLeasesAsync("node-a", [held.Id, cancelled.Id], T0, T0.AddSeconds(30), CancellationToken.None);
+        var renewed = await store.Leases.RenewAsync("node-a", [held.Id, cancelled.Id], T0, T0.AddSeconds(30), CancellationToken.None);
 
         Assert.Equal([(held.Id, false), (cancelled.Id, true)], renewed.OrderBy(job => job.Id == cancelled.Id));
-        Assert.Empty(await store.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+        Assert.Empty(await store.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
         Assert.Equal(JobStatus.Running, (await store.GetAsync(held.Id))!.Status);
     }
 
@@ -45,10 +46,10 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var nodeA = CreateStore("node-a");
         var job = await StartJobAsync(CreateStore("node-b"), startedAt: T0);
 
-        await nodeA.RenewLeasesAsync("node-a", [job.Id], T0, T0.AddHours(1), CancellationToken.None);
+        await nodeA.Leases.RenewAsync("node-a", [job.Id], T0, T0.AddHours(1), CancellationToken.None);
 
         // Node B's lease (T0 + the default 30 s) still decides.
-        Assert.Single(await nodeA.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+        Assert.Single(await nodeA.Leases.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
     }
 
     [Fact]
@@ -62,10 +63,10 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         await nodeA.RequestCancellationAsync(asked.Id, T0);
         var queuedOnA = await nodeA.InsertAsync(NewJob());
         var queuedOnB = await nodeB.InsertAsync(NewJob());
-        await nodeA.RenewLeasesAsync("node-a", [expired.Id, asked.Id, queuedOnA.Id], T0, T0.AddSeconds(30), CancellationToken.None);
-        await nodeB.RenewLeasesAsync("node-b", [renewed.Id, queuedOnB.Id], T0, T0.AddSeconds(90), CancellationToken.None);
+        await nodeA.Leases.RenewAsync("node-a", [expired.Id, asked.Id, queuedOnA.Id], T0, T0.AddSeconds(30), CancellationToken.None);
+        await nodeB.Leases.RenewAsync("node-b", [renewed.Id, queuedOnB.Id], T0, T0.AddSeconds(90), CancellationToken.None);
 
-        var recovered = await nodeB.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+        var recovered = await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
 
         Assert.Equal(3, recovered.Count);
         var lost = Assert.Single(recovered, job => job.Id == expired.Id);
@@ -86,7 +87,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var claimed = await store.ClaimAsync(["registered"], 10, T0);
         Assert.Equal(2, claimed.Count);
 
-        var recovered = await store.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
+        var recovered = await store.Leases.RecoverJobsOfLostNodesAsync(T0.AddMinutes(1), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None);
 
         var requeued = Assert.Single(recovered, job => job.Id == withAttemptsLeft.Id);
         Assert.Equal(JobStatus.Queued, requeued.Status);

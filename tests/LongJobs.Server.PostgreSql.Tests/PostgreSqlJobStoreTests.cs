@@ -1,3 +1,6 @@
+using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.PostgreSql.Retention;
+using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Storage.Conformance;
@@ -115,12 +118,12 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     [Fact]
     public void CreateDataSource_PreparesStatementsAndSkipsSessionResets_UnlessTheConnectionStringSays()
     {
-        using var tuned = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u");
-        using var chosen = PostgreSqlJobStore.CreateDataSource("Host=localhost;Username=u;MaxAutoPrepare=0;No Reset On Close=false");
+        using var tuned = JobDatabase.CreateDataSource("Host=localhost;Username=u");
+        using var chosen = JobDatabase.CreateDataSource("Host=localhost;Username=u;MaxAutoPrepare=0;No Reset On Close=false");
 
         var tunedSettings = new NpgsqlConnectionStringBuilder(tuned.ConnectionString);
         var chosenSettings = new NpgsqlConnectionStringBuilder(chosen.ConnectionString);
-        Assert.Equal(PostgreSqlJobStore.AutoPreparedStatements, tunedSettings.MaxAutoPrepare);
+        Assert.Equal(JobDatabase.AutoPreparedStatements, tunedSettings.MaxAutoPrepare);
         Assert.True(tunedSettings.NoResetOnClose);
         Assert.Equal(0, chosenSettings.MaxAutoPrepare);
         Assert.False(chosenSettings.NoResetOnClose);
@@ -132,7 +135,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var schema = NewSchema();
         var store = CreateStore(schema);
         await store.MigrateAsync();
-        var count = (PostgreSqlJobStore.DeleteBatchSize * 2) + 500;
+        var count = (FinishedJobSweep.BatchSize * 2) + 500;
         await ExecuteAsync($"""
             INSERT INTO {schema}.jobs (id, kind, status, created_at, completed_at)
             SELECT gen_random_uuid(), 'k', 'Succeeded', now() - interval '2 hours', now() - interval '1 hour'

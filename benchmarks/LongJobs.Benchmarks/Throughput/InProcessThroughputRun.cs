@@ -15,6 +15,16 @@ namespace LongJobs.Benchmarks.Throughput;
 /// <summary>Runs <see cref="InProcessThroughputBenchmarks"/> with BenchmarkDotNet and prints jobs/s, bytes per job and ratios to LongJobs.</summary>
 internal static class InProcessThroughputRun
 {
+    /// <summary>
+    /// Warm-up iterations before the nine measured ones: <c>LONGJOBS_BENCH_WARMUPS</c>, else 2. On a small, shared
+    /// machine the JIT's tiering and the GC's sizing may still be settling after two (the measured iterations then keep
+    /// getting faster); more warm-ups measure the steady state.
+    /// </summary>
+    public const string WarmupsVariable = "LONGJOBS_BENCH_WARMUPS";
+
+    private static int WarmupCount() =>
+        int.TryParse(Environment.GetEnvironmentVariable(WarmupsVariable), CultureInfo.InvariantCulture, out var warmups) && warmups > 0 ? warmups : 2;
+
     public static int Run(bool quick)
     {
         var jobs = int.TryParse(Environment.GetEnvironmentVariable(InProcessThroughputBenchmarks.JobsVariable), CultureInfo.InvariantCulture, out var asked)
@@ -26,7 +36,7 @@ internal static class InProcessThroughputRun
         // it), so one run measures every peer in the same process, one after another, Hangfire last.
         var job = (quick
                 ? Job.Dry.WithIterationCount(1)
-                : Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(9))
+                : Job.Default.WithLaunchCount(1).WithWarmupCount(WarmupCount()).WithIterationCount(9))
             .WithInvocationCount(1).WithUnrollFactor(1)
             .WithStrategy(quick ? RunStrategy.ColdStart : RunStrategy.Monitoring)
             .WithToolchain(InProcessEmitToolchain.Instance);

@@ -1,9 +1,11 @@
 using LongJobs.Server.PostgreSql;
+using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -12,24 +14,23 @@ public static class PostgreSqlLongJobsBuilderExtensions
 {
     /// <summary>
     /// Replaces the in-memory job store with one in PostgreSQL, which every server instance pointed at the same
-    /// database shares. The schema is created or upgraded when the host starts.
+    /// database shares, on the <see cref="NpgsqlDataSource"/> registered in the services (for example by
+    /// <c>AddNpgsqlDataSource</c> from Npgsql.DependencyInjection), unless <paramref name="configure"/> sets a
+    /// connection string. The schema is created or upgraded when the host starts.
     /// </summary>
     /// <param name="builder">The builder from <c>AddLongJobs</c>.</param>
-    /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="configure">Sets further options, such as the schema.</param>
     /// <returns>The same builder.</returns>
-    public static LongJobsBuilder UsePostgreSql(this LongJobsBuilder builder, string connectionString, Action<PostgreSqlJobStoreOptions>? configure = null)
+    public static LongJobsBuilder UsePostgreSql(this LongJobsBuilder builder, Action<PostgreSqlJobStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
 
-        builder.Services.AddOptions<PostgreSqlJobStoreOptions>()
-            .Configure(options =>
-            {
-                options.ConnectionString = connectionString;
-                configure?.Invoke(options);
-            })
-            .ValidateOnStart();
+        var options = builder.Services.AddOptions<PostgreSqlJobStoreOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlJobStoreOptions>, PostgreSqlJobStoreOptionsValidator>());
         builder.Services.TryAddSingleton<PostgreSqlJobStore>();
         builder.Services.Replace(ServiceDescriptor.Singleton<IJobStore>(provider => provider.GetRequiredService<PostgreSqlJobStore>()));
@@ -37,10 +38,48 @@ public static class PostgreSqlLongJobsBuilderExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LeaseKeeper>());
         return builder;
     }
+
+    /// <summary>
+    /// Replaces the in-memory job store with one in PostgreSQL on the application's own <paramref name="dataSource"/>
+    /// (its connection pool, credentials and logging), which the application keeps and disposes. The schema is created
+    /// or upgraded when the host starts.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddLongJobs</c>.</param>
+    /// <param name="dataSource">The pool the store runs its statements on; it holds one connection for the whole time, to listen for changes.</param>
+    /// <param name="configure">Sets further options, such as the schema.</param>
+    /// <returns>The same builder.</returns>
+    public static LongJobsBuilder UsePostgreSql(this LongJobsBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlJobStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return builder.UsePostgreSql(options =>
+        {
+            options.DataSource = dataSource;
+            configure?.Invoke(options);
+        });
+    }
+
+    /// <summary>
+    /// Replaces the in-memory job store with one in PostgreSQL, which every server instance pointed at the same
+    /// database shares, on a connection pool of its own. The schema is created or upgraded when the host starts.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddLongJobs</c>.</param>
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="configure">Sets further options, such as the schema.</param>
+    /// <returns>The same builder.</returns>
+    public static LongJobsBuilder UsePostgreSql(this LongJobsBuilder builder, string connectionString, Action<PostgreSqlJobStoreOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return builder.UsePostgreSql(options =>
+        {
+            options.ConnectionString = connectionString;
+            configure?.Invoke(options);
+        });
+    }
 }
 
 /// <summary>Checks <see cref="PostgreSqlJobStoreOptions"/> at start-up, limits and the rules that span fields.</summary>
-internal sealed class PostgreSqlJobStoreOptionsValidator : IValidateOptions<PostgreSqlJobStoreOptions>
+/// <param name="services">Tells whether the services hold an <see cref="NpgsqlDataSource"/>; without it, none is assumed.</param>
+internal sealed class PostgreSqlJobStoreOptionsValidator(IServiceProviderIsService? services = null) : IValidateOptions<PostgreSqlJobStoreOptions>
 {
     private readonly PostgreSqlJobStoreOptionsLimitsValidator _limits = new();
 
@@ -48,6 +87,11 @@ internal sealed class PostgreSqlJobStoreOptionsValidator : IValidateOptions<Post
     {
         var result = new ValidateOptionsResultBuilder();
         result.AddResult(_limits.Validate(name, options));
+        if (string.IsNullOrWhiteSpace(options.ConnectionString) && options.DataSource is null && services?.IsService(typeof(NpgsqlDataSource)) != true)
+        {
+            result.AddError(PostgreSqlJobStoreOptions.NoDataSourceMessage, nameof(PostgreSqlJobStoreOptions.ConnectionString));
+        }
+
         if (options.HeartbeatInterval >= options.LeaseDuration)
         {
             result.AddError(

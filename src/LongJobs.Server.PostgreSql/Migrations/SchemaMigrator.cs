@@ -1,3 +1,4 @@
+using LongJobs.Server.PostgreSql.Sql;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -6,10 +7,36 @@ namespace LongJobs.Server.PostgreSql.Migrations;
 /// <summary>
 /// Creates and upgrades the store's schema: applies the numbered migrations not applied yet, in one
 /// transaction, under an advisory lock, so several nodes starting at once apply each migration exactly once.
+/// The host migrates as it starts; once that has succeeded, asking again costs one field read.
 /// </summary>
 internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScripts scripts, ILogger logger)
 {
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    private readonly Lock _gate = new();
+    private Task? _migration;
+    private volatile bool _migrated;
+
+    /// <summary>
+    /// Completes once the schema is up to date: at once after a migration succeeded; otherwise it joins the
+    /// migration under way, or starts one (a failed one is tried again by the next call). The migration is shared by
+    /// every caller, so no caller's token cancels it; each caller stops waiting on its own.
+    /// </summary>
+    public ValueTask EnsureMigratedAsync(CancellationToken cancellationToken) =>
+        _migrated ? ValueTask.CompletedTask : new(StartOrJoinMigration().WaitAsync(cancellationToken));
+
+    private Task StartOrJoinMigration()
+    {
+        lock (_gate)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+            {
+                _migration = MigrateAsync(CancellationToken.None);
+            }
+
+            return _migration;
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -58,6 +85,7 @@ internal sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, SqlScr
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _migrated = true;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)

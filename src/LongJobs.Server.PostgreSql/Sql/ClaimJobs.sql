@@ -3,7 +3,7 @@
 -- index condition ("IS TRUE" keeps them out of the index on kind): with statistics that lag behind a fast-growing
 -- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included.
 WITH next AS (
-    SELECT id FROM {{schema}}.jobs
+    SELECT id AS job_id FROM {{schema}}.jobs
     WHERE status = 'Queued' AND request IS NOT NULL AND (kind = ANY(@kinds)) IS TRUE
     ORDER BY created_at, id
     LIMIT @limit
@@ -13,7 +13,5 @@ UPDATE {{schema}}.jobs AS jobs
 SET status = 'Running', attempt = jobs.attempt + 1, started_at = @started_at, progress = 0, progress_message = NULL,
     node = @node, lease_expires_at = @lease_expires_at, heartbeat_at = @started_at, version = jobs.version + 1
 FROM next
-WHERE jobs.id = next.id
-RETURNING jobs.id, jobs.kind, jobs.status, jobs.progress, jobs.progress_message, jobs.created_at, jobs.started_at,
-          jobs.completed_at, jobs.request, jobs.result, jobs.error, jobs.cancellation_requested, jobs.version,
-          jobs.idempotency_key, jobs.attempt, jobs.max_attempts, jobs.notifications, jobs.deliveries, jobs.owner, jobs.trace_parent;
+WHERE jobs.id = next.job_id
+RETURNING {{job_columns}};

@@ -1,4 +1,3 @@
 -- Keys belong to their owner; jobs without an owner share one key space.
-SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-       request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent
+SELECT {{job_columns}}
 FROM {{schema}}.jobs WHERE idempotency_key = @idempotency_key AND owner IS NOT DISTINCT FROM @owner;

@@ -7,5 +7,4 @@ VALUES (@id, @kind, 'Queued', @created_at, @request, @owner, @idempotency_key, @
         CASE WHEN @request IS NULL THEN @lease_expires_at END,
         CASE WHEN @request IS NULL THEN @created_at END)
 ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent;
+RETURNING {{job_columns}};

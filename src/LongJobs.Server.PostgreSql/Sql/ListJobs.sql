@@ -1,8 +1,6 @@
 -- A page of jobs without their requests and results, which can be large and which a list does not show. An @owner
 -- of '' selects the jobs without an owner (an owner is never empty).
-SELECT id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-       NULL::json AS request, NULL::json AS result, error, cancellation_requested, version, idempotency_key,
-       attempt, max_attempts, notifications, deliveries, owner, trace_parent
+SELECT {{job_list_columns}}
 FROM {{schema}}.jobs
 WHERE (@status::text IS NULL OR status = @status)
   AND (@kind::text IS NULL OR kind = @kind)

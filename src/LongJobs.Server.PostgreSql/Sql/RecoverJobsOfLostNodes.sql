@@ -2,7 +2,7 @@
 -- ad-hoc jobs waiting in a node's queue. Jobs of registered kinds with attempts left go back to the queue for any
 -- node; the others end, cancelled if someone asked to cancel them, failed as lost otherwise.
 WITH lost AS (
-    SELECT id, (request IS NOT NULL AND attempt < max_attempts AND NOT cancellation_requested) AS requeue
+    SELECT id AS job_id, (request IS NOT NULL AND attempt < max_attempts AND NOT cancellation_requested) AS requeue
     FROM {{schema}}.jobs
     WHERE (status = 'Running' AND COALESCE(lease_expires_at, started_at + @start_grace) < @now)
        OR (status = 'Queued' AND request IS NULL AND lease_expires_at < @now)
@@ -18,7 +18,5 @@ SET status = CASE WHEN lost.requeue THEN 'Queued' WHEN jobs.cancellation_request
         ELSE jobs.progress_message END,
     node = NULL, lease_expires_at = NULL, version = jobs.version + 1
 FROM lost
-WHERE jobs.id = lost.id
-RETURNING jobs.id, jobs.kind, jobs.status, jobs.progress, jobs.progress_message, jobs.created_at, jobs.started_at,
-          jobs.completed_at, jobs.request, jobs.result, jobs.error, jobs.cancellation_requested, jobs.version,
-          jobs.idempotency_key, jobs.attempt, jobs.max_attempts, jobs.notifications, jobs.deliveries, jobs.owner, jobs.trace_parent;
+WHERE jobs.id = lost.job_id
+RETURNING {{job_columns}};

@@ -7,5 +7,4 @@ SET cancellation_requested = true,
     completed_at = CASE WHEN status = 'Queued' THEN @canceled_at ELSE completed_at END,
     version = version + 1
 WHERE id = @id AND (status = 'Queued' OR (status = 'Running' AND NOT cancellation_requested))
-RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent;
+RETURNING {{job_columns}};

@@ -6,5 +6,4 @@ SET status = CASE WHEN cancellation_requested THEN 'Canceled' ELSE 'Queued' END,
     progress_message = CASE WHEN cancellation_requested THEN progress_message ELSE @message END,
     node = NULL, lease_expires_at = NULL, version = version + 1
 WHERE id = @id AND status = 'Running' AND attempt = @attempt
-RETURNING id, kind, status, progress, progress_message, created_at, started_at, completed_at,
-          request, result, error, cancellation_requested, version, idempotency_key, attempt, max_attempts, notifications, deliveries, owner, trace_parent;
+RETURNING {{job_columns}};

@@ -94,7 +94,7 @@ internal sealed partial class JobsApi
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
         // The job is the caller's; so is its idempotency key: another owner's job with the same key is never found.
         var owner = access.CallerOf(context).Owner;
-        var (state, isNew) = await scheduler.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
+        var (state, isNew) = await starter.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
         if (!isNew && !IsSameRequest(state, kind, jobRequest))
         {
             return JobProblems.Problem(

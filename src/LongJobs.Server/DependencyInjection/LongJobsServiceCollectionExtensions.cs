@@ -1,6 +1,7 @@
 using LongJobs.Server;
 using LongJobs.Server.Api;
 using LongJobs.Server.Execution;
+using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
@@ -58,6 +59,11 @@ public static class LongJobsServiceCollectionExtensions
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());
         services.TryAddSingleton<JobScheduler>();
         services.TryAddSingleton<IJobScheduler>(provider => provider.GetRequiredService<JobScheduler>());
+
+        // The REST API starts jobs of registered kinds through this, and cancels them through IJobScheduler: an
+        // application's own IJobScheduler that also starts them (implements it) is used for both.
+        services.TryAddSingleton<IRegisteredJobStarter>(provider =>
+            provider.GetRequiredService<IJobScheduler>() as IRegisteredJobStarter ?? provider.GetRequiredService<JobScheduler>());
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobScheduler>());
         services.AddHostedService<RetentionSweeper>();
         services.AddProblemDetails();

@@ -67,6 +67,12 @@ public abstract class LongRunningJob
         }
     }
 
+    /// <summary>
+    /// Replaces the snapshot the job was created with, not yet stored, by the one the store recorded when it queued the
+    /// job (of the same version); a later snapshot already in place stays.
+    /// </summary>
+    internal void Stored(JobRecord unstored, JobRecord stored) => Interlocked.CompareExchange(ref _state, stored, unstored);
+
     /// <summary>Records the final snapshot and completes <see cref="Task"/> to match it.</summary>
     /// <param name="final">The finished snapshot.</param>
     /// <param name="result">The value the work returned, when it succeeded.</param>

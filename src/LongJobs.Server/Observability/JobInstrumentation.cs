@@ -92,7 +92,7 @@ internal sealed class JobInstrumentation : IDisposable
             return;
         }
 
-        activity.SetTag(StatusTag, after.Status.ToString());
+        activity.SetTag(StatusTag, NameOf(after.Status));
         if (after.Status == JobStatus.Failed)
         {
             activity.SetStatus(ActivityStatusCode.Error, after.Error?.Title);
@@ -111,9 +111,20 @@ internal sealed class JobInstrumentation : IDisposable
         _meter.Dispose();
     }
 
+    /// <summary>The status's name, without boxing it for <see cref="Enum.ToString()"/> on every finished job.</summary>
+    private static string NameOf(JobStatus status) => status switch
+    {
+        JobStatus.Queued => nameof(JobStatus.Queued),
+        JobStatus.Running => nameof(JobStatus.Running),
+        JobStatus.Succeeded => nameof(JobStatus.Succeeded),
+        JobStatus.Failed => nameof(JobStatus.Failed),
+        JobStatus.Canceled => nameof(JobStatus.Canceled),
+        _ => status.ToString(),
+    };
+
     private void OnJobFinished(JobRecord job)
     {
-        var tags = new TagList { { KindTag, job.Kind }, { StatusTag, job.Status.ToString() } };
+        var tags = new TagList { { KindTag, job.Kind }, { StatusTag, NameOf(job.Status) } };
         if (job is { StartedAt: { } startedAt, CompletedAt: { } completedAt })
         {
             _duration.Record((completedAt - startedAt).TotalSeconds, tags);

@@ -42,7 +42,8 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
         EnsureOwnerNotEmpty(job);
-        var stored = job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
+        // A record made as it is to be stored (queued, first version) is kept as it is: records are immutable.
+        var stored = job is { Status: JobStatus.Queued, Attempt: 0, Version: 1 } ? job : job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
         if (job.IdempotencyKey is not { } idempotencyKey)
         {
             Add(stored);
@@ -129,7 +130,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
                 }
 
                 taken.Add(position);
-                if (Update(position.Id, (job, version) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false) is { } started)
+                if (Update(position.Id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false) is { } started)
                 {
                     claimed.Add(started);
                 }
@@ -149,23 +150,23 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
 
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, (job, version) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null));
+        ValueTask.FromResult(Update(id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null));
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, (job, version) => IsRunning(job, attempt)
-            ? job with { Progress = progress, ProgressMessage = message, Version = version }
+        ValueTask.FromResult(Update(id, (attempt, progress, message), static (job, version, report) => IsRunning(job, report.attempt)
+            ? job with { Progress = report.progress, ProgressMessage = report.message, Version = version }
             : null));
 
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, (job, version) => IsRunning(job, failedAttempt)
-            ? job with { Attempt = failedAttempt + 1, Progress = 0, ProgressMessage = message, Version = version }
+        ValueTask.FromResult(Update(id, (failedAttempt, message), static (job, version, next) => IsRunning(job, next.failedAttempt)
+            ? job with { Attempt = next.failedAttempt + 1, Progress = 0, ProgressMessage = next.message, Version = version }
             : null));
 
     public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
-        var changed = Update(id, (job, version) => !IsRunning(job, attempt) ? null
-            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = at, Version = version }
-            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = message, Version = version });
+        var changed = Update(id, (attempt, message, at), static (job, version, requeue) => !IsRunning(job, requeue.attempt) ? null
+            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = requeue.at, Version = version }
+            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = requeue.message, Version = version });
         if (changed?.Status == JobStatus.Canceled)
         {
             OnFinished(changed);
@@ -182,14 +183,14 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
             throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
         }
 
-        var finished = Update(id, (job, version) => job.Status == expectedStatus && !expectedStatus.IsFinished() && job.Attempt == expectedAttempt
+        var finished = Update(id, (expectedStatus, expectedAttempt, outcome), static (job, version, finish) => job.Status == finish.expectedStatus && !finish.expectedStatus.IsFinished() && job.Attempt == finish.expectedAttempt
             ? job with
             {
-                Status = outcome.Status,
-                CompletedAt = outcome.CompletedAt,
-                Progress = outcome.Status == JobStatus.Succeeded ? 1 : job.Progress,
-                Result = outcome.Result,
-                Error = outcome.Error,
+                Status = finish.outcome.Status,
+                CompletedAt = finish.outcome.CompletedAt,
+                Progress = finish.outcome.Status == JobStatus.Succeeded ? 1 : job.Progress,
+                Result = finish.outcome.Result,
+                Error = finish.outcome.Error,
                 Version = version,
             }
             : null);
@@ -204,7 +205,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
 
     public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default)
     {
-        var requested = Update(id, (job, version) => job.Status switch
+        var requested = Update(id, canceledAt, static (job, version, canceledAt) => job.Status switch
         {
             JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true, Version = version },
             JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true, Version = version },
@@ -222,7 +223,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
     public ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return ValueTask.FromResult(Update(id, (job, version) => job with
+        return ValueTask.FromResult(Update(id, delivery, static (job, version, delivery) => job with
         {
             Deliveries = [.. job.Deliveries.Where(other => other.Channel != delivery.Channel), delivery],
             Version = version,
@@ -373,9 +374,11 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
     /// <summary>
     /// Applies <paramref name="change"/> to a job under its lock (it builds the next record, with the version it is
     /// given, in one copy; <see langword="null"/> for no change); with <paramref name="maintainQueue"/>, then keeps
-    /// the queue's count and claim order in step with the job's status (a claim maintains them itself).
+    /// the queue's count and claim order in step with the job's status (a claim maintains them itself). The change
+    /// takes its arguments in <paramref name="arguments"/>, so a static lambda needs no closure: a job's changes allocate
+    /// only their records.
     /// </summary>
-    private JobRecord? Update(Guid id, Func<JobRecord, long, JobRecord?> change, bool maintainQueue = true)
+    private JobRecord? Update<TArguments>(Guid id, TArguments arguments, Func<JobRecord, long, TArguments, JobRecord?> change, bool maintainQueue = true)
     {
         if (!_jobs.TryGetValue(id, out var entry))
         {
@@ -386,7 +389,7 @@ internal sealed class InMemoryJobStore(IOptions<LongJobsOptions> options, TimePr
         lock (entry)
         {
             before = entry.Current;
-            var next = change(before, before.Version + 1);
+            var next = change(before, before.Version + 1, arguments);
             if (next is null)
             {
                 return null;

@@ -1,5 +1,6 @@
 using System.Net;
 using LongJobs.Server.Execution;
+using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;

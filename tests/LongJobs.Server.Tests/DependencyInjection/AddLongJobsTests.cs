@@ -1,4 +1,5 @@
 using LongJobs.Server.Execution;
+using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using LongJobs.Server.Execution;
+using LongJobs.Server.Execution.Topology;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LongJobs.Server.Tests.Execution;

@@ -1,3 +1,4 @@
+using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,7 @@ namespace LongJobs.Server.Tests.Support;
 /// <summary>A generic host with LongJobs and fake time, for what only a host does: start-up validation, hosted services, shutdown.</summary>
 public static class TestHost
 {
-    public static IHost Build(ObservedFakeTimeProvider time, Action<LongJobsOptions>? configure = null, ILoggerProvider? logs = null)
+    public static IHost Build(ObservedFakeTimeProvider time, Action<LongJobsOptions>? configure = null, ILoggerProvider? logs = null, IJobStore? store = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -18,6 +19,11 @@ public static class TestHost
         if (logs is not null)
         {
             builder.Logging.AddProvider(logs);
+        }
+
+        if (store is not null)
+        {
+            builder.Services.AddSingleton(store);
         }
 
         builder.Services.AddLongJobs(options => configure?.Invoke(options));

@@ -30,11 +30,22 @@ internal sealed class TestServices : IAsyncDisposable
 
     public IJobScheduler Scheduler => Provider.GetRequiredService<IJobScheduler>();
 
-    public InMemoryJobStore Store => (InMemoryJobStore)Provider.GetRequiredService<IJobStore>();
-
-    public static TestServices Create(Action<LongJobsOptions>? configure = null, string environmentName = "Production", Action<LongJobsBuilder>? addJobs = null, ILoggerProvider? logs = null)
+    /// <summary>The in-memory store that holds the jobs (inside a <see cref="FaultyJobStore"/> when the test gave one).</summary>
+    public InMemoryJobStore Store => Provider.GetRequiredService<IJobStore>() switch
     {
-        var time = new ObservedFakeTimeProvider();
+        FaultyJobStore faulty => faulty.Inner,
+        var store => (InMemoryJobStore)store,
+    };
+
+    public static TestServices Create(
+        Action<LongJobsOptions>? configure = null,
+        string environmentName = "Production",
+        Action<LongJobsBuilder>? addJobs = null,
+        ILoggerProvider? logs = null,
+        Func<TimeProvider, IJobStore>? store = null,
+        ObservedFakeTimeProvider? time = null)
+    {
+        time ??= new ObservedFakeTimeProvider();
         var gates = new JobGates();
         var services = new ServiceCollection()
             .AddLogging(logging =>
@@ -49,6 +60,11 @@ internal sealed class TestServices : IAsyncDisposable
             .AddSingleton(gates)
             .AddSingleton<ProbeLog>()
             .AddScoped<ScopedProbe>();
+        if (store is not null)
+        {
+            services.AddSingleton(store(time));
+        }
+
         var longJobs = services.AddLongJobs(options => configure?.Invoke(options))
             .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
             .AddJob<ProbeJob, ProbeRequest, ProbeResult>("probe")

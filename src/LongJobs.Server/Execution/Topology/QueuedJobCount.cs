@@ -1,4 +1,4 @@
-namespace LongJobs.Server.Execution;
+namespace LongJobs.Server.Execution.Topology;
 
 /// <summary>
 /// The length of a shared store's queue as this server last counted it, kept up to date with this server's own

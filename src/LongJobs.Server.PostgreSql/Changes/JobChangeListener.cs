@@ -1,21 +1,32 @@
 using System.Collections.Concurrent;
+using LongJobs.Server.PostgreSql.Supervision;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace LongJobs.Server.PostgreSql;
+namespace LongJobs.Server.PostgreSql.Changes;
 
 /// <summary>
-/// Holds one connection that LISTENs on the store's channel and wakes the local waiters of a job when any
-/// node changes it. It reconnects by itself; after a reconnect it wakes every waiter, since notifications sent
-/// meanwhile are lost, and waiters re-read the jobs they watch.
+/// Holds one connection of the store's pool that LISTENs on the store's channel and wakes the local waiters of a
+/// job when any node changes it. Its loop is supervised: whatever fails, it logs it once and listens again after a
+/// backoff; after a reconnect it wakes every waiter, since notifications sent meanwhile are lost, and waiters re-read
+/// the jobs they watch.
 /// </summary>
-internal sealed partial class JobChangeListener(string connectionString, SqlScripts scripts, TimeProvider time, ILogger logger) : IAsyncDisposable
+internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string channel, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
-    /// <summary>The listener's own connections send keepalives, so a peer that vanished without closing is noticed.</summary>
-    private readonly NpgsqlDataSource _listenerSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = 15 }.ConnectionString);
+    /// <summary>
+    /// How long the listening connection may stay silent before it checks that the server is still there: a peer
+    /// that vanished without closing the connection is noticed (a keepalive that works on any pool, the application's too).
+    /// </summary>
+    internal static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
-    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+    /// <summary>How soon the listener tries again after a failure; the delay doubles up to <see cref="MaxReconnectDelay"/>.</summary>
+    private static readonly TimeSpan FirstReconnectDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between two attempts to listen again.</summary>
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(1);
+
+    private readonly SupervisedLoop _loop = new($"Listening for job changes on channel {channel}", logger, time, FirstReconnectDelay, MaxReconnectDelay);
 
     /// <summary>The payload that announces a job any node may claim; since migration 007 followed by the job's ID.</summary>
     private const string QueuedPayload = "queued";
@@ -144,7 +155,6 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
         }
 
         _stopping.Dispose();
-        await _listenerSource.DisposeAsync().ConfigureAwait(false);
     }
 
     private void EnsureListening()
@@ -160,67 +170,105 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
         }
     }
 
+    /// <summary>The listener's supervision, which tests read.</summary>
+    internal SupervisedLoop Loop => _loop;
+
     private async Task ListenAsync()
     {
-        var token = _stopping.Token;
-        while (!token.IsCancellationRequested)
+        try
         {
-            try
-            {
-                await using var connection = await _listenerSource.OpenConnectionAsync(token).ConfigureAwait(false);
-                connection.Notification += (_, notification) =>
-                {
-                    if (Guid.TryParse(notification.Payload, out var id))
-                    {
-                        // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-                        _unchangedInserts.TryRemove(id, out var _);
-                        Wake(id);
-                        _watchers.Announce(id);
-                    }
-                    else if (notification.Payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
-                    {
-                        WakeQueueWaiters();
-                        if (Guid.TryParse(notification.Payload.AsSpan(QueuedPayload.Length).TrimStart(':'), out var queued))
-                        {
-                            _watchers.Announce(queued);
-                        }
-                    }
-                    else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
-                    {
-                        _cancellations.Writer.TryWrite(cancelled);
-                    }
-                };
-                await using (var listen = new NpgsqlCommand($"LISTEN \"{scripts.Channel}\"", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-                }
+            await _loop.RunAsync(ListenOnceAsync, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The store is being disposed.
+        }
+    }
 
-                // Changes made while not listening were not announced: let every waiter look again.
-                Interlocked.Increment(ref _connection);
-                WakeAll();
-                while (true)
-                {
-                    await connection.WaitAsync(token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+    /// <summary>
+    /// One listening session on a connection of the pool: LISTEN on the channel, wake every waiter (changes made while
+    /// not listening were not announced), then hand notifications to <see cref="OnNotification"/> until something
+    /// fails; the supervising loop then starts the next session after its backoff.
+    /// </summary>
+    private async ValueTask ListenOnceAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            connection.Notification += OnNotification;
+            await using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection))
             {
-                return;
+                await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception)
+
+            _loop.Succeeded();
+            Interlocked.Increment(ref _connection);
+            WakeAll();
+            await WaitForNotificationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            StopTrackingInserts();
+            WakeAll();
+            await ReleaseAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for notifications until the connection fails or the listener stops; a silent connection is checked now and then.</summary>
+    private static async Task WaitForNotificationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (!await connection.WaitAsync(KeepAliveInterval, cancellationToken).ConfigureAwait(false))
             {
-                ListeningFailed(logger, exception, scripts.Channel, ReconnectDelay);
-                StopTrackingInserts();
-                WakeAll();
-                try
-                {
-                    await Task.Delay(ReconnectDelay, time, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                await ping.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Gives a listening connection back to the pool, no longer listening (a broken one is dropped by the pool).</summary>
+    private async ValueTask ReleaseAsync(NpgsqlConnection connection)
+    {
+        connection.Notification -= OnNotification;
+        try
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+                await unlisten.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // The connection broke: the pool does not keep it, and its session, the LISTEN with it, has ended.
+        }
+        finally
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs notification)
+    {
+        if (Guid.TryParse(notification.Payload, out var id))
+        {
+            // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
+            _unchangedInserts.TryRemove(id, out var _);
+            Wake(id);
+            _watchers.Announce(id);
+        }
+        else if (notification.Payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
+        {
+            WakeQueueWaiters();
+            if (Guid.TryParse(notification.Payload.AsSpan(QueuedPayload.Length).TrimStart(':'), out var queued))
+            {
+                _watchers.Announce(queued);
+            }
+        }
+        else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
+        {
+            _cancellations.Writer.TryWrite(cancelled);
         }
     }
 
@@ -252,7 +300,16 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
 
     private void WakeAll()
     {
-        _watchers.Announce(Guid.Empty);
+        try
+        {
+            _watchers.Announce(Guid.Empty);
+        }
+        catch (Exception exception)
+        {
+            // A watcher's own failure: the listener goes on, and says so once.
+            _loop.Failed(exception);
+        }
+
         WakeQueueWaiters();
         lock (_waiters)
         {
@@ -285,25 +342,11 @@ internal sealed partial class JobChangeListener(string connectionString, SqlScri
     }
 
     /// <summary>A caller's watch on one job; disposing it ends the watch.</summary>
-    public readonly struct Watch : IDisposable
+    internal readonly struct Watch(JobChangeListener listener, Guid id, Waiter waiter) : IDisposable
     {
-        private readonly JobChangeListener _listener;
-        private readonly Guid _id;
-        private readonly Waiter _waiter;
-
-        internal Watch(JobChangeListener listener, Guid id, Waiter waiter)
-        {
-            _listener = listener;
-            _id = id;
-            _waiter = waiter;
-        }
-
         /// <summary>Completes at the job's next change, or when the listener reconnects.</summary>
-        public Task Changed => _waiter.Changed.Task;
+        public Task Changed => waiter.Changed.Task;
 
-        public void Dispose() => _listener.Unwatch(_id, _waiter);
+        public void Dispose() => listener.Unwatch(id, waiter);
     }
-
-    [LoggerMessage(1, LogLevel.Warning, "Listening for job changes on channel {Channel} failed; reconnecting in {Delay}.")]
-    private static partial void ListeningFailed(ILogger logger, Exception exception, string channel, TimeSpan delay);
 }

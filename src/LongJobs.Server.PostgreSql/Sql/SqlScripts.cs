@@ -1,10 +1,13 @@
 using System.Reflection;
+using LongJobs.Server.PostgreSql.Rows;
 
-namespace LongJobs.Server.PostgreSql;
+namespace LongJobs.Server.PostgreSql.Sql;
 
 /// <summary>
 /// The store's SQL, kept in embedded <c>.sql</c> files: <c>Sql/</c> holds one statement per operation and
-/// <c>Migrations/</c> the numbered schema changes. <c>{{schema}}</c> and <c>{{channel}}</c> are filled in per store.
+/// <c>Migrations/</c> the numbered schema changes. <c>{{schema}}</c> and <c>{{channel}}</c> are filled in per store;
+/// <c>{{job_columns}}</c> and <c>{{job_list_columns}}</c>, the columns of a job snapshot, from <see cref="JobRows"/>,
+/// which reads the rows.
 /// </summary>
 internal sealed class SqlScripts
 {
@@ -43,7 +46,11 @@ internal sealed class SqlScripts
     /// <summary>The schema as a quoted identifier, so names that are SQL keywords (<c>user</c>) work too.</summary>
     public string QuotedSchema => $"\"{Schema}\"";
 
-    private string Fill(string sql) => sql.Replace("{{schema}}", QuotedSchema, StringComparison.Ordinal).Replace("{{channel}}", Channel, StringComparison.Ordinal);
+    private string Fill(string sql) => sql
+        .Replace("{{schema}}", QuotedSchema, StringComparison.Ordinal)
+        .Replace("{{channel}}", Channel, StringComparison.Ordinal)
+        .Replace("{{job_columns}}", JobRows.Columns, StringComparison.Ordinal)
+        .Replace("{{job_list_columns}}", JobRows.ListColumns, StringComparison.Ordinal);
 
     private static IEnumerable<(string Name, string Text)> Resources(string folder)
     {

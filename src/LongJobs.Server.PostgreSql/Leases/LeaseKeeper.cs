@@ -1,18 +1,20 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Supervision;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace LongJobs.Server.PostgreSql;
+namespace LongJobs.Server.PostgreSql.Leases;
 
 /// <summary>
 /// Every <see cref="PostgreSqlJobStoreOptions.HeartbeatInterval"/>: renews the leases of the jobs this node runs
 /// and of the ad-hoc jobs waiting in its queue (cancelling those someone asked to cancel, which the database also
 /// announces at once), then recovers the jobs of nodes that stopped renewing theirs: jobs of registered kinds go
 /// back to the queue while they have attempts left, the others fail, so no job stays unfinished after its server
-/// died.
+/// died. Both of its loops are supervised: whatever fails, they log it once and keep going (a failed heartbeat runs
+/// again after a backoff of at most one interval), and they never stop the host.
 /// </summary>
 internal sealed partial class LeaseKeeper(
     PostgreSqlJobStore store,
@@ -29,6 +31,21 @@ internal sealed partial class LeaseKeeper(
 
     private readonly PostgreSqlJobStoreOptions _options = options.Value;
 
+    private readonly SupervisedLoop _heartbeat = new(
+        "Renewing job leases",
+        logger,
+        time,
+        options.Value.HeartbeatInterval < FirstRetryDelay ? options.Value.HeartbeatInterval : FirstRetryDelay,
+        options.Value.HeartbeatInterval);
+
+    private readonly SupervisedLoop _cancellations = new("Applying cancel requests from other servers", logger, time, FirstRetryDelay, FirstRetryDelay);
+
+    /// <summary>How soon a failed heartbeat runs again the first time; the delay doubles up to the heartbeat interval.</summary>
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The heartbeat's supervision, which tests read.</summary>
+    internal SupervisedLoop Heartbeat => _heartbeat;
+
     /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes.</summary>
     internal async Task BeatAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +55,7 @@ internal sealed partial class LeaseKeeper(
             // Read before renewing: ad-hoc jobs waiting here whose insert had completed, so the renewal must find them.
             var waiting = held.Where(job => job.Status == JobStatus.Queued && job.State.Version > 0).Select(job => job.Id).ToList();
             var now = time.GetUtcNow();
-            var renewed = await store.RenewLeasesAsync(_options.NodeName, [.. held.Select(job => job.Id)], now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+            var renewed = await store.Leases.RenewAsync(_options.NodeName, [.. held.Select(job => job.Id)], now, now + _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
             foreach (var (id, _) in renewed.Where(job => job.CancellationRequested))
             {
                 await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
@@ -53,7 +70,7 @@ internal sealed partial class LeaseKeeper(
             }
         }
 
-        var recovered = await store.RecoverJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
+        var recovered = await store.Leases.RecoverJobsOfLostNodesAsync(time.GetUtcNow(), _options.LeaseDuration, NodeLost, cancellationToken).ConfigureAwait(false);
         foreach (var job in recovered)
         {
             if (job.Status == JobStatus.Queued)
@@ -77,14 +94,7 @@ internal sealed partial class LeaseKeeper(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await BeatAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (JobStoreUnavailableException exception)
-                {
-                    HeartbeatFailed(logger, exception);
-                }
+                await _heartbeat.RunAsync(token => new ValueTask(BeatAsync(token)), stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -95,7 +105,7 @@ internal sealed partial class LeaseKeeper(
 
     /// <summary>
     /// Signals at once the jobs running here that someone asked, through any node, to cancel, as the database
-    /// announces the requests; the heartbeat catches those whose announcement was lost.
+    /// announces the requests; the heartbeat catches those whose announcement was lost, or whose cancel failed here.
     /// </summary>
     private async Task ApplyCancellationRequestsAsync(CancellationToken stoppingToken)
     {
@@ -105,14 +115,7 @@ internal sealed partial class LeaseKeeper(
             {
                 if (scheduler.TryGetActiveJob(id, out _))
                 {
-                    try
-                    {
-                        await scheduler.CancelAsync(id, stoppingToken).ConfigureAwait(false);
-                    }
-                    catch (JobStoreUnavailableException exception)
-                    {
-                        HeartbeatFailed(logger, exception);
-                    }
+                    await _cancellations.TryOnceAsync(token => new ValueTask(scheduler.CancelAsync(id, token)), stoppingToken).ConfigureAwait(false);
                 }
             }
         }
@@ -127,7 +130,4 @@ internal sealed partial class LeaseKeeper(
 
     [LoggerMessage(3, LogLevel.Warning, "Job {JobId} of kind {Kind} went back to the queue: the server running attempt {Attempt} of {MaxAttempts} stopped renewing its lease.")]
     private static partial void JobOfLostNodeRequeued(ILogger logger, Guid jobId, string kind, int attempt, int maxAttempts);
-
-    [LoggerMessage(2, LogLevel.Warning, "Renewing job leases failed: the job database cannot be reached.")]
-    private static partial void HeartbeatFailed(ILogger logger, Exception exception);
 }

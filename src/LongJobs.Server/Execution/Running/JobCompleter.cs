@@ -1,0 +1,65 @@
+using LongJobs.Server.Execution.Following;
+using LongJobs.Server.Execution.Slots;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.Execution.Running;
+
+/// <summary>
+/// Ends this server's part in a job: frees its slot, then completes its handle (or, when the job goes on on another
+/// server, follows it there), then tells a waiting shutdown that no job is left. In this order, code that continues
+/// from the handle's <see cref="LongRunningJob.Task"/> can start the next job in the slot it freed, and shutdown
+/// returns only once every handle is complete.
+/// </summary>
+internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStateWriter writer, TimeProvider time)
+{
+    /// <summary>Ends a job that ran here, or never ran, with <paramref name="final"/>.</summary>
+    public void Complete(JobWorkItem item, JobRecord final, object? result, Exception? exception)
+    {
+        var drained = pool.Release(item);
+        try
+        {
+            if (final.Status.IsFinished() || item.Kind is not { } kind || !followed.TryFollowElsewhere(item.Job, kind))
+            {
+                item.Job.Complete(final, result, exception);
+            }
+        }
+        finally
+        {
+            item.Cancellation.Dispose();
+            if (drained)
+            {
+                pool.SetDrained();
+            }
+        }
+    }
+
+    /// <summary>Records an ad-hoc job that never ran as cancelled, and ends it.</summary>
+    public async Task CancelQueuedAsync(JobWorkItem item, JobError? error)
+    {
+        var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: error);
+        var final = await writer.RecordOutcomeAsync(item.Job.State, JobStatus.Queued, expectedAttempt: 0, outcome).ConfigureAwait(false);
+        Complete(item, final, result: null, exception: null);
+    }
+
+    /// <summary>Forgets an ad-hoc job that was never stored.</summary>
+    public void Forget(JobWorkItem item)
+    {
+        var drained = pool.Release(item);
+        item.Cancellation.Dispose();
+        if (drained)
+        {
+            pool.SetDrained();
+        }
+    }
+
+    /// <summary>
+    /// Ends a job whose work ignored the shutdown past its timeout: frees it and completes its handle with
+    /// <paramref name="final"/>. Its cancellation source stays undisposed: the abandoned work still holds the token.
+    /// </summary>
+    public void Abandon(JobWorkItem item, JobRecord final)
+    {
+        pool.Release(item);
+        item.Job.Complete(final, result: null, exception: null);
+    }
+}

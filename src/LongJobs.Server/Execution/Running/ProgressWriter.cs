@@ -1,0 +1,17 @@
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Server.Execution.Running;
+
+/// <summary>What every attempt's <see cref="ExecutionJobContext"/> writes progress with: one per scheduler, so a context holds one reference.</summary>
+internal sealed class ProgressWriter(IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
+{
+    public IJobStore Store { get; } = store;
+
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>See <see cref="LongJobsOptions.ProgressWriteInterval"/>.</summary>
+    public TimeSpan WriteInterval { get; } = writeInterval;
+
+    public ILogger Logger { get; } = logger;
+}

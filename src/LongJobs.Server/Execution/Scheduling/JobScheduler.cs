@@ -1,0 +1,144 @@
+using System.Diagnostics.CodeAnalysis;
+using LongJobs.Server.Execution.Claiming;
+using LongJobs.Server.Execution.Following;
+using LongJobs.Server.Execution.Running;
+using LongJobs.Server.Execution.Slots;
+using LongJobs.Server.Execution.Topology;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
+using LongJobs.Server.Observability;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Server.Execution.Scheduling;
+
+/// <summary>
+/// Runs at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs at once. Jobs of registered kinds wait in the
+/// store's queue, from which this server (and every other server sharing the store) claims the oldest whenever it
+/// has a free slot; ad-hoc jobs wait in this server's own queue, since only it holds their delegates, and take free
+/// slots first. This is the facade: <see cref="IJobScheduler"/> for applications, <see cref="IRegisteredJobStarter"/>
+/// for the REST API, and the hosted service; its constructor composes the engine, whose parts each do one thing.
+/// </summary>
+internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHostedLifecycleService, IDisposable
+{
+    private readonly IJobStore _store;
+    private readonly TimeProvider _time;
+    private readonly SlotPool _pool;
+    private readonly FollowedJobs _followed;
+    private readonly JobCompleter _completer;
+    private readonly JobSubmission _submission;
+    private readonly SchedulerLifecycle _lifecycle;
+
+    public JobScheduler(
+        IJobStore store,
+        JobKindRegistry kinds,
+        IServiceScopeFactory scopes,
+        TimeProvider time,
+        IOptions<LongJobsOptions> options,
+        ILogger<JobScheduler> logger,
+        JobInstrumentation instrumentation,
+        IHostEnvironment? environment = null)
+    {
+        var settings = options.Value;
+        var includeExceptionDetails = settings.IncludeExceptionDetails ?? environment?.IsDevelopment() ?? false;
+
+        // Never disposed: see SchedulerLifecycle.Dispose.
+        var shutdown = new CancellationTokenSource();
+        _store = store;
+        _time = time;
+        var topology = StoreTopology.Of(store, time, settings);
+        _pool = new SlotPool(settings.MaxConcurrency);
+        shutdown.Token.Register(_pool.CancelAll);
+        var writer = new JobStateWriter(store, time, logger, shutdown.Token);
+        _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);
+        _completer = new JobCompleter(_pool, _followed, writer, time);
+        var handOver = new ShutdownHandOver(_pool, topology, writer, _completer, time, logger);
+        var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger));
+        var pipelines = new KindPipelines(kinds, attempts, writer, time, logger);
+        var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
+        var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
+        _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
+        var admission = new AdmissionGate(_pool, topology, settings);
+        _submission = new JobSubmission(store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
+        _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, shutdown, settings, time, logger);
+        instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
+    }
+
+    public Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
+        _submission.StartAdHocAsync(JobKindRegistry.AdHocKind, work, cancellationToken);
+
+    public Task<LongRunningJob<TResult>> StartAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default) =>
+        _submission.StartAdHocAsync(kind, work, cancellationToken);
+
+    public Task<LongRunningJob> StartAsync(Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default) =>
+        _submission.StartAdHocAsync(JobKindRegistry.AdHocKind, work, cancellationToken);
+
+    public Task<LongRunningJob> StartAsync(string kind, Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default) =>
+        _submission.StartAdHocAsync(kind, work, cancellationToken);
+
+    public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) =>
+        _submission.StartKindAsync(kind, request, cancellationToken);
+
+    public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken) =>
+        _submission.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
+
+    public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var state = await _store.RequestCancellationAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var item = _pool.FindToCancel(id, out var wasWaiting);
+        if (item is null)
+        {
+            if (state.Status.IsFinished())
+            {
+                // A job of a registered kind started here, cancelled while it waited in the store's queue.
+                _followed.TryComplete(id, state);
+            }
+
+            return state;
+        }
+
+        await item.CancelAsync().ConfigureAwait(false);
+        if (wasWaiting)
+        {
+            await _completer.CancelQueuedAsync(item, error: null).ConfigureAwait(false);
+        }
+
+        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.State;
+    }
+
+    /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>
+    public bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job) => _pool.TryGetJob(id, out job);
+
+    public IReadOnlyList<LongRunningJob> GetActiveJobs() => _pool.Jobs();
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _lifecycle.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _lifecycle.BeginStopping();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _lifecycle.StopAsync(cancellationToken);
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _lifecycle.Dispose();
+}

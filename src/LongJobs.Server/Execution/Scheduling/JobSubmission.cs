@@ -1,0 +1,214 @@
+using System.Text.Json;
+using LongJobs.Server.Execution.Claiming;
+using LongJobs.Server.Execution.Following;
+using LongJobs.Server.Execution.Running;
+using LongJobs.Server.Execution.Slots;
+using LongJobs.Server.Execution.Topology;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
+using LongJobs.Server.Notifications;
+using LongJobs.Server.Observability;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Server.Execution.Scheduling;
+
+/// <summary>
+/// Accepts new jobs: admits them, records them as queued, and gets them going. An ad-hoc job runs at once or waits in
+/// this server's ad-hoc queue (only this server holds its delegate); a job of a registered kind waits in the store's
+/// queue, from which this server claims at once if it has a free slot.
+/// </summary>
+internal sealed class JobSubmission(
+    IJobStore store,
+    JobKindRegistry kinds,
+    AdmissionGate admission,
+    SlotPool pool,
+    StoreTopology topology,
+    FollowedJobs followed,
+    QueueClaimer claimer,
+    JobRunner runner,
+    JobCompleter completer,
+    LongJobsOptions options,
+    TimeProvider time,
+    ILogger logger)
+{
+    public async Task<LongRunningJob<TResult>> StartAdHocAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        EnsureAdHocKind(kind);
+        var job = new LongRunningJob<TResult>(NewRecord(kind, request: null, maxAttempts: 1));
+        await StartAdHocAsync(new AdHocWorkItem<TResult>(job, work), cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    public async Task<LongRunningJob> StartAdHocAsync(string kind, Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        EnsureAdHocKind(kind);
+        var job = new LongRunningJob<object?>(NewRecord(kind, request: null, maxAttempts: 1));
+        await StartAdHocAsync(new AdHocWorkItem(job, work), cancellationToken).ConfigureAwait(false);
+        return job;
+    }
+
+    public async Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!kinds.TryGet(kind, out var jobKind))
+        {
+            throw new KeyNotFoundException($"No job kind named '{kind}' is registered.");
+        }
+
+        if (!jobKind.RequestType.IsInstanceOfType(request))
+        {
+            throw new ArgumentException($"Job kind '{kind}' takes a {jobKind.RequestType.Name}, not a {request.GetType().Name}.", nameof(request));
+        }
+
+        JobRequestValidator.EnsureValid(request, options.SerializerOptions);
+        return (await StartRegisteredAsync(jobKind, request, owner: null, idempotencyKey: null, notifications: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
+    }
+
+    /// <inheritdoc cref="IRegisteredJobStarter.StartValidatedAsync"/>
+    public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
+    {
+        var (_, state, isNew) = await StartRegisteredAsync(kind, request, owner, idempotencyKey, notifications, withHandle: false, cancellationToken).ConfigureAwait(false);
+        return (state, isNew);
+    }
+
+    /// <summary>
+    /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free. With
+    /// <paramref name="withHandle"/>, the job gets a handle that completes when it finishes, wherever it runs.
+    /// </summary>
+    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, bool withHandle, CancellationToken cancellationToken)
+    {
+        var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions);
+        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts, owner, idempotencyKey, notifications);
+        await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+
+        // The handle is known before the job is queued: a claim may take the job the moment it is stored.
+        var handle = withHandle ? kind.CreateJob(record) : null;
+        if (handle is not null)
+        {
+            followed.Add(handle, kind);
+        }
+
+        JobRecord stored;
+        try
+        {
+            stored = await store.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            followed.Forget(record.Id);
+            throw;
+        }
+
+        if (stored.Id != record.Id)
+        {
+            followed.Forget(record.Id);
+            return (null, stored, false);
+        }
+
+        Log.JobQueued(logger, stored.Id, stored.Kind);
+        topology.NoteQueueChange(1);
+        handle?.Stored(record, stored);
+        claimer.MayHaveQueuedJobs();
+        claimer.EnsureStarted();
+        var claimed = await claimer.ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+        if (handle is not null)
+        {
+            followed.FollowIfWaiting(handle.Id);
+        }
+
+        return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, true);
+    }
+
+    /// <summary>
+    /// Records an ad-hoc job as queued, then runs it or puts it in this server's queue: only this server holds its
+    /// delegate, so no other server may claim it.
+    /// </summary>
+    private async Task StartAdHocAsync(JobWorkItem item, CancellationToken cancellationToken)
+    {
+        await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        var job = item.Job;
+        pool.Add(item);
+        try
+        {
+            var unstored = job.State;
+            job.Stored(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            completer.Forget(item);
+            throw;
+        }
+
+        Log.JobQueued(logger, job.Id, job.Kind);
+        topology.NoteQueueChange(1);
+        switch (pool.Place(item))
+        {
+            case SlotPool.Placement.Run:
+                // Started before the caller hears of it, so a job that got a slot never counts as waiting.
+                runner.Dispatch(item, await TryStartNowAsync(job.Id).ConfigureAwait(false));
+                break;
+            case SlotPool.Placement.Cancelled:
+                await completer.CancelQueuedAsync(item, error: null).ConfigureAwait(false);
+                break;
+            case SlotPool.Placement.Stopping:
+                await completer.CancelQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Starts an ad-hoc job in the store; when the store is unreachable, its run starts it later.</summary>
+    private async ValueTask<JobRecord?> TryStartNowAsync(Guid id)
+    {
+        try
+        {
+            var started = await store.TryStartAsync(id, time.GetUtcNow()).ConfigureAwait(false);
+            if (started is not null)
+            {
+                topology.NoteQueueChange(-1);
+            }
+
+            return started;
+        }
+        catch (JobStoreUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null)
+    {
+        var now = time.GetUtcNow();
+        return new()
+        {
+            Id = JobIds.New(now),
+            Kind = kind,
+            CreatedAt = now,
+            Request = request,
+            MaxAttempts = maxAttempts,
+            Version = topology.UnstoredVersion,
+            Owner = owner,
+            IdempotencyKey = idempotencyKey,
+            Notifications = notifications,
+            TraceParent = JobInstrumentation.CurrentTraceParent(),
+        };
+    }
+
+    private void EnsureAdHocKind(string kind)
+    {
+        if (ReferenceEquals(kind, JobKindRegistry.AdHocKind))
+        {
+            // The default name: valid, and never a registered kind's.
+            return;
+        }
+
+        JobKindRegistry.EnsureValidName(kind);
+        if (kinds.Contains(kind))
+        {
+            throw new ArgumentException($"'{kind}' is a registered job kind; start it with {nameof(IJobScheduler.StartKindAsync)}, or give the ad-hoc job another name.", nameof(kind));
+        }
+    }
+}

@@ -1,0 +1,366 @@
+using System.Diagnostics.CodeAnalysis;
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Execution.Slots;
+
+/// <summary>
+/// This server's capacity and the jobs it holds: at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs hold a
+/// slot (running, or claimed for), and ad-hoc jobs that found none wait in an <see cref="AdHocQueue"/> and take the
+/// next free slot before any claim. It owns the scheduler's only lock, which guards the slots, the active jobs, the
+/// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it.
+/// </summary>
+internal sealed class SlotPool(int capacity)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, JobWorkItem> _active = [];
+    private readonly AdHocQueue _waiting = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Action<JobWorkItem> _runWaiting = static _ => { };
+    private Action _slotFreed = static () => { };
+    private int _running;
+    private bool _stopping;
+    private bool _cancelledAll;
+
+    /// <summary>Where a new ad-hoc job goes.</summary>
+    public enum Placement
+    {
+        /// <summary>It took a free slot: run it.</summary>
+        Run,
+
+        /// <summary>It waits in the ad-hoc queue for a slot.</summary>
+        Queued,
+
+        /// <summary>It was cancelled before it got anywhere.</summary>
+        Cancelled,
+
+        /// <summary>The scheduler stops: it never runs.</summary>
+        Stopping,
+    }
+
+    /// <summary>What a new job would find.</summary>
+    public enum Vacancy
+    {
+        /// <summary>A slot is free: the job runs at once.</summary>
+        SlotFree,
+
+        /// <summary>Every slot is taken: the job waits in a queue.</summary>
+        Full,
+
+        /// <summary>The scheduler stops: it takes no job.</summary>
+        Stopping,
+    }
+
+    /// <summary>How many slots are taken: by running jobs, and by claims in flight.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    /// <summary>Completes once the scheduler stops and holds no job and no slot.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>What a new job would find: a free slot, none, or a scheduler that stops.</summary>
+    public Vacancy CheckVacancy()
+    {
+        lock (_gate)
+        {
+            return _stopping ? Vacancy.Stopping : _running < capacity ? Vacancy.SlotFree : Vacancy.Full;
+        }
+    }
+
+    /// <summary>Connects the pool to what runs a waiting ad-hoc job that got a slot, and to what claims when a slot frees.</summary>
+    public void Connect(Action<JobWorkItem> runWaiting, Action slotFreed)
+    {
+        _runWaiting = runWaiting;
+        _slotFreed = slotFreed;
+    }
+
+    /// <summary>Refuses new jobs from now on.</summary>
+    public void MarkStopping()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+        }
+    }
+
+    /// <summary>Holds a new ad-hoc job, before it is stored: from now on it can be found and cancelled.</summary>
+    public void Add(JobWorkItem item)
+    {
+        bool cancel;
+        lock (_gate)
+        {
+            _active.Add(item.Id, item);
+            cancel = _cancelledAll;
+        }
+
+        if (cancel)
+        {
+            item.Cancel();
+        }
+    }
+
+    /// <summary>Gives a stored ad-hoc job a free slot, or a place in the ad-hoc queue.</summary>
+    public Placement Place(JobWorkItem item)
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return Placement.Stopping;
+            }
+
+            if (item.Cancellation.IsCancellationRequested)
+            {
+                return Placement.Cancelled;
+            }
+
+            if (_running < capacity)
+            {
+                _running++;
+                item.IsRunning = true;
+                return Placement.Run;
+            }
+
+            _waiting.Enqueue(item);
+            return Placement.Queued;
+        }
+    }
+
+    /// <summary>Reserves every free slot for a claim in flight.</summary>
+    /// <returns>How many; none while the scheduler stops.</returns>
+    public int Reserve()
+    {
+        lock (_gate)
+        {
+            var free = _stopping ? 0 : capacity - _running;
+            if (free <= 0)
+            {
+                return 0;
+            }
+
+            _running += free;
+            return free;
+        }
+    }
+
+    /// <summary>Gives back reserved slots that a claim did not fill: to queued ad-hoc jobs first.</summary>
+    public void Return(int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        bool drained;
+        Waiting started;
+        lock (_gate)
+        {
+            _running -= count;
+            started = TakeWaiting();
+            drained = IsDrained;
+        }
+
+        started.Run(_runWaiting);
+        if (drained)
+        {
+            SetDrained();
+        }
+    }
+
+    /// <summary>Holds a claimed job in one of the slots reserved for its claim.</summary>
+    /// <returns>Whether it was added: <see langword="false"/> when this server already holds a job with its ID.</returns>
+    public bool TryAddClaimed(JobWorkItem item)
+    {
+        bool cancel;
+        lock (_gate)
+        {
+            if (!_active.TryAdd(item.Id, item))
+            {
+                return false;
+            }
+
+            item.IsRunning = true;
+            cancel = _cancelledAll;
+        }
+
+        if (cancel)
+        {
+            item.Cancel();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Signals every job held, and every job added from now on, as the host stops: one cancellation per job instead of
+    /// a token per job linked to the shutdown (a registration on one shared source, made and removed on every thread).
+    /// Job code registered on the tokens runs here, outside the lock.
+    /// </summary>
+    public void CancelAll()
+    {
+        List<JobWorkItem> held;
+        lock (_gate)
+        {
+            _cancelledAll = true;
+            held = [.. _active.Values];
+        }
+
+        foreach (var item in held)
+        {
+            item.Cancel();
+        }
+    }
+
+    /// <summary>Finds a job this server holds, to cancel it; an ad-hoc job waiting for a slot leaves the queue at once.</summary>
+    /// <returns>The job, or <see langword="null"/> when this server holds none with that ID.</returns>
+    public JobWorkItem? FindToCancel(Guid id, out bool wasWaiting)
+    {
+        lock (_gate)
+        {
+            wasWaiting = false;
+            if (!_active.TryGetValue(id, out var item))
+            {
+                return null;
+            }
+
+            wasWaiting = AdHocQueue.Remove(item);
+            return item;
+        }
+    }
+
+    /// <summary>Frees the item's slot and fills free slots: queued ad-hoc jobs first, then claims.</summary>
+    /// <returns>
+    /// Whether the scheduler stops and no job is left: the caller completes the item's handle, then calls
+    /// <see cref="SetDrained"/>, so a shutdown returns only once every handle is complete.
+    /// </returns>
+    public bool Release(JobWorkItem item)
+    {
+        bool drained, slotFree;
+        Waiting started;
+        lock (_gate)
+        {
+            if (!_active.Remove(item.Id))
+            {
+                return false;
+            }
+
+            if (item.IsRunning)
+            {
+                item.IsRunning = false;
+                _running--;
+            }
+
+            started = TakeWaiting();
+            slotFree = !_stopping && _running < capacity;
+            drained = IsDrained;
+        }
+
+        // Outside the lock: queuing to the thread pool may wake a thread, and a claim may follow.
+        started.Run(_runWaiting);
+        if (slotFree)
+        {
+            _slotFreed();
+        }
+
+        return drained;
+    }
+
+    /// <summary>Tells a waiting shutdown that no job is left.</summary>
+    public void SetDrained() => _drained.TrySetResult();
+
+    /// <summary>Refuses new jobs and empties the ad-hoc queue.</summary>
+    /// <returns>The ad-hoc jobs that waited, and how many slots are taken.</returns>
+    public (List<JobWorkItem> Waiting, int Running) Stop()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            var waiting = _waiting.DequeueAll();
+            if (IsDrained)
+            {
+                SetDrained();
+            }
+
+            return (waiting, _running);
+        }
+    }
+
+    /// <summary>The jobs that hold a slot.</summary>
+    public List<JobWorkItem> RunningItems()
+    {
+        lock (_gate)
+        {
+            return [.. _active.Values.Where(item => item.IsRunning)];
+        }
+    }
+
+    public bool TryGetJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job)
+    {
+        lock (_gate)
+        {
+            job = _active.TryGetValue(id, out var item) ? item.Job : null;
+            return job is not null;
+        }
+    }
+
+    public IReadOnlyList<LongRunningJob> Jobs()
+    {
+        lock (_gate)
+        {
+            return [.. _active.Values.Select(item => item.Job)];
+        }
+    }
+
+    /// <summary>Whether the scheduler stops and holds no job and no slot reserved for a claim; read under the lock.</summary>
+    private bool IsDrained => _stopping && _active.Count == 0 && _running == 0;
+
+    /// <summary>Gives free slots to the ad-hoc jobs waiting in the queue; called under the lock, the caller runs them after it.</summary>
+    private Waiting TakeWaiting()
+    {
+        var taken = default(Waiting);
+        while (!_stopping && _running < capacity && _waiting.TryDequeue(out var next))
+        {
+            _running++;
+            next.IsRunning = true;
+            taken.Add(next);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The ad-hoc jobs that took free slots: mostly none or one (a slot frees at a time), so no list for those.</summary>
+    private struct Waiting
+    {
+        private JobWorkItem? _first;
+        private List<JobWorkItem>? _more;
+
+        public void Add(JobWorkItem item)
+        {
+            if (_first is null)
+            {
+                _first = item;
+            }
+            else
+            {
+                (_more ??= []).Add(item);
+            }
+        }
+
+        public readonly void Run(Action<JobWorkItem> run)
+        {
+            if (_first is null)
+            {
+                return;
+            }
+
+            run(_first);
+            if (_more is null)
+            {
+                return;
+            }
+
+            foreach (var item in _more)
+            {
+                run(item);
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace LongJobs.Server.Tests.Support;
+
+/// <summary>
+/// The in-memory store behind faults a test switches on: as a store shared with other servers (<see cref="IsDurable"/>),
+/// one whose writes fail while its database is unreachable, or one that throws what no store should. Everything not
+/// switched on is the in-memory store's own behaviour (<see cref="Inner"/>).
+/// </summary>
+public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJobStore
+{
+    /// <summary>The store that holds the jobs; a test acting as another server writes to it directly.</summary>
+    internal InMemoryJobStore Inner { get; } = new(Options.Create(new LongJobsOptions()), time);
+
+    /// <summary>While set, <see cref="TryFinishAsync"/> throws <see cref="JobStoreUnavailableException"/>.</summary>
+    public bool FinishUnavailable { get; set; }
+
+    private Exception? _nextWaitForChangeFailure;
+
+    /// <summary>Thrown once, by the next <see cref="WaitForChangeAsync"/>.</summary>
+    public Exception? NextWaitForChangeFailure
+    {
+        get => Volatile.Read(ref _nextWaitForChangeFailure);
+        set => Volatile.Write(ref _nextWaitForChangeFailure, value);
+    }
+
+    public bool IsDurable => durable;
+
+    public DateTimeOffset? InMemorySince => durable ? null : Inner.InMemorySince;
+
+    public event Action<JobRecord>? JobFinished
+    {
+        add => Inner.JobFinished += value;
+        remove => Inner.JobFinished -= value;
+    }
+
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => Inner.InsertAsync(job, cancellationToken);
+
+    public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) => Inner.GetAsync(id, cancellationToken);
+
+    public ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) => Inner.ListAsync(query, cancellationToken);
+
+    public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) => Inner.CountQueuedAsync(countAtMost, cancellationToken);
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        Inner.ClaimAsync(kinds, limit, startedAt, cancellationToken);
+
+    public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
+
+    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) => Inner.TryStartAsync(id, startedAt, cancellationToken);
+
+    public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
+        Inner.TryReportProgressAsync(id, attempt, progress, message, cancellationToken);
+
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
+        Inner.TryStartNextAttemptAsync(id, failedAttempt, message, cancellationToken);
+
+    public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        Inner.TryRequeueAsync(id, attempt, message, at, cancellationToken);
+
+    public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        if (FinishUnavailable)
+        {
+            // Thrown here, not made in advance, so its stack trace names this method as a database driver's would.
+            throw new JobStoreUnavailableException(new TimeoutException("The test's database is down."));
+        }
+
+        return Inner.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken);
+    }
+
+    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default) =>
+        Inner.RequestCancellationAsync(id, canceledAt, cancellationToken);
+
+    public ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default) =>
+        Inner.RecordDeliveryAsync(id, delivery, cancellationToken);
+
+    public IDisposable WatchChanges(Action<Guid> onChanged) => Inner.WatchChanges(onChanged);
+
+    public ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _nextWaitForChangeFailure, null) is { } failure)
+        {
+            throw failure;
+        }
+
+        return Inner.WaitForChangeAsync(id, knownVersion, cancellationToken);
+    }
+
+    public ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default) =>
+        Inner.DeleteFinishedAsync(finishedBefore, keepAtMost, cancellationToken);
+
+    public ValueTask<bool> TryDeleteFinishedAsync(Guid id, CancellationToken cancellationToken = default) => Inner.TryDeleteFinishedAsync(id, cancellationToken);
+}
