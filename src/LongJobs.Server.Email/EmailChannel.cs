@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using MailKit;
 using MailKit.Net.Smtp;

@@ -1,5 +1,4 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Leases;

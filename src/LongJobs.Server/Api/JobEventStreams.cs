@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
@@ -335,7 +336,7 @@ internal sealed class JobEventStreams(
         {
             LastEventAt = _owner._time.GetUtcNow();
             id ??= LastEventAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-            var state = new JobState(JobInfo.From(job, $"{_context.Request.PathBase}{_owner._links.Prefix}/{job.Id}")) { Result = job.Result };
+            var state = JobState.Of(job.ToSnapshot(), $"{_context.Request.PathBase}{_owner._links.Prefix}/{job.Id}");
             var data = JsonSerializer.SerializeToUtf8Bytes(state, _owner._serializerOptions);
             var header = Encoding.UTF8.GetBytes($"id: {id}\nevent: {name}\ndata: ");
             var body = _context.Response.Body;

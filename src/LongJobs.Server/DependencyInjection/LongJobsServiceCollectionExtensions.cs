@@ -48,6 +48,7 @@ public static class LongJobsServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<JobStoreHealthCheck>(JobStoreHealthCheck.Name, tags: ["longjobs"]);
         services.TryAddSingleton<JobInstrumentation>();
         services.TryAddSingleton<JobLinks>();
+        services.TryAddSingleton<IJobStateDocuments, JobStateDocuments>();
         // Apps replace the resolver to take owners from another claim, a tenant or an API key.
         services.TryAddSingleton<IJobOwnerResolver, ClaimsJobOwnerResolver>();
         services.TryAddSingleton<JobAccess>();

@@ -1,3 +1,4 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Notifications;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using LongJobs.Server.Api;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -115,7 +115,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var finished = new FinishedJob(job, scope.ServiceProvider, _options.SerializerOptions);
+            var finished = new FinishedJob(job.ToSnapshot(), scope.ServiceProvider, _options.SerializerOptions);
             foreach (var callback in _everyJob.Concat(kindCallbacks))
             {
                 try

@@ -1,5 +1,4 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 
 namespace LongJobs.Server.Storage;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using Microsoft.Extensions.Options;
 
 namespace LongJobs.Server.Storage;

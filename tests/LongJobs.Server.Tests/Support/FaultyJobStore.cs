@@ -1,5 +1,4 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Options;
 

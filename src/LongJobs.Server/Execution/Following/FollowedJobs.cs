@@ -190,11 +190,11 @@ internal sealed class FollowedJobs
             while (true)
             {
                 var state = await _askAgain.ExecuteAsync(
-                    static (context, state) => state.Store.WaitForChangeAsync(state.Handle.Id, state.Handle.State.Version, context.CancellationToken),
+                    static (context, state) => state.Store.WaitForChangeAsync(state.Handle.Id, state.Handle.Row().Version, context.CancellationToken),
                     context,
                     (Store: _store, Handle: handle)).ConfigureAwait(false);
 
-                state ??= UnrecordedState.Of(handle.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+                state ??= UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
                 handle.Update(state);
                 if (!state.Status.IsFinished())
                 {

@@ -6,7 +6,6 @@ using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,7 +85,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken) =>
         _submission.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
 
-    public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
+    public async Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var state = await _store.RequestCancellationAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (state is null)
@@ -103,7 +102,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
                 _followed.TryComplete(id, state);
             }
 
-            return state;
+            return state.ToSnapshot();
         }
 
         await item.CancelAsync().ConfigureAwait(false);
@@ -112,7 +111,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
             await _completer.CancelQueuedAsync(item, error: null).ConfigureAwait(false);
         }
 
-        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.State;
+        return (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.Row()).ToSnapshot();
     }
 
     /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>

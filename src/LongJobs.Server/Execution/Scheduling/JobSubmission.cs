@@ -6,7 +6,6 @@ using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -111,7 +110,7 @@ internal sealed class JobSubmission(
 
         Log.JobQueued(logger, stored.Id, stored.Kind);
         topology.NoteQueueChange(1);
-        handle?.Stored(record, stored);
+        handle?.Recorded(record, stored);
         claimer.MayHaveQueuedJobs();
         claimer.EnsureStarted();
         var claimed = await claimer.ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
@@ -134,8 +133,8 @@ internal sealed class JobSubmission(
         pool.Add(item);
         try
         {
-            var unstored = job.State;
-            job.Stored(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
+            var unstored = job.Row();
+            job.Recorded(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
         }
         catch
         {

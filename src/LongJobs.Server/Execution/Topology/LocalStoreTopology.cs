@@ -76,11 +76,11 @@ internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : S
     {
         try
         {
-            return await Store.GetAsync(handle.Id).ConfigureAwait(false) ?? handle.State;
+            return await Store.GetAsync(handle.Id).ConfigureAwait(false) ?? handle.Row();
         }
         catch (JobStoreUnavailableException)
         {
-            return handle.State;
+            return handle.Row();
         }
     }
 

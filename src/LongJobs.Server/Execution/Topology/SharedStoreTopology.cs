@@ -71,7 +71,7 @@ internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, Ti
     public override Task EndQueueAtShutdownAsync(ILogger logger) => Task.CompletedTask;
 
     /// <summary>The handle's last state: the job itself goes on, on the next server; only this process's view of it ends.</summary>
-    public override ValueTask<JobRecord> FinalStateAtShutdownAsync(LongRunningJob handle) => ValueTask.FromResult(handle.State);
+    public override ValueTask<JobRecord> FinalStateAtShutdownAsync(LongRunningJob handle) => ValueTask.FromResult(handle.Row());
 
     public override ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at) =>
         Store.TryRequeueAsync(id, attempt, message, at);
