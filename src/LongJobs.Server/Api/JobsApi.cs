@@ -18,7 +18,7 @@ namespace LongJobs.Server.Api;
 internal sealed partial class JobsApi(
     string prefix,
     JobKindRegistry kinds,
-    IJobStore store,
+    IJobRecords store,
     IJobScheduler scheduler,
     IRegisteredJobStarter starter,
     JobAccess access,

@@ -17,7 +17,7 @@ namespace LongJobs.Server.Notifications;
 /// </summary>
 internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 {
-    private readonly IJobStore _store;
+    private readonly IJobChangeFeed _store;
     private readonly JobFinishedCallback[] _everyJob;
     private readonly Dictionary<string, JobFinishedCallback[]> _byKind;
     private readonly INotificationChannel[] _channels;
@@ -30,7 +30,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     public JobFinishedDispatcher(
-        IJobStore store,
+        IJobChangeFeed store,
         IEnumerable<JobFinishedCallback> callbacks,
         IEnumerable<INotificationChannel> channels,
         JobLinks links,

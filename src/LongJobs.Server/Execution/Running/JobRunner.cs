@@ -18,7 +18,7 @@ namespace LongJobs.Server.Execution.Running;
 /// awaits a run: it records every outcome itself, and what escapes it is logged, never left unobserved.
 /// </summary>
 internal sealed class JobRunner(
-    IJobStore store,
+    IJobRecords records,
     StoreTopology topology,
     JobStateWriter writer,
     KindPipelines pipelines,
@@ -71,7 +71,7 @@ internal sealed class JobRunner(
             if (running is null)
             {
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
-                final = await store.GetAsync(job.Id).ConfigureAwait(false);
+                final = await records.GetAsync(job.Id).ConfigureAwait(false);
                 return;
             }
 

@@ -20,7 +20,8 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// store's queue, from which this server (and every other server sharing the store) claims the oldest whenever it
 /// has a free slot; ad-hoc jobs wait in this server's own queue, since only it holds their delegates, and take free
 /// slots first. This is the facade: <see cref="IJobScheduler"/> for applications, <see cref="IRegisteredJobStarter"/>
-/// for the REST API, and the hosted service; its constructor composes the engine, whose parts each do one thing.
+/// for the REST API, and the hosted service; its constructor composes the engine, whose parts each do one thing, and
+/// hands each part only the roles of the store it uses.
 /// </summary>
 internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHostedLifecycleService, IDisposable
 {
@@ -52,7 +53,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var topology = StoreTopology.Of(store, time, settings);
         _pool = new SlotPool(settings.MaxConcurrency);
         shutdown.Token.Register(_pool.CancelAll);
-        var writer = new JobStateWriter(store, time, logger, shutdown.Token);
+        var writer = new JobStateWriter(store, store, time, logger, shutdown.Token);
         _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);
         _completer = new JobCompleter(_pool, _followed, writer, time);
         var handOver = new ShutdownHandOver(_pool, topology, writer, _completer, time, logger);
@@ -62,7 +63,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
-        _submission = new JobSubmission(store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
+        _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
         _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }

@@ -18,7 +18,8 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// queue, from which this server claims at once if it has a free slot.
 /// </summary>
 internal sealed class JobSubmission(
-    IJobStore store,
+    IJobRecords records,
+    IJobAttempts attempts,
     JobKindRegistry kinds,
     AdmissionGate admission,
     SlotPool pool,
@@ -94,7 +95,7 @@ internal sealed class JobSubmission(
         JobRecord stored;
         try
         {
-            stored = await store.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+            stored = await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -134,7 +135,7 @@ internal sealed class JobSubmission(
         try
         {
             var unstored = job.Row();
-            job.Recorded(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
+            job.Recorded(unstored, await records.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -164,7 +165,7 @@ internal sealed class JobSubmission(
     {
         try
         {
-            var started = await store.TryStartAsync(id, time.GetUtcNow()).ConfigureAwait(false);
+            var started = await attempts.TryStartAsync(id, time.GetUtcNow()).ConfigureAwait(false);
             if (started is not null)
             {
                 topology.NoteQueueChange(-1);

@@ -41,7 +41,7 @@ internal sealed class WebhookChannel : INotificationChannel
     private readonly WebhookSigner _signer;
     private readonly ResiliencePipeline<HttpStatusCode> _pipeline;
     private readonly IHttpClientFactory _httpClients;
-    private readonly IJobStore _store;
+    private readonly IJobDeliveryLog _store;
     private readonly IJobStateDocuments _documents;
     private readonly JsonSerializerOptions _json;
     private readonly TimeProvider _time;
@@ -50,7 +50,7 @@ internal sealed class WebhookChannel : INotificationChannel
     public WebhookChannel(
         IOptions<WebhookOptions> options,
         IHttpClientFactory httpClients,
-        IJobStore store,
+        IJobDeliveryLog store,
         IJobStateDocuments documents,
         IOptions<HttpJsonOptions> json,
         TimeProvider time,
