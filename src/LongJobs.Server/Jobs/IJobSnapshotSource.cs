@@ -1,9 +1,9 @@
 namespace LongJobs.Server.Jobs;
 
 /// <summary>
-/// A job's state as its store holds it (the store's row), which a <see cref="LongRunningJob"/> follows: it reads the
-/// few fields it needs on every change, and makes the user's <see cref="JobSnapshot"/> only when someone reads
-/// <see cref="LongRunningJob.State"/>, so following a job copies nothing per change.
+/// A job's state as its store holds it (the store's row), which a <see cref="LongRunningJob"/> follows: its properties
+/// read the row as it is, and <see cref="LongRunningJob.State"/> makes the user's <see cref="JobSnapshot"/> only when
+/// read, so following a job copies nothing per change.
 /// </summary>
 internal interface IJobSnapshotSource
 {
@@ -15,6 +15,21 @@ internal interface IJobSnapshotSource
 
     /// <summary>Where the job is in its lifecycle.</summary>
     JobStatus Status { get; }
+
+    /// <summary>Completed fraction of the work, from 0 to 1.</summary>
+    double Progress { get; }
+
+    /// <summary>The job's last progress message, if any.</summary>
+    string? ProgressMessage { get; }
+
+    /// <summary>When the job was accepted.</summary>
+    DateTimeOffset CreatedAt { get; }
+
+    /// <summary>When the job started running, once it has.</summary>
+    DateTimeOffset? StartedAt { get; }
+
+    /// <summary>When the job finished, once it has.</summary>
+    DateTimeOffset? CompletedAt { get; }
 
     /// <summary>Why the job failed or was stopped, if it did.</summary>
     JobError? Error { get; }

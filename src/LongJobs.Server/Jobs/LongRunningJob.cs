@@ -8,7 +8,6 @@ namespace LongJobs.Server.Jobs;
 public abstract class LongRunningJob
 {
     private IJobSnapshotSource _stored;
-    private JobSnapshot? _snapshot;
 
     private protected LongRunningJob(IJobSnapshotSource stored) => _stored = stored;
 
@@ -24,41 +23,29 @@ public abstract class LongRunningJob
     /// </summary>
     public Task Task => CompletionTask;
 
-    /// <summary>The latest snapshot of the job's state.</summary>
-    public JobSnapshot State
-    {
-        get
-        {
-            // Made when read, once per change read: the scheduler's writes do not pay for a snapshot nobody reads.
-            var stored = Stored;
-            var snapshot = Volatile.Read(ref _snapshot);
-            if (snapshot is null || snapshot.Version != stored.Version)
-            {
-                snapshot = stored.ToSnapshot();
-                Volatile.Write(ref _snapshot, snapshot);
-            }
-
-            return snapshot;
-        }
-    }
+    /// <summary>
+    /// A snapshot of the job's latest state. Each read makes a new snapshot; the other properties read the latest state
+    /// without one.
+    /// </summary>
+    public JobSnapshot State => Stored.ToSnapshot();
 
     /// <summary>Where the job is in its lifecycle.</summary>
     public JobStatus Status => Stored.Status;
 
     /// <summary>Completed fraction of the work, from 0 to 1.</summary>
-    public double Progress => State.Progress;
+    public double Progress => Stored.Progress;
 
     /// <summary>The job's last progress message, if any.</summary>
-    public string? ProgressMessage => State.ProgressMessage;
+    public string? ProgressMessage => Stored.ProgressMessage;
 
     /// <summary>When the job was accepted.</summary>
-    public DateTimeOffset CreatedAt => State.CreatedAt;
+    public DateTimeOffset CreatedAt => Stored.CreatedAt;
 
     /// <summary>When the job started running, once it has.</summary>
-    public DateTimeOffset? StartedAt => State.StartedAt;
+    public DateTimeOffset? StartedAt => Stored.StartedAt;
 
     /// <summary>When the job finished, once it has.</summary>
-    public DateTimeOffset? CompletedAt => State.CompletedAt;
+    public DateTimeOffset? CompletedAt => Stored.CompletedAt;
 
     /// <summary>Why the job failed, or why it was cancelled when the server stopped it (shutdown).</summary>
     public JobError? Error => Stored.Error;
@@ -68,7 +55,7 @@ public abstract class LongRunningJob
 
     private protected abstract Task CompletionTask { get; }
 
-    /// <summary>Replaces the snapshot unless a newer one is already in place.</summary>
+    /// <summary>Replaces the stored state unless a newer one is already in place.</summary>
     internal void Update(IJobSnapshotSource next)
     {
         var current = Volatile.Read(ref _stored);
