@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;

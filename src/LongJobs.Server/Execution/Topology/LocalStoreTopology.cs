@@ -1,3 +1,4 @@
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 
-namespace LongJobs.Server.Execution;
+namespace LongJobs.Server.Execution.Slots;
 
 /// <summary>The store's row behind a <see cref="LongRunningJob"/>: what the scheduler writes from.</summary>
 internal static class LongRunningJobRows
