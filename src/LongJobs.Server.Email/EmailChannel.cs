@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -26,12 +27,12 @@ internal sealed class EmailChannel : INotificationChannel
     private readonly EmailRecipientRules _rules;
     private readonly MailboxAddress _from;
     private readonly SecureSocketOptions _security;
-    private readonly IJobStore _store;
+    private readonly IJobDeliveryLog _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
 
-    public EmailChannel(IOptions<EmailOptions> options, IJobStore store, TimeProvider time, ILogger<EmailChannel> logger)
+    public EmailChannel(IOptions<EmailOptions> options, IJobDeliveryLog store, TimeProvider time, ILogger<EmailChannel> logger)
     {
         _options = options.Value;
         _rules = new EmailRecipientRules(_options.AllowedRecipientDomains);

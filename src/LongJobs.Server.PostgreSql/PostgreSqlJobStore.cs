@@ -1,5 +1,4 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Leases;
@@ -18,6 +17,9 @@ namespace LongJobs.Server.PostgreSql;
 /// guarded statement (its <c>WHERE</c> names the expected status), and a trigger announces it with
 /// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
 /// Statements run through <see cref="JobDatabase"/> (retries, the schema, the pool); their SQL is in <c>Sql/</c>.
+/// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
+/// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobRetention"/>,
+/// <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it (<see cref="JobLeases"/>).
 /// </summary>
 internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 {

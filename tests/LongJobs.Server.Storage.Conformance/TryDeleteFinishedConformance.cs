@@ -3,8 +3,8 @@ using LongJobs.Server.Jobs;
 namespace LongJobs.Server.Storage.Conformance;
 
 /// <summary>
-/// <see cref="IJobStore.TryDeleteFinishedAsync"/> (what <c>DELETE /api/jobs/{id}</c> does), the waits that progress
-/// wakes (the conditional long-poll), and <see cref="IJobStore.InMemorySince"/>.
+/// <see cref="IJobRecords.TryDeleteFinishedAsync"/> (what <c>DELETE /api/jobs/{id}</c> does), the waits that progress
+/// wakes (the conditional long-poll), and <see cref="IJobStoreDurability.InMemorySince"/>.
 /// </summary>
 public abstract partial class JobStoreConformanceTests
 {

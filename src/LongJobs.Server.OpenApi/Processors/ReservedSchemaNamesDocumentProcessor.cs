@@ -1,6 +1,5 @@
 using LongJobs.Server.Api;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using NSwag.Generation.Processors;

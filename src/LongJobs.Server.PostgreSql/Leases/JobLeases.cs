@@ -1,3 +1,4 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;

@@ -1,7 +1,6 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Supervision;
-using LongJobs.Server.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using Npgsql;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Notifications;
 using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,8 @@ namespace LongJobs.Server.Api;
 /// </summary>
 internal sealed class JobEventStreams(
     JobLinks links,
-    IJobStore store,
+    IJobRecords records,
+    IJobChangeFeed changeFeed,
     JobAccess access,
     IOptions<LongJobsOptions> longJobsOptions,
     JobNotFound notFound,
@@ -62,7 +64,7 @@ internal sealed class JobEventStreams(
     /// <summary>GET /{id}/events: the changes of one job from now (or after <c>Last-Event-ID</c>) to its final event.</summary>
     public async Task<Results<EmptyHttpResult, NoContent, ProblemHttpResult>> StreamJobAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
-        var job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        var job = await records.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (job is null || !access.CallerOf(context).CanAccess(job))
         {
             return notFound.Problem(id);
@@ -104,7 +106,7 @@ internal sealed class JobEventStreams(
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(stream.Token, heartbeat.Token);
                 try
                 {
-                    var next = await store.WaitForChangeAsync(id, job.Version, wait.Token).ConfigureAwait(false);
+                    var next = await changeFeed.WaitForChangeAsync(id, job.Version, wait.Token).ConfigureAwait(false);
                     if (next is null)
                     {
                         // Removed (retention, or deleted): nothing more will come.
@@ -136,7 +138,7 @@ internal sealed class JobEventStreams(
         var caller = access.CallerOf(context);
         var changes = Channel.CreateBounded<Guid>(new BoundedChannelOptions(ChangeBufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
         var fellBehind = 0;
-        using var watch = store.WatchChanges(id =>
+        using var watch = changeFeed.WatchChanges(id =>
         {
             if (id == Guid.Empty || !changes.Writer.TryWrite(id))
             {
@@ -187,7 +189,7 @@ internal sealed class JobEventStreams(
 
                     await ResyncAsync(stream, kind, caller, stream.LastEventAt - ResumeMargin, sent).ConfigureAwait(false);
                 }
-                else if (id != Guid.Empty && await store.GetAsync(id, stream.Token).ConfigureAwait(false) is { } job && (kind is null || job.Kind == kind) && caller.Lists(job))
+                else if (id != Guid.Empty && await records.GetAsync(id, stream.Token).ConfigureAwait(false) is { } job && (kind is null || job.Kind == kind) && caller.Lists(job))
                 {
                     await SendIfNewAsync(stream, job, sent).ConfigureAwait(false);
                 }
@@ -215,11 +217,11 @@ internal sealed class JobEventStreams(
             JobCursor? after = null;
             do
             {
-                var page = await store.ListAsync(query with { PageSize = JobQuery.MaxPageSize, After = after }, stream.Token).ConfigureAwait(false);
+                var page = await records.ListAsync(query with { PageSize = JobQuery.MaxPageSize, After = after }, stream.Token).ConfigureAwait(false);
                 foreach (var listed in page.Items)
                 {
                     // Lists leave results out: read a finished job whole.
-                    var job = listed.Status.IsFinished() ? await store.GetAsync(listed.Id, stream.Token).ConfigureAwait(false) : listed;
+                    var job = listed.Status.IsFinished() ? await records.GetAsync(listed.Id, stream.Token).ConfigureAwait(false) : listed;
                     if (job is not null)
                     {
                         await SendIfNewAsync(stream, job, sent).ConfigureAwait(false);
@@ -335,7 +337,7 @@ internal sealed class JobEventStreams(
         {
             LastEventAt = _owner._time.GetUtcNow();
             id ??= LastEventAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-            var state = new JobState(JobInfo.From(job, $"{_context.Request.PathBase}{_owner._links.Prefix}/{job.Id}")) { Result = job.Result };
+            var state = JobState.Of(job.ToSnapshot(), $"{_context.Request.PathBase}{_owner._links.Prefix}/{job.Id}");
             var data = JsonSerializer.SerializeToUtf8Bytes(state, _owner._serializerOptions);
             var header = Encoding.UTF8.GetBytes($"id: {id}\nevent: {name}\ndata: ");
             var body = _context.Response.Body;

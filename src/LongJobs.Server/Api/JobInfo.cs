@@ -3,8 +3,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
-using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LongJobs.Server.Api;
@@ -40,7 +38,7 @@ public class JobInfo
     }
 
     /// <summary>The API's view of a stored job.</summary>
-    internal static JobInfo From(JobRecord job, string statusUrl) => new()
+    internal static JobInfo From(JobSnapshot job, string statusUrl) => new()
     {
         Id = job.Id,
         Kind = job.Kind,
@@ -143,6 +141,9 @@ public sealed class JobState : JobInfo
     /// <summary>The job's result once it has succeeded; its schema is the kind's result type.</summary>
     [JsonPropertyOrder(1)]
     public JsonElement? Result { get; init; }
+
+    /// <summary>The API's view of a job's state, with its result.</summary>
+    internal static JobState Of(JobSnapshot job, string statusUrl) => new(From(job, statusUrl)) { Result = job.Result };
 }
 
 /// <summary>A job's state, with its typed result once it has succeeded.</summary>

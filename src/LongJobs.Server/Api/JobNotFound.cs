@@ -12,7 +12,7 @@ namespace LongJobs.Server.Api;
 /// its job's creation time) dates from before the store started; <c>otherKind</c> when the job is of another kind than
 /// the route's; else <c>notFoundOrRemoved</c>. Another owner's job reads as <c>notFoundOrRemoved</c>, like an unknown ID.
 /// </summary>
-internal sealed class JobNotFound(IJobStore store, IOptions<LongJobsOptions> options)
+internal sealed class JobNotFound(IJobStoreDurability store, IOptions<LongJobsOptions> options)
 {
     /// <summary>The reason of a job that was lost when a server with an in-memory store restarted.</summary>
     public const string ServerRestarted = "serverRestarted";

@@ -13,7 +13,7 @@ namespace LongJobs.Server.Api;
 /// <see cref="LongJobsOptions.MaxLongPollsPerCaller"/> open per caller (beyond it the request answers at once), cut short
 /// when the host stops. <c>Preference-Applied: wait=N</c> says the server waited.
 /// </summary>
-internal sealed partial class JobWaits(IJobStore store, JobAccess access, LongJobsOptions options, TimeProvider time, IHostApplicationLifetime lifetime)
+internal sealed partial class JobWaits(IJobChangeFeed changes, JobAccess access, LongJobsOptions options, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     private readonly OpenRequestsPerCaller _waiting = new(options.MaxLongPollsPerCaller);
 
@@ -47,7 +47,7 @@ internal sealed partial class JobWaits(IJobStore store, JobAccess access, LongJo
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, lifetime.ApplicationStopping, cancellationToken);
             while (latest is not null && !isAnswer(latest))
             {
-                latest = await store.WaitForChangeAsync(latest.Id, latest.Version, linked.Token).ConfigureAwait(false);
+                latest = await changes.WaitForChangeAsync(latest.Id, latest.Version, linked.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -29,14 +29,14 @@ internal sealed partial class JobsApi
             return notFound.Problem(id);
         }
 
-        job = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-        if (job is null)
+        var state = await scheduler.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        if (state is null)
         {
             return notFound.Problem(id);
         }
 
-        SetStateHeaders(job, context);
-        return TypedResults.Ok(new JobState(ToInfo(job, context)) { Result = job.Result });
+        SetStateHeaders(state, context);
+        return TypedResults.Ok(JobState.Of(state, StatusUrl(state.Id, context)));
     }
 
     /// <summary>Removes a finished job's record.</summary>
@@ -59,7 +59,7 @@ internal sealed partial class JobsApi
 
         if (!job.Status.IsFinished())
         {
-            var statusUrl = StatusUrl(job, context);
+            var statusUrl = StatusUrl(job.Id, context);
             return JobProblems.Problem(
                 StatusCodes.Status409Conflict,
                 "The job has not finished.",

@@ -54,7 +54,7 @@ internal sealed partial class JobsApi
         var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobList
         {
-            Items = [.. page.Items.Select(job => ToInfo(job, context))],
+            Items = [.. page.Items.Select(job => ToInfo(job.ToSnapshot(), context))],
             NextPageToken = page.Next is { } next ? PageTokens.Encode(next) : null,
         });
     }

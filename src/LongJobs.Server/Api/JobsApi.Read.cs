@@ -52,7 +52,7 @@ internal sealed partial class JobsApi
         {
             null => notFound.Problem(id),
             { NotModified: true } => TypedResults.StatusCode(StatusCodes.Status304NotModified),
-            { Job: var state } => TypedResults.Ok(new JobState(ToInfo(state, context)) { Result = state.Result }),
+            { Job: var state } => TypedResults.Ok(JobState.Of(state, StatusUrl(state.Id, context))),
         };
     }
 
@@ -85,7 +85,7 @@ internal sealed partial class JobsApi
     }
 
     /// <summary>The state as GET /{kind}/{id} answers it: the result deserialised as the kind's result type.</summary>
-    private JobState<TResult> TypedState<TResult>(JobRecord job, JobInfo info)
+    private JobState<TResult> TypedState<TResult>(JobSnapshot job, JobInfo info)
         where TResult : class =>
         new(info) { Result = job.Result?.Deserialize<TResult>(options.SerializerOptions) };
 
@@ -98,7 +98,7 @@ internal sealed partial class JobsApi
     {
         var seconds = wait ?? 0;
         JobRecord? latest;
-        switch (JobETags.Matches(ifNoneMatch, job))
+        switch (JobETags.Matches(ifNoneMatch, job.Version))
         {
             case true:
                 // The caller has this state: wait for the next one. A finished job never changes again.
@@ -108,8 +108,7 @@ internal sealed partial class JobsApi
                     : await waits.WaitAsync(job, seconds, next => next.Version != known, context, cancellationToken).ConfigureAwait(false);
                 if (latest?.Version == known)
                 {
-                    SetStateHeaders(latest, context);
-                    return new Read(latest, NotModified: true);
+                    return Answer(latest, context, notModified: true);
                 }
 
                 break;
@@ -128,8 +127,14 @@ internal sealed partial class JobsApi
             return null;
         }
 
-        SetStateHeaders(latest, context);
-        return new Read(latest, NotModified: false);
+        return Answer(latest, context, notModified: false);
+    }
+
+    private Read Answer(JobRecord latest, HttpContext context, bool notModified)
+    {
+        var state = latest.ToSnapshot();
+        SetStateHeaders(state, context);
+        return new Read(state, notModified);
     }
 
     /// <summary>Reads <c>Prefer: wait=N</c> when the query has no <c>wait</c>; a negative wait is a 400.</summary>
@@ -144,5 +149,5 @@ internal sealed partial class JobsApi
     }
 
     /// <summary>What a read answers: the job's state, or that the caller's is still current.</summary>
-    private readonly record struct Read(JobRecord Job, bool NotModified);
+    private readonly record struct Read(JobSnapshot Job, bool NotModified);
 }

@@ -110,8 +110,9 @@ internal sealed partial class JobsApi
             state = await waits.WaitAsync(state, wait, static job => job.Status.IsFinished(), context, cancellationToken).ConfigureAwait(false) ?? state;
         }
 
-        SetStateHeaders(state, context);
-        var info = ToInfo(state, context);
+        var snapshot = state.ToSnapshot();
+        SetStateHeaders(snapshot, context);
+        var info = ToInfo(snapshot, context);
         if (seconds is null || !state.Status.IsFinished())
         {
             return TypedResults.Accepted(info.StatusUrl, info);
@@ -119,7 +120,7 @@ internal sealed partial class JobsApi
 
         context.Response.Headers.Location = info.StatusUrl;
         context.Response.Headers.ContentLocation = info.StatusUrl;
-        return TypedResults.Ok(TypedState<TResult>(state, info));
+        return TypedResults.Ok(TypedState<TResult>(snapshot, info));
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace LongJobs.Server.Api;
 internal sealed partial class JobsApi(
     string prefix,
     JobKindRegistry kinds,
-    IJobStore store,
+    IJobRecords store,
     IJobScheduler scheduler,
     IRegisteredJobStarter starter,
     JobAccess access,
@@ -28,17 +28,17 @@ internal sealed partial class JobsApi(
     INotificationChannel[] channels)
 {
     /// <summary>The job's state without its result, with its status URL under this API's prefix.</summary>
-    private JobInfo ToInfo(JobRecord job, HttpContext context) => JobInfo.From(job, StatusUrl(job, context));
+    private JobInfo ToInfo(JobSnapshot job, HttpContext context) => JobInfo.From(job, StatusUrl(job.Id, context));
 
-    private string StatusUrl(JobRecord job, HttpContext context) => $"{context.Request.PathBase}{prefix}/{job.Id}";
+    private string StatusUrl(Guid id, HttpContext context) => $"{context.Request.PathBase}{prefix}/{id}";
 
     /// <summary>
     /// Sets the headers of a response about <paramref name="job"/>'s state: its <c>ETag</c>, and while it is unfinished
     /// <c>Retry-After</c>, when to ask again.
     /// </summary>
-    private void SetStateHeaders(JobRecord job, HttpContext context)
+    private void SetStateHeaders(JobSnapshot job, HttpContext context)
     {
-        context.Response.Headers.ETag = JobETags.Of(job);
+        context.Response.Headers.ETag = JobETags.Of(job.Version);
         if (!job.Status.IsFinished())
         {
             context.Response.Headers.RetryAfter = JobProblems.Seconds(options.SuggestedPollingInterval);

@@ -42,13 +42,12 @@ public static class LongJobsEndpointRouteBuilderExtensions
             "LongJobs services are missing: call 'builder.Services.AddLongJobs()' before 'app.MapLongJobs()'.");
         var options = services.GetRequiredService<IOptions<LongJobsOptions>>().Value;
         services.GetRequiredService<JobLinks>().Prefix = prefix.TrimEnd('/');
-        var store = services.GetRequiredService<IJobStore>();
         var access = services.GetRequiredService<JobAccess>();
-        var waits = new JobWaits(store, access, options, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<IHostApplicationLifetime>());
+        var waits = new JobWaits(services.GetRequiredService<IJobChangeFeed>(), access, options, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<IHostApplicationLifetime>());
         var api = new JobsApi(
             prefix.TrimEnd('/'),
             kinds,
-            store,
+            services.GetRequiredService<IJobRecords>(),
             services.GetRequiredService<IJobScheduler>(),
             services.GetRequiredService<IRegisteredJobStarter>(),
             access,

@@ -8,6 +8,7 @@ using LongJobs.Server.Observability;
 using LongJobs.Server.Retention;
 using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -44,10 +45,20 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LongJobsOptions>, LongJobsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+
+        // Each role of the store is the registered IJobStore itself (UsePostgreSql replaces it): one instance for all.
+        services.TryAddSingleton<IJobRecords>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IQueuedJobs>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobRetention>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobStoreDurability>(provider => provider.GetRequiredService<IJobStore>());
         services.AddMetrics();
         services.AddHealthChecks().AddCheck<JobStoreHealthCheck>(JobStoreHealthCheck.Name, tags: ["longjobs"]);
         services.TryAddSingleton<JobInstrumentation>();
         services.TryAddSingleton<JobLinks>();
+        services.TryAddSingleton<IJobStateDocuments, JobStateDocuments>();
         // Apps replace the resolver to take owners from another claim, a tenant or an API key.
         services.TryAddSingleton<IJobOwnerResolver, ClaimsJobOwnerResolver>();
         services.TryAddSingleton<JobAccess>();

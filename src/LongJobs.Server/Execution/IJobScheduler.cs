@@ -61,7 +61,7 @@ public interface IJobScheduler
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The job's state after the request, or <see langword="null"/> when the job is unknown.</returns>
-    Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default);
+    Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default);
 
     /// <summary>Finds a job this server runs, or an ad-hoc job waiting in its queue.</summary>
     /// <param name="id">The job's ID.</param>

@@ -1,5 +1,5 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Execution;

@@ -1,4 +1,4 @@
-using LongJobs.Server.Storage;
+using LongJobs.Server.Jobs;
 
 namespace LongJobs.Server.Execution;
 

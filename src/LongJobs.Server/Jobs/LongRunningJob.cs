@@ -1,5 +1,3 @@
-using LongJobs.Server.Storage;
-
 namespace LongJobs.Server.Jobs;
 
 /// <summary>
@@ -9,15 +7,15 @@ namespace LongJobs.Server.Jobs;
 /// </summary>
 public abstract class LongRunningJob
 {
-    private JobRecord _state;
+    private IJobSnapshotSource _stored;
 
-    private protected LongRunningJob(JobRecord state) => _state = state;
+    private protected LongRunningJob(IJobSnapshotSource stored) => _stored = stored;
 
     /// <summary>The job's unique identifier: send it to the client, which uses it to ask for the job's state.</summary>
-    public Guid Id => _state.Id;
+    public Guid Id => Stored.Id;
 
     /// <summary>The job kind's name.</summary>
-    public string Kind => _state.Kind;
+    public string Kind => Stored.Kind;
 
     /// <summary>
     /// Completes when the job finishes: successfully, faulted with the job's exception, or cancelled. Use a
@@ -25,39 +23,45 @@ public abstract class LongRunningJob
     /// </summary>
     public Task Task => CompletionTask;
 
-    /// <summary>The latest snapshot of the job's state.</summary>
-    public JobRecord State => Volatile.Read(ref _state);
+    /// <summary>
+    /// A snapshot of the job's latest state. Each read makes a new snapshot; the other properties read the latest state
+    /// without one.
+    /// </summary>
+    public JobSnapshot State => Stored.ToSnapshot();
 
     /// <summary>Where the job is in its lifecycle.</summary>
-    public JobStatus Status => State.Status;
+    public JobStatus Status => Stored.Status;
 
     /// <summary>Completed fraction of the work, from 0 to 1.</summary>
-    public double Progress => State.Progress;
+    public double Progress => Stored.Progress;
 
     /// <summary>The job's last progress message, if any.</summary>
-    public string? ProgressMessage => State.ProgressMessage;
+    public string? ProgressMessage => Stored.ProgressMessage;
 
     /// <summary>When the job was accepted.</summary>
-    public DateTimeOffset CreatedAt => State.CreatedAt;
+    public DateTimeOffset CreatedAt => Stored.CreatedAt;
 
     /// <summary>When the job started running, once it has.</summary>
-    public DateTimeOffset? StartedAt => State.StartedAt;
+    public DateTimeOffset? StartedAt => Stored.StartedAt;
 
     /// <summary>When the job finished, once it has.</summary>
-    public DateTimeOffset? CompletedAt => State.CompletedAt;
+    public DateTimeOffset? CompletedAt => Stored.CompletedAt;
 
     /// <summary>Why the job failed, or why it was cancelled when the server stopped it (shutdown).</summary>
-    public JobError? Error => State.Error;
+    public JobError? Error => Stored.Error;
+
+    /// <summary>The job's latest state as its store holds it: what the scheduler writes from.</summary>
+    internal IJobSnapshotSource Stored => Volatile.Read(ref _stored);
 
     private protected abstract Task CompletionTask { get; }
 
-    /// <summary>Replaces the snapshot unless a newer one is already in place.</summary>
-    internal void Update(JobRecord next)
+    /// <summary>Replaces the stored state unless a newer one is already in place.</summary>
+    internal void Update(IJobSnapshotSource next)
     {
-        var current = Volatile.Read(ref _state);
+        var current = Volatile.Read(ref _stored);
         while (next.Version > current.Version)
         {
-            var seen = Interlocked.CompareExchange(ref _state, next, current);
+            var seen = Interlocked.CompareExchange(ref _stored, next, current);
             if (ReferenceEquals(seen, current))
             {
                 return;
@@ -71,13 +75,13 @@ public abstract class LongRunningJob
     /// Replaces the snapshot the job was created with, not yet stored, by the one the store recorded when it queued the
     /// job (of the same version); a later snapshot already in place stays.
     /// </summary>
-    internal void Stored(JobRecord unstored, JobRecord stored) => Interlocked.CompareExchange(ref _state, stored, unstored);
+    internal void Recorded(IJobSnapshotSource unstored, IJobSnapshotSource stored) => Interlocked.CompareExchange(ref _stored, stored, unstored);
 
     /// <summary>Records the final snapshot and completes <see cref="Task"/> to match it.</summary>
     /// <param name="final">The finished snapshot.</param>
     /// <param name="result">The value the work returned, when it succeeded.</param>
     /// <param name="exception">The exception the work threw, when it failed.</param>
-    internal abstract void Complete(JobRecord final, object? result, Exception? exception);
+    internal abstract void Complete(IJobSnapshotSource final, object? result, Exception? exception);
 }
 
 /// <summary>A job started in this process that produces a <typeparamref name="TResult"/>.</summary>
@@ -87,7 +91,7 @@ public sealed class LongRunningJob<TResult> : LongRunningJob
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TResult? _result;
 
-    internal LongRunningJob(JobRecord state)
+    internal LongRunningJob(IJobSnapshotSource state)
         : base(state)
     {
     }
@@ -106,7 +110,7 @@ public sealed class LongRunningJob<TResult> : LongRunningJob
 
     private protected override Task CompletionTask => _completion.Task;
 
-    internal override void Complete(JobRecord final, object? result, Exception? exception)
+    internal override void Complete(IJobSnapshotSource final, object? result, Exception? exception)
     {
         // Publish the result, then the final snapshot, then complete Task: continuations of Task may run
         // before this method returns, and whoever sees Succeeded must find the result.

@@ -1,4 +1,4 @@
-using LongJobs.Server.Notifications;
+using LongJobs.Server.Jobs;
 
 namespace LongJobs.Server.Kinds;
 
@@ -12,7 +12,7 @@ public sealed class JobKindOptions
 
     /// <summary>
     /// How long one attempt may run. Past it the attempt's token is signalled and the attempt fails with a
-    /// <see cref="Execution.JobTimeoutException"/> (retried only if <see cref="JobRetryOptions.ShouldRetry"/> says so);
+    /// <c>JobTimeoutException</c> (retried only if <see cref="JobRetryOptions.ShouldRetry"/> says so);
     /// work that ignores the signal is left behind, so a job that never returns cannot hold its slot.
     /// </summary>
     /// <value>The default value is <see langword="null"/>: no limit.</value>

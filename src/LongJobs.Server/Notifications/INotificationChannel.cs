@@ -1,3 +1,4 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Notifications;
@@ -25,7 +26,7 @@ public interface INotificationChannel
 
     /// <summary>
     /// Delivers the notification of a finished job, retrying as the channel's options say, and records how it went
-    /// with <see cref="IJobStore.RecordDeliveryAsync"/>. Never changes the job's outcome.
+    /// with <see cref="IJobDeliveryLog.RecordDeliveryAsync"/>. Never changes the job's outcome.
     /// </summary>
     /// <param name="job">The job's final state.</param>
     /// <param name="statusUrl">

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using LongJobs.Server.Api;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +17,7 @@ namespace LongJobs.Server.Notifications;
 /// </summary>
 internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 {
-    private readonly IJobStore _store;
+    private readonly IJobChangeFeed _store;
     private readonly JobFinishedCallback[] _everyJob;
     private readonly Dictionary<string, JobFinishedCallback[]> _byKind;
     private readonly INotificationChannel[] _channels;
@@ -30,7 +30,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     public JobFinishedDispatcher(
-        IJobStore store,
+        IJobChangeFeed store,
         IEnumerable<JobFinishedCallback> callbacks,
         IEnumerable<INotificationChannel> channels,
         JobLinks links,
@@ -115,7 +115,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         var scope = _scopes.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var finished = new FinishedJob(job, scope.ServiceProvider, _options.SerializerOptions);
+            var finished = new FinishedJob(job.ToSnapshot(), scope.ServiceProvider, _options.SerializerOptions);
             foreach (var callback in _everyJob.Concat(kindCallbacks))
             {
                 try

@@ -7,7 +7,7 @@ namespace LongJobs.Server.Observability;
 
 /// <summary>
 /// Reports LongJobs' metrics and traces (see <see cref="LongJobsTelemetry"/>). Finished jobs are counted from the
-/// store's <see cref="IJobStore.JobFinished"/>, so every way a job ends counts once, on the server that ended it.
+/// store's <see cref="IJobChangeFeed.JobFinished"/>, so every way a job ends counts once, on the server that ended it.
 /// </summary>
 internal sealed class JobInstrumentation : IDisposable
 {
@@ -22,14 +22,14 @@ internal sealed class JobInstrumentation : IDisposable
         HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
     };
 
-    private readonly IJobStore _store;
+    private readonly IJobChangeFeed _store;
     private readonly Meter _meter;
     private readonly Counter<long> _started;
     private readonly Counter<long> _finished;
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _waitTime;
 
-    public JobInstrumentation(IMeterFactory meters, IJobStore store)
+    public JobInstrumentation(IMeterFactory meters, IJobChangeFeed store)
     {
         _store = store;
         _meter = meters.Create(LongJobsTelemetry.MeterName);

@@ -8,7 +8,7 @@ namespace LongJobs.Server.Observability;
 /// reachable), unhealthy when it does not. Registered as <c>longjobs</c> by <c>AddLongJobs</c>; map it with
 /// <c>app.MapHealthChecks("/health")</c>.
 /// </summary>
-internal sealed class JobStoreHealthCheck(IJobStore store) : IHealthCheck
+internal sealed class JobStoreHealthCheck(IQueuedJobs store) : IHealthCheck
 {
     /// <summary>The name the check is registered under.</summary>
     public const string Name = "longjobs";

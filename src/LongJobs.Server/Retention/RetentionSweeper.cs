@@ -9,7 +9,7 @@ namespace LongJobs.Server.Retention;
 /// Removes finished jobs older than <see cref="LongJobsOptions.RetainFinishedJobsFor"/>, and the oldest beyond
 /// <see cref="LongJobsOptions.MaxRetainedJobs"/>, every <see cref="LongJobsOptions.RetentionSweepInterval"/>.
 /// </summary>
-internal sealed class RetentionSweeper(IJobStore store, TimeProvider time, IOptions<LongJobsOptions> options, ILogger<RetentionSweeper> logger)
+internal sealed class RetentionSweeper(IJobRetention store, TimeProvider time, IOptions<LongJobsOptions> options, ILogger<RetentionSweeper> logger)
     : BackgroundService
 {
     private readonly LongJobsOptions _options = options.Value;

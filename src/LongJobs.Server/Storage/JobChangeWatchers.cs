@@ -2,7 +2,7 @@ namespace LongJobs.Server.Storage;
 
 /// <summary>
 /// The watchers of a store's changes: what an <see cref="IJobStore"/> implementation keeps to serve
-/// <see cref="IJobStore.WatchChanges"/>. Adding and removing are rare; announcing, on every change, takes no lock.
+/// <see cref="IJobChangeFeed.WatchChanges"/>. Adding and removing are rare; announcing, on every change, takes no lock.
 /// </summary>
 public sealed class JobChangeWatchers
 {

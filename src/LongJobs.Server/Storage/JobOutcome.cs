@@ -3,7 +3,7 @@ using LongJobs.Server.Jobs;
 
 namespace LongJobs.Server.Storage;
 
-/// <summary>How a job finished: what <see cref="IJobStore.TryFinishAsync"/> writes.</summary>
+/// <summary>How a job finished: what <see cref="IJobAttempts.TryFinishAsync"/> writes.</summary>
 /// <param name="Status">A finished status.</param>
 /// <param name="CompletedAt">When the job finished.</param>
 /// <param name="Result">The serialised result of a job that succeeded.</param>

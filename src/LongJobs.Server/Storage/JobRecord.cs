@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 
 namespace LongJobs.Server.Storage;
 
@@ -8,7 +7,7 @@ namespace LongJobs.Server.Storage;
 /// An immutable snapshot of one job's state as a <see cref="IJobStore"/> holds it. Every change makes a new
 /// snapshot with a higher <see cref="Version"/>.
 /// </summary>
-public sealed record JobRecord
+public sealed record JobRecord : IJobSnapshotSource
 {
     /// <summary>The job's unique identifier.</summary>
     public required Guid Id { get; init; }
@@ -86,4 +85,28 @@ public sealed record JobRecord
 
     /// <summary>Increases with every change; lets waiters and writers tell snapshots apart.</summary>
     public long Version { get; init; }
+
+    /// <summary>The job's state as its users may see it: everything but what only stores and servers need.</summary>
+    JobSnapshot IJobSnapshotSource.ToSnapshot() => ToSnapshot();
+
+    /// <summary>The job's state as its users may see it: the one conversion from a row to a <see cref="JobSnapshot"/>.</summary>
+    internal JobSnapshot ToSnapshot() => new()
+    {
+        Id = Id,
+        Kind = Kind,
+        Status = Status,
+        Progress = Progress,
+        ProgressMessage = ProgressMessage,
+        CreatedAt = CreatedAt,
+        StartedAt = StartedAt,
+        CompletedAt = CompletedAt,
+        Attempt = Attempt,
+        MaxAttempts = MaxAttempts,
+        CancellationRequested = CancellationRequested,
+        Result = Result,
+        Error = Error,
+        Deliveries = Deliveries,
+        Owner = Owner,
+        Version = Version,
+    };
 }

@@ -4,7 +4,6 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,7 +70,7 @@ public sealed class SchedulerReplacementTests
 
         public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) => inner.StartKindAsync(kind, request, cancellationToken);
 
-        public Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
+        public Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
         {
             lock (_cancelled)
             {

@@ -1,6 +1,7 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -80,6 +81,23 @@ public sealed class AddLongJobsTests
 
         Assert.Same(store, provider.GetRequiredService<IJobStore>());
         Assert.Same(time, provider.GetRequiredService<TimeProvider>());
+    }
+
+    [Fact]
+    public void AddLongJobs_RegistersEveryRoleOfTheStore_AsTheOneRegisteredStore()
+    {
+        var store = new InMemoryJobStore(Options.Create(new LongJobsOptions()), TimeProvider.System);
+        var services = NewServices().AddSingleton<IJobStore>(store);
+        services.AddLongJobs();
+        using var provider = services.BuildServiceProvider(validateScopes: true);
+
+        Assert.Same(store, provider.GetRequiredService<IJobRecords>());
+        Assert.Same(store, provider.GetRequiredService<IQueuedJobs>());
+        Assert.Same(store, provider.GetRequiredService<IJobAttempts>());
+        Assert.Same(store, provider.GetRequiredService<IJobChangeFeed>());
+        Assert.Same(store, provider.GetRequiredService<IJobDeliveryLog>());
+        Assert.Same(store, provider.GetRequiredService<IJobRetention>());
+        Assert.Same(store, provider.GetRequiredService<IJobStoreDurability>());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Execution;

@@ -133,7 +133,7 @@ public sealed class JobSchedulerCancellationTests
 
         var state = await services.Scheduler.CancelAsync(job.Id);
 
-        Assert.Equal(before, state);
+        Assert.Equal(before.ToSnapshot(), state);
         Assert.Equal(JobStatus.Succeeded, state!.Status);
         Assert.False(state.CancellationRequested);
     }

@@ -1,6 +1,7 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Execution;

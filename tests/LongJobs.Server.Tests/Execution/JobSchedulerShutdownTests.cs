@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

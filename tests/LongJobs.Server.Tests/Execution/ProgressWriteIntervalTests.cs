@@ -1,5 +1,4 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Execution;

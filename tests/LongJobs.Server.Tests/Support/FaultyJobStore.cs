@@ -1,6 +1,6 @@
 using LongJobs.Server.Jobs;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using Microsoft.Extensions.Options;
 
 namespace LongJobs.Server.Tests.Support;

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using LongJobs.Server.Notifications;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;

@@ -1,6 +1,7 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Notifications.Webhooks;
 using LongJobs.Server.Storage;

@@ -18,7 +18,7 @@ namespace LongJobs.Server.Execution.Claiming;
 /// </summary>
 internal sealed class QueueClaimer
 {
-    private readonly IJobStore _store;
+    private readonly IQueuedJobs _queue;
     private readonly JobKindRegistry _kinds;
     private readonly string[] _kindNames;
     private readonly SlotPool _pool;
@@ -46,7 +46,7 @@ internal sealed class QueueClaimer
     private long _queueEmptyAsOf;
 
     public QueueClaimer(
-        IJobStore store,
+        IQueuedJobs queue,
         JobKindRegistry kinds,
         SlotPool pool,
         StoreTopology topology,
@@ -59,7 +59,7 @@ internal sealed class QueueClaimer
         ILogger logger,
         CancellationToken shutdown)
     {
-        _store = store;
+        _queue = queue;
         _kinds = kinds;
         _kindNames = [.. kinds.Kinds.Select(kind => kind.Name)];
         _pool = pool;
@@ -146,7 +146,7 @@ internal sealed class QueueClaimer
             IReadOnlyList<JobRecord> claimed;
             try
             {
-                claimed = await _store.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
+                claimed = await _queue.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
                 if (_health.TryMarkWorking())
                 {
                     Log.ClaimRecovered(_logger);

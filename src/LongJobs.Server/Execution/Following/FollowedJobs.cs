@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
@@ -23,7 +24,7 @@ internal sealed class FollowedJobs
 
     private readonly ConcurrentDictionary<Guid, FollowedJob> _jobs = new();
     private readonly ConcurrentDictionary<FollowedJob, Task> _followers = new();
-    private readonly IJobStore _store;
+    private readonly IJobChangeFeed _changes;
     private readonly StoreTopology _topology;
     private readonly TimeProvider _time;
     private readonly JsonSerializerOptions _json;
@@ -31,9 +32,9 @@ internal sealed class FollowedJobs
     private readonly CancellationToken _shutdown;
     private readonly ResiliencePipeline _askAgain;
 
-    public FollowedJobs(IJobStore store, StoreTopology topology, TimeProvider time, JsonSerializerOptions json, bool includeExceptionDetails, ILogger logger, CancellationToken shutdown)
+    public FollowedJobs(IJobChangeFeed changes, StoreTopology topology, TimeProvider time, JsonSerializerOptions json, bool includeExceptionDetails, ILogger logger, CancellationToken shutdown)
     {
-        _store = store;
+        _changes = changes;
         _topology = topology;
         _time = time;
         _json = json;
@@ -190,11 +191,11 @@ internal sealed class FollowedJobs
             while (true)
             {
                 var state = await _askAgain.ExecuteAsync(
-                    static (context, state) => state.Store.WaitForChangeAsync(state.Handle.Id, state.Handle.State.Version, context.CancellationToken),
+                    static (context, state) => state.Changes.WaitForChangeAsync(state.Handle.Id, state.Handle.Row().Version, context.CancellationToken),
                     context,
-                    (Store: _store, Handle: handle)).ConfigureAwait(false);
+                    (Changes: _changes, Handle: handle)).ConfigureAwait(false);
 
-                state ??= UnrecordedState.Of(handle.State, new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+                state ??= UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
                 handle.Update(state);
                 if (!state.Status.IsFinished())
                 {

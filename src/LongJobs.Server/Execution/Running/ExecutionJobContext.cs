@@ -122,7 +122,7 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, Progres
         JobRecord? updated;
         try
         {
-            updated = await writer.Store.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
+            updated = await writer.Attempts.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {

@@ -38,7 +38,7 @@ internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStat
     public async Task CancelQueuedAsync(JobWorkItem item, JobError? error)
     {
         var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: error);
-        var final = await writer.RecordOutcomeAsync(item.Job.State, JobStatus.Queued, expectedAttempt: 0, outcome).ConfigureAwait(false);
+        var final = await writer.RecordOutcomeAsync(item.Job.Row(), JobStatus.Queued, expectedAttempt: 0, outcome).ConfigureAwait(false);
         Complete(item, final, result: null, exception: null);
     }
 

@@ -18,7 +18,7 @@ namespace LongJobs.Server.Execution.Running;
 /// awaits a run: it records every outcome itself, and what escapes it is logged, never left unobserved.
 /// </summary>
 internal sealed class JobRunner(
-    IJobStore store,
+    IJobRecords records,
     StoreTopology topology,
     JobStateWriter writer,
     KindPipelines pipelines,
@@ -71,7 +71,7 @@ internal sealed class JobRunner(
             if (running is null)
             {
                 // Cancelled, or abandoned at shutdown, between dispatch and start.
-                final = await store.GetAsync(job.Id).ConfigureAwait(false);
+                final = await records.GetAsync(job.Id).ConfigureAwait(false);
                 return;
             }
 
@@ -122,7 +122,7 @@ internal sealed class JobRunner(
 
             if (outcome is not null)
             {
-                final = await writer.RecordOutcomeAsync(job.State, JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
+                final = await writer.RecordOutcomeAsync(job.Row(), JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
                 Log.JobFinished(logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
             }
         }
@@ -131,11 +131,11 @@ internal sealed class JobRunner(
             // Starting it, or reading its state, failed: the store is unreachable and the host stops.
             Log.StoreFailed(logger, exception, job.Id);
             failure ??= exception;
-            final = UnrecordedState.Of(job.State, new JobOutcome(JobStatus.Failed, time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, includeExceptionDetails)));
+            final = UnrecordedState.Of(job.Row(), new JobOutcome(JobStatus.Failed, time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, includeExceptionDetails)));
         }
         finally
         {
-            final ??= UnrecordedState.Of(job.State, new JobOutcome(JobStatus.Canceled, time.GetUtcNow()));
+            final ??= UnrecordedState.Of(job.Row(), new JobOutcome(JobStatus.Canceled, time.GetUtcNow()));
             try
             {
                 JobInstrumentation.RunEnded(activity, final);

@@ -18,15 +18,17 @@ internal sealed class JobStateWriter
     private static readonly ResiliencePropertyKey<Guid> JobIdKey = new("LongJobs.WrittenJobId");
     private static readonly ResiliencePropertyKey<ExceptionDispatchInfo> LastFailureKey = new("LongJobs.LastStoreFailure");
 
-    private readonly IJobStore _store;
+    private readonly IJobAttempts _attempts;
+    private readonly IJobRecords _records;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
     private readonly ResiliencePipeline _whileUnavailable;
 
-    public JobStateWriter(IJobStore store, TimeProvider time, ILogger logger, CancellationToken shutdown)
+    public JobStateWriter(IJobAttempts attempts, IJobRecords records, TimeProvider time, ILogger logger, CancellationToken shutdown)
     {
-        _store = store;
+        _attempts = attempts;
+        _records = records;
         _time = time;
         _logger = logger;
         _shutdown = shutdown;
@@ -52,12 +54,12 @@ internal sealed class JobStateWriter
     /// <summary>Starts a queued ad-hoc job in its first attempt.</summary>
     /// <returns>The running state, or <see langword="null"/> when the job is no longer queued (cancelled, or abandoned at shutdown).</returns>
     public ValueTask<JobRecord?> TryStartAsync(Guid id) =>
-        WriteAsync(id, static (store, state) => store.TryStartAsync(state.Id, state.Time.GetUtcNow()), (Id: id, Time: _time));
+        WriteAsync(id, static (attempts, state) => attempts.TryStartAsync(state.Id, state.Time.GetUtcNow()), (Id: id, Time: _time));
 
     /// <summary>Starts the next attempt of a job whose attempt <paramref name="failedAttempt"/> failed.</summary>
     /// <returns>The new state, or <see langword="null"/> when the job no longer runs here in that attempt.</returns>
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message) =>
-        WriteAsync(id, static (store, state) => store.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Message), (Id: id, FailedAttempt: failedAttempt, Message: message));
+        WriteAsync(id, static (attempts, state) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Message), (Id: id, FailedAttempt: failedAttempt, Message: message));
 
     /// <summary>
     /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/> and
@@ -70,10 +72,10 @@ internal sealed class JobStateWriter
         {
             return await WriteAsync(
                     known.Id,
-                    static async (store, state) =>
-                        await store.TryFinishAsync(state.Id, state.Expected, state.ExpectedAttempt, state.Outcome).ConfigureAwait(false)
-                        ?? await store.GetAsync(state.Id).ConfigureAwait(false),
-                    (known.Id, Expected: expected, ExpectedAttempt: expectedAttempt, Outcome: outcome))
+                    static async (attempts, state) =>
+                        await attempts.TryFinishAsync(state.Id, state.Expected, state.ExpectedAttempt, state.Outcome).ConfigureAwait(false)
+                        ?? await state.Records.GetAsync(state.Id).ConfigureAwait(false),
+                    (known.Id, Expected: expected, ExpectedAttempt: expectedAttempt, Outcome: outcome, Records: _records))
                 .ConfigureAwait(false)
                 ?? UnrecordedState.Of(known, outcome);
         }
@@ -89,15 +91,15 @@ internal sealed class JobStateWriter
     /// writes go through at the first try, which therefore runs outside the pipeline and costs no more than the store's
     /// call; a try made while the host stops is the only one.
     /// </summary>
-    private async ValueTask<T> WriteAsync<T, TState>(Guid jobId, Func<IJobStore, TState, ValueTask<T>> write, TState state)
+    private async ValueTask<T> WriteAsync<T, TState>(Guid jobId, Func<IJobAttempts, TState, ValueTask<T>> write, TState state)
     {
         try
         {
-            return await write(_store, state).ConfigureAwait(false);
+            return await write(_attempts, state).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException failure) when (!_shutdown.IsCancellationRequested)
         {
-            return await RetryAsync(jobId, new Retries<T, TState>(write, _store, state, failure)).ConfigureAwait(false);
+            return await RetryAsync(jobId, new Retries<T, TState>(write, _attempts, state, failure)).ConfigureAwait(false);
         }
     }
 
@@ -129,7 +131,7 @@ internal sealed class JobStateWriter
     /// The tries of one write under the pipeline. The pipeline's first call gives the failure of the try already made,
     /// so the pipeline waits before it tries again, as it does between any two tries.
     /// </summary>
-    private sealed class Retries<T, TState>(Func<IJobStore, TState, ValueTask<T>> write, IJobStore store, TState state, Exception firstFailure)
+    private sealed class Retries<T, TState>(Func<IJobAttempts, TState, ValueTask<T>> write, IJobAttempts attempts, TState state, Exception firstFailure)
     {
         private bool _replayed;
 
@@ -143,7 +145,7 @@ internal sealed class JobStateWriter
                 return ValueTask.FromException<T>(FirstFailure.SourceException);
             }
 
-            return write(store, state);
+            return write(attempts, state);
         }
     }
 }

@@ -91,8 +91,8 @@ internal sealed class KindPipelines
     private async ValueTask OnRetryAsync(JobWorkItem item, Exception exception, TimeSpan delay)
     {
         var failed = item.Attempt;
-        Log.JobRetrying(_logger, exception, item.Id, item.Job.Kind, failed, item.Job.State.MaxAttempts, delay);
-        var message = string.Create(CultureInfo.InvariantCulture, $"Attempt {failed} of {item.Job.State.MaxAttempts} failed; the next starts in {delay.TotalSeconds:0.#} s.");
+        Log.JobRetrying(_logger, exception, item.Id, item.Job.Kind, failed, item.Job.Row().MaxAttempts, delay);
+        var message = string.Create(CultureInfo.InvariantCulture, $"Attempt {failed} of {item.Job.Row().MaxAttempts} failed; the next starts in {delay.TotalSeconds:0.#} s.");
         var next = await _writer.TryStartNextAttemptAsync(item.Id, failed, message).ConfigureAwait(false);
         if (next is null)
         {

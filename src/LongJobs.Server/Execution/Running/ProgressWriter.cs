@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace LongJobs.Server.Execution.Running;
 
 /// <summary>What every attempt's <see cref="ExecutionJobContext"/> writes progress with: one per scheduler, so a context holds one reference.</summary>
-internal sealed class ProgressWriter(IJobStore store, TimeProvider time, TimeSpan writeInterval, ILogger logger)
+internal sealed class ProgressWriter(IJobAttempts attempts, TimeProvider time, TimeSpan writeInterval, ILogger logger)
 {
-    public IJobStore Store { get; } = store;
+    public IJobAttempts Attempts { get; } = attempts;
 
     public TimeProvider Time { get; } = time;
 

@@ -17,7 +17,7 @@ internal sealed class ShutdownHandOver(SlotPool pool, StoreTopology topology, Jo
     /// <returns>The queued state, or <see langword="null"/> when the job ends here instead.</returns>
     public async Task<JobRecord?> TryHandOverAsync(JobWorkItem item)
     {
-        if (item.Kind is null || item.Attempt >= item.Job.State.MaxAttempts)
+        if (item.Kind is null || item.Attempt >= item.Job.Row().MaxAttempts)
         {
             return null;
         }
@@ -38,7 +38,7 @@ internal sealed class ShutdownHandOver(SlotPool pool, StoreTopology topology, Jo
         {
             // The job's lease runs out and another server recovers it.
             Log.StoreFailed(logger, exception, item.Id);
-            return item.Job.State;
+            return item.Job.Row();
         }
     }
 
@@ -58,15 +58,15 @@ internal sealed class ShutdownHandOver(SlotPool pool, StoreTopology topology, Jo
                 var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: JobErrors.AbandonedAtShutdown);
 
                 // An ad-hoc job dispatched a moment ago may not have recorded its start yet, or may be recording it now.
-                final = await writer.RecordOutcomeAsync(item.Job.State, JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
+                final = await writer.RecordOutcomeAsync(item.Job.Row(), JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
                 if (final.Status == JobStatus.Queued)
                 {
-                    final = await writer.RecordOutcomeAsync(item.Job.State, JobStatus.Queued, final.Attempt, outcome).ConfigureAwait(false);
+                    final = await writer.RecordOutcomeAsync(item.Job.Row(), JobStatus.Queued, final.Attempt, outcome).ConfigureAwait(false);
                 }
 
                 if (!final.Status.IsFinished() && final.Attempt > 0)
                 {
-                    final = await writer.RecordOutcomeAsync(item.Job.State, JobStatus.Running, final.Attempt, outcome).ConfigureAwait(false);
+                    final = await writer.RecordOutcomeAsync(item.Job.Row(), JobStatus.Running, final.Attempt, outcome).ConfigureAwait(false);
                 }
             }
 

@@ -6,7 +6,6 @@ using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +20,8 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// store's queue, from which this server (and every other server sharing the store) claims the oldest whenever it
 /// has a free slot; ad-hoc jobs wait in this server's own queue, since only it holds their delegates, and take free
 /// slots first. This is the facade: <see cref="IJobScheduler"/> for applications, <see cref="IRegisteredJobStarter"/>
-/// for the REST API, and the hosted service; its constructor composes the engine, whose parts each do one thing.
+/// for the REST API, and the hosted service; its constructor composes the engine, whose parts each do one thing, and
+/// hands each part only the roles of the store it uses.
 /// </summary>
 internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHostedLifecycleService, IDisposable
 {
@@ -53,7 +53,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var topology = StoreTopology.Of(store, time, settings);
         _pool = new SlotPool(settings.MaxConcurrency);
         shutdown.Token.Register(_pool.CancelAll);
-        var writer = new JobStateWriter(store, time, logger, shutdown.Token);
+        var writer = new JobStateWriter(store, store, time, logger, shutdown.Token);
         _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);
         _completer = new JobCompleter(_pool, _followed, writer, time);
         var handOver = new ShutdownHandOver(_pool, topology, writer, _completer, time, logger);
@@ -63,7 +63,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
-        _submission = new JobSubmission(store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
+        _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
         _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }
@@ -86,7 +86,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken) =>
         _submission.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
 
-    public async Task<JobRecord?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
+    public async Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var state = await _store.RequestCancellationAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (state is null)
@@ -103,7 +103,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
                 _followed.TryComplete(id, state);
             }
 
-            return state;
+            return state.ToSnapshot();
         }
 
         await item.CancelAsync().ConfigureAwait(false);
@@ -112,7 +112,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
             await _completer.CancelQueuedAsync(item, error: null).ConfigureAwait(false);
         }
 
-        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.State;
+        return (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.Row()).ToSnapshot();
     }
 
     /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>

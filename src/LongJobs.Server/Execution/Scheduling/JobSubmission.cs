@@ -6,7 +6,6 @@ using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
-using LongJobs.Server.Notifications;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -19,7 +18,8 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// queue, from which this server claims at once if it has a free slot.
 /// </summary>
 internal sealed class JobSubmission(
-    IJobStore store,
+    IJobRecords records,
+    IJobAttempts attempts,
     JobKindRegistry kinds,
     AdmissionGate admission,
     SlotPool pool,
@@ -95,7 +95,7 @@ internal sealed class JobSubmission(
         JobRecord stored;
         try
         {
-            stored = await store.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+            stored = await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -111,7 +111,7 @@ internal sealed class JobSubmission(
 
         Log.JobQueued(logger, stored.Id, stored.Kind);
         topology.NoteQueueChange(1);
-        handle?.Stored(record, stored);
+        handle?.Recorded(record, stored);
         claimer.MayHaveQueuedJobs();
         claimer.EnsureStarted();
         var claimed = await claimer.ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
@@ -134,8 +134,8 @@ internal sealed class JobSubmission(
         pool.Add(item);
         try
         {
-            var unstored = job.State;
-            job.Stored(unstored, await store.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
+            var unstored = job.Row();
+            job.Recorded(unstored, await records.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -165,7 +165,7 @@ internal sealed class JobSubmission(
     {
         try
         {
-            var started = await store.TryStartAsync(id, time.GetUtcNow()).ConfigureAwait(false);
+            var started = await attempts.TryStartAsync(id, time.GetUtcNow()).ConfigureAwait(false);
             if (started is not null)
             {
                 topology.NoteQueueChange(-1);

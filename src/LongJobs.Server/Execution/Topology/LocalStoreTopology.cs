@@ -1,3 +1,4 @@
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ namespace LongJobs.Server.Execution.Topology;
 /// A store of this process only (the in-memory store): this server is the only one that queues and runs its jobs, so it
 /// knows every change of the queue itself, counts are cheap and exact, and nobody runs a job this server does not.
 /// </summary>
-internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : StoreTopology(store)
+internal sealed class LocalStoreTopology(IQueuedJobs queue, IJobRecords records, IJobAttempts attempts, TimeProvider time) : StoreTopology(queue)
 {
     public override bool IsShared => false;
 
@@ -16,12 +17,12 @@ internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : S
     public override long UnstoredVersion => 1;
 
     public override ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken) =>
-        Store.CountQueuedAsync(countAtMost, cancellationToken);
+        Queue.CountQueuedAsync(countAtMost, cancellationToken);
 
     /// <summary>The store counts in this process's memory and answers at once; a count it could only give later is skipped.</summary>
     public override int? QueueLengthForMetrics()
     {
-        var counting = Store.CountQueuedAsync(int.MaxValue);
+        var counting = Queue.CountQueuedAsync(int.MaxValue);
         if (counting.IsCompletedSuccessfully)
         {
             return counting.Result;
@@ -54,11 +55,11 @@ internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : S
             JobCursor? after = null;
             do
             {
-                var page = await Store.ListAsync(new JobQuery { Status = JobStatus.Queued, After = after, PageSize = JobQuery.MaxPageSize }).ConfigureAwait(false);
+                var page = await records.ListAsync(new JobQuery { Status = JobStatus.Queued, After = after, PageSize = JobQuery.MaxPageSize }).ConfigureAwait(false);
                 foreach (var job in page.Items)
                 {
                     var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: JobErrors.StoppedByShutdown);
-                    await Store.TryFinishAsync(job.Id, JobStatus.Queued, job.Attempt, outcome).ConfigureAwait(false);
+                    await attempts.TryFinishAsync(job.Id, JobStatus.Queued, job.Attempt, outcome).ConfigureAwait(false);
                 }
 
                 after = page.Next;
@@ -76,11 +77,11 @@ internal sealed class LocalStoreTopology(IJobStore store, TimeProvider time) : S
     {
         try
         {
-            return await Store.GetAsync(handle.Id).ConfigureAwait(false) ?? handle.State;
+            return await records.GetAsync(handle.Id).ConfigureAwait(false) ?? handle.Row();
         }
         catch (JobStoreUnavailableException)
         {
-            return handle.State;
+            return handle.Row();
         }
     }
 

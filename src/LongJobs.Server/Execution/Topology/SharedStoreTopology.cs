@@ -1,3 +1,4 @@
+using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace LongJobs.Server.Execution.Topology;
 /// server queued a job and every <see cref="LongJobsOptions.QueuePollInterval"/>, and the jobs this server does not
 /// finish stay in the store for the next server.
 /// </summary>
-internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, TimeSpan pollInterval) : StoreTopology(store)
+internal sealed class SharedStoreTopology(IQueuedJobs queue, TimeProvider time, TimeSpan pollInterval) : StoreTopology(queue)
 {
     private readonly QueuedJobCount _queued = new(time);
 
@@ -27,7 +28,7 @@ internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, Ti
     {
         if (!_queued.TryGet(out var count))
         {
-            count = await Store.CountQueuedAsync(countAtMost, cancellationToken).ConfigureAwait(false);
+            count = await Queue.CountQueuedAsync(countAtMost, cancellationToken).ConfigureAwait(false);
             _queued.Set(count);
         }
 
@@ -43,7 +44,7 @@ internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, Ti
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var poll = _poll ??= Task.Delay(pollInterval, time, stopping);
-        var queued = Store.WaitForQueuedJobsAsync(wait.Token);
+        var queued = Queue.WaitForQueuedJobsAsync(wait.Token);
 
         await claim().ConfigureAwait(false);
         await Task.WhenAny(woken, queued, poll).ConfigureAwait(false);
@@ -71,8 +72,8 @@ internal sealed class SharedStoreTopology(IJobStore store, TimeProvider time, Ti
     public override Task EndQueueAtShutdownAsync(ILogger logger) => Task.CompletedTask;
 
     /// <summary>The handle's last state: the job itself goes on, on the next server; only this process's view of it ends.</summary>
-    public override ValueTask<JobRecord> FinalStateAtShutdownAsync(LongRunningJob handle) => ValueTask.FromResult(handle.State);
+    public override ValueTask<JobRecord> FinalStateAtShutdownAsync(LongRunningJob handle) => ValueTask.FromResult(handle.Row());
 
     public override ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at) =>
-        Store.TryRequeueAsync(id, attempt, message, at);
+        Queue.TryRequeueAsync(id, attempt, message, at);
 }

@@ -8,9 +8,9 @@ namespace LongJobs.Server.Execution.Topology;
 /// Where the job store lives: in this process only (<see cref="LocalStoreTopology"/>), or shared by every server that
 /// uses it (<see cref="SharedStoreTopology"/>). What the scheduler does differently on the two is here, and only here.
 /// </summary>
-internal abstract class StoreTopology(IJobStore store)
+internal abstract class StoreTopology(IQueuedJobs queue)
 {
-    protected IJobStore Store { get; } = store;
+    protected IQueuedJobs Queue { get; } = queue;
 
     /// <summary>
     /// Whether other servers run the jobs of registered kinds too: then a job started here may run elsewhere, so this
@@ -21,9 +21,12 @@ internal abstract class StoreTopology(IJobStore store)
     /// <summary>The version of a new job's record before the store has it.</summary>
     public abstract long UnstoredVersion { get; }
 
-    /// <summary>The topology of <paramref name="store"/>: shared when it is durable (<see cref="IJobStore.IsDurable"/>).</summary>
+    /// <summary>
+    /// The topology of <paramref name="store"/>: shared when it is durable (<see cref="IJobStoreDurability.IsDurable"/>).
+    /// Each topology takes the store's roles it uses.
+    /// </summary>
     public static StoreTopology Of(IJobStore store, TimeProvider time, LongJobsOptions options) =>
-        store.IsDurable ? new SharedStoreTopology(store, time, options.QueuePollInterval) : new LocalStoreTopology(store, time);
+        store.IsDurable ? new SharedStoreTopology(store, time, options.QueuePollInterval) : new LocalStoreTopology(store, store, store, time);
 
     /// <summary>Counts the queue, for admission: see <see cref="LongJobsOptions.MaxQueuedJobs"/>.</summary>
     /// <returns>The number of queued jobs, or <paramref name="countAtMost"/> when there are at least that many.</returns>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using LongJobs.Server.Api;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
@@ -41,7 +41,8 @@ internal sealed class WebhookChannel : INotificationChannel
     private readonly WebhookSigner _signer;
     private readonly ResiliencePipeline<HttpStatusCode> _pipeline;
     private readonly IHttpClientFactory _httpClients;
-    private readonly IJobStore _store;
+    private readonly IJobDeliveryLog _store;
+    private readonly IJobStateDocuments _documents;
     private readonly JsonSerializerOptions _json;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -49,7 +50,8 @@ internal sealed class WebhookChannel : INotificationChannel
     public WebhookChannel(
         IOptions<WebhookOptions> options,
         IHttpClientFactory httpClients,
-        IJobStore store,
+        IJobDeliveryLog store,
+        IJobStateDocuments documents,
         IOptions<HttpJsonOptions> json,
         TimeProvider time,
         ILogger<WebhookChannel> logger)
@@ -59,6 +61,7 @@ internal sealed class WebhookChannel : INotificationChannel
         _signer = new WebhookSigner(_options.SigningKey);
         _httpClients = httpClients;
         _store = store;
+        _documents = documents;
 
         // The options the API answers with, so the body is what GET {prefix}/{id} shows.
         _json = json.Value.SerializerOptions;
@@ -89,7 +92,7 @@ internal sealed class WebhookChannel : INotificationChannel
             return;
         }
 
-        var delivery = new Delivery(job.Id, uri!, JsonSerializer.SerializeToUtf8Bytes(new JobState(JobInfo.From(job, statusUrl)) { Result = job.Result }, _json));
+        var delivery = new Delivery(job.Id, uri!, JsonSerializer.SerializeToUtf8Bytes(_documents.Of(job, statusUrl), _json));
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeliveryKey, delivery);
         HttpStatusCode? status = null;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Notifications.Email;
 using LongJobs.Server.Tests.Support;

@@ -6,6 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LongJobs.Client.Webhooks;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Notifications.Webhooks;
 using LongJobs.Server.Storage;

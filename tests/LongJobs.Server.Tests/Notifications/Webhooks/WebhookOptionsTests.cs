@@ -1,3 +1,4 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.Notifications.Webhooks;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,9 +1,10 @@
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Storage.Conformance;
+using LongJobs.Server.Storage.InMemory;
 using Microsoft.Extensions.Options;
 
-namespace LongJobs.Server.Tests.Storage;
+namespace LongJobs.Server.Tests.Storage.InMemory;
 
 /// <summary>The store contract on <see cref="InMemoryJobStore"/>, plus what only the in-memory store does.</summary>
 public sealed class InMemoryJobStoreTests : JobStoreConformanceTests

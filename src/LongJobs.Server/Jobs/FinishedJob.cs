@@ -1,15 +1,13 @@
 using System.Text.Json;
-using LongJobs.Server.Jobs;
-using LongJobs.Server.Storage;
 
-namespace LongJobs.Server.Notifications;
+namespace LongJobs.Server.Jobs;
 
 /// <summary>A job that just finished, as a completion callback sees it.</summary>
 public sealed class FinishedJob
 {
     private readonly JsonSerializerOptions _serializerOptions;
 
-    internal FinishedJob(JobRecord state, IServiceProvider services, JsonSerializerOptions serializerOptions)
+    internal FinishedJob(JobSnapshot state, IServiceProvider services, JsonSerializerOptions serializerOptions)
     {
         State = state;
         Services = services;
@@ -17,7 +15,7 @@ public sealed class FinishedJob
     }
 
     /// <summary>The job's final state.</summary>
-    public JobRecord State { get; }
+    public JobSnapshot State { get; }
 
     /// <summary>The job's ID.</summary>
     public Guid Id => State.Id;

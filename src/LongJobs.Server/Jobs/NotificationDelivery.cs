@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LongJobs.Server.Notifications;
+namespace LongJobs.Server.Jobs;
 
 /// <summary>How the delivery of one of a finished job's notifications went, as its job's state shows it.</summary>
 public sealed record NotificationDelivery

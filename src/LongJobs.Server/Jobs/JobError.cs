@@ -1,4 +1,4 @@
-namespace LongJobs.Server.Storage;
+namespace LongJobs.Server.Jobs;
 
 /// <summary>
 /// Why a job did not succeed, in the shape of RFC 9457 problem details. It holds only what may be shown to

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LongJobs.Server.Notifications;
+namespace LongJobs.Server.Jobs;
 
 /// <summary>Who to tell when a job finishes, as asked for when it was started.</summary>
 public sealed record JobNotifications

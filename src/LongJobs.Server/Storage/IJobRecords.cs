@@ -1,0 +1,52 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage;
+
+/// <summary>
+/// The jobs' records, a role of <see cref="IJobStore"/>: adds a job, reads one or a page, asks one to cancel, removes a
+/// finished one. What the REST API and the scheduler's submission and cancellation use.
+/// </summary>
+public interface IJobRecords
+{
+    /// <summary>
+    /// Adds a new job in the <see cref="JobStatus.Queued"/> status, unless it has an
+    /// <see cref="JobRecord.IdempotencyKey"/> that a stored job of the same <see cref="JobRecord.Owner"/> already
+    /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and key add one job;
+    /// jobs of different owners never share a key.
+    /// </summary>
+    /// <param name="job">The job to add; its <see cref="JobRecord.Id"/> must be new.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The stored snapshot: of <paramref name="job"/>, or of the owner's job that already had its idempotency key.</returns>
+    ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one job.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The job, or <see langword="null"/> when it is unknown or was removed by retention.</returns>
+    ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one page of jobs, newest first, without their requests and results (a list shows neither).</summary>
+    /// <param name="query">Filters and the page to read.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The page.</returns>
+    ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a queued job at once (it never runs), and marks a running job as asked to cancel for the server
+    /// running it to stop it; does nothing to a finished job.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="canceledAt">The completion time of a queued job cancelled now.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The job's current snapshot, or <see langword="null"/> when it is unknown.</returns>
+    ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes one finished job, as retention would: it can no longer be read, its waiters learn it is gone, and its
+    /// <see cref="JobRecord.IdempotencyKey"/> is free again. A queued or running job is not removed.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the job was removed: <see langword="false"/> when it is unfinished, or unknown.</returns>
+    ValueTask<bool> TryDeleteFinishedAsync(Guid id, CancellationToken cancellationToken = default);
+}

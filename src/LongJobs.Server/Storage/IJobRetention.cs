@@ -1,0 +1,13 @@
+namespace LongJobs.Server.Storage;
+
+/// <summary>The removal of expired finished jobs, a role of <see cref="IJobStore"/>: what the retention sweeper uses.</summary>
+public interface IJobRetention
+{
+    /// <summary>Removes finished jobs that finished before <paramref name="finishedBefore"/>, and the oldest
+    /// finished jobs beyond the newest <paramref name="keepAtMost"/>.</summary>
+    /// <param name="finishedBefore">Jobs finished before this instant are removed.</param>
+    /// <param name="keepAtMost">How many finished jobs to keep at most.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many jobs were removed.</returns>
+    ValueTask<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, int keepAtMost, CancellationToken cancellationToken = default);
+}

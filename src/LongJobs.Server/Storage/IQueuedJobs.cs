@@ -1,0 +1,49 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage;
+
+/// <summary>
+/// The queued jobs of registered kinds, a role of <see cref="IJobStore"/>: shared by every server using the store,
+/// which count them, claim them, wait for them, and hand their own jobs back when they stop.
+/// </summary>
+public interface IQueuedJobs
+{
+    /// <summary>Counts the <see cref="JobStatus.Queued"/> jobs of every kind, up to <paramref name="countAtMost"/>.</summary>
+    /// <param name="countAtMost">Where to stop counting: the caller only needs to know whether the queue is this long.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The number of queued jobs, or <paramref name="countAtMost"/> when there are at least that many.</returns>
+    ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the oldest queued jobs of registered kinds (those with a <see cref="JobRecord.Request"/>) among
+    /// <paramref name="kinds"/> and starts them: each becomes <see cref="JobStatus.Running"/> in its next attempt.
+    /// Concurrent claims, from this server or others sharing the store, never take the same job.
+    /// </summary>
+    /// <param name="kinds">The kinds the caller can run.</param>
+    /// <param name="limit">How many jobs to take at most.</param>
+    /// <param name="startedAt">When they start.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The started jobs, oldest first; empty when none is waiting.</returns>
+    ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes when a job may have been queued by another server sharing the store, or queued again after its
+    /// server was lost, since the call; it may also complete when nothing was queued. A store no other server
+    /// shares may never complete it: the scheduler knows about its own jobs.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>A task that completes when it is worth claiming again.</returns>
+    Task WaitForQueuedJobsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts a job running in attempt <paramref name="attempt"/> back in the queue, for any server to claim: how a
+    /// stopping server hands over the jobs it could not finish. A job asked to cancel is cancelled instead.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="attempt">The attempt that stops.</param>
+    /// <param name="message">Says why the job waits again.</param>
+    /// <param name="at">When the attempt stopped: the completion time if the job is cancelled instead.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The new snapshot, or <see langword="null"/> when the job is not running in that attempt.</returns>
+    ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default);
+}

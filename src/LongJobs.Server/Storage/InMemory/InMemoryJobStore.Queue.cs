@@ -1,0 +1,98 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage.InMemory;
+
+/// <summary>The queued jobs (<see cref="IQueuedJobs"/>): the count, and the claim order of jobs any server with their kind may run.</summary>
+internal sealed partial class InMemoryJobStore
+{
+    public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Math.Min(Volatile.Read(ref _queuedCount), countAtMost));
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var claimed = new List<JobRecord>();
+        lock (_claimable)
+        {
+            var taken = new List<QueuePosition>();
+            foreach (var position in _claimable)
+            {
+                if (claimed.Count == limit)
+                {
+                    break;
+                }
+
+                if (!kinds.Contains(position.Kind))
+                {
+                    continue;
+                }
+
+                taken.Add(position);
+                if (Update(position.Id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false) is { } started)
+                {
+                    claimed.Add(started);
+                }
+            }
+
+            foreach (var position in taken)
+            {
+                _claimable.Remove(position);
+            }
+        }
+
+        Interlocked.Add(ref _queuedCount, -claimed.Count);
+        return ValueTask.FromResult<IReadOnlyList<JobRecord>>(claimed);
+    }
+
+    /// <summary>No other server shares this store: nothing is ever queued behind the scheduler's back.</summary>
+    public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
+
+    public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var changed = Update(id, (attempt, message, at), static (job, version, requeue) => !IsRunning(job, requeue.attempt) ? null
+            : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = requeue.at, Version = version }
+            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = requeue.message, Version = version });
+        if (changed?.Status == JobStatus.Canceled)
+        {
+            OnFinished(changed);
+        }
+
+        return ValueTask.FromResult(changed);
+    }
+
+    /// <summary>Counts a job that became queued and, when any server with its kind may run it, makes it claimable.</summary>
+    private void Enqueue(JobRecord job)
+    {
+        Interlocked.Increment(ref _queuedCount);
+        if (job.Request is not null)
+        {
+            lock (_claimable)
+            {
+                _claimable.Add(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+            }
+        }
+    }
+
+    private void Dequeue(JobRecord job)
+    {
+        Interlocked.Decrement(ref _queuedCount);
+        if (job.Request is not null)
+        {
+            lock (_claimable)
+            {
+                _claimable.Remove(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+            }
+        }
+    }
+
+    /// <summary>A claimable job's place in the queue: oldest first.</summary>
+    private readonly record struct QueuePosition(DateTimeOffset CreatedAt, Guid Id, string Kind) : IComparable<QueuePosition>
+    {
+        public int CompareTo(QueuePosition other)
+        {
+            var byTime = CreatedAt.CompareTo(other.CreatedAt);
+            return byTime != 0 ? byTime : Id.CompareTo(other.Id);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage.InMemory;
+
+/// <summary>The jobs' records (<see cref="IJobRecords"/>): add, read, list, ask to cancel.</summary>
+internal sealed partial class InMemoryJobStore
+{
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+        EnsureOwnerNotEmpty(job);
+        // A record made as it is to be stored (queued, first version) is kept as it is: records are immutable.
+        var stored = job is { Status: JobStatus.Queued, Attempt: 0, Version: 1 } ? job : job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
+        if (job.IdempotencyKey is not { } idempotencyKey)
+        {
+            Add(stored);
+            return ValueTask.FromResult(stored);
+        }
+
+        var key = (job.Owner, idempotencyKey);
+        lock (_idempotencyKeys)
+        {
+            if (_idempotencyKeys.TryGetValue(key, out var existingId) && _jobs.TryGetValue(existingId, out var existing))
+            {
+                return ValueTask.FromResult(existing.Current);
+            }
+
+            Add(stored);
+            _idempotencyKeys[key] = stored.Id;
+        }
+
+        return ValueTask.FromResult(stored);
+    }
+
+    private void Add(JobRecord job)
+    {
+        if (!_jobs.TryAdd(job.Id, new Entry(job)))
+        {
+            throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
+        }
+
+        Enqueue(job);
+        _watchers.Announce(job.Id);
+    }
+
+    public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_jobs.TryGetValue(id, out var entry) ? entry.Current : null);
+
+    public ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var matches = _jobs.Values
+            .Select(entry => entry.Current)
+            .Where(job => (query.Status is null || job.Status == query.Status)
+                && (query.Kind is null || string.Equals(job.Kind, query.Kind, StringComparison.Ordinal))
+                && (query.Owner is null || string.Equals(job.Owner ?? JobQuery.NoOwner, query.Owner, StringComparison.Ordinal))
+                && (query.CompletedAfter is not { } completedAfter || job.CompletedAt >= completedAfter)
+                && (query.After is not { } after || IsAfter(job, after)))
+            .OrderByDescending(job => job.CreatedAt)
+            .ThenByDescending(job => job.Id)
+            .Take(query.PageSize + 1)
+            .Select(job => job with { Request = null, Result = null })
+            .ToList();
+
+        JobCursor? next = null;
+        if (matches.Count > query.PageSize)
+        {
+            matches.RemoveAt(matches.Count - 1);
+            var last = matches[^1];
+            next = new JobCursor(last.CreatedAt, last.Id);
+        }
+
+        return ValueTask.FromResult(new JobPage(matches, next));
+    }
+
+    public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default)
+    {
+        var requested = Update(id, canceledAt, static (job, version, canceledAt) => job.Status switch
+        {
+            JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true, Version = version },
+            JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true, Version = version },
+            _ => null,
+        });
+
+        if (requested?.Status == JobStatus.Canceled)
+        {
+            OnFinished(requested);
+        }
+
+        return ValueTask.FromResult(requested ?? (_jobs.TryGetValue(id, out var entry) ? entry.Current : null));
+    }
+
+    /// <summary>An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one.</summary>
+    private static void EnsureOwnerNotEmpty(JobRecord job)
+    {
+        if (job.Owner is { Length: 0 })
+        {
+            throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
+        }
+    }
+
+    private static bool IsAfter(JobRecord job, JobCursor cursor) =>
+        job.CreatedAt < cursor.CreatedAt || (job.CreatedAt == cursor.CreatedAt && job.Id.CompareTo(cursor.Id) < 0);
+}
