@@ -74,7 +74,7 @@ internal sealed partial class JobsApi
         catch (JsonException exception)
         {
             return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { [exception.Path ?? "$"] = [DescribeJsonError(exception)] },
+                JsonBodyErrors.Describe(body, typeof(TRequest), options.SerializerOptions, exception),
                 title: "The request body is not valid JSON for this job kind.");
         }
 
@@ -195,32 +195,6 @@ internal sealed partial class JobsApi
         existing.Kind == kind.Name
         && existing.Request is { } stored
         && JsonElement.DeepEquals(stored, JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions));
-
-    /// <summary>Says what is wrong with the JSON without naming .NET types.</summary>
-    private static string DescribeJsonError(JsonException exception)
-    {
-        const string Missing = "missing required properties including: ";
-        var message = exception.Message;
-        var missingAt = message.IndexOf(Missing, StringComparison.Ordinal);
-        if (missingAt >= 0)
-        {
-            return "Required properties are missing: " + message[(missingAt + Missing.Length)..].TrimEnd('.') + ".";
-        }
-
-        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
-        {
-            return "The value has the wrong type or is out of range.";
-        }
-
-        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
-        {
-            return "The JSON is nested too deeply.";
-        }
-
-        return exception.LineNumber is { } line && exception.BytePositionInLine is { } position
-            ? $"The body is not well-formed JSON (line {line + 1}, byte {position + 1})."
-            : "The body is not well-formed JSON.";
-    }
 
     /// <summary>Reads the whole body, or returns <see langword="null"/> once it exceeds <paramref name="limit"/> bytes.</summary>
     private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, long limit, CancellationToken cancellationToken)

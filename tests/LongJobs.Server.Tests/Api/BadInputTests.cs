@@ -231,6 +231,29 @@ public sealed class BadInputTests
         }
     }
 
+    [Theory]
+    [InlineData("""{"gateKey":"a","value":"five"}""", "$.value", "The value has the wrong type or is out of range.")]
+    [InlineData("""[1]""", "$", "The value has the wrong type or is out of range.")]
+    [InlineData("""{"value":1}""", "$", "Required properties are missing: 'gateKey'.")]
+    [InlineData("""{"value":"five"}""", "$.value", "The value has the wrong type or is out of range.")]
+    [InlineData("""{gateKey: a}""", null, "The body is not well-formed JSON (line 1, byte 2).")]
+    [InlineData(null, null, "The JSON is nested deeper than 64 levels (line 1, byte ")]
+    public async Task JsonError_SaysWhatIsWrong_AndWhere(string? json, string? key, string message)
+    {
+        await using var api = await StartAsync();
+
+        using var response = await api.PostAsync("gated", json ?? NestedJson);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = Assert.Single((await TestApi.ReadProblemAsync(response)).GetProperty("errors").EnumerateObject());
+        if (key is not null)
+        {
+            Assert.Equal(key, error.Name);
+        }
+
+        Assert.StartsWith(message, Assert.Single(error.Value.EnumerateArray()).GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AfterEveryKindOfBadInput_ANormalJobStillSucceeds()
     {

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
+
+namespace LongJobs.Server.Api;
+
+/// <summary>
+/// Says what is wrong with a request body that System.Text.Json refused, without naming .NET types and without
+/// reading its exception messages (their texts are not a contract): the body is read again, on this failure path only.
+/// </summary>
+internal static class JsonBodyErrors
+{
+    /// <summary>The error of a body that could not be read as <paramref name="requestType"/>, keyed by where it is.</summary>
+    public static Dictionary<string, string[]> Describe(byte[] body, Type requestType, JsonSerializerOptions options, JsonException exception)
+    {
+        var path = exception.Path ?? "$";
+        if (!Utf8.IsValid(body))
+        {
+            return new() { [path] = ["The body is not valid UTF-8."] };
+        }
+
+        var maxDepth = options.MaxDepth == 0 ? 64 : options.MaxDepth;
+        if (!TryParse(body, options, maxDepth, out var root))
+        {
+            var at = exception.LineNumber is { } line && exception.BytePositionInLine is { } position ? $" (line {line + 1}, byte {position + 1})" : "";
+            var message = TryParse(body, options, int.MaxValue, out _)
+                ? $"The JSON is nested deeper than {maxDepth} levels{at}."
+                : $"The body is not well-formed JSON{at}.";
+            return new() { [path] = [message] };
+        }
+
+        var missing = path == "$" && root.ValueKind == JsonValueKind.Object ? MissingRequired(root, options.GetTypeInfo(requestType), options) : [];
+        return missing.Count > 0
+            ? new() { [path] = ["Required properties are missing: " + string.Join(", ", missing.Select(name => $"'{name}'")) + "."] }
+            : new() { [path] = ["The value has the wrong type or is out of range."] };
+    }
+
+    private static bool TryParse(byte[] body, JsonSerializerOptions options, int maxDepth, out JsonElement root)
+    {
+        var documentOptions = new JsonDocumentOptions
+        {
+            MaxDepth = maxDepth,
+            AllowTrailingCommas = options.AllowTrailingCommas,
+            CommentHandling = options.ReadCommentHandling == JsonCommentHandling.Allow ? JsonCommentHandling.Skip : options.ReadCommentHandling,
+        };
+        try
+        {
+            using var document = JsonDocument.Parse(body, documentOptions);
+            root = document.RootElement.Clone();
+            return true;
+        }
+        catch (JsonException)
+        {
+            root = default;
+            return false;
+        }
+    }
+
+    private static List<string> MissingRequired(JsonElement root, JsonTypeInfo typeInfo, JsonSerializerOptions options)
+    {
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+        var present = root.EnumerateObject().Select(property => property.Name).ToHashSet(comparison);
+        return [.. typeInfo.Properties.Where(property => property.IsRequired && !present.Contains(property.Name)).Select(property => property.Name)];
+    }
+}
