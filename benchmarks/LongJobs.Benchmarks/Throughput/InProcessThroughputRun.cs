@@ -18,8 +18,9 @@ internal static class InProcessThroughputRun
     /// <summary>
     /// Warm-up iterations before the nine measured ones: <c>LONGJOBS_BENCH_WARMUPS</c>, else 10. Each iteration runs
     /// every job once; on a 2-core machine the JIT's tiering (tier 0, then dynamic PGO's instrumented tier, then tier 1)
-    /// and the GC's sizing were still settling after two (the measured iterations kept getting faster up to the ninth),
-    /// and were flat after ten, so the table shows the steady state a long-running server lives in.
+    /// and the GC's sizing were still settling after two (the measured iterations kept getting faster up to the ninth).
+    /// Ten bring the table closer to the steady state a long-running server lives in; iterations still vary by a third
+    /// on a small machine, so the table shows their median.
     /// </summary>
     public const string WarmupsVariable = "LONGJOBS_BENCH_WARMUPS";
 
