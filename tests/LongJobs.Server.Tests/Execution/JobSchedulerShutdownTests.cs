@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
@@ -196,31 +195,7 @@ public sealed class JobSchedulerShutdownTests
     public async Task FailedJobsNobodyAwaited_RaiseNoUnobservedTaskException()
     {
         var marker = $"unobserved-{Guid.NewGuid():N}";
-        var unobserved = new ConcurrentBag<Exception>();
-        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs args)
-        {
-            if (args.Exception.Flatten().InnerExceptions.Any(exception => exception.Message.Contains(marker, StringComparison.Ordinal)))
-            {
-                unobserved.Add(args.Exception);
-            }
-        }
-
-        TaskScheduler.UnobservedTaskException += OnUnobserved;
-        try
-        {
-            await RunFailingJobsThenStopAsync(marker);
-            for (var i = 0; i < 3; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-
-            Assert.Empty(unobserved);
-        }
-        finally
-        {
-            TaskScheduler.UnobservedTaskException -= OnUnobserved;
-        }
+        Assert.Empty(await UnobservedTaskExceptions.DuringAsync(marker, () => RunFailingJobsThenStopAsync(marker)));
     }
 
     /// <summary>Fails jobs without anyone awaiting them, and keeps no reference to them, so the GC can collect their tasks.</summary>

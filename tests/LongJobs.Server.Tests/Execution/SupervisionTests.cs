@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LongJobs.Server.Execution;
@@ -56,31 +55,7 @@ public sealed class SupervisionTests
     public async Task ARunThatThrowsAfterItsOutcomeIsRecorded_RaisesNoUnobservedTaskException_AndItsHandleHasTheOutcome()
     {
         var marker = $"run-escaped-{Guid.NewGuid():N}";
-        var unobserved = new ConcurrentBag<Exception>();
-        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs args)
-        {
-            if (args.Exception.Flatten().InnerExceptions.Any(exception => exception.ToString().Contains(marker, StringComparison.Ordinal)))
-            {
-                unobserved.Add(args.Exception);
-            }
-        }
-
-        TaskScheduler.UnobservedTaskException += OnUnobserved;
-        try
-        {
-            await RunJobsWhoseLoggingThrowsThenStopAsync(marker);
-            for (var i = 0; i < 3; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-
-            Assert.Empty(unobserved);
-        }
-        finally
-        {
-            TaskScheduler.UnobservedTaskException -= OnUnobserved;
-        }
+        Assert.Empty(await UnobservedTaskExceptions.DuringAsync(marker, () => RunJobsWhoseLoggingThrowsThenStopAsync(marker)));
     }
 
     [Fact]
