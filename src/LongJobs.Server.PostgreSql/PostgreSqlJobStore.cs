@@ -48,7 +48,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             : dataSource is not null ? (dataSource, false)
             : throw new InvalidOperationException(PostgreSqlJobStoreOptions.NoDataSourceMessage);
         var sql = new SqlScripts(settings.Schema);
-        _database = new JobDatabase(pool, ownsPool, sql, time, logger);
+        _database = new JobDatabase(pool, ownsPool, sql, time, settings.RetryTimeout, logger);
         _changes = new JobChangeListener(pool, sql.Channel, time, logger);
         _sweep = new FinishedJobSweep(_database);
         _leases = new JobLeases(_database, job => Finished(job));

@@ -42,6 +42,16 @@ public sealed class PostgreSqlJobStoreOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a store call keeps running again while the database is out of reach (a refused or timed-out
+    /// connection, a server restarting), with a growing delay between attempts, before the store reports itself
+    /// unavailable (503 with <c>Retry-After</c> for an API request). A call runs again at least three times, however
+    /// long its attempts take; one whose outcome is unknown runs again only when a repeat does no harm.
+    /// </summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>This node's name in the jobs it runs.</summary>
     /// <value>The default value is the machine name, the process ID and a random suffix.</value>
     [Required]

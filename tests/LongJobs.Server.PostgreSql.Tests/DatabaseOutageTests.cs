@@ -54,7 +54,11 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
 
     private static async Task<(WebApplication Node, HttpClient Client)> StartNodeAsync(string connectionString)
     {
-        var node = await TestNode.StartAsync(connectionString, longJobs => longJobs.AddJob<EchoJob, EchoRequest, EchoResult>("echo"));
+        // A second of retrying (not the default ten) answers each request during the outage within about a second.
+        var node = await TestNode.StartAsync(
+            connectionString,
+            longJobs => longJobs.AddJob<EchoJob, EchoRequest, EchoResult>("echo"),
+            store: options => options.RetryTimeout = TimeSpan.FromSeconds(1));
         return (node, node.GetTestClient());
     }
 

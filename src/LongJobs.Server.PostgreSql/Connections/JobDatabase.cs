@@ -33,21 +33,24 @@ internal sealed partial class JobDatabase : IAsyncDisposable
     private readonly bool _ownsDataSource;
     private readonly SchemaMigrator _migrator;
     private readonly ResiliencePipeline _retry;
+    private readonly TimeProvider _time;
 
     /// <param name="dataSource">The pool to use.</param>
     /// <param name="ownsDataSource">Whether the store made <paramref name="dataSource"/> (then it disposes it) or the application gave it.</param>
     /// <param name="sql">The store's statements.</param>
     /// <param name="time">Times the delays between retries.</param>
+    /// <param name="retryTimeout">How long a call keeps running again while the database is out of reach (see <see cref="StoreRetry"/>).</param>
     /// <param name="logger">Logs migrations.</param>
-    public JobDatabase(NpgsqlDataSource dataSource, bool ownsDataSource, SqlScripts sql, TimeProvider time, ILogger logger)
+    public JobDatabase(NpgsqlDataSource dataSource, bool ownsDataSource, SqlScripts sql, TimeProvider time, TimeSpan retryTimeout, ILogger logger)
     {
         DataSource = dataSource;
         _ownsDataSource = ownsDataSource;
         Sql = sql;
         _migrator = new SchemaMigrator(dataSource, sql, logger);
-        _retry = StoreRetry.Create(time, arguments =>
+        _time = time;
+        _retry = StoreRetry.Create(time, retryTimeout, arguments =>
         {
-            Retrying(logger, arguments.AttemptNumber + 1, StoreRetry.MaxRetryAttempts, arguments.RetryDelay, arguments.Outcome.Exception!.Message);
+            Retrying(logger, arguments.AttemptNumber + 1, StoreRetry.Elapsed(arguments.Context, time), arguments.RetryDelay, arguments.Outcome.Exception!.Message);
             return default;
         });
     }
@@ -147,6 +150,7 @@ internal sealed partial class JobDatabase : IAsyncDisposable
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(StoreRetry.Repeatable, repeat == Repeat.Safe);
+        context.Properties.Set(StoreRetry.StartedAt, _time.GetTimestamp());
         try
         {
             return await _retry.ExecuteAsync(
@@ -189,6 +193,6 @@ internal sealed partial class JobDatabase : IAsyncDisposable
         return jobs;
     }
 
-    [LoggerMessage(RetryingEvent, LogLevel.Debug, "A call to the job database failed ({Reason}); repetition {Repetition} of {MaxRepetitions} in {Delay}.")]
-    private static partial void Retrying(ILogger logger, int repetition, int maxRepetitions, TimeSpan delay, string reason);
+    [LoggerMessage(RetryingEvent, LogLevel.Debug, "A call to the job database failed ({Reason}); repetition {Repetition}, {Elapsed} after its first attempt, in {Delay}.")]
+    private static partial void Retrying(ILogger logger, int repetition, TimeSpan elapsed, TimeSpan delay, string reason);
 }

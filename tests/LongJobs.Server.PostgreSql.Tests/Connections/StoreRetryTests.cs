@@ -1,4 +1,6 @@
+using System.Threading.Channels;
 using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.Tests.Support;
 using Npgsql;
 using Polly;
 
@@ -8,26 +10,43 @@ namespace LongJobs.Server.PostgreSql.Tests.Connections;
 public sealed class StoreRetryTests
 {
     [Fact]
-    public async Task AConnectionAttemptThatKeepsTimingOut_RunsFourTimesInAll_WithBoundedDelays()
+    public async Task ACallThatKeepsFailingFast_RunsAgainUntilItsRetryTimeoutIsSpent_WithBoundedDelays()
     {
+        var time = new ObservedFakeTimeProvider();
+        var retryTimeout = TimeSpan.FromSeconds(30);
+        var started = time.GetTimestamp();
+        var attemptsEndedAt = new List<TimeSpan>();
         var delays = new List<TimeSpan>();
-        var pipeline = StoreRetry.Create(TimeProvider.System, arguments =>
-        {
-            delays.Add(arguments.RetryDelay);
-            return default;
-        });
-        var attempts = 0;
 
-        var failure = await Assert.ThrowsAsync<NpgsqlException>(async () => await pipeline.ExecuteAsync<int>(_ =>
+        var failure = await Assert.ThrowsAsync<NpgsqlException>(() => RunFiringEachBackoffAsync(time, retryTimeout, delays, () =>
         {
-            attempts++;
+            attemptsEndedAt.Add(time.GetElapsedTime(started));
             throw ConnectionTimeout();
         }));
 
         Assert.True(failure.IsTransient);
-        Assert.Equal(StoreRetry.MaxRetryAttempts + 1, attempts);
-        Assert.Equal(StoreRetry.MaxRetryAttempts, delays.Count);
+        Assert.True(attemptsEndedAt.Count > StoreRetry.MinRetryAttempts + 1, $"{attemptsEndedAt.Count} attempts in {retryTimeout}.");
+        Assert.All(attemptsEndedAt.SkipLast(1), endedAt => Assert.True(endedAt < retryTimeout, $"Ran again after failing at {endedAt}."));
+        Assert.True(attemptsEndedAt[^1] >= retryTimeout, $"Gave up at {attemptsEndedAt[^1]}, before the retry timeout.");
         Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.FromTicks(1), StoreRetry.MaxDelay));
+    }
+
+    [Fact]
+    public async Task ACallWhoseAttemptsEachOutlastTheRetryTimeout_StillRunsAgainTheMinimumNumberOfTimes()
+    {
+        // As on a loaded machine: every connection attempt waits out its connect timeout, longer than the retry timeout.
+        var time = new ObservedFakeTimeProvider();
+        var retryTimeout = TimeSpan.FromSeconds(10);
+        var attempts = 0;
+
+        await Assert.ThrowsAsync<NpgsqlException>(() => RunFiringEachBackoffAsync(time, retryTimeout, [], () =>
+        {
+            attempts++;
+            time.Advance(TimeSpan.FromSeconds(15));
+            throw ConnectionTimeout();
+        }));
+
+        Assert.Equal(StoreRetry.MinRetryAttempts + 1, attempts);
     }
 
     [Theory]
@@ -61,6 +80,31 @@ public sealed class StoreRetryTests
         Assert.False(StoreRetry.ShouldRetry(new PostgresException("permission denied", "ERROR", "ERROR", PostgresErrorCodes.InsufficientPrivilege), context));
         Assert.False(StoreRetry.ShouldRetry(new InvalidOperationException(), context));
         ResilienceContextPool.Shared.Return(context);
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> through the pipeline, firing each backoff timer once it exists.</summary>
+    private static async Task RunFiringEachBackoffAsync(ObservedFakeTimeProvider time, TimeSpan retryTimeout, List<TimeSpan> delays, Action attempt)
+    {
+        var retried = Channel.CreateUnbounded<TimeSpan>();
+        var pipeline = StoreRetry.Create(time, retryTimeout, arguments =>
+        {
+            delays.Add(arguments.RetryDelay);
+            retried.Writer.TryWrite(arguments.RetryDelay);
+            return default;
+        });
+        var call = pipeline.ExecuteAsync<int>(_ =>
+        {
+            attempt();
+            return ValueTask.FromResult(0);
+        }).AsTask();
+
+        for (var backoffs = 1; await Task.WhenAny(call, retried.Reader.ReadAsync().AsTask()) != call; backoffs++)
+        {
+            await time.WaitForTimerAsync(due => due > TimeSpan.Zero && due <= StoreRetry.MaxDelay, backoffs);
+            time.Advance(StoreRetry.MaxDelay);
+        }
+
+        await call;
     }
 
     private static NpgsqlException ConnectionTimeout() => new("Timeout during connection attempt", new TimeoutException());
