@@ -5,6 +5,7 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,6 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly List<IAsyncDisposable> _disposables = [];
@@ -108,7 +108,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var nodeA = await StartNodeAsync(handlers);
         using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/stubborn", new StubbornRequest());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await started.Task.WaitAsync(SafetyTimeout);
+        await started.Task.WaitAsync(SafetyTimeout.Value);
 
         // Started once the job runs on A, so it cannot have claimed it.
         var nodeB = (await StartNodeAsync(handlers)).Client;
@@ -117,7 +117,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         await nodeA.App.DisposeAsync();
         _disposables.Remove(nodeA.App);
 
-        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout.Value);
         var state = await waited.Content.ReadFromJsonAsync<JsonElement>();
         gate.TrySetResult();
         Assert.Equal("Failed", state.GetProperty("status").GetString());
@@ -130,7 +130,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var (nodeB, id) = await StartPoliteJobOnAThenNodeBAsync(slowHeartbeat: false);
 
         using var cancel = await nodeB.PostAsync($"/api/jobs/{id}/cancel", content: null);
-        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout.Value);
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
@@ -143,7 +143,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
 
         // The next heartbeat is ten minutes away: only the database's announcement can reach node A in time.
         using var cancel = await nodeB.PostAsync($"/api/jobs/{id}/cancel", content: null);
-        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+        using var waited = await nodeB.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout.Value);
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("Canceled", (await waited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
@@ -171,7 +171,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         using var cancel = await nodeB.PostAsync($"/api/jobs/{waiting.Id}/cancel", content: null);
 
         // The slot stays taken: only the heartbeat can tell node A that its queued job is gone.
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Task.WaitAsync(SafetyTimeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Task.WaitAsync(SafetyTimeout.Value));
         Assert.Equal(JobStatus.Canceled, waiting.Status);
         Assert.False(occupying.Task.IsCompleted);
         gate.TrySetResult();
@@ -214,7 +214,7 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         var nodeA = await StartNodeAsync(handlers, slowHeartbeat);
         using var response = await nodeA.Client.PostAsJsonAsync("/api/jobs/polite", new StubbornRequest());
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await started.Task.WaitAsync(SafetyTimeout);
+        await started.Task.WaitAsync(SafetyTimeout.Value);
         return ((await StartNodeAsync(handlers, slowHeartbeat)).Client, id);
     }
 

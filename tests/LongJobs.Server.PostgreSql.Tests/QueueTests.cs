@@ -3,6 +3,7 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -16,7 +17,6 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
 
     // A thousand jobs through the database on a machine busy with the rest of the suite: seen to take over a minute.
     // The limit only stops a hang; the store's speed is measured by the benchmarks.
@@ -60,7 +60,7 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
     {
         var nodeA = await StartNodeAsync("a", shortLeases: true);
         var job = await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = "survivor", HangOnFirstAttempt = true });
-        await _log.HangingAsync.WaitAsync(SafetyTimeout);
+        await _log.HangingAsync.WaitAsync(SafetyTimeout.Value);
 
         // Node A dies: no graceful stop, no more heartbeats; its attempt ignores cancellation and never reports back.
         await nodeA.DisposeAsync();
@@ -80,7 +80,7 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
     {
         var node = await StartNodeAsync("a", maxConcurrency: 1);
         var interrupted = await Scheduler(node).StartKindAsync("record", new RecordRequest { Name = "interrupted", HangOnFirstAttempt = true, HonourCancellation = true });
-        await _log.HangingAsync.WaitAsync(SafetyTimeout);
+        await _log.HangingAsync.WaitAsync(SafetyTimeout.Value);
         var waiting = await Scheduler(node).StartKindAsync("record", new RecordRequest { Name = "waiting" });
 
         await node.StopAsync();
@@ -113,7 +113,7 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
     private static async Task<JobRecord> WaitUntilFinishedAsync(WebApplication node, Guid id)
     {
         var store = node.Services.GetRequiredService<IJobStore>();
-        using var timeout = new CancellationTokenSource(SafetyTimeout);
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
         var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is unknown.");
         while (!job.Status.IsFinished())
         {

@@ -15,7 +15,6 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly StepGates _gates = new();
     private readonly List<WebApplication> _nodes = [];
@@ -35,7 +34,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         var waiting = nodeB.GetAsync($"/api/jobs/steps/{id}?wait=30");
         _gates.Finish("await-on-b");
 
-        using var response = await waiting.WaitAsync(SafetyTimeout);
+        using var response = await waiting.WaitAsync(SafetyTimeout.Value);
         var state = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Succeeded", state.GetProperty("status").GetString());
@@ -90,7 +89,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         var waiting = nodeB.GetAsync($"/api/jobs/{id}?wait=30");
         _gates.Step("cancel-on-b");
 
-        using var response = await waiting.WaitAsync(SafetyTimeout);
+        using var response = await waiting.WaitAsync(SafetyTimeout.Value);
         var state = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Canceled", state.GetProperty("status").GetString());
         Assert.True(state.GetProperty("cancellationRequested").GetBoolean());
@@ -135,7 +134,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
             return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         });
 
-        var ids = await Task.WhenAll(starts).WaitAsync(SafetyTimeout);
+        var ids = await Task.WhenAll(starts).WaitAsync(SafetyTimeout.Value);
 
         Assert.Single(ids.Distinct());
         var list = await nodeB.GetFromJsonAsync<JsonElement>("/api/jobs?kind=steps");
@@ -151,7 +150,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         {
             id = await StartStepJobAsync(nodeA, "survive");
             _gates.Finish("survive");
-            using var finished = await nodeA.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout);
+            using var finished = await nodeA.GetAsync($"/api/jobs/{id}?wait=30").WaitAsync(SafetyTimeout.Value);
             Assert.Equal("Succeeded", (await finished.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         }
 
@@ -205,7 +204,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
 
         var waiting = SendWithIfNoneMatchAsync(nodeB, $"/api/jobs/steps/{id}?wait=30", etag);
         _gates.Step("progress-on-b");
-        using var response = await waiting.WaitAsync(SafetyTimeout);
+        using var response = await waiting.WaitAsync(SafetyTimeout.Value);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var state = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -225,7 +224,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/steps") { Content = JsonContent.Create(new StepRequest { Name = "quick" }) };
         request.Headers.Add("Prefer", "wait=20");
 
-        using var response = await node.SendAsync(request).WaitAsync(SafetyTimeout);
+        using var response = await node.SendAsync(request).WaitAsync(SafetyTimeout.Value);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var state = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -319,7 +318,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     private static Task<HttpResponseMessage> OpenEventsAsync(HttpClient node, string url) =>
-        node.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead).WaitAsync(SafetyTimeout);
+        node.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead).WaitAsync(SafetyTimeout.Value);
 
     private static async Task<Guid> StartStepJobAsync(HttpClient node, string name)
     {
@@ -331,7 +330,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     /// <summary>Long-polls <paramref name="node"/> until the job is Running (its first change after Queued).</summary>
     private static async Task WaitUntilRunningAsync(HttpClient node, Guid id)
     {
-        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
+        var deadline = DateTimeOffset.UtcNow + SafetyTimeout.Value;
         while (DateTimeOffset.UtcNow < deadline)
         {
             var state = await node.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
@@ -351,7 +350,7 @@ public sealed class TwoNodeTests(PostgreSqlServer server) : IAsyncLifetime
     /// <summary>Long-polls <paramref name="node"/> until the job has finished.</summary>
     private static async Task WaitUntilFinishedAsync(HttpClient node, Guid id)
     {
-        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
+        var deadline = DateTimeOffset.UtcNow + SafetyTimeout.Value;
         while (DateTimeOffset.UtcNow < deadline)
         {
             var state = await node.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}?wait=5");

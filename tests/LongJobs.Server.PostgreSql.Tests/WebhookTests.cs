@@ -5,6 +5,7 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.Notifications;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,6 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class WebhookTests(PostgreSqlServer server)
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task JobFinished_IsPostedToItsCallbackUrl_AndTheDeliveryShowsOnAnotherNode()
@@ -44,18 +44,18 @@ public sealed class WebhookTests(PostgreSqlServer server)
 
         using var start = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/echo") { Content = JsonContent.Create(new EchoRequest { Text = "hello" }) };
         start.Headers.Add("LongJobs-Callback-Url", receiver.Urls.Single() + "/hooks/jobs");
-        using var started = await sender.GetTestClient().SendAsync(start).WaitAsync(SafetyTimeout);
+        using var started = await sender.GetTestClient().SendAsync(start).WaitAsync(SafetyTimeout.Value);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
-        var (webhookId, body) = await received.Task.WaitAsync(SafetyTimeout);
+        var (webhookId, body) = await received.Task.WaitAsync(SafetyTimeout.Value);
         Assert.Equal(id.ToString("D"), webhookId);
         Assert.Equal("Succeeded", body.GetProperty("status").GetString());
         Assert.Equal("hello", body.GetProperty("result").GetProperty("text").GetString());
 
         var delivery = await WaitForDeliveredAsync(sender.Services.GetRequiredService<IJobStore>(), id);
         Assert.Equal(1, delivery.Attempts);
-        var shown = await reader.GetTestClient().GetFromJsonAsync<JsonElement>($"/api/jobs/{id}").WaitAsync(SafetyTimeout);
+        var shown = await reader.GetTestClient().GetFromJsonAsync<JsonElement>($"/api/jobs/{id}").WaitAsync(SafetyTimeout.Value);
         var shownDelivery = Assert.Single(shown.GetProperty("deliveries").EnumerateArray().ToArray());
         Assert.Equal("webhook", shownDelivery.GetProperty("channel").GetString());
         Assert.Equal("Delivered", shownDelivery.GetProperty("status").GetString());
@@ -63,7 +63,7 @@ public sealed class WebhookTests(PostgreSqlServer server)
 
     private static async Task<NotificationDelivery> WaitForDeliveredAsync(IJobStore store, Guid id)
     {
-        using var timeout = new CancellationTokenSource(SafetyTimeout);
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
         var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is not stored.");
         while (true)
         {
