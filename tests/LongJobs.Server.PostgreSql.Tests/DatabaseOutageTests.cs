@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -101,14 +102,14 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
     {
         using var started = await _client.PostAsJsonAsync("/api/jobs/echo", new EchoRequest { Text = "late", Gate = "outage" });
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await EchoJob.Started("outage").WaitAsync(TimeSpan.FromSeconds(30));
+        await EchoJob.Started("outage").WaitAsync(SafetyTimeout.Value);
 
         await server.StopAsync();
         try
         {
             // The job finishes while its outcome cannot be written; the scheduler keeps trying.
             EchoJob.Release("outage");
-            await EchoJob.Finished("outage").WaitAsync(TimeSpan.FromSeconds(30));
+            await EchoJob.Finished("outage").WaitAsync(SafetyTimeout.Value);
         }
         finally
         {

@@ -7,6 +7,7 @@ using LongJobs.Server.Storage.Conformance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SafetyTimeout = LongJobs.Server.Tests.Support.SafetyTimeout;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
@@ -49,7 +50,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var waiting = nodeB.WaitForChangeAsync(job.Id, job.Version).AsTask();
         var started = await nodeA.TryStartAsync(job.Id, DateTimeOffset.UtcNow);
 
-        var seen = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        var seen = await waiting.WaitAsync(SafetyTimeout.Value);
         Assert.NotNull(seen);
         Assert.Equal(started!.Version, seen.Version);
         Assert.Equal(Jobs.JobStatus.Running, seen.Status);
@@ -67,7 +68,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var waiting = nodeA.WaitForChangeAsync(job.Id, job.Version).AsTask();
         var claimed = Assert.Single(await nodeB.ClaimAsync(["k"], 1, DateTimeOffset.UtcNow));
 
-        var seen = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        var seen = await waiting.WaitAsync(SafetyTimeout.Value);
         Assert.Equal(claimed.Version, seen!.Version);
         Assert.Equal(Jobs.JobStatus.Running, seen.Status);
     }
@@ -83,7 +84,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var claimed = Assert.Single(await nodeB.ClaimAsync(["k"], 1, DateTimeOffset.UtcNow));
 
         // Node A may or may not have heard of the claim yet: either way the wait ends with it.
-        var seen = await nodeA.WaitForChangeAsync(job.Id, job.Version).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var seen = await nodeA.WaitForChangeAsync(job.Id, job.Version).AsTask().WaitAsync(SafetyTimeout.Value);
 
         Assert.Equal(claimed.Version, seen!.Version);
     }
@@ -108,7 +109,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         await store.TryStartAsync(adHoc.Id, DateTimeOffset.UtcNow);
         while (payloads.Count < 2)
         {
-            await listener.WaitAsync(TimeSpan.FromSeconds(30));
+            await listener.WaitAsync(SafetyTimeout.Value);
         }
 
         // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued:" and its ID.
@@ -217,7 +218,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     {
         var listening = store.WaitForQueuedJobsAsync(CancellationToken.None);
         await store.InsertAsync(NewRegisteredJob("warm-up", DateTimeOffset.UtcNow));
-        await listening.WaitAsync(TimeSpan.FromSeconds(30));
+        await listening.WaitAsync(SafetyTimeout.Value);
     }
 
     private async Task ExecuteAsync(string sql)

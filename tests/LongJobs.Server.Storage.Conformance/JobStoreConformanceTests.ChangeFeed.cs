@@ -165,7 +165,7 @@ public abstract partial class JobStoreConformanceTests
                 changed = _changed.Task;
             }
 
-            await changed.WaitAsync(TimeSpan.FromSeconds(30));
+            await changed.WaitAsync(SafetyTimeout.Value);
             lock (_gate)
             {
                 return _ids.Contains(id);

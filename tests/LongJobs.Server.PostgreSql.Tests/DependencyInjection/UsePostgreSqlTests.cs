@@ -1,5 +1,6 @@
 using LongJobs.Server.Execution;
 using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,7 +79,7 @@ public sealed class UsePostgreSqlTests(PostgreSqlServer server) : IAsyncLifetime
     private static async Task RunAJobAsync(WebApplication node)
     {
         var job = await node.Services.GetRequiredService<IJobScheduler>().StartAsync((_, _) => Task.FromResult(42));
-        Assert.Equal(42, await job.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(42, await job.Task.WaitAsync(SafetyTimeout.Value));
     }
 
     private async Task<WebApplication> StartNodeAsync(Action<LongJobsBuilder> useStore, Action<IServiceCollection>? services = null)
