@@ -165,18 +165,42 @@ internal sealed class SlotPool(int capacity)
         }
     }
 
-    /// <summary>Holds a claimed job in one of the slots reserved for its claim.</summary>
-    /// <returns>Whether it was added: <see langword="false"/> when this server already holds a job with its ID.</returns>
-    public bool TryAddClaimed(JobWorkItem item)
+    /// <summary>
+    /// Holds a claimed job in one of the slots reserved for its claim. An earlier attempt of the job that this server
+    /// still holds (the job was requeued behind its back, as when a store outage outlasted its lease, and claimed here
+    /// again) is superseded: it leaves the active jobs and gives back its slot, and its run no longer ends the job.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="attempt">The attempt it was claimed in.</param>
+    /// <param name="create">Makes the item, given the superseded attempt's handle (<see langword="null"/> when none is held); called under the lock, so it only allocates.</param>
+    /// <param name="item">The item made.</param>
+    /// <param name="superseded">The earlier attempt, which the caller cancels; <see langword="null"/> when none was held.</param>
+    /// <returns>Whether it was added: <see langword="false"/> only when this server holds the same or a later attempt of the job.</returns>
+    public bool TryAddClaimed(Guid id, int attempt, Func<LongRunningJob?, JobWorkItem> create, out JobWorkItem item, out JobWorkItem? superseded)
     {
         bool cancel;
         lock (_gate)
         {
-            if (!_active.TryAdd(item.Id, item))
+            superseded = null;
+            if (_active.TryGetValue(id, out var held))
             {
-                return false;
+                if (held.Attempt >= attempt)
+                {
+                    item = null!;
+                    return false;
+                }
+
+                superseded = held;
+                held.IsSuperseded = true;
+                if (held.IsRunning)
+                {
+                    held.IsRunning = false;
+                    _running--;
+                }
             }
 
+            item = create(superseded?.Job);
+            _active[id] = item;
             item.IsRunning = true;
             cancel = _cancelledAll;
         }
@@ -187,6 +211,34 @@ internal sealed class SlotPool(int capacity)
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Gives back the slot of a job whose work has ended but whose outcome waits for the store: the job stays held (it
+    /// can be found, and its handle completes once the outcome is recorded) while its slot takes the next job.
+    /// </summary>
+    public void FreeSlot(JobWorkItem item)
+    {
+        bool slotFree;
+        Waiting started;
+        lock (_gate)
+        {
+            if (!item.IsRunning || !IsHeld(item))
+            {
+                return;
+            }
+
+            item.IsRunning = false;
+            _running--;
+            started = TakeWaiting();
+            slotFree = !_stopping && _running < capacity;
+        }
+
+        started.Run(_runWaiting);
+        if (slotFree)
+        {
+            _slotFreed();
+        }
     }
 
     /// <summary>
@@ -237,10 +289,13 @@ internal sealed class SlotPool(int capacity)
         Waiting started;
         lock (_gate)
         {
-            if (!_active.Remove(item.Id))
+            // A superseded attempt is no longer held: the attempt that replaced it holds the job and its slot.
+            if (!IsHeld(item))
             {
                 return false;
             }
+
+            _active.Remove(item.Id);
 
             if (item.IsRunning)
             {
@@ -308,6 +363,9 @@ internal sealed class SlotPool(int capacity)
             return [.. _active.Values.Select(item => item.Job)];
         }
     }
+
+    /// <summary>Whether <paramref name="item"/> itself, not another attempt of its job, is held; read under the lock.</summary>
+    private bool IsHeld(JobWorkItem item) => _active.TryGetValue(item.Id, out var held) && ReferenceEquals(held, item);
 
     /// <summary>Whether the scheduler stops and holds no job and no slot reserved for a claim; read under the lock.</summary>
     private bool IsDrained => _stopping && _active.Count == 0 && _running == 0;
