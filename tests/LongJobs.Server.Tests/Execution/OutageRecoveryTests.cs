@@ -56,6 +56,7 @@ public sealed class OutageRecoveryTests
         Assert.Contains("attempt 2 while attempt 1", superseded.Message, StringComparison.Ordinal);
 
         // Attempt 1's write is tried again, and refused: the job is attempt 2's.
+        await services.Time.WaitForTimerAsync(FirstWriteRetry);
         services.Time.Advance(FirstWriteRetry);
         var takenOver = await logs.WaitForAsync(AttemptTakenOverEventId);
         Assert.Contains($"Attempt 1 of job {job.Id}", takenOver.Message, StringComparison.Ordinal);
@@ -103,6 +104,33 @@ public sealed class OutageRecoveryTests
         await services.Gates["second"].Started;
         services.Gates.ReleaseAll();
         await Task.WhenAll(first.Task, second.Task).WithSafetyTimeout();
+    }
+
+    [Fact]
+    public async Task AnOutcomeTheStoreRefusesUnexpectedly_FreesTheSlot_AndIsRecordedOnceTheStoreTakesItAgain()
+    {
+        var (services, shared, logs) = Create(maxConcurrency: 1);
+        await using var _ = services;
+        var job = (LongRunningJob<GatedResult>)await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "a", Value = 4 });
+        await services.Gates["a"].Started;
+
+        // Not an outage: an error no store should have (a rotated password, a bug). The outcome is kept and tried again.
+        shared.FinishFailure = new InvalidOperationException("password authentication failed");
+        services.Gates["a"].Release();
+        var failed = await logs.WaitForAsync(ActivityFailedEventId);
+        Assert.Same(shared.FinishFailure, failed.Exception);
+        var next = await services.StartGatedAsync(services.Gates["b"], result: 5);
+        await services.Gates["b"].Started;
+        Assert.Equal(JobStatus.Running, job.Status);
+
+        shared.FinishFailure = null;
+        services.Gates["b"].Release();
+        Assert.Equal(5, await next.Task.WithSafetyTimeout());
+        await services.Time.WaitForTimerAsync(FirstWriteRetry);
+        services.Time.Advance(FirstWriteRetry);
+        Assert.Equal(8, (await job.Task.WithSafetyTimeout()).DoubledValue);
+        Assert.Equal((JobStatus.Succeeded, 1), ((await services.GetRecordAsync(job.Id)).Status, (await services.GetRecordAsync(job.Id)).Attempt));
+        Assert.DoesNotContain(logs.Entries, entry => entry.EventId == JobFailedEventId);
     }
 
     [Fact]

@@ -19,6 +19,9 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     /// <summary>While set, <see cref="TryFinishAsync"/> throws <see cref="JobStoreUnavailableException"/>.</summary>
     public bool FinishUnavailable { get; set; }
 
+    /// <summary>While set, thrown by every <see cref="TryFinishAsync"/>: a failure no store should have.</summary>
+    public Exception? FinishFailure { get; set; }
+
     private Exception? _nextWaitForChangeFailure;
     private Exception? _claimFailure;
     private Exception? _progressFailure;
@@ -84,6 +87,11 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         {
             // Thrown here, not made in advance, so its stack trace names this method as a database driver's would.
             throw new JobStoreUnavailableException(new TimeoutException("The test's database is down."));
+        }
+
+        if (FinishFailure is { } failure)
+        {
+            throw failure;
         }
 
         return Inner.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken);

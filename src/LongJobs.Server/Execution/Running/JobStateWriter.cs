@@ -10,8 +10,9 @@ namespace LongJobs.Server.Execution.Running;
 /// <summary>
 /// Writes the changes of the jobs this server runs (start, next attempt, outcome) to the store. A write that fails is
 /// tried again through a Polly retry pipeline, after 1 second and then twice as long each time up to 30 seconds, so a job
-/// that starts or finishes during a database outage is recorded once the database is back: a start or next attempt
-/// while the store cannot be reached, an outcome whatever the failure (nothing else would ever record it). Failures are
+/// that starts or finishes during a database outage is recorded once the database is back: most writes while the store
+/// cannot be reached, the outcome of a run whatever the failure (nothing else would ever record it; its slot is free
+/// meanwhile). Failures are
 /// logged once per episode (<see cref="FailureEpisode"/>). Once the scheduler stops (<see cref="StopRetryingAsync"/>), or the
 /// host does, no write is tried again, a try in flight is cancelled, and the failure is the store's own exception.
 /// </summary>
@@ -66,23 +67,24 @@ internal sealed class JobStateWriter
     /// <paramref name="expectedAttempt"/>; otherwise the job's stored state wins. When the store cannot record it,
     /// the outcome is applied to <paramref name="known"/>: what the handle reports. Never throws.
     /// </summary>
+    /// <remarks>Tried again only while the store cannot be reached: its callers (a claim, a cancel request, the stop) wait for it.</remarks>
     public async ValueTask<JobRecord> RecordOutcomeAsync(JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome) =>
-        (await RecordAsync(known, expected, expectedAttempt, outcome, whileWaiting: null).ConfigureAwait(false)).State;
+        (await RecordAsync(_whileUnavailable, known, expected, expectedAttempt, outcome, whileWaiting: null).ConfigureAwait(false)).State;
 
     /// <summary>
     /// Writes the outcome of attempt <paramref name="attempt"/> of a running job, unless the job no longer runs in that
-    /// attempt. When the first try fails, <paramref name="whileWaiting"/> runs (the job gives back its slot) and the
-    /// write goes on until it succeeds or the scheduler stops. Never throws.
+    /// attempt. When the first try fails, whatever the failure, <paramref name="whileWaiting"/> runs (the job gives back
+    /// its slot) and the write goes on until it succeeds or the scheduler stops. Never throws.
     /// </summary>
     public ValueTask<RecordedOutcome> RecordAttemptOutcomeAsync(JobRecord known, int attempt, JobOutcome outcome, Action whileWaiting) =>
-        RecordAsync(known, JobStatus.Running, attempt, outcome, whileWaiting);
+        RecordAsync(_untilRecorded, known, JobStatus.Running, attempt, outcome, whileWaiting);
 
-    private async ValueTask<RecordedOutcome> RecordAsync(JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome, Action? whileWaiting)
+    private async ValueTask<RecordedOutcome> RecordAsync(Retrying retrying, JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome, Action? whileWaiting)
     {
         try
         {
             return await WriteAsync(
-                    _untilRecorded,
+                    retrying,
                     static async (attempts, state, token) =>
                     {
                         if (await attempts.TryFinishAsync(state.Known.Id, state.Expected, state.ExpectedAttempt, state.Outcome, token).ConfigureAwait(false) is { } finished)

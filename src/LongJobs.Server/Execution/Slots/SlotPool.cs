@@ -9,7 +9,7 @@ namespace LongJobs.Server.Execution.Slots;
 /// next free slot before any claim. It owns the scheduler's only lock, which guards the slots, the active jobs, the
 /// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it.
 /// </summary>
-internal sealed class SlotPool(int capacity)
+internal sealed partial class SlotPool(int capacity)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobWorkItem> _active = [];
@@ -181,25 +181,24 @@ internal sealed class SlotPool(int capacity)
         bool cancel;
         lock (_gate)
         {
-            superseded = null;
-            if (_active.TryGetValue(id, out var held))
+            superseded = _active.GetValueOrDefault(id);
+            if (superseded?.Attempt >= attempt)
             {
-                if (held.Attempt >= attempt)
-                {
-                    item = null!;
-                    return false;
-                }
+                (item, superseded) = (null!, null);
+                return false;
+            }
 
-                superseded = held;
-                held.IsSuperseded = true;
-                if (held.IsRunning)
+            item = create(superseded?.Job);
+            if (superseded is not null)
+            {
+                superseded.IsSuperseded = true;
+                if (superseded.IsRunning)
                 {
-                    held.IsRunning = false;
+                    superseded.IsRunning = false;
                     _running--;
                 }
             }
 
-            item = create(superseded?.Job);
             _active[id] = item;
             item.IsRunning = true;
             cancel = _cancelledAll;
@@ -382,43 +381,5 @@ internal sealed class SlotPool(int capacity)
         }
 
         return taken;
-    }
-
-    /// <summary>The ad-hoc jobs that took free slots: mostly none or one (a slot frees at a time), so no list for those.</summary>
-    private struct Waiting
-    {
-        private JobWorkItem? _first;
-        private List<JobWorkItem>? _more;
-
-        public void Add(JobWorkItem item)
-        {
-            if (_first is null)
-            {
-                _first = item;
-            }
-            else
-            {
-                (_more ??= []).Add(item);
-            }
-        }
-
-        public readonly void Run(Action<JobWorkItem> run)
-        {
-            if (_first is null)
-            {
-                return;
-            }
-
-            run(_first);
-            if (_more is null)
-            {
-                return;
-            }
-
-            foreach (var item in _more)
-            {
-                run(item);
-            }
-        }
     }
 }
