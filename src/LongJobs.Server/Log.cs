@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging;
 namespace LongJobs.Server;
 
 // Event IDs 26 to 29 are the email channel's (EmailLog in LongJobs.Server.Email); 30 to 39 are left to the PostgreSQL
-// store; the scheduler's messages added in issue 12 start at 40.
+// store; the scheduler's messages added in issue 12 start at 40, those of issue 13 (failure episodes of background
+// activities, attempts taken over) at 43. No longer used, and not to be reused for another message: 7 (retention
+// failed), 10 and 11 (store unreachable), 13, 14 and 42 (claiming failed, works again), 40 (following failed), which
+// the failure episodes (43 to 46) replaced.
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Debug, "Job {JobId} of kind {Kind} queued.")]
@@ -24,29 +27,14 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Information, "Stopping the job scheduler: {Queued} queued jobs cancelled, {Running} running jobs asked to stop.")]
     public static partial void Stopping(ILogger logger, int queued, int running);
 
-    [LoggerMessage(7, LogLevel.Error, "Removing expired jobs failed.")]
-    public static partial void RetentionFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(8, LogLevel.Debug, "Removed {Count} finished jobs.")]
     public static partial void RetentionRemoved(ILogger logger, int count);
 
     [LoggerMessage(9, LogLevel.Warning, "Job {JobId} of kind {Kind} failed: its result has {Size} bytes of JSON, more than MaxResultSize.")]
     public static partial void ResultTooLarge(ILogger logger, Guid jobId, string kind, int size);
 
-    [LoggerMessage(10, LogLevel.Warning, "The job store is unreachable while recording job {JobId}; trying again in {Delay}.")]
-    public static partial void StoreUnavailable(ILogger logger, Exception exception, Guid jobId, TimeSpan delay);
-
-    [LoggerMessage(11, LogLevel.Warning, "The progress of job {JobId} was not recorded: the job store is unreachable.")]
-    public static partial void ProgressNotRecorded(ILogger logger, Exception exception, Guid jobId);
-
     [LoggerMessage(12, LogLevel.Warning, "Attempt {Attempt} of {MaxAttempts} of job {JobId} of kind {Kind} failed with a transient error; retrying in {Delay}.")]
     public static partial void JobRetrying(ILogger logger, Exception exception, Guid jobId, string kind, int attempt, int maxAttempts, TimeSpan delay);
-
-    [LoggerMessage(13, LogLevel.Warning, "Taking jobs from the queue failed: the job store is unreachable. Trying again when notified or polling.")]
-    public static partial void ClaimFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(14, LogLevel.Information, "Taking jobs from the queue works again.")]
-    public static partial void ClaimRecovered(ILogger logger);
 
     [LoggerMessage(15, LogLevel.Information, "Job {JobId} of kind {Kind} went back to the queue: this server stopped during attempt {Attempt}.")]
     public static partial void JobRequeued(ILogger logger, Guid jobId, string kind, int attempt);
@@ -66,12 +54,24 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Warning, "The {Channel} notification of job {JobId} was abandoned: the server is stopping.")]
     public static partial void NotificationAbandoned(ILogger logger, string channel, Guid jobId);
 
-    [LoggerMessage(40, LogLevel.Error, "Following job {JobId} in the store failed; asking again in {Delay}.")]
-    public static partial void FollowingFailed(ILogger logger, Exception exception, Guid jobId, TimeSpan delay);
-
     [LoggerMessage(41, LogLevel.Error, "The run of job {JobId} of kind {Kind} failed unexpectedly after its outcome was settled.")]
     public static partial void RunFailedUnexpectedly(ILogger logger, Exception exception, Guid jobId, string kind);
 
-    [LoggerMessage(42, LogLevel.Error, "Taking jobs from the queue failed unexpectedly; trying again when notified or polling.")]
-    public static partial void ClaimFailedUnexpectedly(ILogger logger, Exception exception);
+    [LoggerMessage(43, LogLevel.Warning, "{Activity} failed: the job store cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
+    public static partial void StoreOutOfReach(ILogger logger, string activity, string reason);
+
+    [LoggerMessage(44, LogLevel.Warning, "{Activity} failed unexpectedly. It keeps trying; a line will say when it works again.")]
+    public static partial void ActivityFailed(ILogger logger, Exception exception, string activity);
+
+    [LoggerMessage(45, LogLevel.Information, "{Activity} works again, after {Failures} failures in {Duration}.")]
+    public static partial void ActivityRecovered(ILogger logger, string activity, int failures, TimeSpan duration);
+
+    [LoggerMessage(46, LogLevel.Debug, "{Activity} failed again ({Failures} in a row): {Reason}")]
+    public static partial void FailedAgain(ILogger logger, string activity, int failures, string reason);
+
+    [LoggerMessage(47, LogLevel.Warning, "Attempt {Attempt} of job {JobId} of kind {Kind} was taken over (by another node or a later attempt); its outcome ({Status}) was not recorded.")]
+    public static partial void AttemptTakenOver(ILogger logger, int attempt, Guid jobId, string kind, Jobs.JobStatus status);
+
+    [LoggerMessage(48, LogLevel.Information, "Job {JobId} of kind {Kind} was claimed here again in attempt {Attempt} while attempt {Superseded} still held it here: the earlier attempt is cancelled and the new one runs.")]
+    public static partial void AttemptSuperseded(ILogger logger, Guid jobId, string kind, int attempt, int superseded);
 }

@@ -7,12 +7,14 @@ namespace LongJobs.Server.Retention;
 
 /// <summary>
 /// Removes finished jobs older than <see cref="LongJobsOptions.RetainFinishedJobsFor"/>, and the oldest beyond
-/// <see cref="LongJobsOptions.MaxRetainedJobs"/>, every <see cref="LongJobsOptions.RetentionSweepInterval"/>.
+/// <see cref="LongJobsOptions.MaxRetainedJobs"/>, every <see cref="LongJobsOptions.RetentionSweepInterval"/>. A sweep that
+/// fails, whatever the failure, is logged once per episode, and the next tick sweeps again.
 /// </summary>
 internal sealed class RetentionSweeper(IJobRetention store, TimeProvider time, IOptions<LongJobsOptions> options, ILogger<RetentionSweeper> logger)
     : BackgroundService
 {
     private readonly LongJobsOptions _options = options.Value;
+    private readonly FailureEpisode _failures = new("Removing expired jobs", logger, time);
 
     /// <summary>Removes what has expired now.</summary>
     /// <returns>How many jobs were removed.</returns>
@@ -37,10 +39,12 @@ internal sealed class RetentionSweeper(IJobRetention store, TimeProvider time, I
                 try
                 {
                     await SweepAsync(stoppingToken).ConfigureAwait(false);
+                    _failures.Worked();
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
-                    Log.RetentionFailed(logger, exception);
+                    // The next tick sweeps again.
+                    _failures.Failed(exception);
                 }
             }
         }

@@ -77,7 +77,7 @@ public sealed class SupervisionTests
 
         store.FinishUnavailable = true;
         gate.Release();
-        await logs.WaitForAsync(StoreUnavailableEventId);
+        await logs.WaitForAsync(StoreOutOfReachEventId);
         await host.StopAsync().WithSafetyTimeout();
 
         var failed = await logs.WaitForAsync(StoreFailedEventId);
@@ -87,7 +87,7 @@ public sealed class SupervisionTests
 
     private const int JobFinishedEventId = 3;
     private const int StoreFailedEventId = 4;
-    private const int StoreUnavailableEventId = 10;
+    private const int StoreOutOfReachEventId = 43;
 
     /// <summary>Runs jobs on a host whose logging throws once a job's outcome is recorded, and keeps no reference to their runs.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

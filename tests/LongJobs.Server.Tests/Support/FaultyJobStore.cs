@@ -7,7 +7,8 @@ namespace LongJobs.Server.Tests.Support;
 
 /// <summary>
 /// The in-memory store behind faults a test switches on: as a store shared with other servers (<see cref="IsDurable"/>),
-/// one whose writes fail while its database is unreachable, or one that throws what no store should. Everything not
+/// one whose writes, claims or progress reports fail while its database is unreachable, or one that throws what no
+/// store should. Everything not
 /// switched on is the in-memory store's own behaviour (<see cref="Inner"/>).
 /// </summary>
 public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJobStore
@@ -18,7 +19,26 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     /// <summary>While set, <see cref="TryFinishAsync"/> throws <see cref="JobStoreUnavailableException"/>.</summary>
     public bool FinishUnavailable { get; set; }
 
+    /// <summary>While set, thrown by every <see cref="TryFinishAsync"/>: a failure no store should have.</summary>
+    public Exception? FinishFailure { get; set; }
+
     private Exception? _nextWaitForChangeFailure;
+    private Exception? _claimFailure;
+    private Exception? _progressFailure;
+
+    /// <summary>While set, thrown by every <see cref="ClaimAsync"/>.</summary>
+    public Exception? ClaimFailure
+    {
+        get => Volatile.Read(ref _claimFailure);
+        set => Volatile.Write(ref _claimFailure, value);
+    }
+
+    /// <summary>While set, thrown by every <see cref="TryReportProgressAsync"/>.</summary>
+    public Exception? ProgressFailure
+    {
+        get => Volatile.Read(ref _progressFailure);
+        set => Volatile.Write(ref _progressFailure, value);
+    }
 
     /// <summary>Thrown once, by the next <see cref="WaitForChangeAsync"/>.</summary>
     public Exception? NextWaitForChangeFailure
@@ -46,14 +66,14 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) => Inner.CountQueuedAsync(countAtMost, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        Inner.ClaimAsync(kinds, limit, startedAt, cancellationToken);
+        ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, cancellationToken);
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
 
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) => Inner.TryStartAsync(id, startedAt, cancellationToken);
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
-        Inner.TryReportProgressAsync(id, attempt, progress, message, cancellationToken);
+        ProgressFailure is { } failure ? throw failure : Inner.TryReportProgressAsync(id, attempt, progress, message, cancellationToken);
 
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
         Inner.TryStartNextAttemptAsync(id, failedAttempt, message, cancellationToken);
@@ -67,6 +87,11 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         {
             // Thrown here, not made in advance, so its stack trace names this method as a database driver's would.
             throw new JobStoreUnavailableException(new TimeoutException("The test's database is down."));
+        }
+
+        if (FinishFailure is { } failure)
+        {
+            throw failure;
         }
 
         return Inner.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken);

@@ -44,7 +44,8 @@ internal sealed class TestServices : IAsyncDisposable
         Action<LongJobsBuilder>? addJobs = null,
         ILoggerProvider? logs = null,
         Func<TimeProvider, IJobStore>? store = null,
-        ObservedFakeTimeProvider? time = null)
+        ObservedFakeTimeProvider? time = null,
+        LogLevel minimumLogLevel = LogLevel.Information)
     {
         time ??= new ObservedFakeTimeProvider();
         var gates = new JobGates();
@@ -53,7 +54,7 @@ internal sealed class TestServices : IAsyncDisposable
             {
                 if (logs is not null)
                 {
-                    logging.AddProvider(logs);
+                    logging.AddProvider(logs).SetMinimumLevel(minimumLogLevel);
                 }
             })
             .AddSingleton<TimeProvider>(time)

@@ -31,7 +31,7 @@ internal sealed class QueueClaimer
     private readonly bool _includeExceptionDetails;
     private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
-    private readonly ClaimHealth _health = new();
+    private readonly FailureEpisode _claims;
     private readonly Func<Task> _claim;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<Task>? _loop;
@@ -72,6 +72,7 @@ internal sealed class QueueClaimer
         _includeExceptionDetails = includeExceptionDetails;
         _logger = logger;
         _shutdown = shutdown;
+        _claims = new FailureEpisode("Taking jobs from the queue", logger, time);
         _claim = async () => await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
     }
 
@@ -147,22 +148,15 @@ internal sealed class QueueClaimer
             try
             {
                 claimed = await _queue.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
-                if (_health.TryMarkWorking())
-                {
-                    Log.ClaimRecovered(_logger);
-                }
+                _claims.Worked();
             }
             catch (Exception exception)
             {
+                // The jobs stay queued: the next wake-up or poll claims again.
                 _pool.Return(free);
-                if (exception is JobStoreUnavailableException && _health.TryMarkFailing())
+                if (!(exception is OperationCanceledException && _shutdown.IsCancellationRequested))
                 {
-                    Log.ClaimFailed(_logger, exception);
-                }
-                else if (exception is not (JobStoreUnavailableException or OperationCanceledException))
-                {
-                    // The jobs stay queued: the next wake-up or poll claims again.
-                    Log.ClaimFailedUnexpectedly(_logger, exception);
+                    _claims.Failed(exception);
                 }
 
                 return all;
@@ -172,12 +166,7 @@ internal sealed class QueueClaimer
             _topology.NoteQueueChange(-claimed.Count);
             foreach (var job in claimed)
             {
-                // The handle of a job started here, which the claim takes over from following it.
-                var handle = _followed.Take(job.Id)?.Handle;
-                if (!TryStartClaimed(job, handle, out var notStarted))
-                {
-                    await FailUnstartedAsync(job, handle, notStarted).ConfigureAwait(false);
-                }
+                await StartClaimedAsync(job).ConfigureAwait(false);
             }
 
             all.AddRange(claimed);
@@ -208,49 +197,68 @@ internal sealed class QueueClaimer
             catch (Exception exception) when (!_shutdown.IsCancellationRequested)
             {
                 // The loop is the only claimer when nothing is started here: it goes on, after a poll interval.
-                Log.ClaimFailedUnexpectedly(_logger, exception);
+                _claims.Failed(exception);
                 await Task.WhenAny(wake.Task, Task.Delay(_pollInterval, _time, _shutdown)).ConfigureAwait(false);
                 MayHaveQueuedJobs();
             }
         }
     }
 
-    /// <summary>Starts a job this server claimed in one of the slots reserved for it.</summary>
-    /// <returns>Whether it started; otherwise <paramref name="failure"/> says why, and the slot went back.</returns>
-    private bool TryStartClaimed(JobRecord job, LongRunningJob? handle, out Exception failure)
+    /// <summary>
+    /// Starts a job this server claimed in one of the slots reserved for it; never throws. An earlier attempt of the job
+    /// that this server still holds (the job went back to the queue behind its back, as when a store outage outlasted
+    /// its lease) is cancelled and superseded: the new attempt takes its handle and runs. A job that cannot start fails,
+    /// and its slot goes back.
+    /// </summary>
+    private async Task StartClaimedAsync(JobRecord job)
     {
-        JobWorkItem item;
+        LongRunningJob? handle = null;
+        var holdsSlot = false;
         try
         {
+            // The handle of a job started here, which the claim takes over from following it.
+            handle = _followed.Take(job.Id)?.Handle;
             var kind = _kinds.TryGet(job.Kind, out var found) ? found : throw new InvalidOperationException($"Claimed job '{job.Id}' has kind '{job.Kind}', which is not registered here.");
-            handle ??= kind.CreateJob(job);
-            handle.Update(job);
-            item = new ClaimedWorkItem(handle, kind) { Attempt = job.Attempt };
-            if (!_pool.TryAddClaimed(item))
+            if (!_pool.TryAddClaimed(job.Id, job.Attempt, held => new ClaimedWorkItem(handle ?? held ?? kind.CreateJob(job), kind) { Attempt = job.Attempt }, out var item, out var superseded))
             {
-                item.Cancellation.Dispose();
-                throw new InvalidOperationException($"Claimed job '{job.Id}' is still held here by an earlier attempt.");
+                throw new InvalidOperationException($"Claimed job '{job.Id}' in attempt {job.Attempt}, which this server already holds in that attempt or a later one.");
             }
+
+            // The run updates the handle with the claimed state.
+            holdsSlot = true;
+            _runner.Dispatch(item, job);
+            if (superseded is not null)
+            {
+                superseded.Cancel();
+                Log.AttemptSuperseded(_logger, job.Id, job.Kind, job.Attempt, superseded.Attempt);
+            }
+        }
+        catch (Exception exception) when (!holdsSlot)
+        {
+            _pool.Return(1);
+            await FailUnstartedAsync(job, handle, exception).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
-            _pool.Return(1);
-            failure = exception;
-            return false;
+            // Logging failed after the job started: its run goes on, and ends it.
+            _claims.Failed(exception);
         }
-
-        failure = null!;
-        _runner.Dispatch(item, job);
-        return true;
     }
 
-    /// <summary>Fails a claimed job that could not be started here, rather than leave it running in the store, and completes its handle.</summary>
+    /// <summary>Fails a claimed job that could not be started here, rather than leave it running in the store, and completes its handle; never throws.</summary>
     private async Task FailUnstartedAsync(JobRecord job, LongRunningJob? handle, Exception exception)
     {
-        Log.JobFailed(_logger, exception, job.Id, job.Kind);
-        var outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
-        var final = await _writer.RecordOutcomeAsync(job, JobStatus.Running, job.Attempt, outcome).ConfigureAwait(false);
-        handle?.Complete(final, result: null, exception);
+        try
+        {
+            Log.JobFailed(_logger, exception, job.Id, job.Kind);
+            var outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
+            var final = await _writer.RecordOutcomeAsync(job, JobStatus.Running, job.Attempt, outcome).ConfigureAwait(false);
+            handle?.Complete(final, result: null, exception);
+        }
+        catch (Exception failure)
+        {
+            _claims.Failed(failure);
+        }
     }
 
     private static void InterlockedMax(ref long location, long value)

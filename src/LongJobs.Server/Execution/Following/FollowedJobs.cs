@@ -15,13 +15,11 @@ namespace LongJobs.Server.Execution.Following;
 /// The handles of jobs of registered kinds started here that no slot of this server runs: waiting in the store's
 /// queue, or running on another server sharing the store. On a shared store each is followed in the store, so its
 /// handle completes when the job finishes wherever it runs; whatever a follower meets, it asks again (one Polly
-/// retry pipeline), so a handle never stays pending while its job goes on. Every follower is awaited when the server
+/// retry pipeline; failures logged once per episode for all followers), so a handle never stays pending while its job goes on. Every follower is awaited when the server
 /// stops, and every handle still held is completed then.
 /// </summary>
 internal sealed class FollowedJobs
 {
-    private static readonly ResiliencePropertyKey<Guid> JobIdKey = new("LongJobs.FollowedJobId");
-
     private readonly ConcurrentDictionary<Guid, FollowedJob> _jobs = new();
     private readonly ConcurrentDictionary<FollowedJob, Task> _followers = new();
     private readonly IJobChangeFeed _changes;
@@ -30,6 +28,7 @@ internal sealed class FollowedJobs
     private readonly JsonSerializerOptions _json;
     private readonly bool _includeExceptionDetails;
     private readonly CancellationToken _shutdown;
+    private readonly FailureEpisode _failures;
     private readonly ResiliencePipeline _askAgain;
 
     public FollowedJobs(IJobChangeFeed changes, StoreTopology topology, TimeProvider time, JsonSerializerOptions json, bool includeExceptionDetails, ILogger logger, CancellationToken shutdown)
@@ -40,6 +39,7 @@ internal sealed class FollowedJobs
         _json = json;
         _includeExceptionDetails = includeExceptionDetails;
         _shutdown = shutdown;
+        _failures = new FailureEpisode("Following jobs in the store", logger, time);
         _askAgain = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -51,12 +51,8 @@ internal sealed class FollowedJobs
                     && !(exception is OperationCanceledException && arguments.Context.CancellationToken.IsCancellationRequested)),
                 OnRetry = arguments =>
                 {
-                    // An unreachable store is expected now and then, and logged by whoever writes; anything else is not.
-                    if (arguments.Outcome.Exception is not JobStoreUnavailableException)
-                    {
-                        Log.FollowingFailed(logger, arguments.Outcome.Exception!, arguments.Context.Properties.GetValue(JobIdKey, Guid.Empty), arguments.RetryDelay);
-                    }
-
+                    // One episode for every job followed: an outage is one warning, not one per job and retry.
+                    _failures.Failed(arguments.Outcome.Exception!);
                     return default;
                 },
             })
@@ -185,7 +181,6 @@ internal sealed class FollowedJobs
     {
         var handle = job.Handle;
         var context = ResilienceContextPool.Shared.Get(following.Token);
-        context.Properties.Set(JobIdKey, handle.Id);
         try
         {
             while (true)
@@ -194,6 +189,7 @@ internal sealed class FollowedJobs
                     static (context, state) => state.Changes.WaitForChangeAsync(state.Handle.Id, state.Handle.Row().Version, context.CancellationToken),
                     context,
                     (Changes: _changes, Handle: handle)).ConfigureAwait(false);
+                _failures.Worked();
 
                 state ??= UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
                 handle.Update(state);

@@ -9,8 +9,8 @@ namespace LongJobs.Server.Execution.Running;
 /// and a cancellation request found in the store (made through any server sharing it) signals the job's token.
 /// Progress is written at most once per <see cref="LongJobsOptions.ProgressWriteInterval"/>: the first report of a
 /// burst at once, the latest of the reports that follow at the end of the interval (so whoever waits for the job's
-/// next change sees where a burst ended), and a report of 1 at once. While the store is unreachable the job goes on and
-/// the report is dropped. When the store no longer has the job running in this context's attempt (another server took
+/// next change sees where a burst ended), and a report of 1 at once. When the store cannot take a report (unreachable,
+/// or any other failure) the job goes on and the report is dropped, logged once per episode. When the store no longer has the job running in this context's attempt (another server took
 /// it over), the job's token is signalled, as long as this attempt is the one running here (a stale attempt stops
 /// nothing). Disposed when the attempt ends: later reports, and a write still waiting for the end of its interval, are
 /// dropped.
@@ -124,11 +124,14 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, Progres
         {
             updated = await writer.Attempts.TryReportProgressAsync(JobId, Attempt, fraction, message, cancellationToken).ConfigureAwait(false);
         }
-        catch (JobStoreUnavailableException exception)
+        catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            Log.ProgressNotRecorded(writer.Logger, exception, JobId);
+            // A report the store cannot take is dropped, whatever the failure: the job goes on, and reports again.
+            writer.Failures.Failed(exception);
             return;
         }
+
+        writer.Failures.Worked();
 
         if (Volatile.Read(ref _ended) != 0)
         {

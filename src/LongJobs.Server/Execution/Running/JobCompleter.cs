@@ -13,12 +13,20 @@ namespace LongJobs.Server.Execution.Running;
 /// </summary>
 internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStateWriter writer, TimeProvider time)
 {
-    /// <summary>Ends a job that ran here, or never ran, with <paramref name="final"/>.</summary>
+    /// <summary>
+    /// Ends a job that ran here, or never ran, with <paramref name="final"/>. An attempt that a later one superseded
+    /// ends nothing: the later attempt holds the job, its slot and its handle.
+    /// </summary>
     public void Complete(JobWorkItem item, JobRecord final, object? result, Exception? exception)
     {
         var drained = pool.Release(item);
         try
         {
+            if (item.IsSuperseded)
+            {
+                return;
+            }
+
             if (final.Status.IsFinished() || item.Kind is not { } kind || !followed.TryFollowElsewhere(item.Job, kind))
             {
                 item.Job.Complete(final, result, exception);
@@ -33,6 +41,9 @@ internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStat
             }
         }
     }
+
+    /// <summary>Gives back the slot of a job whose outcome waits for the store; the job stays held until it is recorded.</summary>
+    public void FreeSlot(JobWorkItem item) => pool.FreeSlot(item);
 
     /// <summary>Records an ad-hoc job that never ran as cancelled, and ends it.</summary>
     public async Task CancelQueuedAsync(JobWorkItem item, JobError? error)

@@ -122,8 +122,17 @@ internal sealed class JobRunner(
 
             if (outcome is not null)
             {
-                final = await writer.RecordOutcomeAsync(job.Row(), JobStatus.Running, item.Attempt, outcome).ConfigureAwait(false);
-                Log.JobFinished(logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
+                // While the store cannot take the outcome, the slot takes the next job: the write goes on without it.
+                var recorded = await writer.RecordAttemptOutcomeAsync(job.Row(), item.Attempt, outcome, () => completer.FreeSlot(item)).ConfigureAwait(false);
+                final = recorded.State;
+                if (recorded.TakenOver)
+                {
+                    Log.AttemptTakenOver(logger, item.Attempt, job.Id, job.Kind, outcome.Status);
+                }
+                else
+                {
+                    Log.JobFinished(logger, job.Id, job.Kind, final.Status, (final.CompletedAt - final.StartedAt) ?? TimeSpan.Zero);
+                }
             }
         }
         catch (Exception exception) when (final is null)

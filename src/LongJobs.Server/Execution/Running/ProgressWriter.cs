@@ -14,4 +14,7 @@ internal sealed class ProgressWriter(IJobAttempts attempts, TimeProvider time, T
     public TimeSpan WriteInterval { get; } = writeInterval;
 
     public ILogger Logger { get; } = logger;
+
+    /// <summary>The reports the store could not take, logged once per episode for every job.</summary>
+    public FailureEpisode Failures { get; } = new("Recording the progress of running jobs", logger, time);
 }

@@ -64,7 +64,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
         _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
-        _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, shutdown, settings, time, logger);
+        _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, writer, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }
 

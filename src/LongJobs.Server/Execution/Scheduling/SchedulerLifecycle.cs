@@ -13,7 +13,9 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// still finishes its in-flight requests, and a job accepted then would only be cancelled), and at stop: cancels the
 /// ad-hoc jobs still waiting here, lets the store's queue go (left for the next server on a shared store, cancelled on a
 /// local one), completes the handles of jobs that never ran here, signals the running jobs and stops claiming, waits up
-/// to <see cref="LongJobsOptions.ShutdownTimeout"/> for them and abandons the rest, and waits for every follower.
+/// to <see cref="LongJobsOptions.ShutdownTimeout"/> for them and abandons the rest, and waits for every follower. From
+/// the start of the stop, a write the store refuses is not tried again: an outcome still waiting for the store is given
+/// up (its job stays running in the store under this server's lease, which runs out, and another server runs it again).
 /// </summary>
 internal sealed class SchedulerLifecycle(
     SlotPool pool,
@@ -22,6 +24,7 @@ internal sealed class SchedulerLifecycle(
     FollowedJobs followed,
     JobCompleter completer,
     ShutdownHandOver handOver,
+    JobStateWriter writer,
     CancellationTokenSource shutdown,
     LongJobsOptions options,
     TimeProvider time,
@@ -37,6 +40,9 @@ internal sealed class SchedulerLifecycle(
     {
         var (waiting, running) = pool.Stop();
         Log.Stopping(logger, waiting.Count, running);
+
+        // A write the store cannot take now would hold up the stop: from now on each write is tried once.
+        await writer.StopRetryingAsync().ConfigureAwait(false);
         foreach (var item in waiting)
         {
             await completer.CancelQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);

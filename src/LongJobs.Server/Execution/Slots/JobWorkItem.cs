@@ -12,6 +12,7 @@ namespace LongJobs.Server.Execution.Slots;
 internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThreadPoolWorkItem
 {
     private int _attempt;
+    private bool _superseded;
     private Action<JobWorkItem, JobRecord?>? _run;
     private JobRecord? _started;
     private ExecutionContext? _context;
@@ -44,6 +45,16 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThread
 
     /// <summary>Whether the item holds an execution slot; guarded by the <see cref="SlotPool"/>'s lock.</summary>
     public bool IsRunning { get; set; }
+
+    /// <summary>
+    /// Whether a later attempt of the job, claimed here, took the job over from this item: its run then neither frees a
+    /// slot nor completes the handle, which the later attempt holds. Set under the <see cref="SlotPool"/>'s lock.
+    /// </summary>
+    public bool IsSuperseded
+    {
+        get => Volatile.Read(ref _superseded);
+        set => Volatile.Write(ref _superseded, value);
+    }
 
     /// <summary>
     /// Queues <paramref name="run"/> of this item to the thread pool, as <see cref="ThreadPool.QueueUserWorkItem(WaitCallback)"/>

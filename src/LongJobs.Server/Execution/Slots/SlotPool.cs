@@ -9,7 +9,7 @@ namespace LongJobs.Server.Execution.Slots;
 /// next free slot before any claim. It owns the scheduler's only lock, which guards the slots, the active jobs, the
 /// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it.
 /// </summary>
-internal sealed class SlotPool(int capacity)
+internal sealed partial class SlotPool(int capacity)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobWorkItem> _active = [];
@@ -165,18 +165,41 @@ internal sealed class SlotPool(int capacity)
         }
     }
 
-    /// <summary>Holds a claimed job in one of the slots reserved for its claim.</summary>
-    /// <returns>Whether it was added: <see langword="false"/> when this server already holds a job with its ID.</returns>
-    public bool TryAddClaimed(JobWorkItem item)
+    /// <summary>
+    /// Holds a claimed job in one of the slots reserved for its claim. An earlier attempt of the job that this server
+    /// still holds (the job was requeued behind its back, as when a store outage outlasted its lease, and claimed here
+    /// again) is superseded: it leaves the active jobs and gives back its slot, and its run no longer ends the job.
+    /// </summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="attempt">The attempt it was claimed in.</param>
+    /// <param name="create">Makes the item, given the superseded attempt's handle (<see langword="null"/> when none is held); called under the lock, so it only allocates.</param>
+    /// <param name="item">The item made.</param>
+    /// <param name="superseded">The earlier attempt, which the caller cancels; <see langword="null"/> when none was held.</param>
+    /// <returns>Whether it was added: <see langword="false"/> only when this server holds the same or a later attempt of the job.</returns>
+    public bool TryAddClaimed(Guid id, int attempt, Func<LongRunningJob?, JobWorkItem> create, out JobWorkItem item, out JobWorkItem? superseded)
     {
         bool cancel;
         lock (_gate)
         {
-            if (!_active.TryAdd(item.Id, item))
+            superseded = _active.GetValueOrDefault(id);
+            if (superseded?.Attempt >= attempt)
             {
+                (item, superseded) = (null!, null);
                 return false;
             }
 
+            item = create(superseded?.Job);
+            if (superseded is not null)
+            {
+                superseded.IsSuperseded = true;
+                if (superseded.IsRunning)
+                {
+                    superseded.IsRunning = false;
+                    _running--;
+                }
+            }
+
+            _active[id] = item;
             item.IsRunning = true;
             cancel = _cancelledAll;
         }
@@ -187,6 +210,34 @@ internal sealed class SlotPool(int capacity)
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Gives back the slot of a job whose work has ended but whose outcome waits for the store: the job stays held (it
+    /// can be found, and its handle completes once the outcome is recorded) while its slot takes the next job.
+    /// </summary>
+    public void FreeSlot(JobWorkItem item)
+    {
+        bool slotFree;
+        Waiting started;
+        lock (_gate)
+        {
+            if (!item.IsRunning || !IsHeld(item))
+            {
+                return;
+            }
+
+            item.IsRunning = false;
+            _running--;
+            started = TakeWaiting();
+            slotFree = !_stopping && _running < capacity;
+        }
+
+        started.Run(_runWaiting);
+        if (slotFree)
+        {
+            _slotFreed();
+        }
     }
 
     /// <summary>
@@ -237,10 +288,13 @@ internal sealed class SlotPool(int capacity)
         Waiting started;
         lock (_gate)
         {
-            if (!_active.Remove(item.Id))
+            // A superseded attempt is no longer held: the attempt that replaced it holds the job and its slot.
+            if (!IsHeld(item))
             {
                 return false;
             }
+
+            _active.Remove(item.Id);
 
             if (item.IsRunning)
             {
@@ -309,6 +363,9 @@ internal sealed class SlotPool(int capacity)
         }
     }
 
+    /// <summary>Whether <paramref name="item"/> itself, not another attempt of its job, is held; read under the lock.</summary>
+    private bool IsHeld(JobWorkItem item) => _active.TryGetValue(item.Id, out var held) && ReferenceEquals(held, item);
+
     /// <summary>Whether the scheduler stops and holds no job and no slot reserved for a claim; read under the lock.</summary>
     private bool IsDrained => _stopping && _active.Count == 0 && _running == 0;
 
@@ -324,43 +381,5 @@ internal sealed class SlotPool(int capacity)
         }
 
         return taken;
-    }
-
-    /// <summary>The ad-hoc jobs that took free slots: mostly none or one (a slot frees at a time), so no list for those.</summary>
-    private struct Waiting
-    {
-        private JobWorkItem? _first;
-        private List<JobWorkItem>? _more;
-
-        public void Add(JobWorkItem item)
-        {
-            if (_first is null)
-            {
-                _first = item;
-            }
-            else
-            {
-                (_more ??= []).Add(item);
-            }
-        }
-
-        public readonly void Run(Action<JobWorkItem> run)
-        {
-            if (_first is null)
-            {
-                return;
-            }
-
-            run(_first);
-            if (_more is null)
-            {
-                return;
-            }
-
-            foreach (var item in _more)
-            {
-                run(item);
-            }
-        }
     }
 }

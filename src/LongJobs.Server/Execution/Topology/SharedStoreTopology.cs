@@ -46,7 +46,18 @@ internal sealed class SharedStoreTopology(IQueuedJobs queue, TimeProvider time, 
         var poll = _poll ??= Task.Delay(pollInterval, time, stopping);
         var queued = Queue.WaitForQueuedJobsAsync(wait.Token);
 
-        await claim().ConfigureAwait(false);
+        try
+        {
+            await claim().ConfigureAwait(false);
+        }
+        catch
+        {
+            // The store's wait ends with the turn, whatever ends it.
+            await wait.CancelAsync().ConfigureAwait(false);
+            _ = queued.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
         await Task.WhenAny(woken, queued, poll).ConfigureAwait(false);
 
         // The store said a job was queued, or it is time to look anyway; a freed slot alone does not mean there is
