@@ -74,4 +74,11 @@ internal static partial class Log
 
     [LoggerMessage(42, LogLevel.Error, "Taking jobs from the queue failed unexpectedly; trying again when notified or polling.")]
     public static partial void ClaimFailedUnexpectedly(ILogger logger, Exception exception);
+
+    // 50 to 59: the start path (issue 13).
+    [LoggerMessage(50, LogLevel.Information, "The job store lost its answer to storing job {JobId} of kind {Kind}; the job was read back, stored.")]
+    public static partial void InsertFoundAfterLostAnswer(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(51, LogLevel.Warning, "The job store lost its answer to storing job {JobId} of kind {Kind} and cannot be reached to read it back: the job may have been stored, and would then run.")]
+    public static partial void InsertOutcomeUnknown(ILogger logger, Guid jobId, string kind);
 }
