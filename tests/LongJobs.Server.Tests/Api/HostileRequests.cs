@@ -2,11 +2,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Runtime.InteropServices;
 using System.Text;
 using LongJobs.Server.Security;
 using LongJobs.Server.Tests.Support;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LongJobs.Server.Tests.Api;
@@ -404,20 +402,4 @@ internal static class HostileRequests
             }
         });
     }
-}
-
-/// <summary>
-/// The caller's owner is any string at all, as an application's resolver or an identity provider may produce: the
-/// header <see cref="Header"/> holds its UTF-16 code units in base64 (so NUL and lone surrogates travel intact).
-/// </summary>
-internal sealed class TestOwnerResolver : IJobOwnerResolver
-{
-    public const string Header = "X-Test-Owner";
-
-    public static string Encode(string owner) => Convert.ToBase64String(MemoryMarshal.AsBytes(owner.AsSpan()));
-
-    public string? GetOwner(HttpContext context) =>
-        context.Request.Headers[Header].ToString() is { Length: > 0 } encoded
-            ? new string(MemoryMarshal.Cast<byte, char>(Convert.FromBase64String(encoded)))
-            : null;
 }
