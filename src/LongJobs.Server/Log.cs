@@ -74,4 +74,11 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Information, "Job {JobId} of kind {Kind} was claimed here again in attempt {Attempt} while attempt {Superseded} still held it here: the earlier attempt is cancelled and the new one runs.")]
     public static partial void AttemptSuperseded(ILogger logger, Guid jobId, string kind, int attempt, int superseded);
+
+    // 50 to 59: the start path.
+    [LoggerMessage(50, LogLevel.Information, "The job store lost its answer to storing job {JobId} of kind {Kind}; the job was read back, stored.")]
+    public static partial void InsertFoundAfterLostAnswer(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(51, LogLevel.Warning, "The job store lost its answer to storing job {JobId} of kind {Kind} and cannot be reached to read it back: the job may have been stored, and would then run.")]
+    public static partial void InsertOutcomeUnknown(ILogger logger, Guid jobId, string kind);
 }

@@ -133,8 +133,13 @@ internal sealed class JobEventStreams(
     /// <c>Last-Event-ID</c>, first the current state of every unfinished job and of every job finished since that
     /// event, so a client that reconnects misses no final event.
     /// </summary>
-    public async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAllAsync(string? kind, HttpContext context, CancellationToken cancellationToken)
+    public async Task<Results<EmptyHttpResult, ProblemHttpResult, ValidationProblem>> StreamAllAsync(string? kind, HttpContext context, CancellationToken cancellationToken)
     {
+        if (!JobsApi.TryReadKindFilter(ref kind))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [JobsApi.KindFilterRule] }, title: "The event stream request is not valid.");
+        }
+
         var caller = access.CallerOf(context);
         var changes = Channel.CreateBounded<Guid>(new BoundedChannelOptions(ChangeBufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
         var fellBehind = 0;

@@ -27,6 +27,21 @@ internal static class JobProblems
         return Problem(StatusCodes.Status503ServiceUnavailable, "Job store unavailable.", "The job store cannot be reached for now; nothing already stored is lost. Try again later.");
     }
 
+    /// <summary>
+    /// 503 with <c>Retry-After</c> for a start: the job store could not be reached, perhaps after it stored the job, which
+    /// then runs. With an <c>Idempotency-Key</c>, repeating the request is safe; without one, it may start a second job.
+    /// </summary>
+    public static ProblemHttpResult StartUnavailable(HttpContext context, LongJobsOptions options, bool hasIdempotencyKey)
+    {
+        context.Response.Headers.RetryAfter = Seconds(options.StoreUnavailableRetryAfter);
+        return Problem(
+            StatusCodes.Status503ServiceUnavailable,
+            "Job store unavailable.",
+            "The job store cannot be reached for now. It may have stored the job before it became unreachable: the job then runs. " + (hasIdempotencyKey
+                ? "Repeat the request with the same Idempotency-Key later: it answers with that job if it was stored, and starts it otherwise."
+                : "Repeating the request may then start a second job; send an Idempotency-Key to make a start safe to repeat."));
+    }
+
     /// <summary>A delay as whole seconds for <c>Retry-After</c>, at least 1.</summary>
     public static string Seconds(TimeSpan delay) =>
         Math.Max(1, (int)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -34,6 +35,11 @@ internal sealed partial class JobsApi
             errors["status"] = [StatusNames];
         }
 
+        if (!TryReadKindFilter(ref kind))
+        {
+            errors["kind"] = [KindFilterRule];
+        }
+
         if (pageSize is < 1 or > JobQuery.MaxPageSize)
         {
             errors["pageSize"] = [$"The page size must be from 1 to {JobQuery.MaxPageSize}."];
@@ -61,6 +67,24 @@ internal sealed partial class JobsApi
 
     /// <summary>The message for a bad <c>status</c> filter.</summary>
     internal static string StatusNames { get; } = $"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.";
+
+    /// <summary>The message for a bad <c>kind</c> filter.</summary>
+    internal const string KindFilterRule = "The kind is a job kind's name: at most 64 letters and digits, in words joined by single hyphens, starting with a letter.";
+
+    /// <summary>
+    /// Reads a <c>kind</c> filter: absent, or a kind's name in any case (as routes match kinds), which it lowercases. Any
+    /// other value is refused before it reaches the store, which could not keep it (PostgreSQL refuses NUL in text).
+    /// </summary>
+    internal static bool TryReadKindFilter(ref string? kind)
+    {
+        if (kind is null)
+        {
+            return true;
+        }
+
+        kind = kind.ToLowerInvariant();
+        return JobKindRegistry.IsValidName(kind);
+    }
 
     /// <summary>Whether a <c>status</c> query value is a status name as binding reads it: exact case, not a number or a list.</summary>
     internal static bool IsStatusName(string? value) =>

@@ -94,7 +94,19 @@ internal sealed partial class JobsApi
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
         // The job is the caller's; so is its idempotency key: another owner's job with the same key is never found.
         var owner = access.CallerOf(context).Owner;
-        var (state, isNew) = await starter.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
+        JobRecord state;
+        bool isNew;
+        try
+        {
+            (state, isNew) = await starter.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException)
+        {
+            // A job the store did store is answered 202 (the starter reads it back); this store was out of reach, and the
+            // job may have been stored all the same.
+            return JobProblems.StartUnavailable(context, options, idempotencyKey is not null);
+        }
+
         if (!isNew && !IsSameRequest(state, kind, jobRequest))
         {
             return JobProblems.Problem(

@@ -59,7 +59,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(prefix)
             .WithTags("Jobs")
             .AddEndpointFilter<BindingFailureFilter>()
-            .AddEndpointFilter(new RetryLaterFilter(options));
+            .AddEndpointFilter(new RetryLaterFilter(options))
+            .AddEndpointFilter(new OwnerIdentifierFilter(access));
 
         foreach (var kind in kinds.Kinds.OrderBy(kind => kind.Name, StringComparer.Ordinal))
         {

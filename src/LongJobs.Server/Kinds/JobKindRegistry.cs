@@ -39,7 +39,7 @@ internal sealed partial class JobKindRegistry
     public static string EnsureValidName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (name.Length > 64 || !KindName().IsMatch(name))
+        if (!IsValidName(name))
         {
             throw new ArgumentException(
                 $"'{name}' is not a valid job kind name: use at most 64 lowercase letters and digits, in words joined by single hyphens, starting with a letter.",
@@ -48,6 +48,9 @@ internal sealed partial class JobKindRegistry
 
         return name;
     }
+
+    /// <summary>Whether <paramref name="name"/> may name a kind: at most 64 lowercase letters and digits, in words joined by single hyphens.</summary>
+    public static bool IsValidName(string name) => name.Length <= 64 && KindName().IsMatch(name);
 
     [GeneratedRegex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
     private static partial Regex KindName();

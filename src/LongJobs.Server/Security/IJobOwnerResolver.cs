@@ -14,7 +14,8 @@ public interface IJobOwnerResolver
     /// <param name="context">The request, with its authenticated <see cref="HttpContext.User"/>.</param>
     /// <returns>
     /// The owner's identifier (compared exactly, case included), or <see langword="null"/> (or empty) when the caller is
-    /// nobody in particular: the jobs it starts have no owner, and it sees only jobs without an owner.
+    /// nobody in particular: the jobs it starts have no owner, and it sees only jobs without an owner. An identifier of
+    /// more than 512 characters, or with a control character or an unpaired surrogate, makes the jobs API answer 400.
     /// </returns>
     string? GetOwner(HttpContext context);
 }

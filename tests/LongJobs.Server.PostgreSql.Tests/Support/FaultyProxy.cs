@@ -22,6 +22,7 @@ internal sealed class FaultyProxy : IAsyncDisposable
     private int _connections;
     private int _toHold;
     private string? _loseAnswerTo;
+    private bool _holdAfterLoss;
     private readonly TaskCompletionSource _answerLost = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts a proxy to the server of <paramref name="connectionString"/>.</summary>
@@ -51,7 +52,18 @@ internal sealed class FaultyProxy : IAsyncDisposable
     /// The next statement whose text contains <paramref name="marker"/> reaches the server, which runs it; its answer
     /// is lost and the connection closed, as when a network fails after the server committed.
     /// </summary>
-    public void LoseAnswerTo(string marker) => Volatile.Write(ref _loseAnswerTo, marker);
+    public void LoseAnswerTo(string marker) => LoseAnswerTo(marker, thenHold: false);
+
+    /// <summary>
+    /// As <see cref="LoseAnswerTo(string)"/>; with <paramref name="thenHold"/>, every connection opened after the
+    /// statement was sent is held (never answered) until <see cref="HoldNextConnections"/> says otherwise: the network
+    /// failed for good after the server committed.
+    /// </summary>
+    public void LoseAnswerTo(string marker, bool thenHold)
+    {
+        Volatile.Write(ref _holdAfterLoss, thenHold);
+        Volatile.Write(ref _loseAnswerTo, marker);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -123,6 +135,10 @@ internal sealed class FaultyProxy : IAsyncDisposable
                 if (text.Contains(marker, StringComparison.Ordinal) && Interlocked.CompareExchange(ref _loseAnswerTo, null, marker) == marker)
                 {
                     relay.DropAnswers = true;
+                    if (Volatile.Read(ref _holdAfterLoss))
+                    {
+                        Interlocked.Exchange(ref _toHold, int.MaxValue);
+                    }
                 }
 
                 recent = text[Math.Max(0, text.Length - 256)..];

@@ -15,13 +15,15 @@ internal static class TestNode
     /// <param name="services">Adds the test's own services, such as the gates its jobs wait on.</param>
     /// <param name="jobs">Sets LongJobs options.</param>
     /// <param name="store">Sets PostgreSQL store options.</param>
+    /// <param name="app">Adds middleware to the built app before the jobs API is mapped (as <c>UseExceptionHandler()</c>).</param>
     /// <returns>The started node; call <c>GetTestClient()</c> for its HTTP client.</returns>
     public static async Task<WebApplication> StartAsync(
         string connectionString,
         Action<LongJobsBuilder> addJobs,
         Action<IServiceCollection>? services = null,
         Action<LongJobsOptions>? jobs = null,
-        Action<PostgreSqlJobStoreOptions>? store = null)
+        Action<PostgreSqlJobStoreOptions>? store = null,
+        Action<WebApplication>? app = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
@@ -35,9 +37,10 @@ internal static class TestNode
         var longJobs = builder.Services.AddLongJobs(jobs ?? (_ => { }));
         addJobs(longJobs);
         longJobs.UsePostgreSql(connectionString, store);
-        var app = builder.Build();
-        app.MapLongJobs();
-        await app.StartAsync();
-        return app;
+        var built = builder.Build();
+        app?.Invoke(built);
+        built.MapLongJobs();
+        await built.StartAsync();
+        return built;
     }
 }

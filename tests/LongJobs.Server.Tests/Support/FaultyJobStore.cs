@@ -22,6 +22,21 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     /// <summary>While set, thrown by every <see cref="TryFinishAsync"/>: a failure no store should have.</summary>
     public Exception? FinishFailure { get; set; }
 
+    private int _insertAnswersToLose;
+
+    /// <summary>
+    /// How many of the next inserts store their job and then throw <see cref="JobStoreUnavailableException"/>, as a
+    /// database that committed and lost its answer.
+    /// </summary>
+    public int InsertAnswersToLose
+    {
+        get => Volatile.Read(ref _insertAnswersToLose);
+        set => Volatile.Write(ref _insertAnswersToLose, value);
+    }
+
+    /// <summary>While set, <see cref="GetAsync"/> throws <see cref="JobStoreUnavailableException"/>.</summary>
+    public bool GetUnavailable { get; set; }
+
     private Exception? _nextWaitForChangeFailure;
     private Exception? _claimFailure;
     private Exception? _progressFailure;
@@ -57,9 +72,22 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         remove => Inner.JobFinished -= value;
     }
 
-    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => Inner.InsertAsync(job, cancellationToken);
+    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
+    {
+        var stored = await Inner.InsertAsync(job, cancellationToken);
+        if (Interlocked.Decrement(ref _insertAnswersToLose) >= 0)
+        {
+            throw new JobStoreUnavailableException(new TimeoutException("The test's database committed, and its answer was lost."));
+        }
 
-    public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) => Inner.GetAsync(id, cancellationToken);
+        Interlocked.Exchange(ref _insertAnswersToLose, 0);
+        return stored;
+    }
+
+    public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
+        GetUnavailable
+            ? throw new JobStoreUnavailableException(new TimeoutException("The test's database is down."))
+            : Inner.GetAsync(id, cancellationToken);
 
     public ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default) => Inner.ListAsync(query, cancellationToken);
 

@@ -95,7 +95,7 @@ internal sealed class JobSubmission(
         JobRecord stored;
         try
         {
-            stored = await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+            stored = await InsertOrReadBackAsync(record, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -135,7 +135,7 @@ internal sealed class JobSubmission(
         try
         {
             var unstored = job.Row();
-            job.Recorded(unstored, await records.InsertAsync(unstored, cancellationToken).ConfigureAwait(false));
+            job.Recorded(unstored, await InsertOrReadBackAsync(unstored, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -157,6 +157,41 @@ internal sealed class JobSubmission(
             case SlotPool.Placement.Stopping:
                 await completer.CancelQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="record"/>. A store that becomes unreachable while inserting cannot say whether the job was
+    /// stored (a database may commit and lose its answer): then the job is read back by its ID, so that a stored job is
+    /// never answered as an error. Only a job surely not stored, or a store still out of reach, throws
+    /// <see cref="JobStoreUnavailableException"/>; in the latter case the job may exist and run.
+    /// </summary>
+    private async Task<JobRecord> InsertOrReadBackAsync(JobRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobStoreUnavailableException)
+        {
+            JobRecord? stored;
+            try
+            {
+                stored = await records.GetAsync(record.Id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (JobStoreUnavailableException)
+            {
+                Log.InsertOutcomeUnknown(logger, record.Id, record.Kind);
+                throw;
+            }
+
+            if (stored is null)
+            {
+                throw;
+            }
+
+            Log.InsertFoundAfterLostAnswer(logger, record.Id, record.Kind);
+            return stored;
         }
     }
 
