@@ -6,7 +6,8 @@ namespace LongJobs.Server.PostgreSql.Connections;
 /// Whether the store's database serves it, as its calls and loops find out; it logs the outages an operator needs to
 /// see, and no more: one warning when the database stops serving (what is wrong, on one line, without a stack trace),
 /// one line when it serves again (after how long), and in between a reminder at most every
-/// <see cref="ReminderInterval"/>, or when the reason changes (a database back up that now rejects the credentials).
+/// <see cref="ReminderInterval"/>, or when the reason changes between a passing one (out of reach, restarting, busy) and
+/// one that needs the operator (a database back up that now rejects the credentials).
 /// An outage that begins within <see cref="ReminderInterval"/> of the last warning is logged at the debug level, and
 /// so is its end, unless it lasts long enough for a reminder: a flapping database does not flood the log.
 /// </summary>
@@ -31,7 +32,8 @@ internal sealed partial class DatabaseAvailability(ILogger logger, TimeProvider 
     /// <summary>Records that a call or a loop found that the database cannot serve it, with <paramref name="exception"/> (see <see cref="DatabaseFailures.Classify"/>).</summary>
     public void Failed(Exception exception)
     {
-        var problem = DatabaseFailures.Classify(exception);
+        // A restart goes through several passing problems (shutting down, refused, starting): one reason to the operator.
+        var problem = DatabaseFailures.IsRetryable(exception) ? DatabaseProblem.Unreachable : DatabaseFailures.Classify(exception);
         lock (_gate)
         {
             var now = time.GetTimestamp();
