@@ -139,14 +139,15 @@ public sealed class DatabaseOutageTests(PostgreSqlServer server) : IAsyncLifetim
             }
 
             var back = await logs.WaitForAsync(DatabaseAvailability.BackEvent);
-            var outages = logs.Entries.Where(entry => entry.EventId is DatabaseAvailability.OutEvent or DatabaseAvailability.StillOutEvent).ToList();
+            // A pooled connection that the restart broke can still fail one call after it (at the debug level).
+            var outages = logs.Entries.Where(entry => (entry.EventId is DatabaseAvailability.OutEvent or DatabaseAvailability.StillOutEvent) && entry.Level > LogLevel.Debug).ToList();
             Assert.True(outages.Count == 1, string.Join(Environment.NewLine, outages.Select(entry => $"{entry.Level} {entry.EventId} {entry.Message}")));
             var outage = outages[0];
             Assert.Equal((LogLevel.Warning, null), (outage.Level, outage.Exception));
             Assert.StartsWith("The job database ", outage.Message, StringComparison.Ordinal);
             Assert.Equal(LogLevel.Information, back.Level);
             Assert.StartsWith("The job database is back, after ", back.Message, StringComparison.Ordinal);
-            Assert.Single(logs.Entries, entry => entry.EventId == DatabaseAvailability.BackEvent);
+            Assert.Single(logs.Entries, entry => entry.EventId == DatabaseAvailability.BackEvent && entry.Level > LogLevel.Debug);
             Assert.DoesNotContain(logs.Entries, entry => entry.Message.StartsWith("Health check longjobs", StringComparison.Ordinal) && entry.Exception is not null);
         }
         finally
