@@ -49,7 +49,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             : throw new InvalidOperationException(PostgreSqlJobStoreOptions.NoDataSourceMessage);
         var sql = new SqlScripts(settings.Schema);
         _database = new JobDatabase(pool, ownsPool, sql, time, settings.RetryTimeout, logger);
-        _changes = new JobChangeListener(pool, sql.Channel, time, logger);
+        _changes = new JobChangeListener(pool, sql.Channel, time, _database.Availability, logger);
         _sweep = new FinishedJobSweep(_database);
         _leases = new JobLeases(_database, job => Finished(job));
         _time = time;
@@ -63,6 +63,9 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// <summary>The leases of running jobs: what the heartbeat renews, and how jobs of lost nodes are recovered.</summary>
     internal JobLeases Leases => _leases;
 
+    /// <summary>Whether the database serves the store, as its calls and loops find out; logs the outages.</summary>
+    internal DatabaseAvailability Availability => _database.Availability;
+
     /// <summary>The store's change listener, which tests observe.</summary>
     internal JobChangeListener Changes => _changes;
 
@@ -74,7 +77,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     /// <summary>
     /// Creates or upgrades the schema, as the host starts. Throws <see cref="JobStoreUnavailableException"/> while
-    /// the database cannot be reached; the first operation that reaches it migrates then.
+    /// the database cannot serve the store (out of reach, rejecting the credentials, missing); the first operation
+    /// that it serves migrates then.
     /// </summary>
     public Task MigrateAsync(CancellationToken cancellationToken = default) => _database.MigrateAsync(cancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Supervision;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
@@ -10,9 +11,10 @@ namespace LongJobs.Server.PostgreSql.Changes;
 /// Holds one connection of the store's pool that LISTENs on the store's channel and wakes the local waiters of a
 /// job when any node changes it. Its loop is supervised: whatever fails, it logs it once and listens again after a
 /// backoff; after a reconnect it wakes every waiter, since notifications sent meanwhile are lost, and waiters re-read
-/// the jobs they watch.
+/// the jobs they watch. A connection that cannot be opened tells the store's <see cref="DatabaseAvailability"/> (which
+/// logs the outage once); one that breaks while listening does not, as long as the next one opens.
 /// </summary>
-internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string channel, TimeProvider time, ILogger logger) : IAsyncDisposable
+internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string channel, TimeProvider time, DatabaseAvailability availability, ILogger logger) : IAsyncDisposable
 {
     /// <summary>
     /// How long the listening connection may stay silent before it checks that the server is still there: a peer
@@ -192,7 +194,18 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     /// </summary>
     private async ValueTask ListenOnceAsync(CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var began = time.GetTimestamp();
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (DatabaseFailures.IsUnavailable(exception))
+        {
+            availability.Failed(exception);
+            throw;
+        }
+
         try
         {
             connection.Notification += OnNotification;
@@ -201,6 +214,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
                 await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            availability.Succeeded(began);
             _loop.Succeeded();
             Interlocked.Increment(ref _connection);
             WakeAll();

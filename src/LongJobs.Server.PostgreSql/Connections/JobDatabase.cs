@@ -20,7 +20,9 @@ internal enum Repeat
 
 /// <summary>
 /// Runs the store's statements on its connection pool: after the schema is ready, through <see cref="StoreRetry"/>,
-/// and reports a database out of reach as <see cref="JobStoreUnavailableException"/> once the retries are spent.
+/// and reports a database that cannot serve the store (out of reach, rejecting the credentials, missing; see
+/// <see cref="DatabaseFailures.Classify"/>) as <see cref="JobStoreUnavailableException"/> once the retries, if any, are
+/// spent, and to <see cref="Availability"/>, which logs the outage once.
 /// </summary>
 internal sealed partial class JobDatabase : IAsyncDisposable
 {
@@ -40,10 +42,11 @@ internal sealed partial class JobDatabase : IAsyncDisposable
     /// <param name="sql">The store's statements.</param>
     /// <param name="time">Times the delays between retries.</param>
     /// <param name="retryTimeout">How long a call keeps running again while the database is out of reach (see <see cref="StoreRetry"/>).</param>
-    /// <param name="logger">Logs migrations.</param>
+    /// <param name="logger">Logs migrations, repetitions (at the debug level) and, through <see cref="Availability"/>, outages.</param>
     public JobDatabase(NpgsqlDataSource dataSource, bool ownsDataSource, SqlScripts sql, TimeProvider time, TimeSpan retryTimeout, ILogger logger)
     {
         DataSource = dataSource;
+        Availability = new DatabaseAvailability(logger, time);
         _ownsDataSource = ownsDataSource;
         Sql = sql;
         _migrator = new SchemaMigrator(dataSource, sql, logger);
@@ -60,6 +63,9 @@ internal sealed partial class JobDatabase : IAsyncDisposable
 
     /// <summary>The store's statements.</summary>
     public SqlScripts Sql { get; }
+
+    /// <summary>Whether the database serves the store, as its calls and loops find out; logs the outages.</summary>
+    public DatabaseAvailability Availability { get; }
 
     /// <summary>
     /// The pool the store makes from a connection string. Unless the connection string says otherwise, it prepares the
@@ -157,20 +163,28 @@ internal sealed partial class JobDatabase : IAsyncDisposable
                 static async (context, state) =>
                 {
                     context.Properties.Set(StoreRetry.Sent, false);
-                    return await state.Call(state.State, context).ConfigureAwait(false);
+                    var began = state.Database._time.GetTimestamp();
+                    var result = await state.Call(state.State, context).ConfigureAwait(false);
+                    state.Database.Availability.Succeeded(began);
+                    return result;
                 },
                 context,
-                (Call: call, State: state)).ConfigureAwait(false);
+                (Call: call, State: state, Database: this)).ConfigureAwait(false);
         }
         catch (Exception exception) when (DatabaseFailures.IsUnavailable(exception))
         {
-            throw new JobStoreUnavailableException(exception);
+            Availability.Failed(exception);
+            throw Unavailable(exception);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>What the store throws when the database cannot serve it: one that says, on one line, what is wrong.</summary>
+    public static JobStoreUnavailableException Unavailable(Exception exception) =>
+        new($"The job store cannot be reached. {DatabaseFailures.Describe(exception)}.", exception);
 
     /// <summary>Disposes the pool if the store made it; the application's own pool is the application's to dispose.</summary>
     public async ValueTask DisposeAsync()

@@ -8,7 +8,9 @@ namespace LongJobs.Server.PostgreSql.Connections;
 /// connection attempt that timed out, a server restarting) runs again after an exponential backoff with jitter, for as
 /// long as its time allows (<see cref="PostgreSqlJobStoreOptions.RetryTimeout"/>) and at least
 /// <see cref="MinRetryAttempts"/> times; then the caller learns that the store is unavailable (503). Bounding by time
-/// rather than by count lets a call ride out a busy or restarting server however fast or slow its attempts fail. A call
+/// rather than by count lets a call ride out a busy or restarting server however fast or slow its attempts fail. Only
+/// failures that may pass within seconds run again (<see cref="DatabaseFailures.IsRetryable"/>): rejected credentials or
+/// a missing database answer 503 at once rather than after <see cref="PostgreSqlJobStoreOptions.RetryTimeout"/>. A call
 /// is repeated only when that is safe: when it failed before anything was sent, when the server rejected it (it rolled
 /// back), or when running it twice has the effect of running it once (<see cref="Repeatable"/>).
 /// </summary>
@@ -52,7 +54,7 @@ internal static class StoreRetry
 
     /// <summary>Whether an attempt that failed with <paramref name="exception"/> may run again.</summary>
     public static bool ShouldRetry(Exception exception, ResilienceContext context) =>
-        DatabaseFailures.IsUnavailable(exception)
+        DatabaseFailures.IsRetryable(exception)
         && (!context.Properties.GetValue(Sent, false) || context.Properties.GetValue(Repeatable, false) || DatabaseFailures.RolledBack(exception));
 
     /// <summary>How long ago the call's first attempt began; a call that did not say counts from its first failure.</summary>

@@ -108,8 +108,11 @@ internal sealed class PostgreSqlJobStoreOptionsValidator(IServiceProviderIsServi
 internal sealed partial class PostgreSqlJobStoreOptionsLimitsValidator : IValidateOptions<PostgreSqlJobStoreOptions>;
 
 /// <summary>
-/// Creates or upgrades the schema when the host starts. A database that cannot be reached yet does not stop the
-/// node from starting (it answers 503 until the database is back, and migrates then); any other error does.
+/// Creates or upgrades the schema when the host starts. A database that cannot serve the node yet (out of reach,
+/// rejecting the credentials, missing) does not stop it from starting: the store logs what is wrong in one warning,
+/// the node answers 503 (and its health check says unhealthy) until the database serves it, and migrates then, as it
+/// would after an outage at run time. Any other error (a 42xxx one, such as a role that may not create the schema)
+/// stops start-up.
 /// </summary>
 internal sealed partial class PostgreSqlMigrationService(PostgreSqlJobStore store, ILogger<PostgreSqlMigrationService> logger) : IHostedService
 {
@@ -121,12 +124,13 @@ internal sealed partial class PostgreSqlMigrationService(PostgreSqlJobStore stor
         }
         catch (JobStoreUnavailableException exception)
         {
-            DatabaseUnreachable(logger, exception);
+            // The store's availability has logged what is wrong, once; this line adds the consequence, for debugging.
+            MigrationDeferred(logger, exception.Message);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(1, LogLevel.Warning, "The job database cannot be reached at start-up; the schema will be created or upgraded once it can.")]
-    private static partial void DatabaseUnreachable(ILogger logger, Exception exception);
+    [LoggerMessage(2, LogLevel.Debug, "The schema will be created or upgraded once the job database serves the store ({Reason})")]
+    private static partial void MigrationDeferred(ILogger logger, string reason);
 }

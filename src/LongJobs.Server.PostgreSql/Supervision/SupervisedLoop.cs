@@ -8,14 +8,15 @@ namespace LongJobs.Server.PostgreSql.Supervision;
 /// <summary>
 /// Keeps one of the store's background loops going whatever fails. A step that throws (anything but the loop's own
 /// stop) runs again after an exponential backoff with jitter, through a Polly pipeline, for as long as the loop runs.
-/// Failures are logged once per episode: a warning when the first one comes (an error with its stack trace when it is
-/// not the database being out of reach), one line when a step works again, saying after how many failures and how
-/// long, and in between only at the debug level.
+/// An unexpected failure is logged once per episode, as an error with its stack trace, and the end of that episode in
+/// one line that says after how many failures and how long; everything else only at the debug level. A database that
+/// cannot serve the store is no failure of the loop's own: the store's <see cref="Connections.DatabaseAvailability"/>
+/// logs that outage once for all its calls and loops, so the loop keeps it at the debug level.
 /// </summary>
 internal sealed partial class SupervisedLoop
 {
-    /// <summary>The event IDs of the loop's log lines: the first failure of an episode, the end of it, and the failures between.</summary>
-    internal const int OutOfReachEvent = 101, FailedEvent = 102, RecoveredEvent = 103, FailedAgainEvent = 104;
+    /// <summary>The event IDs of the loop's log lines: the first unexpected failure of an episode, the end of the episode, and the other failures.</summary>
+    internal const int FailedEvent = 102, RecoveredEvent = 103, FailedAgainEvent = 104;
 
     private readonly string _name;
     private readonly ILogger _logger;
@@ -23,6 +24,7 @@ internal sealed partial class SupervisedLoop
     private readonly ResiliencePipeline _pipeline;
     private int _failures;
     private long _failingSince;
+    private int _reported;
 
     /// <param name="name">What the loop does, as the log says it: "Renewing job leases".</param>
     /// <param name="logger">Where the episodes are logged.</param>
@@ -95,46 +97,39 @@ internal sealed partial class SupervisedLoop
     public void Failed(Exception exception)
     {
         var failures = Interlocked.Increment(ref _failures);
-        if (failures != 1)
+        if (failures == 1)
         {
-            FailedAgain(_logger, _name, failures, exception.Message);
+            Interlocked.Exchange(ref _failingSince, _time.GetTimestamp());
+        }
+
+        var unavailable = exception is Storage.JobStoreUnavailableException || DatabaseFailures.IsUnavailable(exception);
+        if (!unavailable && Interlocked.Exchange(ref _reported, 1) == 0)
+        {
+            LoopFailed(_logger, exception, _name);
             return;
         }
 
-        Interlocked.Exchange(ref _failingSince, _time.GetTimestamp());
-        if (exception is Storage.JobStoreUnavailableException { InnerException: { } cause })
-        {
-            DatabaseOutOfReach(_logger, _name, cause.Message);
-        }
-        else if (DatabaseFailures.IsUnavailable(exception))
-        {
-            DatabaseOutOfReach(_logger, _name, exception.Message);
-        }
-        else
-        {
-            LoopFailed(_logger, exception, _name);
-        }
+        FailedAgain(_logger, _name, failures, exception.Message.ReplaceLineEndings(" "));
     }
 
-    /// <summary>Ends the current episode of failures, if any, with one line that says how long it lasted.</summary>
+    /// <summary>Ends the current episode of failures, if any, with one line that says how long it lasted (at the debug level when none was reported).</summary>
     public void Succeeded()
     {
         var failures = Interlocked.Exchange(ref _failures, 0);
         if (failures > 0)
         {
-            LoopRecovered(_logger, _name, failures, _time.GetElapsedTime(Interlocked.Read(ref _failingSince)));
+            var level = Interlocked.Exchange(ref _reported, 0) == 1 ? LogLevel.Information : LogLevel.Debug;
+            var duration = _time.GetElapsedTime(Interlocked.Read(ref _failingSince));
+            LoopRecovered(_logger, level, _name, failures, duration);
         }
     }
-
-    [LoggerMessage(OutOfReachEvent, LogLevel.Warning, "{Loop} failed: the job database cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
-    private static partial void DatabaseOutOfReach(ILogger logger, string loop, string reason);
 
     [LoggerMessage(FailedEvent, LogLevel.Error, "{Loop} failed unexpectedly. It keeps trying; a line will say when it works again.")]
     private static partial void LoopFailed(ILogger logger, Exception exception, string loop);
 
-    [LoggerMessage(RecoveredEvent, LogLevel.Information, "{Loop} works again, after {Failures} failures in {Duration}.")]
-    private static partial void LoopRecovered(ILogger logger, string loop, int failures, TimeSpan duration);
+    [LoggerMessage(EventId = RecoveredEvent, Message = "{Loop} works again, after {Failures} failures in {Duration}.")]
+    private static partial void LoopRecovered(ILogger logger, LogLevel level, string loop, int failures, TimeSpan duration);
 
-    [LoggerMessage(FailedAgainEvent, LogLevel.Debug, "{Loop} failed again ({Failures} in a row): {Reason}")]
+    [LoggerMessage(FailedAgainEvent, LogLevel.Debug, "{Loop} failed ({Failures} in a row): {Reason}")]
     private static partial void FailedAgain(ILogger logger, string loop, int failures, string reason);
 }

@@ -1,8 +1,9 @@
 namespace LongJobs.Server.Storage;
 
 /// <summary>
-/// Thrown by an <see cref="IJobStore"/> that cannot reach its storage for now (a database that is down or
-/// restarting). The REST API answers 503 with <c>Retry-After</c>; nothing already stored is lost.
+/// Thrown by an <see cref="IJobStore"/> whose storage cannot serve it for now (a database that is down or
+/// restarting, or that rejects the store's credentials). The REST API answers 503 with <c>Retry-After</c>; nothing
+/// already stored is lost.
 /// </summary>
 public sealed class JobStoreUnavailableException : Exception
 {
@@ -10,6 +11,14 @@ public sealed class JobStoreUnavailableException : Exception
     /// <param name="innerException">The storage's own error.</param>
     public JobStoreUnavailableException(Exception innerException)
         : base("The job store cannot be reached; try again later.", innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a message that says what is wrong (the health check reports it).</summary>
+    /// <param name="message">What is wrong, on one line, for an operator.</param>
+    /// <param name="innerException">The storage's own error.</param>
+    public JobStoreUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
     {
     }
 }

@@ -61,6 +61,43 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
         Assert.All(_logs.Entries.Where(entry => entry.Level >= LogLevel.Warning), entry => Assert.IsType<InvalidOperationException>(entry.Exception));
     }
 
+    [Fact]
+    public async Task AListenerRefusedForAReasonThatIsNoOutage_KeepsTrying_SaysSoOnce_AndListensAgainOnceAllowed()
+    {
+        // The store connects as a role of its own; a superuser takes the database's CONNECT right away (42501 as the
+        // listener reconnects: a permission error, not an outage), then gives it back.
+        var database = await server.CreateDatabaseAsync();
+        var name = new NpgsqlConnectionStringBuilder(database).Database;
+        var role = "longjobs_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecuteAsync(database, $"CREATE ROLE {role} LOGIN; GRANT CREATE ON DATABASE \"{name}\" TO {role}");
+        var store = CreateStore(new NpgsqlConnectionStringBuilder(database) { Username = role }.ConnectionString, "longjobs", _loggers.CreateLogger<PostgreSqlJobStore>());
+        var writer = CreateStore(database, "longjobs", NullLogger<PostgreSqlJobStore>.Instance);
+        await store.MigrateAsync();
+        var seen = Channel.CreateUnbounded<Guid>();
+        using var watch = store.WatchChanges(id => seen.Writer.TryWrite(id));
+        await ReadUntilAsync(seen, Guid.Empty); // listening
+
+        await ExecuteAsync(database, $"REVOKE CONNECT ON DATABASE \"{name}\" FROM PUBLIC; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'");
+        var failed = await _logs.WaitForAsync(SupervisedLoop.FailedEvent);
+        await ExecuteAsync(database, $"GRANT CONNECT ON DATABASE \"{name}\" TO PUBLIC");
+        var recovered = await _logs.WaitForAsync(SupervisedLoop.RecoveredEvent);
+        var job = await writer.InsertAsync(new JobRecord
+        {
+            Id = Guid.CreateVersion7(),
+            Kind = "k",
+            CreatedAt = DateTimeOffset.UtcNow,
+            Request = System.Text.Json.JsonSerializer.SerializeToElement(new { }),
+        });
+        await ReadUntilAsync(seen, job.Id);
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, Assert.IsType<PostgresException>(failed.Exception).SqlState);
+        Assert.Equal(LogLevel.Error, failed.Level);
+        Assert.StartsWith("Listening for job changes on channel longjobs_job_changes failed unexpectedly.", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(LogLevel.Information, recovered.Level);
+        Assert.Single(_logs.Entries, entry => entry.Level >= LogLevel.Warning);
+        Assert.False(store.Availability.IsOut);
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var store in _stores)
@@ -75,14 +112,36 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
         _logs.Dispose();
     }
 
-    private PostgreSqlJobStore CreateStore(string schema, ILogger<PostgreSqlJobStore> logger)
+    private PostgreSqlJobStore CreateStore(string schema, ILogger<PostgreSqlJobStore> logger) => CreateStore(server.ConnectionString, schema, logger);
+
+    private PostgreSqlJobStore CreateStore(string connectionString, string schema, ILogger<PostgreSqlJobStore> logger)
     {
         var store = new PostgreSqlJobStore(
-            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = server.ConnectionString, Schema = schema }),
+            Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = connectionString, Schema = schema }),
             TimeProvider.System,
             logger);
         _stores.Add(store);
         return store;
+    }
+
+    private static async Task ReadUntilAsync(Channel<Guid> seen, Guid expected)
+    {
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
+        await foreach (var id in seen.Reader.ReadAllAsync(timeout.Token))
+        {
+            if (id == expected)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Ends the server session that listens on the schema's channel, as a restart or a network failure would.</summary>

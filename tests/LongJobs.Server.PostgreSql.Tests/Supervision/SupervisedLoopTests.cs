@@ -30,18 +30,25 @@ public sealed class SupervisedLoopTests : IDisposable
     }
 
     [Fact]
-    public async Task ADatabaseOutOfReach_IsAWarningWithoutAStackTrace()
+    public async Task ADatabaseOutOfReach_IsLeftToTheStoresAvailability_AndLoggedByTheLoopAtTheDebugLevelOnly()
     {
+        // The store's DatabaseAvailability says once for every call and loop that the database is out of reach
+        // (DatabaseAvailabilityTests): a warning without a stack trace.
         var loop = NewLoop();
         var attempts = 0;
 
         await loop.RunAsync(
-            _ => ++attempts == 1 ? throw new NpgsqlException("Failed to connect to 127.0.0.1:1", new System.Net.Sockets.SocketException()) : ValueTask.CompletedTask,
+            _ => ++attempts switch
+            {
+                1 => throw new NpgsqlException("Failed to connect to 127.0.0.1:1", new System.Net.Sockets.SocketException()),
+                2 => throw new LongJobs.Server.Storage.JobStoreUnavailableException(new PostgresException("password authentication failed", "FATAL", "FATAL", "28P01")),
+                _ => ValueTask.CompletedTask,
+            },
             CancellationToken.None).AsTask().WithSafetyTimeout();
 
-        var warning = Assert.Single(_logs.Entries, entry => entry.Level >= LogLevel.Warning);
-        Assert.Equal((LogLevel.Warning, SupervisedLoop.OutOfReachEvent, null), (warning.Level, warning.EventId, warning.Exception));
-        Assert.Contains("Failed to connect to 127.0.0.1:1", warning.Message, StringComparison.Ordinal);
+        Assert.Equal([SupervisedLoop.FailedAgainEvent, SupervisedLoop.FailedAgainEvent, SupervisedLoop.RecoveredEvent], _logs.Entries.Select(entry => entry.EventId));
+        Assert.All(_logs.Entries, entry => Assert.Equal((LogLevel.Debug, null), (entry.Level, entry.Exception)));
+        Assert.Contains("Failed to connect to 127.0.0.1:1", _logs.Entries[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]

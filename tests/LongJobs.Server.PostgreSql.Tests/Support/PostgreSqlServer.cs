@@ -22,6 +22,13 @@ public sealed class PostgreSqlServer : IAsyncLifetime
     /// <summary>The xunit collection that shares this fixture: <c>[Collection(PostgreSqlServer.CollectionName)]</c>.</summary>
     public const string CollectionName = "PostgreSQL";
 
+    /// <summary>
+    /// The group role whose members log in to the throwaway cluster with a password (scram-sha-256), where every other
+    /// role is trusted: a test can rotate a member's password while nodes run. <c>CREATE ROLE x LOGIN PASSWORD '...' IN
+    /// ROLE longjobs_password_login</c>.
+    /// </summary>
+    public const string PasswordLoginGroup = "longjobs_password_login";
+
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
 
     private readonly string? externalConnectionString;
@@ -138,7 +145,15 @@ public sealed class PostgreSqlServer : IAsyncLifetime
                 }
 
                 await cluster.RunToolAsync("initdb", ["-D", dataDirectory, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"], CancellationToken.None);
+                await RequirePasswordsOfGroupAsync(dataDirectory);
                 await cluster.StartOnAFreePortAsync();
+                await using (var connection = new NpgsqlConnection(cluster.ConnectionString + ";Pooling=false"))
+                {
+                    await connection.OpenAsync();
+                    await using var create = new NpgsqlCommand($"CREATE ROLE {PasswordLoginGroup} NOLOGIN", connection);
+                    await create.ExecuteNonQueryAsync();
+                }
+
                 return cluster;
             }
             catch
@@ -146,6 +161,14 @@ public sealed class PostgreSqlServer : IAsyncLifetime
                 await cluster.DisposeAsync();
                 throw;
             }
+        }
+
+        /// <summary>Makes the members of <see cref="PasswordLoginGroup"/> log in over TCP with a password: the first matching line of pg_hba.conf wins.</summary>
+        private static async Task RequirePasswordsOfGroupAsync(string dataDirectory)
+        {
+            var hba = Path.Combine(dataDirectory, "pg_hba.conf");
+            var rules = await File.ReadAllTextAsync(hba);
+            await File.WriteAllTextAsync(hba, $"host all +{PasswordLoginGroup} 127.0.0.1/32 scram-sha-256\n" + rules); // keeps the file's owner
         }
 
         public async Task StartAsync(CancellationToken cancellationToken)
