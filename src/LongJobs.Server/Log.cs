@@ -57,7 +57,7 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Error, "The run of job {JobId} of kind {Kind} failed unexpectedly after its outcome was settled.")]
     public static partial void RunFailedUnexpectedly(ILogger logger, Exception exception, Guid jobId, string kind);
 
-    [LoggerMessage(43, LogLevel.Warning, "{Activity} failed: the job store cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
+    [LoggerMessage(43, LogLevel.Information, "{Activity} failed: the job store cannot be reached ({Reason}). It keeps trying; a line will say when it works again.")]
     public static partial void StoreOutOfReach(ILogger logger, string activity, string reason);
 
     [LoggerMessage(44, LogLevel.Warning, "{Activity} failed unexpectedly. It keeps trying; a line will say when it works again.")]

@@ -68,7 +68,7 @@ public sealed class FailureEpisodeTests
 
         Assert.Collection(
             logs.Entries,
-            first => Assert.Equal((43, Microsoft.Extensions.Logging.LogLevel.Warning, null, true), (first.EventId, first.Level, first.Exception, first.Message.Contains("The database is down.", StringComparison.Ordinal))),
+            first => Assert.Equal((43, Microsoft.Extensions.Logging.LogLevel.Information, null, true), (first.EventId, first.Level, first.Exception, first.Message.Contains("The database is down.", StringComparison.Ordinal))),
             again => Assert.Equal((46, Microsoft.Extensions.Logging.LogLevel.Debug), (again.EventId, again.Level)),
             recovered => Assert.Equal((45, true), (recovered.EventId, recovered.Message.Contains("after 2 failures in 00:01:30", StringComparison.Ordinal))));
     }
