@@ -9,7 +9,8 @@ namespace LongJobs.Server.PostgreSql.Tests.Support;
 /// <summary>
 /// A TCP proxy in front of the test server that fails connections the way a loaded machine or a network does: it
 /// can leave new connections unanswered (the client's connection attempt times out), or let one statement reach the
-/// server and lose its answer (the statement ran, the client cannot know).
+/// server and lose its answer (the statement ran, the client cannot know), or cut its clients off the server for a
+/// while (every connection breaks, new ones are refused), as a network partition or a database outage seen from one node.
 /// </summary>
 internal sealed class FaultyProxy : IAsyncDisposable
 {
@@ -18,6 +19,8 @@ internal sealed class FaultyProxy : IAsyncDisposable
     private readonly int _upstreamPort;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentBag<TcpClient> _clients = [];
+    private readonly ConcurrentDictionary<TcpClient, byte> _relayed = new();
+    private volatile bool _cutOff;
     private readonly Task _accepting;
     private int _connections;
     private int _toHold;
@@ -65,6 +68,19 @@ internal sealed class FaultyProxy : IAsyncDisposable
         Volatile.Write(ref _loseAnswerTo, marker);
     }
 
+    /// <summary>Breaks every connection through the proxy and refuses new ones (closes them at once) until <see cref="Reconnect"/>.</summary>
+    public void CutOff()
+    {
+        _cutOff = true;
+        foreach (var client in _relayed.Keys)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Relays new connections again after <see cref="CutOff"/>.</summary>
+    public void Reconnect() => _cutOff = false;
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -85,6 +101,12 @@ internal sealed class FaultyProxy : IAsyncDisposable
             var client = await _listener.AcceptTcpClientAsync(_stopping.Token);
             _clients.Add(client);
             Interlocked.Increment(ref _connections);
+            if (_cutOff)
+            {
+                client.Dispose();
+                continue;
+            }
+
             if (Interlocked.Decrement(ref _toHold) >= 0)
             {
                 continue; // accepted, never answered
@@ -99,8 +121,14 @@ internal sealed class FaultyProxy : IAsyncDisposable
     {
         using var server = new TcpClient();
         _clients.Add(server);
+        _relayed.TryAdd(client, 0);
         try
         {
+            if (_cutOff)
+            {
+                return; // cut off while this connection was being accepted
+            }
+
             await server.ConnectAsync(_upstreamHost, _upstreamPort, _stopping.Token);
             var relay = new Relay();
             await Task.WhenAny(
@@ -112,6 +140,7 @@ internal sealed class FaultyProxy : IAsyncDisposable
         }
         finally
         {
+            _relayed.TryRemove(client, out _);
             client.Dispose();
             server.Dispose();
         }

@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.PostgreSql.Tests.Support;
+using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Server.PostgreSql.Tests;
+
+/// <summary>
+/// Two nodes on one database; one of them loses the database for longer than its lease while its jobs finish (the
+/// field report of issue 13). The other node takes the jobs over; when the database is back, the first node's late
+/// outcomes are refused (fenced), every job has finished exactly once, and the first node is back to full capacity
+/// and stops at once. Or the other node only requeues the jobs, and the first claims them again while it still holds
+/// their earlier attempts: the new attempts supersede those.
+/// </summary>
+[Collection(PostgreSqlServer.CollectionName)]
+public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyncLifetime, IDisposable
+{
+    /// <summary>The event of the engine's log line for an attempt whose outcome the store refused: another attempt has the job.</summary>
+    private const int AttemptTakenOverEvent = 47;
+
+    private readonly RunLog _log = new();
+    private readonly RecordedLogs _logsOfA = new();
+    private readonly List<IAsyncDisposable> _disposables = [];
+    private string _database = string.Empty;
+
+    public async Task InitializeAsync() => _database = await server.CreateDatabaseAsync();
+
+    [Fact]
+    public async Task JobsThatFinishWhileTheirNodeIsCutOff_FinishOnceOnTheOtherNode_AndTheNodeComesBackToFullCapacity()
+    {
+        // Node A reaches the database through the proxy; it runs two jobs, one per slot.
+        var proxy = new FaultyProxy(_database);
+        _disposables.Add(proxy);
+        var nodeA = await StartNodeAsync("a", proxy.Through(_database), _logsOfA);
+        var jobs = new[] { "first", "second" };
+        foreach (var name in jobs)
+        {
+            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
+        }
+
+        await Task.WhenAll(jobs.Select(_log.StartedAsync)).WithSafetyTimeout();
+        var nodeB = await StartNodeAsync("b", _database, logs: null);
+
+        // A loses the database, its jobs finish meanwhile, and its lease runs out: B puts them back in the queue and runs them.
+        proxy.CutOff();
+        foreach (var name in jobs)
+        {
+            _log.Release(name);
+        }
+
+        foreach (var name in jobs)
+        {
+            await _log.RanAsync(name, "b", attempt: 2).WithSafetyTimeout();
+        }
+
+        var ids = (await ReadAllAsync(nodeB)).ToDictionary(job => job.Id, job => job);
+        await Task.WhenAll(ids.Keys.Select(id => WaitUntilFinishedAsync(nodeB, id)));
+
+        // The database comes back for A: its late outcomes of attempt 1 are refused, never recorded over attempt 2.
+        proxy.Reconnect();
+        var takenOver = await _logsOfA.WaitForAsync(AttemptTakenOverEvent);
+        Assert.Equal(LogLevel.Warning, takenOver.Level);
+
+        foreach (var job in await ReadAllAsync(nodeA))
+        {
+            Assert.Equal((JobStatus.Succeeded, 2), (job.Status, job.Attempt));
+        }
+
+        Assert.Equal(
+            [("first", "a", 1), ("first", "b", 2), ("second", "a", 1), ("second", "b", 2)],
+            _log.Runs.Order());
+
+        // A is back to full capacity: with B gone, it claims two new jobs at once, one per slot, and runs them.
+        await nodeB.StopAsync();
+        var later = new[] { "third", "fourth" };
+        foreach (var name in later)
+        {
+            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
+        }
+
+        await Task.WhenAll(later.Select(_log.StartedAsync)).WithSafetyTimeout();
+        foreach (var name in later)
+        {
+            _log.Release(name);
+        }
+
+        foreach (var job in await ReadAllAsync(nodeA))
+        {
+            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
+        }
+
+        // And it stops at once: nothing waits for its ten-minute shutdown timeout.
+        await nodeA.StopAsync().WithSafetyTimeout();
+        Assert.DoesNotContain(_logsOfA.Entries, entry => entry.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task JobsRequeuedWhileTheirNodeIsCutOff_AreClaimedAgainByThatNode_AndFinishOnce()
+    {
+        // The field report: B runs no job of the kind, it only notices that A's lease ran out and requeues A's jobs;
+        // when the database is back, A claims them again, whether or not its late outcomes were refused first.
+        var proxy = new FaultyProxy(_database);
+        _disposables.Add(proxy);
+        var nodeA = await StartNodeAsync("a", proxy.Through(_database), _logsOfA);
+        var jobs = new[] { "first", "second" };
+        var ids = new List<Guid>();
+        foreach (var name in jobs)
+        {
+            ids.Add((await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true })).Id);
+        }
+
+        await Task.WhenAll(jobs.Select(_log.StartedAsync)).WithSafetyTimeout();
+        var nodeB = await StartNodeAsync("b", _database, logs: null, runsJobs: false);
+
+        proxy.CutOff();
+        foreach (var name in jobs)
+        {
+            _log.Release(name);
+        }
+
+        foreach (var id in ids)
+        {
+            await WaitUntilAsync(nodeB, id, job => job.Status == JobStatus.Queued);
+        }
+
+        proxy.Reconnect();
+        foreach (var id in ids)
+        {
+            var finished = await WaitUntilAsync(nodeB, id, job => job.Status.IsFinished());
+            Assert.Equal((JobStatus.Succeeded, 2), (finished.Status, finished.Attempt));
+        }
+
+        Assert.Equal(
+            [("first", "a", 1), ("first", "a", 2), ("second", "a", 1), ("second", "a", 2)],
+            _log.Runs.Order());
+
+        // Both slots are free again: two new jobs run side by side; and the node stops at once.
+        var later = new[] { "third", "fourth" };
+        foreach (var name in later)
+        {
+            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
+        }
+
+        await Task.WhenAll(later.Select(_log.StartedAsync)).WithSafetyTimeout();
+        foreach (var name in later)
+        {
+            _log.Release(name);
+        }
+
+        foreach (var job in await ReadAllAsync(nodeA))
+        {
+            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
+        }
+
+        await nodeA.StopAsync().WithSafetyTimeout();
+        Assert.DoesNotContain(_logsOfA.Entries, entry => entry.Level >= LogLevel.Error);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _log.ReleaseAll();
+        foreach (var disposable in Enumerable.Reverse(_disposables))
+        {
+            await disposable.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => _logsOfA.Dispose();
+
+    private static IJobScheduler Scheduler(WebApplication node) => node.Services.GetRequiredService<IJobScheduler>();
+
+    private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(WebApplication node) =>
+        (await node.Services.GetRequiredService<IJobStore>().ListAsync(new JobQuery { PageSize = JobQuery.MaxPageSize })).Items;
+
+    private static Task<JobRecord> WaitUntilFinishedAsync(WebApplication node, Guid id) => WaitUntilAsync(node, id, job => job.Status.IsFinished());
+
+    private static async Task<JobRecord> WaitUntilAsync(WebApplication node, Guid id, Func<JobRecord, bool> condition)
+    {
+        var store = node.Services.GetRequiredService<IJobStore>();
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
+        var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is unknown.");
+        while (!condition(job))
+        {
+            job = await store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
+        }
+
+        return job;
+    }
+
+    private async Task<WebApplication> StartNodeAsync(string name, string connectionString, RecordedLogs? logs, bool runsJobs = true)
+    {
+        var node = await TestNode.StartAsync(
+            connectionString,
+            longJobs =>
+            {
+                if (runsJobs)
+                {
+                    longJobs.AddJob<RecordJob, RecordRequest, RecordResult>("record");
+                }
+            },
+            services =>
+            {
+                services.AddSingleton(_log).AddSingleton(new NodeName(name));
+                if (logs is not null)
+                {
+                    services.AddSingleton<ILoggerProvider>(logs);
+                }
+            },
+            options =>
+            {
+                options.MaxConcurrency = 2;
+                options.ShutdownTimeout = TimeSpan.FromMinutes(10);
+            },
+            options =>
+            {
+                options.NodeName = name;
+                options.LeaseDuration = TimeSpan.FromSeconds(1);
+                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+                options.RetryTimeout = TimeSpan.FromMilliseconds(500);
+            });
+        _disposables.Add(node);
+        return node;
+    }
+
+    public sealed record NodeName(string Value);
+
+    /// <summary>Which node ran which job in which attempt, and a gate per job for first attempts that wait.</summary>
+    public sealed class RunLog
+    {
+        private readonly ConcurrentQueue<(string Name, string Node, int Attempt)> _runs = new();
+        private readonly ConcurrentDictionary<string, TaskCompletionSource> _signals = new();
+
+        public IEnumerable<(string Name, string Node, int Attempt)> Runs => _runs;
+
+        public void Record(string name, string node, int attempt)
+        {
+            _runs.Enqueue((name, node, attempt));
+            Signal($"ran:{name}:{node}:{attempt}").TrySetResult();
+        }
+
+        public Task RanAsync(string name, string node, int attempt) => Signal($"ran:{name}:{node}:{attempt}").Task;
+
+        public Task StartedAsync(string name) => Signal($"started:{name}").Task;
+
+        /// <summary>Waits until <see cref="Release"/>, whatever the job's token says: the work goes on while its node is cut off.</summary>
+        public Task WaitAsync(string name)
+        {
+            Signal($"started:{name}").TrySetResult();
+            return Signal($"release:{name}").Task;
+        }
+
+        public void Release(string name) => Signal($"release:{name}").TrySetResult();
+
+        public void ReleaseAll()
+        {
+            foreach (var (key, signal) in _signals)
+            {
+                if (key.StartsWith("release:", StringComparison.Ordinal))
+                {
+                    signal.TrySetResult();
+                }
+            }
+        }
+
+        private TaskCompletionSource Signal(string key) =>
+            _signals.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
+
+    /// <summary>Records its run, then returns its name; a first attempt may wait for its gate first.</summary>
+    public sealed class RecordJob(RunLog log, NodeName node) : IJobHandler<RecordRequest, RecordResult>
+    {
+        public async Task<RecordResult> ExecuteAsync(RecordRequest request, JobContext context, CancellationToken cancellationToken)
+        {
+            if (request.WaitOnFirstAttempt && context.Attempt == 1)
+            {
+                await log.WaitAsync(request.Name);
+            }
+
+            log.Record(request.Name, node.Value, context.Attempt);
+            return new RecordResult { Name = request.Name };
+        }
+    }
+
+    public sealed record RecordRequest
+    {
+        public required string Name { get; init; }
+
+        public bool WaitOnFirstAttempt { get; init; }
+    }
+
+    public sealed record RecordResult
+    {
+        public required string Name { get; init; }
+    }
+}
