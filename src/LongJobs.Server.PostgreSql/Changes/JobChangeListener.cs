@@ -128,12 +128,15 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
     /// <summary>
     /// Calls <paramref name="onChanged"/> with the ID of every job announced from now on, and with
-    /// <see cref="Guid.Empty"/> when announcements may have been lost (the listener reconnects), until disposed.
+    /// <see cref="Guid.Empty"/> when announcements may have been lost (the listener connects or reconnects), until disposed;
+    /// the first watcher of a store hears its listener's first connection so.
     /// </summary>
     public IDisposable WatchAll(Action<Guid> onChanged)
     {
+        // Added before the listener may start, so a first watcher hears the first connection's announcement.
+        var watch = _watchers.Add(onChanged);
         EnsureListening();
-        return _watchers.Add(onChanged);
+        return watch;
     }
 
     /// <summary>Completes when a job any node may claim is queued after this call, or when the listener reconnects.</summary>
