@@ -41,9 +41,11 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
         proxy.HoldNextConnections(1);
         var job = await store.InsertAsync(NewJob());
 
-        // One repetition; on a loaded machine Npgsql may open a connection more than the store's attempts.
-        Assert.Single(_logs.Entries, entry => entry.EventId == JobDatabase.RetryingEvent);
-        Assert.True(proxy.Connections >= before + 2, $"{proxy.Connections - before} connections for two attempts.");
+        // At least one repetition: on a loaded machine the next attempts may miss the one-second connect timeout too,
+        // and run again while the retry timeout lasts (and Npgsql may open a connection more than the store's attempts).
+        var repetitions = _logs.Entries.Count(entry => entry.EventId == JobDatabase.RetryingEvent);
+        Assert.True(repetitions >= 1, "The call did not run again.");
+        Assert.True(proxy.Connections >= before + repetitions + 1, $"{proxy.Connections - before} connections for {repetitions + 1} attempts.");
         Assert.Equal(1, await CountJobsAsync(job.Id));
     }
 
