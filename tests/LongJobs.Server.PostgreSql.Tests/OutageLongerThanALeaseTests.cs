@@ -38,20 +38,12 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
         _disposables.Add(proxy);
         var nodeA = await StartNodeAsync("a", proxy.Through(_database), _logsOfA);
         var jobs = new[] { "first", "second" };
-        foreach (var name in jobs)
-        {
-            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
-        }
-
-        await Task.WhenAll(jobs.Select(_log.StartedAsync)).WithSafetyTimeout();
+        await StartWaitingJobsAsync(nodeA, jobs);
         var nodeB = await StartNodeAsync("b", _database, logs: null);
 
         // A loses the database, its jobs finish meanwhile, and its lease runs out: B puts them back in the queue and runs them.
         proxy.CutOff();
-        foreach (var name in jobs)
-        {
-            _log.Release(name);
-        }
+        _log.Release(jobs);
 
         foreach (var name in jobs)
         {
@@ -75,28 +67,9 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
             [("first", "a", 1), ("first", "b", 2), ("second", "a", 1), ("second", "b", 2)],
             _log.Runs.Order());
 
-        // A is back to full capacity: with B gone, it claims two new jobs at once, one per slot, and runs them.
+        // A is back to full capacity, with B gone, and stops at once.
         await nodeB.StopAsync();
-        var later = new[] { "third", "fourth" };
-        foreach (var name in later)
-        {
-            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
-        }
-
-        await Task.WhenAll(later.Select(_log.StartedAsync)).WithSafetyTimeout();
-        foreach (var name in later)
-        {
-            _log.Release(name);
-        }
-
-        foreach (var job in await ReadAllAsync(nodeA))
-        {
-            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
-        }
-
-        // And it stops at once: nothing waits for its ten-minute shutdown timeout.
-        await nodeA.StopAsync().WithSafetyTimeout();
-        Assert.DoesNotContain(_logsOfA.Entries, entry => entry.Level >= LogLevel.Error);
+        await AssertBackToFullCapacityAndStopsAtOnceAsync(nodeA);
     }
 
     [Fact]
@@ -108,20 +81,11 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
         _disposables.Add(proxy);
         var nodeA = await StartNodeAsync("a", proxy.Through(_database), _logsOfA);
         var jobs = new[] { "first", "second" };
-        var ids = new List<Guid>();
-        foreach (var name in jobs)
-        {
-            ids.Add((await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true })).Id);
-        }
-
-        await Task.WhenAll(jobs.Select(_log.StartedAsync)).WithSafetyTimeout();
+        var ids = await StartWaitingJobsAsync(nodeA, jobs);
         var nodeB = await StartNodeAsync("b", _database, logs: null, runsJobs: false);
 
         proxy.CutOff();
-        foreach (var name in jobs)
-        {
-            _log.Release(name);
-        }
+        _log.Release(jobs);
 
         foreach (var id in ids)
         {
@@ -139,26 +103,7 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
             [("first", "a", 1), ("first", "a", 2), ("second", "a", 1), ("second", "a", 2)],
             _log.Runs.Order());
 
-        // Both slots are free again: two new jobs run side by side; and the node stops at once.
-        var later = new[] { "third", "fourth" };
-        foreach (var name in later)
-        {
-            await Scheduler(nodeA).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true });
-        }
-
-        await Task.WhenAll(later.Select(_log.StartedAsync)).WithSafetyTimeout();
-        foreach (var name in later)
-        {
-            _log.Release(name);
-        }
-
-        foreach (var job in await ReadAllAsync(nodeA))
-        {
-            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
-        }
-
-        await nodeA.StopAsync().WithSafetyTimeout();
-        Assert.DoesNotContain(_logsOfA.Entries, entry => entry.Level >= LogLevel.Error);
+        await AssertBackToFullCapacityAndStopsAtOnceAsync(nodeA);
     }
 
     public async Task DisposeAsync()
@@ -173,6 +118,37 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
     public void Dispose() => _logsOfA.Dispose();
 
     private static IJobScheduler Scheduler(WebApplication node) => node.Services.GetRequiredService<IJobScheduler>();
+
+    /// <summary>Starts jobs whose first attempts wait for their gates, and waits until every one has started: one per slot.</summary>
+    private async Task<List<Guid>> StartWaitingJobsAsync(WebApplication node, string[] names)
+    {
+        var ids = new List<Guid>();
+        foreach (var name in names)
+        {
+            ids.Add((await Scheduler(node).StartKindAsync("record", new RecordRequest { Name = name, WaitOnFirstAttempt = true })).Id);
+        }
+
+        await Task.WhenAll(names.Select(_log.StartedAsync)).WithSafetyTimeout();
+        return ids;
+    }
+
+    /// <summary>
+    /// Node A's two slots are both free: two new jobs run side by side, every job ends Succeeded, and the node stops
+    /// without waiting for its ten-minute shutdown timeout, having logged no error.
+    /// </summary>
+    private async Task AssertBackToFullCapacityAndStopsAtOnceAsync(WebApplication nodeA)
+    {
+        string[] later = ["third", "fourth"];
+        await StartWaitingJobsAsync(nodeA, later);
+        _log.Release(later);
+        foreach (var job in await ReadAllAsync(nodeA))
+        {
+            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
+        }
+
+        await nodeA.StopAsync().WithSafetyTimeout();
+        Assert.DoesNotContain(_logsOfA.Entries, entry => entry.Level >= LogLevel.Error);
+    }
 
     private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(WebApplication node) =>
         (await node.Services.GetRequiredService<IJobStore>().ListAsync(new JobQuery { PageSize = JobQuery.MaxPageSize })).Items;
@@ -254,7 +230,13 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
             return Signal($"release:{name}").Task;
         }
 
-        public void Release(string name) => Signal($"release:{name}").TrySetResult();
+        public void Release(params string[] names)
+        {
+            foreach (var name in names)
+            {
+                Signal($"release:{name}").TrySetResult();
+            }
+        }
 
         public void ReleaseAll()
         {
