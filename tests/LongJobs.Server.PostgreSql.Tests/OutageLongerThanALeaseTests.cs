@@ -51,7 +51,7 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
         }
 
         var ids = (await ReadAllAsync(nodeB)).ToDictionary(job => job.Id, job => job);
-        await Task.WhenAll(ids.Keys.Select(id => WaitUntilFinishedAsync(nodeB, id)));
+        await Task.WhenAll(ids.Keys.Select(id => TestNode.WaitUntilAsync(nodeB, id)));
 
         // The database comes back for A: its late outcomes of attempt 1 are refused, never recorded over attempt 2.
         proxy.Reconnect();
@@ -89,13 +89,13 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
 
         foreach (var id in ids)
         {
-            await WaitUntilAsync(nodeB, id, job => job.Status == JobStatus.Queued);
+            await TestNode.WaitUntilAsync(nodeB, id, job => job.Status == JobStatus.Queued);
         }
 
         proxy.Reconnect();
         foreach (var id in ids)
         {
-            var finished = await WaitUntilAsync(nodeB, id, job => job.Status.IsFinished());
+            var finished = await TestNode.WaitUntilAsync(nodeB, id);
             Assert.Equal((JobStatus.Succeeded, 2), (finished.Status, finished.Attempt));
         }
 
@@ -143,7 +143,7 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
         _log.Release(later);
         foreach (var job in await ReadAllAsync(nodeA))
         {
-            Assert.Equal(JobStatus.Succeeded, (await WaitUntilFinishedAsync(nodeA, job.Id)).Status);
+            Assert.Equal(JobStatus.Succeeded, (await TestNode.WaitUntilAsync(nodeA, job.Id)).Status);
         }
 
         await nodeA.StopAsync().WithSafetyTimeout();
@@ -152,21 +152,6 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
 
     private static async Task<IReadOnlyList<JobRecord>> ReadAllAsync(WebApplication node) =>
         (await node.Services.GetRequiredService<IJobStore>().ListAsync(new JobQuery { PageSize = JobQuery.MaxPageSize })).Items;
-
-    private static Task<JobRecord> WaitUntilFinishedAsync(WebApplication node, Guid id) => WaitUntilAsync(node, id, job => job.Status.IsFinished());
-
-    private static async Task<JobRecord> WaitUntilAsync(WebApplication node, Guid id, Func<JobRecord, bool> condition)
-    {
-        var store = node.Services.GetRequiredService<IJobStore>();
-        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
-        var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is unknown.");
-        while (!condition(job))
-        {
-            job = await store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
-        }
-
-        return job;
-    }
 
     private async Task<WebApplication> StartNodeAsync(string name, string connectionString, RecordedLogs? logs, bool runsJobs = true)
     {

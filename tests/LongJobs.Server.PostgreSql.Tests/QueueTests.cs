@@ -67,7 +67,7 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
         _nodes.Remove(nodeA);
         var nodeB = await StartNodeAsync("b", shortLeases: true);
 
-        var finished = await WaitUntilFinishedAsync(nodeB, job.Id);
+        var finished = await TestNode.WaitUntilAsync(nodeB, job.Id);
 
         Assert.Equal(JobStatus.Succeeded, finished.Status);
         Assert.Equal(2, finished.Attempt);
@@ -91,8 +91,8 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
         _nodes.Remove(node);
 
         var restarted = await StartNodeAsync("a-again");
-        var first = await WaitUntilFinishedAsync(restarted, interrupted.Id);
-        var second = await WaitUntilFinishedAsync(restarted, waiting.Id);
+        var first = await TestNode.WaitUntilAsync(restarted, interrupted.Id);
+        var second = await TestNode.WaitUntilAsync(restarted, waiting.Id);
 
         Assert.Equal((JobStatus.Succeeded, 2), (first.Status, first.Attempt));
         Assert.Equal((JobStatus.Succeeded, 1), (second.Status, second.Attempt));
@@ -109,19 +109,6 @@ public sealed class QueueTests(PostgreSqlServer server, ITestOutputHelper output
     }
 
     private static IJobScheduler Scheduler(WebApplication node) => node.Services.GetRequiredService<IJobScheduler>();
-
-    private static async Task<JobRecord> WaitUntilFinishedAsync(WebApplication node, Guid id)
-    {
-        var store = node.Services.GetRequiredService<IJobStore>();
-        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
-        var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is unknown.");
-        while (!job.Status.IsFinished())
-        {
-            job = await store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
-        }
-
-        return job;
-    }
 
     private async Task<WebApplication> StartNodeAsync(string name, int maxConcurrency = 4, bool shortLeases = false)
     {

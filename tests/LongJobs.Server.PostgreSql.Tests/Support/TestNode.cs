@@ -1,3 +1,6 @@
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -42,5 +45,23 @@ internal static class TestNode
         built.MapLongJobs();
         await built.StartAsync();
         return built;
+    }
+
+    /// <summary>
+    /// Reads job <paramref name="id"/> through <paramref name="node"/>'s store until <paramref name="condition"/> holds
+    /// (by default, until it has finished), waiting for its changes in between, within the safety timeout.
+    /// </summary>
+    public static async Task<JobRecord> WaitUntilAsync(WebApplication node, Guid id, Func<JobRecord, bool>? condition = null)
+    {
+        condition ??= job => job.Status.IsFinished();
+        var store = node.Services.GetRequiredService<IJobStore>();
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
+        var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is unknown.");
+        while (!condition(job))
+        {
+            job = await store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
+        }
+
+        return job;
     }
 }
