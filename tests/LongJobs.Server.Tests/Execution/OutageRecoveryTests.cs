@@ -200,10 +200,39 @@ public sealed class OutageRecoveryTests
         gate.Release();
         await logs.WaitForAsync(StoreOutOfReachEventId);
 
-        // Fake time never reaches the shutdown timeout: the stop returns because nothing waits for the store.
+        // Fake time never reaches the shutdown timeout: the stop returns because nothing waits for the store, after one
+        // last try of the outcome, which the store still refuses.
         await host.StopAsync().WithSafetyTimeout();
         Assert.Equal(JobStatus.Running, (await store.Inner.GetAsync(job.Id))!.Status);
         Assert.Equal(JobStatus.Succeeded, job.Status);
+    }
+
+    [Fact]
+    public async Task AnOutcomeWaitingForTheStore_IsTriedOnceMoreAtTheStop_AndRecordedWhenTheStoreIsBack()
+    {
+        var time = new ObservedFakeTimeProvider();
+        var logs = new RecordedLogs();
+        var store = new FaultyJobStore(time, durable: true);
+        using var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.FromMinutes(10), logs, store);
+        await host.StartAsync();
+        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
+        var gate = new JobGate();
+        var job = await scheduler.StartAsync(async (_, cancellationToken) =>
+        {
+            await gate.PassAsync(cancellationToken);
+            return 1;
+        });
+        await gate.Started;
+        store.FinishUnavailable = true;
+        gate.Release();
+        await logs.WaitForAsync(StoreOutOfReachEventId);
+
+        // The store is back, but the next try waits for a time that fake time never reaches: the stop makes it.
+        store.FinishUnavailable = false;
+        await host.StopAsync().WithSafetyTimeout();
+        Assert.Equal(JobStatus.Succeeded, (await store.Inner.GetAsync(job.Id))!.Status);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Error);
     }
 
     private static (TestServices Services, FaultyJobStore Shared, RecordedLogs Logs) Create(int maxConcurrency)

@@ -14,12 +14,12 @@ namespace LongJobs.Server.Execution.Running;
 /// cannot be reached, the outcome of a run whatever the failure (nothing else would ever record it; its slot is free
 /// meanwhile). Failures are
 /// logged once per episode (<see cref="FailureEpisode"/>). Once the scheduler stops (<see cref="StopRetryingAsync"/>), or the
-/// host does, no write is tried again, a try in flight is cancelled, and the failure is the store's own exception.
+/// host does, a write is no longer tried again after a wait: a try in flight is cancelled, and an outcome still waiting
+/// for the store gets one last try then (the database may be back, and the try that failed last may be long ago); the
+/// failure is that try's own exception.
 /// </summary>
 internal sealed class JobStateWriter
 {
-    private static readonly ResiliencePropertyKey<ExceptionDispatchInfo> LastFailureKey = new("LongJobs.LastStoreFailure");
-
     private readonly IJobAttempts _attempts;
     private readonly IJobRecords _records;
     private readonly TimeProvider _time;
@@ -55,12 +55,12 @@ internal sealed class JobStateWriter
     /// <summary>Starts a queued ad-hoc job in its first attempt.</summary>
     /// <returns>The running state, or <see langword="null"/> when the job is no longer queued (cancelled, or abandoned at shutdown).</returns>
     public ValueTask<JobRecord?> TryStartAsync(Guid id) =>
-        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartAsync(state.Id, state.Time.GetUtcNow(), token), (Id: id, Time: _time), whileWaiting: null);
+        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartAsync(state.Id, state.Time.GetUtcNow(), token), (Id: id, Time: _time), whileWaiting: null, lastTryAtStop: false);
 
     /// <summary>Starts the next attempt of a job whose attempt <paramref name="failedAttempt"/> failed.</summary>
     /// <returns>The new state, or <see langword="null"/> when the job no longer runs here in that attempt.</returns>
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message) =>
-        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Message, token), (Id: id, FailedAttempt: failedAttempt, Message: message), whileWaiting: null);
+        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Message, token), (Id: id, FailedAttempt: failedAttempt, Message: message), whileWaiting: null, lastTryAtStop: false);
 
     /// <summary>
     /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/> and
@@ -100,7 +100,8 @@ internal sealed class JobStateWriter
                             : new RecordedOutcome(stored, TakenOver: stored.Attempt != state.ExpectedAttempt || !stored.Status.IsFinished());
                     },
                     (Known: known, Expected: expected, ExpectedAttempt: expectedAttempt, Outcome: outcome, Records: _records),
-                    whileWaiting)
+                    whileWaiting,
+                    lastTryAtStop: true)
                 .ConfigureAwait(false);
         }
         catch (Exception exception)
@@ -120,9 +121,7 @@ internal sealed class JobStateWriter
                 ShouldHandle = arguments => ValueTask.FromResult(arguments.Outcome.Exception is { } exception && retryOn(exception) && !Stopping),
                 OnRetry = arguments =>
                 {
-                    var failure = arguments.Outcome.Exception!;
-                    arguments.Context.Properties.Set(LastFailureKey, ExceptionDispatchInfo.Capture(failure));
-                    _failures.Failed(failure);
+                    _failures.Failed(arguments.Outcome.Exception!);
                     return default;
                 },
             })
@@ -131,9 +130,10 @@ internal sealed class JobStateWriter
     /// <summary>
     /// Runs <paramref name="write"/>: once, and when that fails as <paramref name="retrying"/> says, again under its pipeline. Most writes go
     /// through at the first try, which therefore runs outside the pipeline and costs no more than the store's call; a
-    /// try made while the scheduler stops is the only one.
+    /// try made while the scheduler stops is the only one. With <paramref name="lastTryAtStop"/>, a write still waiting
+    /// for the store when the scheduler stops is tried once more then.
     /// </summary>
-    private async ValueTask<T> WriteAsync<T, TState>(Retrying retrying, Func<IJobAttempts, TState, CancellationToken, ValueTask<T>> write, TState state, Action? whileWaiting)
+    private async ValueTask<T> WriteAsync<T, TState>(Retrying retrying, Func<IJobAttempts, TState, CancellationToken, ValueTask<T>> write, TState state, Action? whileWaiting, bool lastTryAtStop)
     {
         T written;
         try
@@ -143,7 +143,7 @@ internal sealed class JobStateWriter
         catch (Exception failure) when (!Stopping && retrying.RetryOn(failure))
         {
             whileWaiting?.Invoke();
-            written = await RetryAsync(retrying.Pipeline, new Retries<T, TState>(write, _attempts, state, failure)).ConfigureAwait(false);
+            written = await RetryAsync(retrying.Pipeline, new Retries<T, TState>(write, _attempts, state, failure), lastTryAtStop).ConfigureAwait(false);
         }
 
         _failures.Worked();
@@ -152,19 +152,23 @@ internal sealed class JobStateWriter
 
     /// <summary>
     /// Tries again under the pipeline, whose token stops with the scheduler: a stop ends a wait between tries and the
-    /// try in flight, and the failure is then the store's last exception, with its own stack.
+    /// try in flight. Then the write is either tried a last time, or given up with the failure of its last try.
     /// </summary>
-    private async ValueTask<T> RetryAsync<T, TState>(ResiliencePipeline pipeline, Retries<T, TState> retries)
+    private async ValueTask<T> RetryAsync<T, TState>(ResiliencePipeline pipeline, Retries<T, TState> retries, bool lastTryAtStop)
     {
         var context = ResilienceContextPool.Shared.Get(_stopRetrying.Token);
-        context.Properties.Set(LastFailureKey, retries.FirstFailure);
         try
         {
             return await pipeline.ExecuteAsync(static (context, retries) => retries.TryAsync(context.CancellationToken), context, retries).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (Stopping)
         {
-            context.Properties.GetValue(LastFailureKey, retries.FirstFailure).Throw();
+            if (lastTryAtStop)
+            {
+                return await retries.TryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            retries.LastFailure.Throw();
             throw;
         }
         finally
@@ -184,17 +188,26 @@ internal sealed class JobStateWriter
     {
         private bool _replayed;
 
-        public ExceptionDispatchInfo FirstFailure { get; } = ExceptionDispatchInfo.Capture(firstFailure);
+        /// <summary>The failure of the last try that ended, with its own stack.</summary>
+        public ExceptionDispatchInfo LastFailure { get; private set; } = ExceptionDispatchInfo.Capture(firstFailure);
 
-        public ValueTask<T> TryAsync(CancellationToken cancellationToken)
+        public async ValueTask<T> TryAsync(CancellationToken cancellationToken)
         {
             if (!_replayed)
             {
                 _replayed = true;
-                return ValueTask.FromException<T>(FirstFailure.SourceException);
+                LastFailure.Throw();
             }
 
-            return write(attempts, state, cancellationToken);
+            try
+            {
+                return await write(attempts, state, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
+            {
+                LastFailure = ExceptionDispatchInfo.Capture(failure);
+                throw;
+            }
         }
     }
 }

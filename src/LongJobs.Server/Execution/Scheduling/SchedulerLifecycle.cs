@@ -14,8 +14,9 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// ad-hoc jobs still waiting here, lets the store's queue go (left for the next server on a shared store, cancelled on a
 /// local one), completes the handles of jobs that never ran here, signals the running jobs and stops claiming, waits up
 /// to <see cref="LongJobsOptions.ShutdownTimeout"/> for them and abandons the rest, and waits for every follower. From
-/// the start of the stop, a write the store refuses is not tried again: an outcome still waiting for the store is given
-/// up (its job stays running in the store under this server's lease, which runs out, and another server runs it again).
+/// the start of the stop, a write the store refuses is not tried again after a wait: an outcome still waiting for the
+/// store gets one last try, and when that fails too is given up (its job stays running in the store under this server's
+/// lease, which runs out, and another server runs it again).
 /// </summary>
 internal sealed class SchedulerLifecycle(
     SlotPool pool,
@@ -41,7 +42,7 @@ internal sealed class SchedulerLifecycle(
         var (waiting, running) = pool.Stop();
         Log.Stopping(logger, waiting.Count, running);
 
-        // A write the store cannot take now would hold up the stop: from now on each write is tried once.
+        // A write the store cannot take now would hold up the stop: from now on no write waits to be tried again.
         await writer.StopRetryingAsync().ConfigureAwait(false);
         foreach (var item in waiting)
         {
