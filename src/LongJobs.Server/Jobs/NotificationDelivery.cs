@@ -19,6 +19,9 @@ public sealed record NotificationDelivery
 
     /// <summary>Why the last try failed, or <see langword="null"/> when it did not.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>When delivery is tried next, while it is <see cref="NotificationDeliveryStatus.Pending"/>; otherwise <see langword="null"/>.</summary>
+    public DateTimeOffset? NextAttemptAt { get; init; }
 }
 
 /// <summary>Where the delivery of a notification stands.</summary>

@@ -4,8 +4,11 @@ using LongJobs.Server.Storage;
 namespace LongJobs.Server.Notifications;
 
 /// <summary>
-/// A way to tell someone that a job finished (a webhook, an email), asked for when the job is started and
-/// delivered by the server that finishes it. Channels are registered as singletons
+/// A way to tell someone that a job finished (a webhook, an email), asked for when the job is started. A channel
+/// makes single attempts; LongJobs schedules them, records each in the job's deliveries, logs them, and keeps what is
+/// still to deliver in the store's outbox (<see cref="IJobOutbox"/>), so on a shared store any server delivers it, even
+/// when the server that finished the job is gone. Delivery is at least once: an attempt cut short by a server that
+/// dies is made again. Channels are registered as singletons
 /// (<c>TryAddEnumerable(ServiceDescriptor.Singleton&lt;INotificationChannel, TChannel&gt;())</c>): webhooks by
 /// <c>AddWebhooks</c>, email by <c>AddEmail</c> of the LongJobs.Server.Email package.
 /// </summary>
@@ -13,6 +16,12 @@ public interface INotificationChannel
 {
     /// <summary>The channel's name, as in <see cref="NotificationDelivery.Channel"/>; the built-in ones are in <see cref="NotificationChannels"/>.</summary>
     string Name { get; }
+
+    /// <summary>
+    /// How long to wait after each failed attempt before the next, with random jitter of up to a fifth either way:
+    /// the first entry follows the first attempt. When the attempt after the last wait fails too, delivery is given up.
+    /// </summary>
+    IReadOnlyList<TimeSpan> RetryDelays { get; }
 
     /// <summary>Whether <paramref name="notifications"/> asks for this channel.</summary>
     /// <param name="notifications">What a job's start request asked for.</param>
@@ -25,14 +34,14 @@ public interface INotificationChannel
     string? Validate(JobNotifications notifications);
 
     /// <summary>
-    /// Delivers the notification of a finished job, retrying as the channel's options say, and records how it went
-    /// with <see cref="IJobDeliveryLog.RecordDeliveryAsync"/>. Never changes the job's outcome.
+    /// Makes one attempt to deliver the notification of a finished job, within the channel's own time limit. An
+    /// exception counts as a failure worth trying again.
     /// </summary>
     /// <param name="job">The job's final state.</param>
     /// <param name="statusUrl">
     /// The job's status URL: absolute under <see cref="LongJobsOptions.PublicBaseUrl"/> when that is set, else a path.
     /// </param>
-    /// <param name="cancellationToken">Signalled when the server stops: give up.</param>
-    /// <returns>A task that completes when delivery succeeded or was given up.</returns>
-    Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken);
+    /// <param name="cancellationToken">Signalled when the server stops: give up the attempt.</param>
+    /// <returns>Whether the notification was delivered, may be tried again, or can never be delivered.</returns>
+    Task<DeliveryAttemptResult> SendAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken);
 }
