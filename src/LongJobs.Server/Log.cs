@@ -48,12 +48,6 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Error, "A completion callback of job {JobId} of kind {Kind} failed; the job's outcome stands.")]
     public static partial void CompletionCallbackFailed(ILogger logger, Exception exception, Guid jobId, string kind);
 
-    [LoggerMessage(19, LogLevel.Error, "The {Channel} notification of job {JobId} failed; the job's outcome stands.")]
-    public static partial void NotificationFailed(ILogger logger, Exception exception, string channel, Guid jobId);
-
-    [LoggerMessage(20, LogLevel.Warning, "The {Channel} notification of job {JobId} was abandoned: the server is stopping.")]
-    public static partial void NotificationAbandoned(ILogger logger, string channel, Guid jobId);
-
     [LoggerMessage(41, LogLevel.Error, "The run of job {JobId} of kind {Kind} failed unexpectedly after its outcome was settled.")]
     public static partial void RunFailedUnexpectedly(ILogger logger, Exception exception, Guid jobId, string kind);
 

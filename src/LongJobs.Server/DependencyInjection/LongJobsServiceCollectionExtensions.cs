@@ -4,6 +4,7 @@ using LongJobs.Server.Execution;
 using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
+using LongJobs.Server.Notifications.Delivery;
 using LongJobs.Server.Observability;
 using LongJobs.Server.Retention;
 using LongJobs.Server.Security;
@@ -52,6 +53,7 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobOutbox>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobRetention>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobStoreDurability>(provider => provider.GetRequiredService<IJobStore>());
         services.AddMetrics();
@@ -65,9 +67,12 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<JobNotFound>();
         // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));
-        // The dispatcher comes first: it is built before the scheduler can finish a job, and stops after it.
+        // The dispatcher and the outbox come first: they are built before the scheduler can finish a job, and stop after it.
         services.TryAddSingleton<JobFinishedDispatcher>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());
+        services.TryAddSingleton<JobNotifier>();
+        services.TryAddSingleton<OutboxWorker>();
+        services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<OutboxWorker>());
         services.TryAddSingleton<JobScheduler>();
         services.TryAddSingleton<IJobScheduler>(provider => provider.GetRequiredService<JobScheduler>());
 

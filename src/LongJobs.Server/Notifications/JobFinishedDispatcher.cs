@@ -10,18 +10,16 @@ using Microsoft.Extensions.Options;
 namespace LongJobs.Server.Notifications;
 
 /// <summary>
-/// Runs the completion callbacks and delivers the notifications of every job this server finishes, in the
-/// background: a callback or a delivery that throws, hangs or fails is logged and never changes the job's outcome,
-/// delays another job, or stops the server. When the host stops, after the scheduler, work in progress gets
-/// <see cref="LongJobsOptions.ShutdownTimeout"/>, then is cancelled.
+/// Runs the completion callbacks of every job this server finishes, in the background: a callback that throws, hangs
+/// or fails is logged and never changes the job's outcome, delays another job, or stops the server. When the host
+/// stops, after the scheduler, callbacks in progress get <see cref="LongJobsOptions.ShutdownTimeout"/>, then are
+/// cancelled. Notifications (webhooks, email) go through the store's outbox instead (<see cref="Delivery.OutboxWorker"/>).
 /// </summary>
 internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 {
     private readonly IJobChangeFeed _store;
     private readonly JobFinishedCallback[] _everyJob;
     private readonly Dictionary<string, JobFinishedCallback[]> _byKind;
-    private readonly INotificationChannel[] _channels;
-    private readonly JobLinks _links;
     private readonly IServiceScopeFactory _scopes;
     private readonly LongJobsOptions _options;
     private readonly TimeProvider _time;
@@ -32,8 +30,6 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     public JobFinishedDispatcher(
         IJobChangeFeed store,
         IEnumerable<JobFinishedCallback> callbacks,
-        IEnumerable<INotificationChannel> channels,
-        JobLinks links,
         IServiceScopeFactory scopes,
         IOptions<LongJobsOptions> options,
         TimeProvider time,
@@ -45,8 +41,6 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
         _byKind = all.Where(callback => callback.Kind is not null)
             .GroupBy(callback => callback.Kind!, StringComparer.Ordinal)
             .ToDictionary(group => group.Key, group => group.ToArray(), StringComparer.Ordinal);
-        _channels = [.. channels];
-        _links = links;
         _scopes = scopes;
         _options = options.Value;
         _time = time;
@@ -58,7 +52,7 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Waits for callbacks and deliveries in progress for the shutdown timeout (or until the host gives up), then cancels them.</summary>
+    /// <summary>Waits for callbacks in progress for the shutdown timeout (or until the host gives up), then cancels them.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _store.JobFinished -= OnJobFinished;
@@ -81,32 +75,14 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
     private void OnJobFinished(JobRecord job)
     {
         var kindCallbacks = _byKind.GetValueOrDefault(job.Kind);
-        var notified = job.Notifications is { } notifications && _channels.Any(channel => channel.IsRequested(notifications));
-        if (_everyJob.Length == 0 && kindCallbacks is null && !notified)
+        if (_everyJob.Length == 0 && kindCallbacks is null)
         {
             return;
         }
 
-        var dispatch = Task.Run(() => DispatchAsync(job, kindCallbacks ?? []));
+        var dispatch = Task.Run(() => RunCallbacksAsync(job, kindCallbacks ?? [], _stopping.Token));
         _inFlight.TryAdd(dispatch, 0);
         dispatch.ContinueWith(static (done, inFlight) => ((ConcurrentDictionary<Task, byte>)inFlight!).TryRemove(done, out _), _inFlight, TaskScheduler.Default);
-    }
-
-    private async Task DispatchAsync(JobRecord job, JobFinishedCallback[] kindCallbacks)
-    {
-        var token = _stopping.Token;
-        var work = new List<Task>();
-        if (job.Notifications is { } notifications)
-        {
-            work.AddRange(_channels.Where(channel => channel.IsRequested(notifications)).Select(channel => DeliverAsync(channel, job, token)));
-        }
-
-        if (_everyJob.Length > 0 || kindCallbacks.Length > 0)
-        {
-            work.Add(RunCallbacksAsync(job, kindCallbacks, token));
-        }
-
-        await Task.WhenAll(work).ConfigureAwait(false);
     }
 
     /// <summary>Runs the callbacks for every job, then those of the job's kind, one at a time, in one scope.</summary>
@@ -127,22 +103,6 @@ internal sealed class JobFinishedDispatcher : IHostedService, IDisposable
                     Log.CompletionCallbackFailed(_logger, exception, job.Id, job.Kind);
                 }
             }
-        }
-    }
-
-    private async Task DeliverAsync(INotificationChannel channel, JobRecord job, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await channel.DeliverAsync(job, _links.StatusUrl(job.Id), cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Log.NotificationAbandoned(_logger, channel.Name, job.Id);
-        }
-        catch (Exception exception)
-        {
-            Log.NotificationFailed(_logger, exception, channel.Name, job.Id);
         }
     }
 }

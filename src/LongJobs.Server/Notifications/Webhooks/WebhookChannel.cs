@@ -5,20 +5,18 @@ using System.Text.Json;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace LongJobs.Server.Notifications.Webhooks;
 
 /// <summary>
-/// Delivers webhooks: POSTs a finished job's state, as <c>GET {prefix}/{id}</c> answers it, to the job's callback
-/// URL, signed the Standard Webhooks way. Network errors, attempt timeouts, 408, 429 and 5xx are retried with
-/// exponential backoff and jitter; any other answer but 2xx, a redirect included, fails at once. Every attempt shows
-/// in the job's deliveries and in the log.
+/// Delivers webhooks, one attempt at a time: POSTs a finished job's state, as <c>GET {prefix}/{id}</c> answers it, to
+/// the job's callback URL, signed the Standard Webhooks way, with the job's ID as the webhook's ID in every attempt.
+/// Network errors, attempt timeouts, 408, 429 and 5xx may be tried again; any other answer but 2xx, a redirect
+/// included, fails the delivery at once.
 /// </summary>
 internal sealed class WebhookChannel : INotificationChannel
 {
@@ -34,152 +32,96 @@ internal sealed class WebhookChannel : INotificationChannel
     /// <summary>The header with the signature, <see cref="WebhookSigner.Sign"/>.</summary>
     public const string SignatureHeader = "webhook-signature";
 
-    private static readonly ResiliencePropertyKey<Delivery> DeliveryKey = new("LongJobs.Webhook");
-
     private readonly WebhookOptions _options;
     private readonly CallbackUrlPolicy _policy;
     private readonly WebhookSigner _signer;
-    private readonly ResiliencePipeline<HttpStatusCode> _pipeline;
+    private readonly ResiliencePipeline _timeout;
     private readonly IHttpClientFactory _httpClients;
-    private readonly IJobDeliveryLog _store;
     private readonly IJobStateDocuments _documents;
     private readonly JsonSerializerOptions _json;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
 
     public WebhookChannel(
         IOptions<WebhookOptions> options,
         IHttpClientFactory httpClients,
-        IJobDeliveryLog store,
         IJobStateDocuments documents,
         IOptions<HttpJsonOptions> json,
-        TimeProvider time,
-        ILogger<WebhookChannel> logger)
+        TimeProvider time)
     {
         _options = options.Value;
         _policy = new CallbackUrlPolicy(_options);
         _signer = new WebhookSigner(_options.SigningKey);
         _httpClients = httpClients;
-        _store = store;
         _documents = documents;
 
         // The options the API answers with, so the body is what GET {prefix}/{id} shows.
         _json = json.Value.SerializerOptions;
         _time = time;
-        _logger = logger;
-        _pipeline = BuildPipeline();
+        _timeout = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_options.Timeout).Build();
+        RetryDelays = _options.RetryDelays is { } delays ? [.. delays] : DeliverySchedules.StandardWebhooks;
     }
 
     public string Name => NotificationChannels.Webhook;
+
+    public IReadOnlyList<TimeSpan> RetryDelays { get; }
 
     public bool IsRequested(JobNotifications notifications) => notifications.CallbackUrl is not null;
 
     public string? Validate(JobNotifications notifications) =>
         notifications.CallbackUrl is { } url ? _policy.Check(url, out _) : null;
 
-    public async Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
+    public async Task<DeliveryAttemptResult> SendAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
     {
-        if (job.Notifications?.CallbackUrl is not { } url)
-        {
-            return;
-        }
+        ArgumentNullException.ThrowIfNull(job);
 
         // Checked again: the allow-list may have changed since the job started, possibly on another server.
-        if (_policy.Check(url, out var uri) is { } refusal)
+        if (job.Notifications?.CallbackUrl is not { } url)
         {
-            Log.WebhookRefused(_logger, job.Id, refusal);
-            await RecordAsync(job.Id, NotificationDeliveryStatus.Failed, attempts: 0, refusal, cancellationToken).ConfigureAwait(false);
-            return;
+            return DeliveryAttemptResult.Failed("The job has no callback URL.");
         }
 
-        var delivery = new Delivery(job.Id, uri!, JsonSerializer.SerializeToUtf8Bytes(_documents.Of(job, statusUrl), _json));
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(DeliveryKey, delivery);
-        HttpStatusCode? status = null;
-        Exception? failure = null;
+        if (_policy.Check(url, out var uri) is { } refusal)
+        {
+            return DeliveryAttemptResult.Failed(refusal);
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(_documents.Of(job, statusUrl), _json);
+        HttpStatusCode status;
         try
         {
-            status = await _pipeline.ExecuteAsync(
-                static (attemptContext, state) => state.Channel.SendAsync(state.Delivery, attemptContext.CancellationToken),
-                context,
-                (Channel: this, Delivery: delivery)).ConfigureAwait(false);
+            status = await _timeout.ExecuteAsync(
+                static (state, token) => state.Channel.PostAsync(state.Id, state.Url, state.Body, token),
+                (Channel: this, Id: job.Id.ToString("D"), Url: uri!, Body: body),
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is HttpRequestException or TimeoutRejectedException)
         {
-            failure = exception;
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
+            return exception is HttpRequestException { InnerException: WebhookAddressRefusedException }
+                ? DeliveryAttemptResult.Failed(Describe(exception))
+                : DeliveryAttemptResult.TryAgain(Describe(exception));
         }
 
         if (status is >= HttpStatusCode.OK and < HttpStatusCode.Ambiguous)
         {
-            Log.WebhookDelivered(_logger, job.Id, delivery.Host, delivery.Attempts);
-            await RecordAsync(job.Id, NotificationDeliveryStatus.Delivered, delivery.Attempts, error: null, cancellationToken).ConfigureAwait(false);
-            return;
+            return DeliveryAttemptResult.Delivered;
         }
 
-        var error = failure is null ? Describe(status!.Value) : Describe(failure);
-        Log.WebhookGivenUp(_logger, failure, job.Id, delivery.Host, delivery.Attempts, error);
-        await RecordAsync(job.Id, NotificationDeliveryStatus.Failed, delivery.Attempts, error, cancellationToken).ConfigureAwait(false);
+        var transient = status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+        return transient ? DeliveryAttemptResult.TryAgain(Describe(status)) : DeliveryAttemptResult.Failed(Describe(status));
     }
 
-    /// <summary>One attempt: a POST with a fresh timestamp and signature; the answer's body is not read.</summary>
-    private async ValueTask<HttpStatusCode> SendAsync(Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>One POST with a fresh timestamp and signature; the answer's body is not read.</summary>
+    private async ValueTask<HttpStatusCode> PostAsync(string id, Uri url, byte[] body, CancellationToken cancellationToken)
     {
-        delivery.Attempts++;
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url);
-        request.Content = new ByteArrayContent(delivery.Body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
-        request.Headers.Add(IdHeader, delivery.Id);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url);
+        request.Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+        request.Headers.Add(IdHeader, id);
         request.Headers.Add(TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(SignatureHeader, _signer.Sign(delivery.Id, timestamp, delivery.Body));
+        request.Headers.Add(SignatureHeader, _signer.Sign(id, timestamp, body));
         using var response = await _httpClients.CreateClient(HttpClientName)
             .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         return response.StatusCode;
-    }
-
-    /// <summary>Retries transient failures (outermost), each attempt under its own timeout; time comes from the injected <see cref="TimeProvider"/>.</summary>
-    private ResiliencePipeline<HttpStatusCode> BuildPipeline()
-    {
-        var builder = new ResiliencePipelineBuilder<HttpStatusCode> { TimeProvider = _time };
-        if (_options.MaxAttempts > 1)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpStatusCode>
-            {
-                MaxRetryAttempts = _options.MaxAttempts - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.Delay,
-                MaxDelay = _options.MaxDelay,
-                ShouldHandle = arguments => ValueTask.FromResult(IsTransient(arguments.Outcome)),
-                OnRetry = arguments => OnRetryAsync(
-                    arguments.Context.Properties.GetValue(DeliveryKey, null!),
-                    arguments.Outcome,
-                    arguments.RetryDelay,
-                    arguments.Context.CancellationToken),
-            });
-        }
-
-        return builder.AddTimeout(_options.Timeout).Build();
-    }
-
-    /// <summary>Network errors, attempt timeouts, 408, 429 and 5xx: the receiver may take it later.</summary>
-    private static bool IsTransient(Outcome<HttpStatusCode> outcome) => outcome switch
-    {
-        { Exception: HttpRequestException { InnerException: WebhookAddressRefusedException } } => false,
-        { Exception: HttpRequestException or TimeoutRejectedException } => true,
-        { Exception: not null } => false,
-        { Result: var status } => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500,
-    };
-
-    /// <summary>Logs the failed attempt and shows it in the job's state, before the backoff.</summary>
-    private async ValueTask OnRetryAsync(Delivery delivery, Outcome<HttpStatusCode> outcome, TimeSpan delay, CancellationToken cancellationToken)
-    {
-        var error = outcome.Exception is { } exception ? Describe(exception) : Describe(outcome.Result);
-        Log.WebhookAttemptFailed(_logger, delivery.JobId, delivery.Host, delivery.Attempts, _options.MaxAttempts, error, delay);
-        await RecordAsync(delivery.JobId, NotificationDeliveryStatus.Pending, delivery.Attempts, error, cancellationToken).ConfigureAwait(false);
     }
 
     private string Describe(Exception exception) => exception switch
@@ -195,43 +137,5 @@ internal sealed class WebhookChannel : INotificationChannel
         var code = (int)status;
         var answer = string.Create(CultureInfo.InvariantCulture, $"The receiver answered {code} {ReasonPhrases.GetReasonPhrase(code)}").TrimEnd() + ".";
         return code is >= 300 and < 400 ? answer + " Redirects are not followed." : answer;
-    }
-
-    /// <summary>Records the delivery's state; a store that fails is logged, never thrown.</summary>
-    private async Task RecordAsync(Guid jobId, NotificationDeliveryStatus status, int attempts, string? error, CancellationToken cancellationToken)
-    {
-        var delivery = new NotificationDelivery
-        {
-            Channel = Name,
-            Status = status,
-            Attempts = attempts,
-            LastAttemptAt = attempts > 0 ? _time.GetUtcNow() : null,
-            LastError = error,
-        };
-        try
-        {
-            await _store.RecordDeliveryAsync(jobId, delivery, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            Log.WebhookNotRecorded(_logger, exception, jobId);
-        }
-    }
-
-    /// <summary>One webhook on its way: what every attempt sends, and how many were made.</summary>
-    private sealed class Delivery(Guid jobId, Uri url, byte[] body)
-    {
-        public Guid JobId { get; } = jobId;
-
-        public string Id { get; } = jobId.ToString("D");
-
-        public Uri Url { get; } = url;
-
-        /// <summary>The receiver's host and port, for the log; the rest of the URL may hold a secret.</summary>
-        public string Host { get; } = url.Authority;
-
-        public byte[] Body { get; } = body;
-
-        public int Attempts { get; set; }
     }
 }

@@ -37,22 +37,16 @@ public sealed class WebhookOptions
     /// <value>There is no default; it is required.</value>
     public string SigningKey { get; set; } = string.Empty;
 
-    /// <summary>The most delivery attempts of one webhook, counting the first.</summary>
-    /// <value>The default value is 5.</value>
-    [Range(1, 20)]
-    public int MaxAttempts { get; set; } = 5;
+    /// <summary>
+    /// How long to wait after each failed attempt before the next (network errors, attempt timeouts, 408, 429 and 5xx
+    /// are tried again; any other answer fails the delivery at once), with random jitter of up to a fifth either way;
+    /// <see langword="null"/> for <see cref="DeliverySchedules.StandardWebhooks"/>, eight attempts over about 27 hours.
+    /// An empty list makes one attempt.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="DeliverySchedules.StandardWebhooks"/>.</value>
+    public IList<TimeSpan>? RetryDelays { get; set; }
 
-    /// <summary>The backoff before the first retry; it doubles for each later one, with random jitter.</summary>
-    /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>The longest backoff between two attempts.</summary>
-    /// <value>The default value is 1 minute.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>How long one attempt may take until the receiver answers; then it counts as failed and is retried.</summary>
+    /// <summary>How long one attempt may take until the receiver answers; then it counts as failed and is tried again later.</summary>
     /// <value>The default value is 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);

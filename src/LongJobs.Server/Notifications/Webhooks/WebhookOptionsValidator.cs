@@ -23,6 +23,11 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
                 nameof(WebhookOptions.AllowedHosts));
         }
 
+        if (options.RetryDelays is { } delays && DeliverySchedules.Check(delays) is { } wrong)
+        {
+            result.AddError(wrong, nameof(WebhookOptions.RetryDelays));
+        }
+
         if (!WebhookSigner.TryDecodeKey(options.SigningKey, out _))
         {
             result.AddError(

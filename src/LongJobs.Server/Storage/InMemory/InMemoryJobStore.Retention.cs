@@ -19,11 +19,12 @@ internal sealed partial class InMemoryJobStore
         ValueTask.FromResult(_jobs.TryGetValue(id, out var entry) && entry.Current.Status.IsFinished() && TryRemoveFinished(id));
 
     /// <summary>
-    /// Announces a job that just finished, counts it, and keeps at most <see cref="LongJobsOptions.MaxRetainedJobs"/>
-    /// finished jobs.
+    /// Puts a job that just finished in the outbox, announces it, counts it, and keeps at most
+    /// <see cref="LongJobsOptions.MaxRetainedJobs"/> finished jobs.
     /// </summary>
     private void OnFinished(JobRecord job)
     {
+        EnterOutbox(job);
         JobFinished?.Invoke(job);
         _finishedInOrder.Enqueue(job.Id);
         if (Interlocked.Increment(ref _finishedCount) > _maxRetainedJobs)
@@ -81,6 +82,11 @@ internal sealed partial class InMemoryJobStore
         }
 
         Interlocked.Decrement(ref _finishedCount);
+        if (gone.Current.Notifications is { IsEmpty: false })
+        {
+            LeaveOutbox(id);
+        }
+
         if (gone.Current.IdempotencyKey is { } key)
         {
             lock (_idempotencyKeys)
