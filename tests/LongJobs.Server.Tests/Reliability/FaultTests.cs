@@ -133,7 +133,7 @@ public sealed class FaultTests
                     webhooks.AllowedHosts.Add("127.0.0.1");
                     webhooks.AllowHttp = true;
                     webhooks.SigningKey = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-                    webhooks.MaxAttempts = 1;
+                    webhooks.RetryDelays = [];
                     webhooks.Timeout = WebhookTimeout;
                 })
                 .AddEmail(email =>

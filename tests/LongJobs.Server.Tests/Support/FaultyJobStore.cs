@@ -131,6 +131,12 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     public ValueTask<JobRecord?> RecordDeliveryAsync(Guid id, NotificationDelivery delivery, CancellationToken cancellationToken = default) =>
         Inner.RecordDeliveryAsync(id, delivery, cancellationToken);
 
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimDueNotificationsAsync(Guid claimant, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken = default) =>
+        Inner.ClaimDueNotificationsAsync(claimant, now, lease, limit, cancellationToken);
+
+    public ValueTask ReleaseNotificationsAsync(Guid id, Guid claimant, DateTimeOffset? nextDueAt, CancellationToken cancellationToken = default) =>
+        Inner.ReleaseNotificationsAsync(id, claimant, nextDueAt, cancellationToken);
+
     public IDisposable WatchChanges(Action<Guid> onChanged) => Inner.WatchChanges(onChanged);
 
     public ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)

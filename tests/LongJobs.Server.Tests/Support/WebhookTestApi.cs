@@ -9,16 +9,20 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LongJobs.Server.Tests.Support;
 
 /// <summary>
-/// A <see cref="TestApi"/> with webhooks on: <c>127.0.0.1</c> allowed over http, a random signing key, a backoff of at
-/// most <see cref="MaxDelay"/> and an attempt timeout of <see cref="AttemptTimeout"/>, longer than any backoff, so
-/// advancing past a backoff never times out an attempt.
+/// A <see cref="TestApi"/> with webhooks on: <c>127.0.0.1</c> allowed over http, a random signing key, five attempts
+/// <see cref="RetryDelay"/> apart (jittered: each wait ends by <see cref="MaxDelay"/>), an attempt timeout of
+/// <see cref="AttemptTimeout"/>, longer than any wait, so advancing past a wait never times out an attempt, and a poll
+/// interval longer than both, so the only timers of the outbox are its waits for the next attempt.
 /// Webhooks go out over real HTTP, to a <see cref="WebhookReceiver"/>.
 /// </summary>
 internal sealed class WebhookTestApi : IAsyncDisposable
 {
     private const string CallbackUrlHeader = "LongJobs-Callback-Url";
 
-    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest a wait for the next attempt lasts: <see cref="RetryDelay"/> with the most jitter.</summary>
+    public static readonly TimeSpan MaxDelay = RetryDelay * 1.2;
 
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
 
@@ -45,7 +49,7 @@ internal sealed class WebhookTestApi : IAsyncDisposable
 
     public IJobStore Store => _api.Store;
 
-    /// <summary>The IDs of the webhook log entries so far (21 to 25; no other entry uses them), in order.</summary>
+    /// <summary>The IDs of the delivery log entries so far (21 to 25; no other entry uses them), in order.</summary>
     public IReadOnlyList<int> WebhookEventIds => [.. _logs.Entries.Select(entry => entry.EventId).Where(id => id is >= 21 and <= 25)];
 
     public static async Task<WebhookTestApi> StartAsync(Action<WebhookOptions>? configure = null, Action<LongJobsOptions>? configureLongJobs = null)
@@ -53,19 +57,26 @@ internal sealed class WebhookTestApi : IAsyncDisposable
         var signingKey = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var logs = new RecordedLogs();
         var api = await TestApi.StartAsync(
-            configureLongJobs,
+            options =>
+            {
+                options.QueuePollInterval = TimeSpan.FromMinutes(10);
+                configureLongJobs?.Invoke(options);
+            },
             logs: logs,
             addJobs: jobs => jobs.AddWebhooks(options =>
             {
                 options.AllowedHosts.Add("127.0.0.1");
                 options.AllowHttp = true;
                 options.SigningKey = signingKey;
-                options.MaxDelay = MaxDelay;
+                options.RetryDelays = Retries(4);
                 options.Timeout = AttemptTimeout;
                 configure?.Invoke(options);
             }));
         return new WebhookTestApi(api, logs, signingKey);
     }
+
+    /// <summary>A schedule of <paramref name="count"/> waits of <see cref="RetryDelay"/>: <paramref name="count"/> + 1 attempts.</summary>
+    public static List<TimeSpan> Retries(int count) => [.. Enumerable.Repeat(RetryDelay, count)];
 
     /// <summary>POSTs a <c>gated</c> job waiting at <paramref name="gateKey"/>, with <paramref name="callbackUrl"/> in <c>LongJobs-Callback-Url</c>.</summary>
     public Task<HttpResponseMessage> PostGatedAsync(string gateKey, string callbackUrl, int value = 1) =>
@@ -80,7 +91,7 @@ internal sealed class WebhookTestApi : IAsyncDisposable
         _api.WaitForDeliveryAsync(id, NotificationChannels.Webhook, status);
 
     /// <summary>
-    /// Waits until backoff number <paramref name="retry"/> (from 1) has begun: the failed attempt before it is then
+    /// Waits until the wait before attempt <paramref name="retry"/> + 1 has begun: the failed attempt before it is then
     /// recorded. Advancing fake time by <see cref="MaxDelay"/> ends it, whatever its jitter.
     /// </summary>
     public Task WaitForBackoffAsync(int retry) => Time.WaitForTimerAsync(due => due > TimeSpan.Zero && due <= MaxDelay, retry);

@@ -9,9 +9,10 @@ namespace LongJobs.Server.Notifications.Delivery;
 
 /// <summary>
 /// Works off the store's outbox (<see cref="IJobOutbox"/>): claims the finished jobs whose notifications are due (at
-/// once when a job finishes here, otherwise every <see cref="LongJobsOptions.QueuePollInterval"/>, which finds the
-/// retries that came due and the jobs other servers finished or left behind), has <see cref="JobNotifier"/> make their
-/// attempts, up to <see cref="MaxInFlight"/> jobs at a time, and gives each back with the time its next attempt is due.
+/// once when a job finishes here, when the next attempt it scheduled itself comes due, and every
+/// <see cref="LongJobsOptions.QueuePollInterval"/>, which finds the jobs other servers finished, scheduled or left
+/// behind), has <see cref="JobNotifier"/> make their attempts, up to <see cref="MaxInFlight"/> jobs at a time, and gives
+/// each back with the time its next attempt is due.
 /// Failures of the store are logged once per episode and never stop the loop. When the host stops, after the
 /// scheduler, it takes what came due meanwhile once more, gives the attempts in flight
 /// <see cref="LongJobsOptions.ShutdownTimeout"/>, then cancels them: their jobs are due again at once, for another server.
@@ -35,7 +36,9 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopAttempts = new();
+    private readonly Lock _nextDueGate = new();
     private TaskCompletionSource _wake = NewWake();
+    private DateTimeOffset? _nextDue;
     private Task _loop = Task.CompletedTask;
 
     public OutboxWorker(IJobOutbox outbox, IJobChangeFeed feed, JobNotifier notifier, IOptions<LongJobsOptions> options, TimeProvider time, ILogger<OutboxWorker> logger)
@@ -113,9 +116,13 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
                 continue;
             }
 
+            var wait = UntilNextLook();
             try
             {
-                await wake.Task.WaitAsync(_options.QueuePollInterval, _time, stopping).ConfigureAwait(false);
+                if (wait > TimeSpan.Zero)
+                {
+                    await wake.Task.WaitAsync(wait, _time, stopping).ConfigureAwait(false);
+                }
             }
             catch (TimeoutException)
             {
@@ -130,6 +137,26 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         }
     }
 
+    /// <summary>How long to wait before looking again: the poll interval, or less when an attempt scheduled here comes due sooner.</summary>
+    private TimeSpan UntilNextLook()
+    {
+        lock (_nextDueGate)
+        {
+            return _nextDue is { } due && due - _time.GetUtcNow() < _options.QueuePollInterval ? due - _time.GetUtcNow() : _options.QueuePollInterval;
+        }
+    }
+
+    /// <summary>Remembers when an attempt scheduled here comes due, to look for it then.</summary>
+    private void NoteNextDue(DateTimeOffset due)
+    {
+        lock (_nextDueGate)
+        {
+            _nextDue = _nextDue < due ? _nextDue : due;
+        }
+
+        Wake();
+    }
+
     /// <summary>Claims as many due jobs as there is room for and starts their attempts.</summary>
     /// <returns>Whether the claim filled the room: more may be due at once.</returns>
     private async Task<bool> ClaimDueAsync(CancellationToken cancellationToken)
@@ -140,10 +167,17 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
             return false;
         }
 
+        var now = _time.GetUtcNow();
+        lock (_nextDueGate)
+        {
+            // What came due is claimed now, or was by another server.
+            _nextDue = _nextDue > now ? _nextDue : null;
+        }
+
         IReadOnlyList<JobRecord> due;
         try
         {
-            due = await _outbox.ClaimDueNotificationsAsync(_claimant, _time.GetUtcNow(), Lease, room, cancellationToken).ConfigureAwait(false);
+            due = await _outbox.ClaimDueNotificationsAsync(_claimant, now, Lease, room, cancellationToken).ConfigureAwait(false);
             _claims.Worked();
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -189,6 +223,10 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         {
             await _outbox.ReleaseNotificationsAsync(job.Id, _claimant, next, CancellationToken.None).ConfigureAwait(false);
             _releases.Worked();
+            if (next is { } due)
+            {
+                NoteNextDue(due);
+            }
         }
         catch (Exception exception)
         {

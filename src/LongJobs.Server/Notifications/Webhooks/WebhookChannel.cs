@@ -85,7 +85,8 @@ internal sealed class WebhookChannel : INotificationChannel
             return DeliveryAttemptResult.Failed(refusal);
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(_documents.Of(job, statusUrl), _json);
+        // The job's state as it finished, without the deliveries that attempts change: every attempt sends the same body.
+        var body = JsonSerializer.SerializeToUtf8Bytes(_documents.Of(job with { Deliveries = [] }, statusUrl), _json);
         HttpStatusCode status;
         try
         {

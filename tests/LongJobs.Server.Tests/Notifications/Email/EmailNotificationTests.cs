@@ -17,7 +17,14 @@ public sealed class EmailNotificationTests
 {
     private const string PublicBaseUrl = "https://jobs.example.test";
     private const string NotifyEmailHeader = "LongJobs-Notify-Email";
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(4);
+    /// <summary>The delivery log's events for an attempt that failed and will be made again, and for a delivery given up.</summary>
+    private const int AttemptFailedEvent = 22;
+    private const int GivenUpEvent = 23;
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest a wait for the next attempt lasts: <see cref="RetryDelay"/> with the most jitter.</summary>
+    private static readonly TimeSpan MaxDelay = RetryDelay * 1.2;
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(45);
 
     [Fact]
@@ -137,8 +144,8 @@ public sealed class EmailNotificationTests
         Assert.Equal("The SMTP server could not be reached, or closed the connection.", failed.LastError);
         var state = await api.WaitUntilFinishedAsync(id);
         Assert.Equal("Succeeded", state.GetProperty("status").GetString());
-        Assert.Equal(2, logs.Entries.Count(entry => entry is { EventId: 27, Level: LogLevel.Warning }));
-        var givenUp = Assert.Single(logs.Entries, entry => entry.EventId == 28);
+        Assert.Equal(2, logs.Entries.Count(entry => entry is { EventId: AttemptFailedEvent, Level: LogLevel.Warning }));
+        var givenUp = Assert.Single(logs.Entries, entry => entry.EventId == GivenUpEvent);
         Assert.Equal(LogLevel.Error, givenUp.Level);
         Assert.Contains(id.ToString(), givenUp.Message, StringComparison.Ordinal);
 
@@ -182,8 +189,8 @@ public sealed class EmailNotificationTests
         Assert.Equal(1, failed.Attempts);
         Assert.StartsWith("The SMTP server answered 550", failed.LastError, StringComparison.Ordinal);
         Assert.Equal(1, smtp.RecipientChecks);
-        Assert.DoesNotContain(logs.Entries, entry => entry.EventId == 27);
-        Assert.Single(logs.Entries, entry => entry.EventId == 28);
+        Assert.DoesNotContain(logs.Entries, entry => entry.EventId == AttemptFailedEvent);
+        Assert.Single(logs.Entries, entry => entry.EventId == GivenUpEvent);
         Assert.Equal("Succeeded", (await api.WaitUntilFinishedAsync(id)).GetProperty("status").GetString());
     }
 
@@ -193,7 +200,7 @@ public sealed class EmailNotificationTests
         // Takes connections but never greets: each attempt waits until its timeout.
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
-        await using var api = await StartApiAsync(((IPEndPoint)silent.LocalEndpoint).Port, email => email.MaxAttempts = 2);
+        await using var api = await StartApiAsync(((IPEndPoint)silent.LocalEndpoint).Port, email => email.RetryDelays = [RetryDelay]);
 
         var id = await StartGatedWithEmailAsync(api, "a", "someone@allowed.test");
         api.Gates["a"].Release();
@@ -222,7 +229,13 @@ public sealed class EmailNotificationTests
 
     private static Task<TestApi> StartApiAsync(int smtpPort, Action<EmailOptions>? configure = null, RecordedLogs? logs = null) =>
         TestApi.StartAsync(
-            options => options.PublicBaseUrl = PublicBaseUrl,
+            options =>
+            {
+                options.PublicBaseUrl = PublicBaseUrl;
+
+                // Longer than any wait for the next attempt: the outbox's only timers are those waits.
+                options.QueuePollInterval = TimeSpan.FromMinutes(10);
+            },
             logs: logs,
             addJobs: jobs =>
             {
@@ -235,9 +248,7 @@ public sealed class EmailNotificationTests
                     email.FromName = "LongJobs tests";
                     email.AllowedRecipientDomains.Add("allowed.test");
                     email.AllowedRecipientDomains.Add("*.corp.test");
-                    email.MaxAttempts = 3;
-                    email.Delay = TimeSpan.FromSeconds(1);
-                    email.MaxDelay = MaxDelay;
+                    email.RetryDelays = [RetryDelay, RetryDelay];
                     email.Timeout = AttemptTimeout;
                     configure?.Invoke(email);
                 });

@@ -38,7 +38,7 @@ public sealed class EmailOptionsTests
     [InlineData(nameof(EmailOptions.From))]
     [InlineData(nameof(EmailOptions.AllowedRecipientDomains))]
     [InlineData(nameof(EmailOptions.Port))]
-    [InlineData(nameof(EmailOptions.MaxDelay))]
+    [InlineData(nameof(EmailOptions.RetryDelays))]
     [InlineData(nameof(EmailOptions.Timeout))]
     public async Task Start_WithAnInvalidSetting_FailsNamingIt(string setting)
     {
@@ -58,8 +58,8 @@ public sealed class EmailOptionsTests
                 case nameof(EmailOptions.Port):
                     email.Port = 0;
                     break;
-                case nameof(EmailOptions.MaxDelay):
-                    email.MaxDelay = TimeSpan.FromSeconds(1);
+                case nameof(EmailOptions.RetryDelays):
+                    email.RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(-1)];
                     break;
                 case nameof(EmailOptions.Timeout):
                     email.Timeout = TimeSpan.Zero;
@@ -92,7 +92,6 @@ public sealed class EmailOptionsTests
                 email.Host = "127.0.0.1";
                 email.From = "jobs@sender.test";
                 email.AllowedRecipientDomains.Add("allowed.test");
-                email.Delay = TimeSpan.FromSeconds(2);
                 configure(email);
             });
         return builder.Build();

@@ -144,10 +144,10 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
-    public async Task ReceiverAlwaysFailing_IsGivenUpAfterMaxAttempts_AndTheJobStillSucceeded()
+    public async Task ReceiverAlwaysFailing_IsGivenUpAfterItsLastAttempt_AndTheJobStillSucceeded()
     {
         await using var receiver = await WebhookReceiver.StartAsync(HttpStatusCode.BadGateway);
-        await using var api = await WebhookTestApi.StartAsync(options => options.MaxAttempts = 3);
+        await using var api = await WebhookTestApi.StartAsync(options => options.RetryDelays = WebhookTestApi.Retries(2));
         var id = await api.StartGatedAsync("a", receiver.Url);
 
         api.Gates["a"].Release();
@@ -211,7 +211,7 @@ public sealed class WebhookDeliveryTests
                 cutOff.TrySetResult();
             }
         });
-        await using var api = await WebhookTestApi.StartAsync(options => options.MaxAttempts = 2);
+        await using var api = await WebhookTestApi.StartAsync(options => options.RetryDelays = WebhookTestApi.Retries(1));
         var id = await api.StartGatedAsync("a", receiver.Url);
 
         api.Gates["a"].Release();
@@ -238,7 +238,7 @@ public sealed class WebhookDeliveryTests
         var receiver = await WebhookReceiver.StartAsync(HttpStatusCode.OK);
         var url = receiver.Url;
         await receiver.DisposeAsync();
-        await using var api = await WebhookTestApi.StartAsync(options => options.MaxAttempts = 2);
+        await using var api = await WebhookTestApi.StartAsync(options => options.RetryDelays = WebhookTestApi.Retries(1));
         var id = await api.StartGatedAsync("a", url);
 
         api.Gates["a"].Release();
@@ -252,26 +252,24 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
-    public async Task JobWhoseCallbackHostIsNoLongerAllowed_IsNotSent_AndShowsWhy()
+    public async Task JobWhoseCallbackHostIsNoLongerAllowed_IsNotSent_AndTheAttemptSaysWhy()
     {
         await using var receiver = await WebhookReceiver.StartAsync(HttpStatusCode.OK);
         await using var api = await WebhookTestApi.StartAsync(options => options.AllowedHosts[0] = "hooks.example.com");
         var channel = api.App.Services.GetServices<INotificationChannel>().OfType<WebhookChannel>().Single();
 
         // Started where the allow-list still had 127.0.0.1, such as another server sharing the store.
-        var job = await api.Store.InsertAsync(new JobRecord
+        var job = new JobRecord
         {
             Id = Guid.NewGuid(),
             Kind = "elsewhere",
             CreatedAt = api.Time.GetUtcNow(),
             Notifications = new JobNotifications { CallbackUrl = receiver.Url.AbsoluteUri },
-        });
-        await channel.DeliverAsync(job, $"/api/jobs/{job.Id}", CancellationToken.None).WithSafetyTimeout();
+        };
+        var result = await channel.SendAsync(job, $"/api/jobs/{job.Id}", CancellationToken.None).WithSafetyTimeout();
 
-        var delivery = Assert.Single((await api.Store.GetAsync(job.Id))!.Deliveries);
-        Assert.Equal(NotificationDeliveryStatus.Failed, delivery.Status);
-        Assert.Equal(0, delivery.Attempts);
-        Assert.Equal($"The host '{receiver.Url.Authority}' may not receive webhooks from this server.", delivery.LastError);
+        Assert.Equal(DeliveryAttemptOutcome.Failed, result.Outcome);
+        Assert.Equal($"The host '{receiver.Url.Authority}' may not receive webhooks from this server.", result.Error);
         Assert.Empty(receiver.Requests);
     }
 

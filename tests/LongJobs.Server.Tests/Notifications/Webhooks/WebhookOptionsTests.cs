@@ -19,7 +19,7 @@ public sealed class WebhookOptionsTests
         {
             options.AllowedHosts.Add("https://hooks.example.com/");
             options.SigningKey = "not a key";
-            options.MaxAttempts = 0;
+            options.RetryDelays = [TimeSpan.FromDays(8)];
             options.Timeout = TimeSpan.Zero;
         });
 
@@ -28,7 +28,7 @@ public sealed class WebhookOptionsTests
         Assert.Equal(4, exception.Failures.Count());
         Assert.Contains(exception.Failures, failure => failure.Contains("'https://hooks.example.com/' is not a host name", StringComparison.Ordinal));
         Assert.Contains(exception.Failures, failure => failure.Contains("SigningKey", StringComparison.Ordinal) && failure.Contains("whsec_", StringComparison.Ordinal));
-        Assert.Contains(exception.Failures, failure => failure.Contains("MaxAttempts", StringComparison.Ordinal));
+        Assert.Contains(exception.Failures, failure => failure.Contains("RetryDelays", StringComparison.Ordinal) && failure.Contains("between zero and 7 days", StringComparison.Ordinal));
         Assert.Contains(exception.Failures, failure => failure.Contains("Timeout", StringComparison.Ordinal));
     }
 
@@ -51,13 +51,13 @@ public sealed class WebhookOptionsTests
                 options.AllowedHosts.Add("*.example.com");
                 options.SigningKey = Key;
             },
-            options => options.MaxAttempts = 3);
+            options => options.RetryDelays = [TimeSpan.FromMinutes(1)]);
 
         await host.StartAsync();
 
         var channel = Assert.Single(host.Services.GetServices<INotificationChannel>());
         Assert.Equal(NotificationChannels.Webhook, channel.Name);
-        Assert.Equal(3, host.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.MaxAttempts);
+        Assert.Equal([TimeSpan.FromMinutes(1)], channel.RetryDelays);
         await host.StopAsync();
     }
 
