@@ -9,30 +9,27 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 
 namespace LongJobs.Server.Notifications.Email;
 
 /// <summary>
 /// Emails a finished job's outcome to the address its start request named, through the SMTP server of
-/// <see cref="EmailOptions"/>: a new connection per attempt, each attempt bounded by <see cref="EmailOptions.Timeout"/>;
-/// connection failures, timeouts and 4xx answers are retried with exponential backoff and jitter, 5xx answers fail at once.
+/// <see cref="EmailOptions"/>, one attempt per call: a new connection per attempt, bounded by
+/// <see cref="EmailOptions.Timeout"/>. Connection failures, timeouts and 4xx answers may be tried again; 5xx answers
+/// fail the delivery at once.
 /// </summary>
 internal sealed class EmailChannel : INotificationChannel
 {
-    private static readonly ResiliencePropertyKey<EmailDelivery> DeliveryKey = new("LongJobs.EmailDelivery");
-
     private readonly EmailOptions _options;
     private readonly EmailRecipientRules _rules;
     private readonly MailboxAddress _from;
     private readonly SecureSocketOptions _security;
-    private readonly IJobDeliveryLog _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline _timeout;
 
-    public EmailChannel(IOptions<EmailOptions> options, IJobDeliveryLog store, TimeProvider time, ILogger<EmailChannel> logger)
+    public EmailChannel(IOptions<EmailOptions> options, TimeProvider time, ILogger<EmailChannel> logger)
     {
         _options = options.Value;
         _rules = new EmailRecipientRules(_options.AllowedRecipientDomains);
@@ -46,50 +43,43 @@ internal sealed class EmailChannel : INotificationChannel
             EmailSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
             _ => throw new ArgumentOutOfRangeException(nameof(options), _options.Security, "Unknown email security."),
         };
-        _store = store;
         _time = time;
         _logger = logger;
-        _pipeline = BuildPipeline();
+        _timeout = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_options.Timeout).Build();
+        RetryDelays = _options.RetryDelays is { } delays ? [.. delays] : DeliverySchedules.StandardWebhooks;
     }
 
     public string Name => NotificationChannels.Email;
+
+    public IReadOnlyList<TimeSpan> RetryDelays { get; }
 
     public bool IsRequested(JobNotifications notifications) => notifications.Email is not null;
 
     public string? Validate(JobNotifications notifications) => _rules.Check(notifications.Email);
 
-    public async Task DeliverAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
+    public async Task<DeliveryAttemptResult> SendAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(job);
+
         // Checked again here: another server sharing the store may have accepted the job under other rules.
         if (_rules.Check(job.Notifications?.Email, out var recipient) is { } problem)
         {
-            await GiveUpAsync(new EmailDelivery(job, message: null), problem, exception: null, cancellationToken).ConfigureAwait(false);
-            return;
+            return DeliveryAttemptResult.Failed(problem);
         }
 
         using var message = JobOutcomeEmail.Create(job, _from, recipient!, statusUrl, _time.GetUtcNow());
-        var delivery = new EmailDelivery(job, message);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(DeliveryKey, delivery);
         try
         {
-            await _pipeline.ExecuteAsync(
-                static (context, state) => state.Channel.SendOnceAsync(state.Delivery, context.CancellationToken),
-                context,
-                (Channel: this, Delivery: delivery)).ConfigureAwait(false);
+            await _timeout.ExecuteAsync(static (state, token) => state.Channel.SendOnceAsync(state.Message, token), (Channel: this, Message: message), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            await GiveUpAsync(delivery, Describe(exception), exception, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
+            var transient = IsTransient(exception);
+            EmailLog.EmailAttemptFailed(_logger, exception, job.Id, transient);
+            return transient ? DeliveryAttemptResult.TryAgain(Describe(exception)) : DeliveryAttemptResult.Failed(Describe(exception));
         }
 
-        EmailLog.EmailSent(_logger, job.Id, delivery.Attempts);
-        await RecordAsync(delivery, NotificationDeliveryStatus.Delivered, lastError: null, cancellationToken).ConfigureAwait(false);
+        return DeliveryAttemptResult.Delivered;
     }
 
     /// <summary>Whether another attempt may succeed: no connection, no answer in time, or a 4xx (transient) answer.</summary>
@@ -100,10 +90,8 @@ internal sealed class EmailChannel : INotificationChannel
         _ => false,
     };
 
-    private async ValueTask SendOnceAsync(EmailDelivery delivery, CancellationToken cancellationToken)
+    private async ValueTask SendOnceAsync(MimeMessage message, CancellationToken cancellationToken)
     {
-        delivery.Attempts++;
-        delivery.LastAttemptAt = _time.GetUtcNow();
         // MailKit's own timeout (real time, per read or write) backs up the attempt's timeout.
         using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
         await client.ConnectAsync(_options.Host, _options.Port, _security, cancellationToken).ConfigureAwait(false);
@@ -112,7 +100,7 @@ internal sealed class EmailChannel : INotificationChannel
             await client.AuthenticateAsync(userName, _options.Password ?? string.Empty, cancellationToken).ConfigureAwait(false);
         }
 
-        await client.SendAsync(delivery.Message!, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.SendAsync(message, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
             await client.DisconnectAsync(quit: true, cancellationToken).ConfigureAwait(false);
@@ -120,61 +108,6 @@ internal sealed class EmailChannel : INotificationChannel
         catch (Exception)
         {
             // The server accepted the message: a failed goodbye must not send it twice.
-        }
-    }
-
-    private ResiliencePipeline BuildPipeline()
-    {
-        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        if (_options.MaxAttempts > 1)
-        {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = _options.MaxAttempts - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.Delay,
-                MaxDelay = _options.MaxDelay,
-                ShouldHandle = arguments => ValueTask.FromResult(arguments.Outcome.Exception is { } exception && IsTransient(exception)),
-                OnRetry = arguments =>
-                {
-                    var delivery = arguments.Context.Properties.GetValue(DeliveryKey, null!);
-                    var exception = arguments.Outcome.Exception!;
-                    EmailLog.EmailAttemptFailed(_logger, exception, delivery.Job.Id, delivery.Attempts, _options.MaxAttempts, arguments.RetryDelay);
-                    return RecordAsync(delivery, NotificationDeliveryStatus.Pending, Describe(exception), arguments.Context.CancellationToken);
-                },
-            });
-        }
-
-        return builder.AddTimeout(_options.Timeout).Build();
-    }
-
-    private async ValueTask GiveUpAsync(EmailDelivery delivery, string reason, Exception? exception, CancellationToken cancellationToken)
-    {
-        EmailLog.EmailGivenUp(_logger, exception, delivery.Job.Id, delivery.Attempts, reason);
-        await RecordAsync(delivery, NotificationDeliveryStatus.Failed, reason, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Records the delivery's state; a store that cannot record it is logged and does not stop delivery.</summary>
-    private async ValueTask RecordAsync(EmailDelivery delivery, NotificationDeliveryStatus status, string? lastError, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _store.RecordDeliveryAsync(
-                delivery.Job.Id,
-                new NotificationDelivery
-                {
-                    Channel = Name,
-                    Status = status,
-                    Attempts = delivery.Attempts,
-                    LastAttemptAt = delivery.LastAttemptAt,
-                    LastError = lastError,
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            EmailLog.EmailDeliveryNotRecorded(_logger, exception, delivery.Job.Id);
         }
     }
 
@@ -187,16 +120,4 @@ internal sealed class EmailChannel : INotificationChannel
         AuthenticationException => "The SMTP server did not accept the configured credentials.",
         _ => "The email could not be sent; the server log has the details.",
     };
-
-    /// <summary>One job's email on its way: the attempts so far.</summary>
-    private sealed class EmailDelivery(JobRecord job, MimeMessage? message)
-    {
-        public JobRecord Job { get; } = job;
-
-        public MimeMessage? Message { get; } = message;
-
-        public int Attempts { get; set; }
-
-        public DateTimeOffset? LastAttemptAt { get; set; }
-    }
 }

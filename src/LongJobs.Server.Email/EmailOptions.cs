@@ -44,22 +44,16 @@ public sealed class EmailOptions
     /// </summary>
     public IList<string> AllowedRecipientDomains { get; } = [];
 
-    /// <summary>The most attempts to deliver one email, counting the first.</summary>
-    /// <value>The default value is 4.</value>
-    [Range(1, 20)]
-    public int MaxAttempts { get; set; } = 4;
+    /// <summary>
+    /// How long to wait after each failed attempt before the next (connection failures, timeouts and 4xx answers are
+    /// tried again; 5xx answers fail the delivery at once), with random jitter of up to a fifth either way;
+    /// <see langword="null"/> for <see cref="DeliverySchedules.StandardWebhooks"/>, eight attempts over about 27 hours.
+    /// An empty list makes one attempt.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="DeliverySchedules.StandardWebhooks"/>.</value>
+    public IList<TimeSpan>? RetryDelays { get; set; }
 
-    /// <summary>The backoff before the first retry; it doubles for each later one, with random jitter.</summary>
-    /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan Delay { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>The longest backoff between two attempts.</summary>
-    /// <value>The default value is 1 minute.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>How long one attempt (connect, authenticate, send) may take before it is abandoned and retried.</summary>
+    /// <summary>How long one attempt (connect, authenticate, send) may take before it is abandoned and counts as failed.</summary>
     /// <value>The default value is 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -41,9 +41,9 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             }
         }
 
-        if (options.MaxDelay < options.Delay)
+        if (options.RetryDelays is { } delays && DeliverySchedules.Check(delays) is { } wrong)
         {
-            result.AddError($"{nameof(EmailOptions.MaxDelay)} ({options.MaxDelay}) must not be shorter than {nameof(EmailOptions.Delay)} ({options.Delay}).", nameof(EmailOptions.MaxDelay));
+            result.AddError(wrong, nameof(EmailOptions.RetryDelays));
         }
 
         return result.Build();
