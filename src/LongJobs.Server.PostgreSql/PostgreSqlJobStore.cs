@@ -18,8 +18,10 @@ namespace LongJobs.Server.PostgreSql;
 /// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
 /// Statements run through <see cref="JobDatabase"/> (retries, the schema, the pool); their SQL is in <c>Sql/</c>.
 /// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
-/// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobRetention"/>,
-/// <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it (<see cref="JobLeases"/>).
+/// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
+/// <see cref="IJobRetention"/>, <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it
+/// (<see cref="JobLeases"/>). A trigger puts every job that finishes with notifications into the outbox, whichever
+/// statement finishes it.
 /// </summary>
 internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 {
@@ -291,6 +293,33 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Parameter.Text("channel", delivery.Channel),
             Parameter.Json("delivery", JobRows.ToStoredJson(delivery))).ConfigureAwait(false);
     }
+
+    // Not safe to repeat: the jobs a claim whose answer was lost took are held for the claimant, which does not know
+    // it has them; a repeat cannot tell them from jobs it holds and is sending. They are due again when the lease runs out.
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimDueNotificationsAsync(Guid claimant, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await _database.QueryJobsAsync(
+            "ClaimDueNotifications",
+            Repeat.OnlyIfUnsent,
+            cancellationToken,
+            Parameter.Uuid("claimant", claimant),
+            Parameter.Timestamp("now", now),
+            Parameter.Timestamp("lease_until", now + lease),
+            Parameter.Integer("limit", limit)).ConfigureAwait(false);
+    }
+
+    // Safe to repeat: the first release let go of the job, so a repeat finds it held by nobody, or by another claimant.
+    public async ValueTask ReleaseNotificationsAsync(Guid id, Guid claimant, DateTimeOffset? nextDueAt, CancellationToken cancellationToken = default) =>
+        await _database.ExecuteAsync(
+            "ReleaseNotifications",
+            Repeat.Safe,
+            static async (command, token) => await command.ExecuteNonQueryAsync(token).ConfigureAwait(false),
+            cancellationToken,
+            Parameter.Uuid("id", id),
+            Parameter.Uuid("claimant", claimant),
+            Parameter.Timestamp("next_due_at", nextDueAt)).ConfigureAwait(false);
 
     public event Action<JobRecord>? JobFinished;
 

@@ -10,11 +10,11 @@ namespace LongJobs.Server.PostgreSql.Tests.Rows;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class JobRowsTests(PostgreSqlServer server)
 {
-    /// <summary>The columns a node keeps for its leases; a snapshot does not show them.</summary>
-    private static readonly string[] LeaseColumns = ["node", "lease_expires_at", "heartbeat_at"];
+    /// <summary>The columns nodes keep for their leases of running jobs and of the outbox; a snapshot does not show them.</summary>
+    private static readonly string[] LeaseColumns = ["node", "lease_expires_at", "heartbeat_at", "notify_at", "notify_claimant", "notify_lease_until"];
 
     [Fact]
-    public async Task Columns_AreEveryColumnOfTheJobsTable_ButTheLeaseBookkeeping()
+    public async Task Columns_AreEveryColumnOfTheJobsTable_ButTheLeaseAndOutboxBookkeeping()
     {
         var database = await server.CreateDatabaseAsync();
         await using (var store = new PostgreSqlJobStore(Options.Create(new PostgreSqlJobStoreOptions { ConnectionString = database }), TimeProvider.System, NullLogger<PostgreSqlJobStore>.Instance))
