@@ -128,34 +128,17 @@ public sealed class OutboxTests(PostgreSqlServer server) : IAsyncLifetime
 
         Assert.Equal(1, await store.DeleteFinishedAsync(T0.AddDays(2), keepAtMost: 0));
         Assert.Null(await store.GetAsync(silent.Id));
-        Assert.False(await store.TryDeleteFinishedAsync(notified.Id));
 
         // A failed attempt: due again in a day.
         Assert.Single(await store.ClaimDueNotificationsAsync(claimant, T0, Lease, limit: 10));
         await store.ReleaseNotificationsAsync(notified.Id, claimant, T0.AddDays(1));
         Assert.Equal(0, await store.DeleteFinishedAsync(T0.AddDays(2), keepAtMost: 0));
-        Assert.False(await store.TryDeleteFinishedAsync(notified.Id));
         Assert.NotNull(await store.GetAsync(notified.Id));
 
         Assert.Single(await store.ClaimDueNotificationsAsync(claimant, T0.AddDays(1), Lease, limit: 10));
         await store.ReleaseNotificationsAsync(notified.Id, claimant, nextDueAt: null);
         Assert.Equal(1, await store.DeleteFinishedAsync(T0.AddDays(2), keepAtMost: 0));
         Assert.Null(await store.GetAsync(notified.Id));
-    }
-
-    [Fact]
-    public async Task TryDeleteFinished_OnceTheNotificationsAreReleased_RemovesTheJob()
-    {
-        var store = CreateStore("node-a");
-        var job = await FinishAsync(store, T0, Webhook);
-        var claimant = Guid.NewGuid();
-        Assert.False(await store.TryDeleteFinishedAsync(job.Id));
-
-        Assert.Single(await store.ClaimDueNotificationsAsync(claimant, T0, Lease, limit: 10));
-        await store.ReleaseNotificationsAsync(job.Id, claimant, nextDueAt: null);
-
-        Assert.True(await store.TryDeleteFinishedAsync(job.Id));
-        Assert.Null(await store.GetAsync(job.Id));
     }
 
     [Fact]

@@ -217,6 +217,18 @@ public abstract partial class JobStoreConformanceTests
         Assert.Empty(await store.ClaimDueNotificationsAsync(Guid.NewGuid(), T0.AddDays(30), OutboxLease, limit: 10));
     }
 
+    [Fact]
+    public async Task TryDeleteFinished_OfAJobWhoseNotificationsAreDue_RemovesItWithThem()
+    {
+        var store = CreateStore();
+        var job = await FinishWithNotificationsAsync(store, T0, Webhook);
+
+        Assert.True(await store.TryDeleteFinishedAsync(job.Id));
+
+        Assert.Null(await store.GetAsync(job.Id));
+        Assert.Empty(await store.ClaimDueNotificationsAsync(Guid.NewGuid(), T0.AddDays(30), OutboxLease, limit: 10));
+    }
+
     /// <summary>Inserts a job that asks for <paramref name="notifications"/>, runs it and finishes it at <paramref name="finishedAt"/>, through the store.</summary>
     private static async Task<JobRecord> FinishWithNotificationsAsync(IJobStore store, DateTimeOffset finishedAt, JobNotifications? notifications)
     {

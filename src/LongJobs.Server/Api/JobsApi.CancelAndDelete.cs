@@ -42,8 +42,8 @@ internal sealed partial class JobsApi
     /// <summary>Removes a finished job's record.</summary>
     /// <remarks>
     /// Removes a job that has finished (Succeeded, Failed or Canceled) before retention would: it can no longer be read,
-    /// and its Idempotency-Key is free again. A queued or running job is a conflict: cancel it first with
-    /// POST /{id}/cancel, and delete it once it has ended.
+    /// and its Idempotency-Key is free again; a webhook or email still to deliver is dropped with it. A queued or
+    /// running job is a conflict: cancel it first with POST /{id}/cancel, and delete it once it has ended.
     /// </remarks>
     /// <response code="204">The job's record was removed.</response>
     /// <response code="400">The ID is not a GUID.</response>

@@ -43,7 +43,8 @@ public interface IJobRecords
 
     /// <summary>
     /// Removes one finished job, as retention would: it can no longer be read, its waiters learn it is gone, and its
-    /// <see cref="JobRecord.IdempotencyKey"/> is free again. A queued or running job is not removed.
+    /// <see cref="JobRecord.IdempotencyKey"/> is free again. Its notifications still to deliver go with it (where
+    /// retention may keep such a job). A queued or running job is not removed.
     /// </summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
