@@ -180,7 +180,9 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
             options =>
             {
                 options.NodeName = name;
-                options.LeaseDuration = TimeSpan.FromSeconds(1);
+                // Long enough that a node renewing every 100 ms keeps its leases on a loaded machine, short enough that
+                // the cut-off node loses them soon.
+                options.LeaseDuration = TimeSpan.FromSeconds(4);
                 options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
                 options.RetryTimeout = TimeSpan.FromMilliseconds(500);
             });

@@ -24,13 +24,17 @@ public sealed class NotificationDelivery
     /// <summary>Why the last try failed, or <see langword="null"/> when it did not.</summary>
     [JsonPropertyName("lastError")]
     public string? LastError { get; set; }
+
+    /// <summary>When delivery is tried next, while it is <see cref="NotificationDeliveryStatus.Pending"/>; otherwise <see langword="null"/>.</summary>
+    [JsonPropertyName("nextAttemptAt")]
+    public DateTimeOffset? NextAttemptAt { get; set; }
 }
 
 /// <summary>Where the delivery of a notification stands.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<NotificationDeliveryStatus>))]
 public enum NotificationDeliveryStatus
 {
-    /// <summary>Being delivered: tried, or waiting to be tried again.</summary>
+    /// <summary>Being delivered: waiting for its first or next attempt.</summary>
     Pending,
 
     /// <summary>The receiver accepted it.</summary>

@@ -28,7 +28,7 @@ public sealed record NotificationDelivery
 [JsonConverter(typeof(JsonStringEnumConverter<NotificationDeliveryStatus>))]
 public enum NotificationDeliveryStatus
 {
-    /// <summary>Being delivered: tried, or waiting to be tried again.</summary>
+    /// <summary>Being delivered: waiting for its first or next attempt.</summary>
     Pending,
 
     /// <summary>The receiver accepted it.</summary>

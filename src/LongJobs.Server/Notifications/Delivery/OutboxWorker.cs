@@ -89,9 +89,12 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
 
     public void Dispose()
     {
+        // WebApplicationFactory with minimal hosting disposes the services while the host's StopAsync is still in
+        // flight (dotnet/aspnetcore#40271), as SchedulerLifecycle notes: cancel the sources, which hold no timer or
+        // wait handle, instead of disposing them under StopAsync.
         _feed.JobFinished -= OnJobFinished;
-        _stopClaiming.Dispose();
-        _stopAttempts.Dispose();
+        _stopClaiming.Cancel();
+        _stopAttempts.Cancel();
     }
 
     private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
