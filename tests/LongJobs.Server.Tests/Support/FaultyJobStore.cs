@@ -34,6 +34,9 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         set => Volatile.Write(ref _insertAnswersToLose, value);
     }
 
+    /// <summary>While set, thrown by every <see cref="ClaimDueNotificationsAsync"/>: a failure no store should have.</summary>
+    public Exception? OutboxFailure { get; set; }
+
     /// <summary>While set, <see cref="GetAsync"/> throws <see cref="JobStoreUnavailableException"/>.</summary>
     public bool GetUnavailable { get; set; }
 
@@ -132,7 +135,7 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         Inner.RecordDeliveryAsync(id, delivery, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> ClaimDueNotificationsAsync(Guid claimant, DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken = default) =>
-        Inner.ClaimDueNotificationsAsync(claimant, now, lease, limit, cancellationToken);
+        OutboxFailure is { } failure ? ValueTask.FromException<IReadOnlyList<JobRecord>>(failure) : Inner.ClaimDueNotificationsAsync(claimant, now, lease, limit, cancellationToken);
 
     public ValueTask ReleaseNotificationsAsync(Guid id, Guid claimant, DateTimeOffset? nextDueAt, CancellationToken cancellationToken = default) =>
         Inner.ReleaseNotificationsAsync(id, claimant, nextDueAt, cancellationToken);

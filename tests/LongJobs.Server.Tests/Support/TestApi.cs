@@ -170,7 +170,8 @@ internal sealed class TestApi : IAsyncDisposable
     public async Task<NotificationDelivery> WaitForDeliveryAsync(Guid id, string channel, NotificationDeliveryStatus status, int? attempts = null)
     {
         using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
-        var job = await Store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is not in the store.");
+        var store = App.Services.GetRequiredService<IJobStore>();
+        var job = await store.GetAsync(id, timeout.Token) ?? throw new InvalidOperationException($"Job {id} is not in the store.");
         while (true)
         {
             if (job.Deliveries.SingleOrDefault(delivery => delivery.Channel == channel) is { } delivery
@@ -180,7 +181,7 @@ internal sealed class TestApi : IAsyncDisposable
                 return delivery;
             }
 
-            job = await Store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
+            job = await store.WaitForChangeAsync(id, job.Version, timeout.Token) ?? throw new InvalidOperationException($"Job {id} was removed.");
         }
     }
 

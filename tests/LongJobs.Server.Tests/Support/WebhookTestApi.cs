@@ -47,12 +47,15 @@ internal sealed class WebhookTestApi : IAsyncDisposable
 
     public JobGates Gates => _api.Gates;
 
-    public IJobStore Store => _api.Store;
+    public IJobStore Store => App.Services.GetRequiredService<IJobStore>();
+
+    /// <summary>Everything the server logged.</summary>
+    public RecordedLogs Logs => _logs;
 
     /// <summary>The IDs of the delivery log entries so far (21 to 25; no other entry uses them), in order.</summary>
     public IReadOnlyList<int> WebhookEventIds => [.. _logs.Entries.Select(entry => entry.EventId).Where(id => id is >= 21 and <= 25)];
 
-    public static async Task<WebhookTestApi> StartAsync(Action<WebhookOptions>? configure = null, Action<LongJobsOptions>? configureLongJobs = null)
+    public static async Task<WebhookTestApi> StartAsync(Action<WebhookOptions>? configure = null, Action<LongJobsOptions>? configureLongJobs = null, Action<IServiceCollection>? addServices = null)
     {
         var signingKey = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         var logs = new RecordedLogs();
@@ -71,7 +74,8 @@ internal sealed class WebhookTestApi : IAsyncDisposable
                 options.RetryDelays = Retries(4);
                 options.Timeout = AttemptTimeout;
                 configure?.Invoke(options);
-            }));
+            }),
+            addServices: addServices);
         return new WebhookTestApi(api, logs, signingKey);
     }
 
@@ -86,9 +90,16 @@ internal sealed class WebhookTestApi : IAsyncDisposable
     public Task<Guid> StartGatedAsync(string gateKey, Uri callbackUrl, int value = 1) =>
         _api.StartGatedAsync(gateKey, value, (CallbackUrlHeader, callbackUrl.AbsoluteUri));
 
+    /// <summary>Waits until the job has finished.</summary>
+    public Task WaitUntilFinishedAsync(Guid id) => _api.WaitUntilFinishedAsync(id);
+
     /// <summary>Waits until the job's state shows its webhook in <paramref name="status"/>.</summary>
     public Task<NotificationDelivery> WaitForWebhookAsync(Guid id, NotificationDeliveryStatus status) =>
-        _api.WaitForDeliveryAsync(id, NotificationChannels.Webhook, status);
+        WaitForDeliveryAsync(id, NotificationChannels.Webhook, status);
+
+    /// <summary>Waits until the job's state shows its notification through <paramref name="channel"/> in <paramref name="status"/>.</summary>
+    public Task<NotificationDelivery> WaitForDeliveryAsync(Guid id, string channel, NotificationDeliveryStatus status) =>
+        _api.WaitForDeliveryAsync(id, channel, status);
 
     /// <summary>
     /// Waits until the wait before attempt <paramref name="retry"/> + 1 has begun: the failed attempt before it is then
