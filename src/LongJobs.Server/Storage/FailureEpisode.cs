@@ -4,7 +4,7 @@ namespace LongJobs.Server.Storage;
 
 /// <summary>
 /// The failures of one background activity of the server (taking jobs from the queue, following jobs, recording
-/// outcomes or progress, removing expired jobs), logged once per episode: at the first failure one line at the
+/// outcomes or progress, removing expired jobs, delivering notifications), logged once per episode: at the first failure one line at the
 /// information level when the store is out of reach (a store that can be reports the outage itself, as a warning, once
 /// for all activities: the PostgreSQL store does), otherwise a warning with the stack trace; the failures that follow at
 /// the debug level; and one line when the activity works again, saying how long it failed. Callers on several threads may share one: each change of

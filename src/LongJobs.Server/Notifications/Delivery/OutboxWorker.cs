@@ -33,6 +33,7 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly FailureEpisode _claims;
     private readonly FailureEpisode _releases;
+    private readonly FailureEpisode _deliveries;
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopAttempts = new();
@@ -50,6 +51,7 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         _time = time;
         _claims = new FailureEpisode("Taking due notifications from the outbox", logger, time);
         _releases = new FailureEpisode("Scheduling the next attempts of notifications", logger, time);
+        _deliveries = new FailureEpisode("Delivering notifications", logger, time);
 
         // Subscribed from construction, before the scheduler (registered after this) can finish a job.
         _feed.JobFinished += OnJobFinished;
@@ -111,32 +113,35 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
 
     private async Task ClaimUntilStoppedAsync(CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        try
         {
-            var wake = Volatile.Read(ref _wake);
-            if (await ClaimDueAsync(stopping).ConfigureAwait(false))
+            while (!stopping.IsCancellationRequested)
             {
-                continue;
-            }
-
-            var wait = UntilNextLook();
-            try
-            {
-                if (wait > TimeSpan.Zero)
+                var wake = Volatile.Read(ref _wake);
+                if (await ClaimDueAsync(stopping).ConfigureAwait(false))
                 {
-                    await wake.Task.WaitAsync(wait, _time, stopping).ConfigureAwait(false);
+                    continue;
                 }
-            }
-            catch (TimeoutException)
-            {
-                // Time to look again.
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
 
-            Interlocked.CompareExchange(ref _wake, NewWake(), wake);
+                var wait = UntilNextLook();
+                try
+                {
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await wake.Task.WaitAsync(wait, _time, stopping).ConfigureAwait(false);
+                    }
+                }
+                catch (TimeoutException)
+                {
+                    // Time to look again.
+                }
+
+                Interlocked.CompareExchange(ref _wake, NewWake(), wake);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The host is stopping, possibly in the middle of a claim.
         }
     }
 
@@ -216,10 +221,18 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         try
         {
             next = await _notifier.DeliverDueAsync(job, _stopAttempts.Token).ConfigureAwait(false);
+            _deliveries.Worked();
         }
         catch (OperationCanceledException) when (_stopAttempts.IsCancellationRequested)
         {
             next = _time.GetUtcNow();
+        }
+        catch (Exception exception)
+        {
+            // Not the channels' failures (the notifier records those as failed attempts): the job stays claimed, and
+            // its notifications are taken again once the claim's lease runs out.
+            _deliveries.Failed(exception);
+            return;
         }
 
         try
