@@ -10,7 +10,9 @@ using Microsoft.Extensions.Logging;
 // Starts and completes that many no-op jobs (default 200,000) in waves, with retention on (MaxRetainedJobs =
 // 10,000), and reports throughput, allocations per job and the managed heap after each tenth, to show whether
 // memory stays flat. Ad-hoc jobs (the default) run from this process's queue; jobs of a registered kind go
-// through the store's queue, in memory or, given a connection string, in PostgreSQL (one node).
+// through the store's queue, in memory or, given a connection string, in PostgreSQL (one node). On PostgreSQL it also
+// reports what each job cost the database: commits (pg_stat_database.xact_commit of the database, every transaction
+// in it, reads included) and WAL bytes (pg_stat_wal.wal_bytes, the whole cluster), before and after the measured waves.
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 var registered = args.Length > 1 && args[1] == "registered";
 var postgres = args.Length > 2 ? args[2] : null;
@@ -35,6 +37,7 @@ await host.StartAsync();
 var scheduler = host.Services.GetRequiredService<IJobScheduler>();
 
 await RunWaveAsync(scheduler, wave, registered); // warm-up
+var databaseAtStart = postgres is null ? default : await DatabaseCounters.ReadAsync(postgres);
 var heapAtStart = HeapMegabytes();
 var allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
 var clock = Stopwatch.StartNew();
@@ -53,6 +56,12 @@ for (var done = 0; done < jobs;)
 clock.Stop();
 var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart;
 Console.WriteLine($"{jobs / clock.Elapsed.TotalSeconds:N0} jobs/s; {allocated / jobs:N0} bytes allocated per job; heap {heapAtStart:F1} MB -> {HeapMegabytes():F1} MB");
+if (postgres is not null)
+{
+    var databaseAtEnd = await DatabaseCounters.ReadAsync(postgres);
+    Console.WriteLine($"{(double)(databaseAtEnd.Commits - databaseAtStart.Commits) / jobs:F2} commits and {(databaseAtEnd.WalBytes - databaseAtStart.WalBytes) / jobs:N0} bytes of WAL per job");
+}
+
 await host.StopAsync();
 
 static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool registered)
@@ -81,3 +90,21 @@ internal sealed class NoOpJob : IJobHandler<NoOpRequest, NoOpResult>
 internal sealed record NoOpRequest(int Value);
 
 internal sealed record NoOpResult(int Value);
+
+/// <summary>What the database counts of the work done in it: commits (this database) and WAL bytes (the cluster).</summary>
+internal readonly record struct DatabaseCounters(long Commits, long WalBytes)
+{
+    public static async Task<DatabaseCounters> ReadAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+
+        // The statistics are those of the moment the transaction began: read them in a fresh one, with a fresh snapshot.
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT pg_stat_clear_snapshot(), (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), (SELECT wal_bytes::bigint FROM pg_stat_wal)",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new DatabaseCounters(reader.GetInt64(1), reader.GetInt64(2));
+    }
+}
