@@ -151,8 +151,14 @@ public sealed class LongJobsOptions
     /// <summary>How job requests and results are serialised, in the store and on the wire.</summary>
     /// <value>
     /// The default value uses <see cref="JsonSerializerDefaults.Web"/> (camelCase, case-insensitive names) but reads
-    /// numbers strictly: <c>"5"</c> is not a number.
+    /// numbers strictly (<c>"5"</c> is not a number) and refuses an object that names a property twice (which of the two
+    /// values was meant?).
     /// </value>
     [Required]
-    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.Strict, TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.Strict,
+        AllowDuplicateProperties = false,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+    };
 }

@@ -29,6 +29,12 @@ internal static class JsonBodyErrors
             return new() { [path] = [message] };
         }
 
+        var comparison = options.PropertyNameCaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+        if (!options.AllowDuplicateProperties && FirstDuplicate(root, comparison) is { } duplicate)
+        {
+            return new() { [path] = [$"The property '{duplicate}' appears more than once in one object."] };
+        }
+
         var missing = path == "$" && root.ValueKind == JsonValueKind.Object ? MissingRequired(root, options.GetTypeInfo(requestType), options) : [];
         return missing.Count > 0
             ? new() { [path] = ["Required properties are missing: " + string.Join(", ", missing.Select(name => $"'{name}'")) + "."] }
@@ -53,6 +59,34 @@ internal static class JsonBodyErrors
         {
             root = default;
             return false;
+        }
+    }
+
+    /// <summary>The first property name found twice in one object, anywhere in <paramref name="element"/>; <see langword="null"/> when none is.</summary>
+    private static string? FirstDuplicate(JsonElement element, StringComparer comparison)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var names = new HashSet<string>(comparison);
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!names.Add(property.Name))
+                    {
+                        return property.Name;
+                    }
+
+                    if (FirstDuplicate(property.Value, comparison) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                return element.EnumerateArray().Select(item => FirstDuplicate(item, comparison)).FirstOrDefault(name => name is not null);
+            default:
+                return null;
         }
     }
 

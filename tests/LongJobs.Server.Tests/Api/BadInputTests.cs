@@ -96,6 +96,8 @@ public sealed class BadInputTests
     [InlineData("""[1]""", "$", "The value has the wrong type or is out of range.")]
     [InlineData("""{"value":1}""", "$", "Required properties are missing: 'gateKey'.")]
     [InlineData("""{"value":"five"}""", "$.value", "The value has the wrong type or is out of range.")]
+    [InlineData("""{"gateKey":"a","value":1,"value":2}""", null, "The property 'value' appears more than once in one object.")]
+    [InlineData("""{"gateKey":"a","GateKey":"b"}""", null, "The property 'GateKey' appears more than once in one object.")]
     [InlineData("""{gateKey: a}""", null, "The body is not well-formed JSON (line 1, byte 2).")]
     [InlineData(null, null, "The JSON is nested deeper than 64 levels (line 1, byte ")]
     public async Task JsonError_SaysWhatIsWrong_AndWhere(string? json, string? key, string message)

@@ -52,6 +52,8 @@ internal static class HostileRequests
         ["JSON array"] = Post("[]"),
         ["JSON string"] = Post("\"gateKey\""),
         ["missing required property"] = Post("""{"value":1}"""),
+        ["property named twice"] = Post("""{"gateKey":"a","value":1,"value":2}"""),
+        ["property named twice in another case"] = Post("""{"gateKey":"a","GATEKEY":"b"}"""),
         ["failed validation"] = Post("""{"gateKey":"","value":5000}""", field: "gateKey"),
         ["too long string"] = Post($$"""{"gateKey":"{{new string('k', 41)}}"}""", field: "gateKey"),
         ["huge number"] = Post("""{"gateKey":"a","value":99999999999999999999999999}"""),
