@@ -146,6 +146,7 @@ internal sealed partial class JobDatabase : IAsyncDisposable
                 await state.Database._migrator.EnsureMigratedAsync(context.CancellationToken).ConfigureAwait(false);
                 await using var connection = await state.Database.DataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
                 context.Properties.Set(StoreRetry.Sent, true);
+                context.Properties.Set(StoreRetry.EverSent, true);
                 return await state.Work(connection, context.CancellationToken).ConfigureAwait(false);
             },
             (Database: this, Work: work),
@@ -157,6 +158,7 @@ internal sealed partial class JobDatabase : IAsyncDisposable
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(StoreRetry.Repeatable, repeat == Repeat.Safe);
         context.Properties.Set(StoreRetry.StartedAt, _time.GetTimestamp());
+        context.Properties.Set(StoreRetry.EverSent, false);
         try
         {
             return await _retry.ExecuteAsync(
@@ -174,7 +176,7 @@ internal sealed partial class JobDatabase : IAsyncDisposable
         catch (Exception exception) when (DatabaseFailures.IsUnavailable(exception))
         {
             Availability.Failed(exception);
-            throw Unavailable(exception);
+            throw Unavailable(exception, mayHaveChanged: context.Properties.GetValue(StoreRetry.EverSent, true));
         }
         finally
         {
@@ -182,9 +184,12 @@ internal sealed partial class JobDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>What the store throws when the database cannot serve it: one that says, on one line, what is wrong.</summary>
-    public static JobStoreUnavailableException Unavailable(Exception exception) =>
-        new($"The job store cannot be reached. {DatabaseFailures.Describe(exception)}.", exception);
+    /// <summary>
+    /// What the store throws when the database cannot serve it: one that says, on one line, what is wrong, and whether
+    /// the call may have reached the database.
+    /// </summary>
+    public static JobStoreUnavailableException Unavailable(Exception exception, bool mayHaveChanged = true) =>
+        new($"The job store cannot be reached. {DatabaseFailures.Describe(exception)}.", exception) { MayHaveChanged = mayHaveChanged };
 
     /// <summary>Disposes the pool if the store made it; the application's own pool is the application's to dispose.</summary>
     public async ValueTask DisposeAsync()

@@ -31,6 +31,9 @@ internal static class StoreRetry
     /// <summary>Set by an attempt once it may have sent something to the database (its connection is open).</summary>
     public static readonly ResiliencePropertyKey<bool> Sent = new("LongJobs.PostgreSql.Sent");
 
+    /// <summary>Set once any attempt of the call may have sent something to the database; never cleared.</summary>
+    public static readonly ResiliencePropertyKey<bool> EverSent = new("LongJobs.PostgreSql.EverSent");
+
     /// <summary>When the call's first attempt began (a <see cref="TimeProvider.GetTimestamp"/>); its time to retry counts from then.</summary>
     public static readonly ResiliencePropertyKey<long> StartedAt = new("LongJobs.PostgreSql.StartedAt");
 

@@ -30,16 +30,19 @@ internal static class JobProblems
     /// <summary>
     /// 503 with <c>Retry-After</c> for a start: the job store could not be reached, perhaps after it stored the job, which
     /// then runs. With an <c>Idempotency-Key</c>, repeating the request is safe; without one, it may start a second job.
+    /// When the store was never reached (<paramref name="mayHaveStored"/> is false), the job was not stored.
     /// </summary>
-    public static ProblemHttpResult StartUnavailable(HttpContext context, LongJobsOptions options, bool hasIdempotencyKey)
+    public static ProblemHttpResult StartUnavailable(HttpContext context, LongJobsOptions options, bool hasIdempotencyKey, bool mayHaveStored)
     {
         context.Response.Headers.RetryAfter = Seconds(options.StoreUnavailableRetryAfter);
         return Problem(
             StatusCodes.Status503ServiceUnavailable,
             "Job store unavailable.",
-            "The job store cannot be reached for now. It may have stored the job before it became unreachable: the job then runs. " + (hasIdempotencyKey
-                ? "Repeat the request with the same Idempotency-Key later: it answers with that job if it was stored, and starts it otherwise."
-                : "Repeating the request may then start a second job; send an Idempotency-Key to make a start safe to repeat."));
+            !mayHaveStored
+                ? "The job store cannot be reached for now, and the job was not stored. Repeat the request later."
+                : "The job store cannot be reached for now. It may have stored the job before it became unreachable: the job then runs. " + (hasIdempotencyKey
+                    ? "Repeat the request with the same Idempotency-Key later: it answers with that job if it was stored, and starts it otherwise."
+                    : "Repeating the request may then start a second job; send an Idempotency-Key to make a start safe to repeat."));
     }
 
     /// <summary>A delay as whole seconds for <c>Retry-After</c>, at least 1.</summary>

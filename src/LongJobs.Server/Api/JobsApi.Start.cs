@@ -100,11 +100,11 @@ internal sealed partial class JobsApi
         {
             (state, isNew) = await starter.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
         }
-        catch (JobStoreUnavailableException)
+        catch (JobStoreUnavailableException exception)
         {
             // A job the store did store is answered 202 (the starter reads it back); this store was out of reach, and the
-            // job may have been stored all the same.
-            return JobProblems.StartUnavailable(context, options, idempotencyKey is not null);
+            // job may have been stored all the same, unless the store was never reached.
+            return JobProblems.StartUnavailable(context, options, idempotencyKey is not null, exception.MayHaveChanged);
         }
 
         if (!isNew && !IsSameRequest(state, kind, jobRequest))

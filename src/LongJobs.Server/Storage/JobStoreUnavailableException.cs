@@ -21,4 +21,11 @@ public sealed class JobStoreUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// Whether the operation may have reached the store, so a change it asked for may have been made although it
+    /// failed; <see langword="false"/> when it certainly did not (no connection was ever made), so nothing changed.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>: a store that cannot tell says it may have.</value>
+    public bool MayHaveChanged { get; init; } = true;
 }

@@ -63,7 +63,10 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
         proxy.HoldNextConnections(int.MaxValue);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.InsertAsync(NewJob()));
+        var unavailable = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () => await store.InsertAsync(NewJob()));
+
+        // No attempt got a connection: the job was certainly not stored.
+        Assert.False(unavailable.MayHaveChanged);
 
         // Each attempt waits out its one-second connect timeout; the call tries for its whole retry timeout.
         Assert.True(clock.Elapsed >= retryTimeout, $"Unavailable after {clock.Elapsed}, before the retry timeout of {retryTimeout}.");
@@ -110,8 +113,9 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
 
         // Only the finish sets a result: its statement runs, and its answer is lost.
         proxy.LoseAnswerTo("result = ");
-        await Assert.ThrowsAsync<JobStoreUnavailableException>(async () =>
+        var unavailable = await Assert.ThrowsAsync<JobStoreUnavailableException>(async () =>
             await store.TryFinishAsync(job!.Id, JobStatus.Running, 1, new JobOutcome(JobStatus.Succeeded, T0.AddSeconds(1))));
+        Assert.True(unavailable.MayHaveChanged);
 
         // Run once, not twice: a repeat would have found the job finished and answered "not in that status".
         Assert.Equal(before + 1, proxy.Connections);

@@ -58,6 +58,23 @@ public sealed class StartWithLostAnswerTests
     }
 
     [Fact]
+    public async Task Start_WhenTheStoreWasNeverReached_Returns503SayingTheJobWasNotStored_WithoutReadingItBack()
+    {
+        FaultyJobStore? store = null;
+        await using var api = await StartAsync(created => store = created);
+        store!.InsertUnreachable = true;
+        store.GetUnavailable = true;
+
+        using var response = await api.PostAsync("gated", """{"gateKey":"never"}""");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(TestApi.RetryAfter(response));
+        var detail = (await TestApi.ReadProblemAsync(response)).GetProperty("detail").GetString();
+        Assert.Equal("The job store cannot be reached for now, and the job was not stored. Repeat the request later.", detail);
+        Assert.Empty((await store.Inner.ListAsync(new JobQuery())).Items);
+    }
+
+    [Fact]
     public async Task Start_WithoutAKey_WhenTheOutcomeIsUnknown_Returns503RecommendingAKey()
     {
         FaultyJobStore? store = null;

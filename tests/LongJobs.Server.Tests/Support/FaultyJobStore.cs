@@ -34,6 +34,9 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         set => Volatile.Write(ref _insertAnswersToLose, value);
     }
 
+    /// <summary>While set, <see cref="InsertAsync"/> throws <see cref="JobStoreUnavailableException"/> saying the store was never reached.</summary>
+    public bool InsertUnreachable { get; set; }
+
     /// <summary>While set, thrown by every <see cref="ClaimDueNotificationsAsync"/>: a failure no store should have.</summary>
     public Exception? OutboxFailure { get; set; }
 
@@ -77,6 +80,11 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
+        if (InsertUnreachable)
+        {
+            throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false };
+        }
+
         var stored = await Inner.InsertAsync(job, cancellationToken);
         if (Interlocked.Decrement(ref _insertAnswersToLose) >= 0)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using LongJobs.Server.Execution.Claiming;
 using LongJobs.Server.Execution.Following;
@@ -172,7 +173,7 @@ internal sealed class JobSubmission(
         {
             return await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
         }
-        catch (JobStoreUnavailableException)
+        catch (JobStoreUnavailableException failure) when (failure.MayHaveChanged)
         {
             JobRecord? stored;
             try
@@ -181,7 +182,9 @@ internal sealed class JobSubmission(
             }
             catch (JobStoreUnavailableException)
             {
+                // The insert's failure, which may have stored the job, is what the caller must hear of.
                 Log.InsertOutcomeUnknown(logger, record.Id, record.Kind);
+                ExceptionDispatchInfo.Throw(failure);
                 throw;
             }
 
