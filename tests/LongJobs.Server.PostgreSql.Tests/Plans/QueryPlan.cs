@@ -21,6 +21,9 @@ internal sealed class QueryPlan
     /// <summary>The rows the planner expects the statement to return.</summary>
     public double EstimatedRows => _nodes[0].GetProperty("Plan Rows").GetDouble();
 
+    /// <summary>The planner's estimate of the statement's whole cost, in its units.</summary>
+    public double EstimatedCost => _nodes[0].GetProperty("Total Cost").GetDouble();
+
     /// <summary>How the statement reads the jobs table: its scans of it, in plan order.</summary>
     public IEnumerable<string> ScansOfJobs => _nodes.Where(IsScanOfJobs).Select(Describe);
 
@@ -74,5 +77,5 @@ internal sealed class QueryPlan
     /// <summary>The plan's figures on one line, for the test output.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Top} | {string.Join(", ", ScansOfJobs)} | est. {EstimatedRows} rows | read {RowsReadFromJobs} | {ExecutionMilliseconds:F2} ms");
+        $"{Top} | {string.Join(", ", ScansOfJobs)} | est. {EstimatedRows} rows, cost {EstimatedCost:F0} | read {RowsReadFromJobs} | {ExecutionMilliseconds:F2} ms");
 }
