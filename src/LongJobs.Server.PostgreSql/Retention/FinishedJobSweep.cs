@@ -32,12 +32,15 @@ internal sealed class FinishedJobSweep(JobDatabase database)
 
                 try
                 {
+                    // Each statement is a transaction of its own: no lock outlives a batch.
+                    var (beyondCompletedAt, beyondId) = await FindBoundaryAsync(connection, keepAtMost, token).ConfigureAwait(false);
                     int removed = 0, batch;
                     do
                     {
                         await using var command = new NpgsqlCommand(database.Sql["DeleteFinishedJobs"], connection);
                         command.Parameters.Add(Parameter.Timestamp("finished_before", finishedBefore));
-                        command.Parameters.Add(Parameter.Integer("keep_at_most", keepAtMost));
+                        command.Parameters.Add(Parameter.Timestamp("beyond_completed_at", beyondCompletedAt));
+                        command.Parameters.Add(Parameter.Uuid("beyond_id", beyondId));
                         command.Parameters.Add(Parameter.Integer("batch_size", BatchSize));
                         batch = await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                         removed += batch;
@@ -52,6 +55,22 @@ internal sealed class FinishedJobSweep(JobDatabase database)
                 }
             },
             cancellationToken);
+
+    /// <summary>
+    /// The newest finished job beyond the newest <paramref name="keepAtMost"/>, which the sweep removes with every older
+    /// one; none when no more jobs are finished. Jobs that finish during the sweep are counted by the next one.
+    /// </summary>
+    private async Task<(DateTimeOffset? CompletedAt, Guid? Id)> FindBoundaryAsync(NpgsqlConnection connection, int keepAtMost, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(database.Sql["FindRetentionBoundary"], connection)
+        {
+            Parameters = { Parameter.Integer("keep_at_most", keepAtMost) },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? (reader.GetFieldValue<DateTimeOffset?>(0), reader.GetGuid(1))
+            : (null, null);
+    }
 
     private async Task ReleaseLockAsync(NpgsqlConnection connection)
     {

@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using LongJobs.Server.PostgreSql.Sql;
+using LongJobs.Server.PostgreSql.Tests.Support;
+using Npgsql;
+using NpgsqlTypes;
+using Xunit.Abstractions;
+using static LongJobs.Server.PostgreSql.Tests.Plans.MillionJobsDatabase;
+
+namespace LongJobs.Server.PostgreSql.Tests.Plans;
+
+/// <summary>
+/// Every statement of the store that runs on a hot path, planned against a million finished jobs with the parameters
+/// the store binds: none reads the jobs table whole, and each reads a number of rows bounded by its own work (a limit, a
+/// page, a batch, the running jobs), never by the size of the table. The plans and their times (measured, not asserted:
+/// each statement runs once under EXPLAIN ANALYZE, in a transaction rolled back) go to the test output.
+/// </summary>
+[Collection(PostgreSqlServer.CollectionName)]
+public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputHelper output) : IClassFixture<MillionJobsDatabase>
+{
+    /// <summary>The statements that do not read the jobs table (the sweep's advisory lock).</summary>
+    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock"];
+
+    private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10;
+
+    private static readonly DateTimeOffset Now = MillionJobsDatabase.Now;
+
+    private static readonly Guid RunningJob = JobId(FirstRunning + 1), AdHocJob = JobId(FirstAdHocQueued + 1),
+        FinishedJob = JobId(Finished / 2), OutboxJob = JobId(FirstInOutbox + 1), Claimant = Guid.Parse("11111111-1111-4111-8111-111111111111");
+
+    private static readonly string[] AllKinds = ["report", "export", "email", "import", "resize", RareKind];
+
+    /// <summary>The cases by name: the statement, its parameters, and how many rows of jobs it may read.</summary>
+    private static readonly Dictionary<string, PlanCase> Cases = new PlanCase[]
+    {
+        new("ClaimJobs", "ClaimJobs", ClaimLimit * 3, () => [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
+        new("ClaimJobs of a kind none queued", "ClaimJobs", Queued, () => [Parameter.Texts("kinds", [RareKind]), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
+        new("CountQueuedJobs", "CountQueuedJobs", 1_000, () => [Parameter.Integer("count_at_most", 1_000)]),
+        new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
+        new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
+            [Parameter.Text("idempotency_key", "key-499995"), Parameter.Text("owner", string.Create(CultureInfo.InvariantCulture, $"user-{499_995 % 97}"))]),
+        new("InsertJob", "InsertJob", 1, () =>
+        [
+            Parameter.Uuid("id", JobId(Total + 1)), Parameter.Text("kind", "report"), Parameter.Timestamp("created_at", Now),
+            new NpgsqlParameter("request", NpgsqlDbType.Json) { Value = "{\"n\":1}" }, Parameter.Text("owner", "user-1"),
+            Parameter.Text("idempotency_key", "key-new"), Parameter.Integer("max_attempts", 3), Parameter.Json("notifications", null),
+            Parameter.Text("trace_parent", null), Parameter.Text("node", "node-0"), Parameter.Timestamp("lease_expires_at", Now.AddSeconds(30)),
+        ]),
+        List("ListJobs, all", PageSize),
+        List("ListJobs, Queued", PageSize, status: "Queued"),
+        List("ListJobs, Running", PageSize, status: "Running"),
+        List("ListJobs, Succeeded", PageSize, status: "Succeeded"),
+        List("ListJobs, Failed", PageSize, status: "Failed"),
+        List("ListJobs, Canceled", PageSize, status: "Canceled"),
+        List("ListJobs, a kind", PageSize, kind: "email"),
+        List("ListJobs, a rare kind", PageSize, kind: RareKind),
+        List("ListJobs, an owner", PageSize, owner: "user-3"),
+        List("ListJobs, an owner of ten jobs", PageSize, owner: RareOwner),
+        List("ListJobs, no owner", PageSize, owner: string.Empty),
+        List("ListJobs, next page", PageSize, after: (Now.AddDays(-10), JobId(Finished / 3))),
+        List("ListJobs, stream resync: Queued", StreamPageSize, status: "Queued", owner: "user-3"),
+        List("ListJobs, stream resync: Running", StreamPageSize, status: "Running", owner: "user-3"),
+        List("ListJobs, stream resync: finished since", StreamPageSize, owner: "user-3", completedAfter: Now.AddMinutes(-2)),
+        List("ListJobs, stream resync of all: finished since", StreamPageSize, completedAfter: Now.AddMinutes(-2)),
+        new("TryStartJob", "TryStartJob", 1, () => [Parameter.Uuid("id", AdHocJob), .. StartedHere()]),
+        new("TryReportProgress", "TryReportProgress", 1, () =>
+            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), new NpgsqlParameter<double>("progress", 0.6), Parameter.Text("message", "Halfway.")]),
+        new("TryStartNextAttempt", "TryStartNextAttempt", 1, () =>
+            [Parameter.Uuid("id", RunningJob), Parameter.Integer("failed_attempt", 1), Parameter.Text("message", "Retrying.")]),
+        new("TryRequeueJob", "TryRequeueJob", 1, () =>
+            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now)]),
+        new("TryFinishJob", "TryFinishJob", 1, () =>
+        [
+            Parameter.Uuid("id", RunningJob), Parameter.Text("expected_status", "Running"), Parameter.Integer("expected_attempt", 1),
+            Parameter.Text("status", "Succeeded"), Parameter.Timestamp("completed_at", Now),
+            new NpgsqlParameter("result", NpgsqlDbType.Json) { Value = "{\"rows\":1}" }, new NpgsqlParameter("error", NpgsqlDbType.Json) { Value = DBNull.Value },
+        ]),
+        new("RequestCancellation", "RequestCancellation", 1, () => [Parameter.Uuid("id", RunningJob), Parameter.Timestamp("canceled_at", Now)]),
+        new("RecordDelivery", "RecordDelivery", 1, () =>
+        [
+            Parameter.Uuid("id", OutboxJob), Parameter.Text("channel", "webhook"),
+            new NpgsqlParameter("delivery", NpgsqlDbType.Json) { Value = "{\"channel\":\"webhook\",\"succeeded\":true}" },
+        ]),
+        new("ClaimDueNotifications", "ClaimDueNotifications", ClaimLimit * 3, () =>
+        [
+            Parameter.Uuid("claimant", Claimant), Parameter.Timestamp("now", Now), Parameter.Timestamp("lease_until", Now.AddMinutes(1)),
+            Parameter.Integer("limit", ClaimLimit),
+        ]),
+        new("ReleaseNotifications", "ReleaseNotifications", 1, () =>
+            [Parameter.Uuid("id", OutboxJob), Parameter.Uuid("claimant", Claimant), Parameter.Timestamp("next_due_at", Now.AddMinutes(5))]),
+        new("RenewLeases", "RenewLeases", Running / 4, () =>
+        [
+            Parameter.Text("node", "node-1"),
+            Parameter.Uuids("ids", Enumerable.Range(FirstRunning, Running).Where(i => i % 4 == 1).Select(JobId)),
+            Parameter.Timestamp("lease_expires_at", Now.AddSeconds(30)), Parameter.Timestamp("heartbeat_at", Now),
+        ]),
+        new("RecoverJobsOfLostNodes", "RecoverJobsOfLostNodes", Running + AdHocQueued + (Running / 100), () =>
+        [
+            Parameter.Timestamp("now", Now), new NpgsqlParameter("start_grace", NpgsqlDbType.Interval) { Value = TimeSpan.FromMinutes(1) },
+            new NpgsqlParameter("error", NpgsqlDbType.Json) { Value = "{\"code\":\"lost\",\"message\":\"The node was lost.\"}" },
+        ]),
+        new("FindRetentionBoundary", "FindRetentionBoundary", 10_001, () => [Parameter.Integer("keep_at_most", 10_000)]),
+        new("DeleteFinishedJobs, expired", "DeleteFinishedJobs", BatchSize * 4, () =>
+            [Parameter.Timestamp("finished_before", Now.AddDays(-29)), Parameter.Timestamp("beyond_completed_at", null), Parameter.Uuid("beyond_id", null), Parameter.Integer("batch_size", BatchSize)]),
+        new("DeleteFinishedJobs, beyond the count", "DeleteFinishedJobs", BatchSize * 4, () =>
+        [
+            Parameter.Timestamp("finished_before", Now.AddDays(-60)), Parameter.Timestamp("beyond_completed_at", Now.AddDays(-15)),
+            Parameter.Uuid("beyond_id", JobId(Finished / 2)), Parameter.Integer("batch_size", BatchSize),
+        ]),
+        new("DeleteFinishedJob", "DeleteFinishedJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
+    }.ToDictionary(planCase => planCase.Name);
+
+    /// <summary>The names of the cases, for the theory.</summary>
+    public static TheoryData<string> CaseNames => [.. Cases.Keys];
+
+    [Fact]
+    public async Task Fixture_HoldsAMillionFinishedJobs_AndTheQueue()
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Filled, indexed and vacuumed {Total:N0} jobs in {jobs.FillTime.TotalSeconds:F1} s."));
+        await using var connection = new NpgsqlConnection(jobs.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE status IN ('Succeeded', 'Failed', 'Canceled')), count(*) FILTER (WHERE notify_at IS NOT NULL), " +
+            "count(*) FILTER (WHERE status = 'Running'), count(*) FILTER (WHERE status = 'Queued') FROM longjobs.jobs",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+
+        Assert.Equal((Finished + InOutbox, InOutbox, Running, Queued + AdHocQueued), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+    }
+
+    [Fact]
+    public void Cases_CoverEveryStatementOnTheJobsTable()
+    {
+        var statements = typeof(SqlScripts).Assembly.GetManifestResourceNames()
+            .Where(resource => resource.Contains(".Sql.", StringComparison.Ordinal))
+            .Select(resource => Path.GetFileNameWithoutExtension(resource[(resource.IndexOf(".Sql.", StringComparison.Ordinal) + 5)..]));
+
+        Assert.Empty(statements.Except(NotOnJobs).Except(Cases.Values.Select(planCase => planCase.Statement)));
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task Statement_OnAMillionFinishedJobs_ReadsNoTableWhole_AndRowsBoundedByItsWork(string name)
+    {
+        var planCase = Cases[name];
+        await using var connection = new NpgsqlConnection(jobs.ConnectionString);
+        await connection.OpenAsync();
+
+        var plan = await ExplainAsync(connection, planCase, analyze: false);
+        QueryPlan measured;
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            measured = await ExplainAsync(connection, planCase, analyze: true);
+            await transaction.RollbackAsync();
+        }
+
+        QueryPlan generic;
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            generic = await ExplainGenericAsync(connection, planCase);
+            await transaction.RollbackAsync();
+        }
+
+        output.WriteLine($"{name}: {measured}");
+        output.WriteLine($"{name}, generic plan: {generic}");
+        Assert.False(plan.SeqScansJobs, $"{name} reads the jobs table whole: {plan}");
+        Assert.False(measured.SeqScansJobs, $"{name} read the jobs table whole: {measured}");
+        Assert.InRange(measured.RowsReadFromJobs, 0, planCase.MaxRowsRead);
+        Assert.False(generic.SeqScansJobs, $"The generic plan of {name} reads the jobs table whole: {generic}");
+        if (planCase.GenericPlanBounded)
+        {
+            Assert.InRange(generic.RowsReadFromJobs, 0, planCase.MaxRowsRead);
+        }
+    }
+
+    private async Task<QueryPlan> ExplainAsync(NpgsqlConnection connection, PlanCase planCase, bool analyze)
+    {
+        var options = analyze ? "ANALYZE, FORMAT JSON" : "FORMAT JSON";
+        await using var command = new NpgsqlCommand($"EXPLAIN ({options})\n{jobs.Sql[planCase.Statement]}", connection);
+        command.Parameters.AddRange(planCase.Parameters());
+        return QueryPlan.Parse((string)(await command.ExecuteScalarAsync())!);
+    }
+
+    /// <summary>
+    /// The generic plan of <paramref name="planCase"/>'s statement (the plan PostgreSQL may keep for a statement that Npgsql
+    /// prepared, after five runs, when it seems no costlier than the plans made for each run's values), run under ANALYZE.
+    /// </summary>
+    private async Task<QueryPlan> ExplainGenericAsync(NpgsqlConnection connection, PlanCase planCase)
+    {
+        var parameters = planCase.Parameters();
+        var names = new List<string>();
+        var sql = Regex.Replace(Regex.Replace(jobs.Sql[planCase.Statement], "--[^\n]*", string.Empty), "@([a-z_]+)", match =>
+        {
+            if (!names.Contains(match.Groups[1].Value))
+            {
+                names.Add(match.Groups[1].Value);
+            }
+
+            return "$" + (names.IndexOf(match.Groups[1].Value) + 1).ToString(CultureInfo.InvariantCulture);
+        }).Trim().TrimEnd(';');
+        var ordered = names.Select(name => parameters.Single(parameter => parameter.ParameterName == name)).ToArray();
+        await using (var prepare = new NpgsqlCommand($"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE generic ({string.Join(", ", ordered.Select(TypeName))}) AS {sql}", connection))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+
+        // EXECUTE takes no parameters of the protocol: its arguments are literals, which the prepared types read.
+        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic ({string.Join(", ", ordered.Select(parameter => Literal(parameter.Value)))})", connection);
+        var plan = QueryPlan.Parse((string)(await explain.ExecuteScalarAsync())!);
+        await using var deallocate = new NpgsqlCommand("DEALLOCATE generic", connection);
+        await deallocate.ExecuteNonQueryAsync();
+        return plan;
+    }
+
+    private static string Literal(object? value) => value switch
+    {
+        null or DBNull => "NULL",
+        DateTimeOffset instant => Literal(instant.ToString("O", CultureInfo.InvariantCulture)),
+        IFormattable number and (int or double) => number.ToString(null, CultureInfo.InvariantCulture),
+        System.Collections.IEnumerable items and not string => Literal("{" + string.Join(",", items.Cast<object>().Select(item => $"\"{item}\"")) + "}"),
+        _ => "'" + Convert.ToString(value, CultureInfo.InvariantCulture)!.Replace("'", "''", StringComparison.Ordinal) + "'",
+    };
+
+    private static string TypeName(NpgsqlParameter parameter) => parameter.NpgsqlDbType switch
+    {
+        NpgsqlDbType.Uuid => "uuid",
+        NpgsqlDbType.Text => "text",
+        NpgsqlDbType.TimestampTz => "timestamptz",
+        NpgsqlDbType.Json => "json",
+        NpgsqlDbType.Integer => "integer",
+        NpgsqlDbType.Double => "double precision",
+        NpgsqlDbType.Interval => "interval",
+        NpgsqlDbType.Array | NpgsqlDbType.Uuid => "uuid[]",
+        NpgsqlDbType.Array | NpgsqlDbType.Text => "text[]",
+        var other => throw new NotSupportedException($"No SQL type for {other}."),
+    };
+
+    /// <summary>The parameters of a start on <c>node-9</c>, as the store binds them.</summary>
+    private static NpgsqlParameter[] StartedHere() =>
+        [Parameter.Timestamp("started_at", Now), Parameter.Text("node", "node-9"), Parameter.Timestamp("lease_expires_at", Now.AddSeconds(30))];
+
+    /// <summary>
+    /// A first page of a list (or a next one, <paramref name="after"/> a cursor). Reading newest first, a page may skip
+    /// the newer jobs that do not match (a list of finished jobs skips the queued and running ones), never a sizeable
+    /// share of the table: at most 1% of it. One statement serves every filter, so its generic plan cannot pick the
+    /// index that fits one: it reads newest first whatever the filter, and a rare filter reads far. PostgreSQL keeps
+    /// planning it for each run's values while that generic plan is estimated costlier (the test output shows both).
+    /// </summary>
+    private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null) =>
+        new(name, "ListJobs", Total / 100, GenericPlanBounded: false, () =>
+        [
+            Parameter.Text("status", status), Parameter.Text("kind", kind), Parameter.Text("owner", owner), Parameter.Timestamp("completed_after", completedAfter),
+            Parameter.Timestamp("after_created_at", after?.CreatedAt), Parameter.Uuid("after_id", after?.Id), Parameter.Integer("limit", limit),
+        ]);
+
+    /// <summary>
+    /// One statement with realistic parameters, and the most rows of jobs its plan may read: the plan made for these
+    /// values, and, when <paramref name="GenericPlanBounded"/>, also the generic plan of the prepared statement.
+    /// </summary>
+    private sealed record PlanCase(string Name, string Statement, int MaxRowsRead, bool GenericPlanBounded, Func<NpgsqlParameter[]> Parameters)
+    {
+        public PlanCase(string name, string statement, int maxRowsRead, Func<NpgsqlParameter[]> parameters)
+            : this(name, statement, maxRowsRead, GenericPlanBounded: true, parameters)
+        {
+        }
+    }
+}
