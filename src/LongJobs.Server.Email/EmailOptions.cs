@@ -53,9 +53,12 @@ public sealed class EmailOptions
     /// <value>The default value is <see langword="null"/>: <see cref="DeliverySchedules.StandardWebhooks"/>.</value>
     public IList<TimeSpan>? RetryDelays { get; set; }
 
-    /// <summary>How long one attempt (connect, authenticate, send) may take before it is abandoned and counts as failed.</summary>
+    /// <summary>
+    /// How long one attempt (connect, authenticate, send) may take before it is abandoned and counts as failed. At most
+    /// 2 minutes: well within the 10 minutes a server holds a job's notifications while it sends them.
+    /// </summary>
     /// <value>The default value is 30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 

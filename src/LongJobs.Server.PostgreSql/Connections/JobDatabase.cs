@@ -188,7 +188,7 @@ internal sealed partial class JobDatabase : IAsyncDisposable
     /// What the store throws when the database cannot serve it: one that says, on one line, what is wrong, and whether
     /// the call may have reached the database.
     /// </summary>
-    public static JobStoreUnavailableException Unavailable(Exception exception, bool mayHaveChanged = true) =>
+    public static JobStoreUnavailableException Unavailable(Exception exception, bool mayHaveChanged) =>
         new($"The job store cannot be reached. {DatabaseFailures.Describe(exception)}.", exception) { MayHaveChanged = mayHaveChanged };
 
     /// <summary>Disposes the pool if the store made it; the application's own pool is the application's to dispose.</summary>

@@ -7,7 +7,9 @@ namespace LongJobs.Server.Notifications.Delivery;
 /// <summary>
 /// Makes the due attempts of a finished job's notifications, one per channel the job asked for, side by side: records
 /// each in the job's deliveries (delivered, pending until its next attempt, or failed for good), logs it, and says when
-/// the job's next attempt is due. A channel that throws has failed an attempt worth trying again.
+/// the job's next attempt is due. A channel that throws has failed an attempt worth trying again. A built-in channel
+/// the job asked for that this server lacks (another server sharing the store has it) fails its attempt the same way,
+/// so a server that has it makes the next one, and it is given up after the Standard Webhooks schedule if none does.
 /// </summary>
 internal sealed class JobNotifier(
     IEnumerable<INotificationChannel> channels,
@@ -36,7 +38,7 @@ internal sealed class JobNotifier(
         var now = time.GetUtcNow();
         DateTimeOffset? next = null;
         List<Task<DateTimeOffset?>>? attempts = null;
-        foreach (var channel in _channels.Where(channel => channel.IsRequested(notifications)))
+        foreach (var channel in Requested(notifications))
         {
             var record = job.Deliveries.FirstOrDefault(delivery => delivery.Channel == channel.Name);
             if (record is { Status: not NotificationDeliveryStatus.Pending })
@@ -62,6 +64,21 @@ internal sealed class JobNotifier(
         }
 
         return next;
+    }
+
+    /// <summary>The channels <paramref name="notifications"/> asks for: those registered here, and the built-in ones this server lacks.</summary>
+    private IEnumerable<INotificationChannel> Requested(JobNotifications notifications)
+    {
+        foreach (var channel in _channels.Where(channel => channel.IsRequested(notifications)))
+        {
+            yield return channel;
+        }
+
+        string?[] builtIn = [notifications.CallbackUrl is null ? null : NotificationChannels.Webhook, notifications.Email is null ? null : NotificationChannels.Email];
+        foreach (var name in builtIn.OfType<string>().Where(name => !_channels.Any(channel => channel.Name == name)))
+        {
+            yield return new MissingChannel(name);
+        }
     }
 
     /// <summary>One attempt through one channel, recorded: returns when the channel's next attempt is due, if any.</summary>
@@ -105,9 +122,9 @@ internal sealed class JobNotifier(
         }
         catch (Exception exception)
         {
-            // The job's deliveries miss this attempt; the next claim of the job makes it again (at least once).
+            // The job's deliveries miss this attempt: it is made again (at least once), after a wait, not at once.
             _recording.Failed(exception);
-            return delivery.Status == NotificationDeliveryStatus.Pending ? delivery.NextAttemptAt : time.GetUtcNow();
+            return delivery.NextAttemptAt ?? time.GetUtcNow() + (channel.RetryDelays.Count > 0 ? channel.RetryDelays[0] : DeliverySchedules.StandardWebhooks[0]);
         }
 
         return delivery.NextAttemptAt;
@@ -129,6 +146,21 @@ internal sealed class JobNotifier(
 
     /// <summary>A delay with random jitter of up to a fifth either way, so receivers that come back are not hit all at once.</summary>
     private static TimeSpan Jittered(TimeSpan delay) => delay * (0.8 + (0.4 * Random.Shared.NextDouble()));
+
+    /// <summary>A built-in channel a job asked for that this server lacks: its attempts fail, for a server that has it to make the next.</summary>
+    private sealed class MissingChannel(string name) : INotificationChannel
+    {
+        public string Name { get; } = name;
+
+        public IReadOnlyList<TimeSpan> RetryDelays => DeliverySchedules.StandardWebhooks;
+
+        public bool IsRequested(JobNotifications notifications) => true;
+
+        public string? Validate(JobNotifications notifications) => null;
+
+        public Task<DeliveryAttemptResult> SendAsync(JobRecord job, string statusUrl, CancellationToken cancellationToken) =>
+            Task.FromResult(DeliveryAttemptResult.TryAgain($"The server that took this job's notifications has no {Name} channel: register it on every server sharing the store."));
+    }
 
     private static DateTimeOffset? Earliest(DateTimeOffset? one, DateTimeOffset? other) =>
         one is null ? other : other is null ? one : one < other ? one : other;

@@ -74,8 +74,8 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         await _loop.ConfigureAwait(false);
         if (_notifier.HasChannels)
         {
-            // The jobs that finished as the scheduler stopped.
-            await ClaimDueAsync(CancellationToken.None).ConfigureAwait(false);
+            // The jobs that finished as the scheduler stopped; the host may not wait for a store that cannot answer.
+            await ClaimDueAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -85,7 +85,7 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
             await _stopAttempts.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(_inFlight.Keys).ConfigureAwait(false);
+            await Task.WhenAll(_inFlight.Keys).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -117,13 +117,15 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
+                // Not cancelled by the stop: a claim cut short after it committed would hold its jobs for a lease.
                 var wake = Volatile.Read(ref _wake);
-                if (await ClaimDueAsync(stopping).ConfigureAwait(false))
+                if (await ClaimDueAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     continue;
                 }
 
-                var wait = UntilNextLook();
+                // With no room, a delivery that ends wakes the loop; what came due waits for it.
+                var wait = _inFlight.Count >= MaxInFlight ? _options.QueuePollInterval : UntilNextLook();
                 try
                 {
                     if (wait > TimeSpan.Zero)
@@ -141,7 +143,7 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            // The host is stopping, possibly in the middle of a claim.
+            // The host is stopping.
         }
     }
 
@@ -188,9 +190,14 @@ internal sealed class OutboxWorker : IHostedService, IDisposable
             due = await _outbox.ClaimDueNotificationsAsync(_claimant, now, Lease, room, cancellationToken).ConfigureAwait(false);
             _claims.Worked();
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _claims.Failed(exception);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            // The host gave up waiting for the stop.
             return false;
         }
 

@@ -46,8 +46,11 @@ public sealed class WebhookOptions
     /// <value>The default value is <see langword="null"/>: <see cref="DeliverySchedules.StandardWebhooks"/>.</value>
     public IList<TimeSpan>? RetryDelays { get; set; }
 
-    /// <summary>How long one attempt may take until the receiver answers; then it counts as failed and is tried again later.</summary>
+    /// <summary>
+    /// How long one attempt may take until the receiver answers; then it counts as failed and is tried again later. At
+    /// most 2 minutes: well within the 10 minutes a server holds a job's notifications while it sends them.
+    /// </summary>
     /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:02:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }

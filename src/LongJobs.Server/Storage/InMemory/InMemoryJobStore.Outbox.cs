@@ -29,6 +29,11 @@ internal sealed partial class InMemoryJobStore
                     _outbox[id] = entry with { Claimant = claimant, LeaseUntil = now + lease };
                     claimed.Add(job.Current);
                 }
+                else
+                {
+                    // Removed between finishing and entering the outbox.
+                    _outbox.Remove(id);
+                }
             }
         }
 
