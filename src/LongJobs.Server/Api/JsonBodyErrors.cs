@@ -29,8 +29,10 @@ internal static class JsonBodyErrors
             return new() { [path] = [message] };
         }
 
+        // Where the serializer stopped at a name it had read already in that object (a dictionary's keys compare
+        // ordinally, a type's properties as the options say: the serializer knows which; its path names the property).
         var comparison = options.PropertyNameCaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
-        if (!options.AllowDuplicateProperties && FirstDuplicate(root, comparison) is { } duplicate)
+        if (!options.AllowDuplicateProperties && Duplicates(root, comparison).FirstOrDefault(name => EndsWithProperty(path, name)) is { } duplicate)
         {
             return new() { [path] = [$"The property '{duplicate}' appears more than once in one object."] };
         }
@@ -62,33 +64,37 @@ internal static class JsonBodyErrors
         }
     }
 
-    /// <summary>The first property name found twice in one object, anywhere in <paramref name="element"/>; <see langword="null"/> when none is.</summary>
-    private static string? FirstDuplicate(JsonElement element, StringComparer comparison)
+    /// <summary>Every property name found again in an object that had it already, anywhere in <paramref name="element"/>.</summary>
+    private static IEnumerable<string> Duplicates(JsonElement element, StringComparer comparison)
     {
-        switch (element.ValueKind)
+        if (element.ValueKind == JsonValueKind.Object)
         {
-            case JsonValueKind.Object:
-                var names = new HashSet<string>(comparison);
-                foreach (var property in element.EnumerateObject())
+            var names = new HashSet<string>(comparison);
+            foreach (var property in element.EnumerateObject())
+            {
+                if (!names.Add(property.Name))
                 {
-                    if (!names.Add(property.Name))
-                    {
-                        return property.Name;
-                    }
-
-                    if (FirstDuplicate(property.Value, comparison) is { } nested)
-                    {
-                        return nested;
-                    }
+                    yield return property.Name;
                 }
 
-                return null;
-            case JsonValueKind.Array:
-                return element.EnumerateArray().Select(item => FirstDuplicate(item, comparison)).FirstOrDefault(name => name is not null);
-            default:
-                return null;
+                foreach (var nested in Duplicates(property.Value, comparison))
+                {
+                    yield return nested;
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var nested in element.EnumerateArray().SelectMany(item => Duplicates(item, comparison)))
+            {
+                yield return nested;
+            }
         }
     }
+
+    /// <summary>Whether a serializer's path (<c>$.a.b</c>, <c>$['a-b']</c>) ends at the property <paramref name="name"/>.</summary>
+    private static bool EndsWithProperty(string path, string name) =>
+        path.EndsWith("." + name, StringComparison.Ordinal) || path.EndsWith("['" + name + "']", StringComparison.Ordinal);
 
     private static List<string> MissingRequired(JsonElement root, JsonTypeInfo typeInfo, JsonSerializerOptions options)
     {
