@@ -3,6 +3,7 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Tests.Execution;
@@ -183,22 +184,8 @@ public sealed class OutageRecoveryTests
     [Fact]
     public async Task AnOutcomeWaitingForTheStore_DoesNotHoldUpTheStop()
     {
-        var time = new ObservedFakeTimeProvider();
-        var logs = new RecordedLogs();
-        var store = new FaultyJobStore(time, durable: true);
-        using var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.FromMinutes(10), logs, store);
-        await host.StartAsync();
-        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
-        var gate = new JobGate();
-        var job = await scheduler.StartAsync(async (_, cancellationToken) =>
-        {
-            await gate.PassAsync(cancellationToken);
-            return 1;
-        });
-        await gate.Started;
-        store.FinishUnavailable = true;
-        gate.Release();
-        await logs.WaitForAsync(StoreOutOfReachEventId);
+        var (host, store, _, job) = await FinishWhileTheStoreIsOutOfReachAsync();
+        using var _ = host;
 
         // Fake time never reaches the shutdown timeout: the stop returns because nothing waits for the store, after one
         // last try of the outcome, which the store still refuses.
@@ -210,14 +197,30 @@ public sealed class OutageRecoveryTests
     [Fact]
     public async Task AnOutcomeWaitingForTheStore_IsTriedOnceMoreAtTheStop_AndRecordedWhenTheStoreIsBack()
     {
+        var (host, store, logs, job) = await FinishWhileTheStoreIsOutOfReachAsync();
+        using var _ = host;
+
+        // The store is back, but the next try waits for a time that fake time never reaches: the stop makes it.
+        store.FinishUnavailable = false;
+        await host.StopAsync().WithSafetyTimeout();
+        Assert.Equal(JobStatus.Succeeded, (await store.Inner.GetAsync(job.Id))!.Status);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Error);
+    }
+
+    /// <summary>
+    /// Starts a host on a shared store and an ad-hoc job whose outcome the store cannot take: returns once the store's
+    /// unavailability is logged, the outcome's write waiting to be tried again.
+    /// </summary>
+    private static async Task<(IHost Host, FaultyJobStore Store, RecordedLogs Logs, LongRunningJob<int> Job)> FinishWhileTheStoreIsOutOfReachAsync()
+    {
         var time = new ObservedFakeTimeProvider();
         var logs = new RecordedLogs();
         var store = new FaultyJobStore(time, durable: true);
-        using var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.FromMinutes(10), logs, store);
+        var host = TestHost.Build(time, options => options.ShutdownTimeout = TimeSpan.FromMinutes(10), logs, store);
         await host.StartAsync();
-        var scheduler = host.Services.GetRequiredService<IJobScheduler>();
         var gate = new JobGate();
-        var job = await scheduler.StartAsync(async (_, cancellationToken) =>
+        var job = await host.Services.GetRequiredService<IJobScheduler>().StartAsync(async (_, cancellationToken) =>
         {
             await gate.PassAsync(cancellationToken);
             return 1;
@@ -226,13 +229,7 @@ public sealed class OutageRecoveryTests
         store.FinishUnavailable = true;
         gate.Release();
         await logs.WaitForAsync(StoreOutOfReachEventId);
-
-        // The store is back, but the next try waits for a time that fake time never reaches: the stop makes it.
-        store.FinishUnavailable = false;
-        await host.StopAsync().WithSafetyTimeout();
-        Assert.Equal(JobStatus.Succeeded, (await store.Inner.GetAsync(job.Id))!.Status);
-        Assert.Equal(JobStatus.Succeeded, job.Status);
-        Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Error);
+        return (host, store, logs, job);
     }
 
     private static (TestServices Services, FaultyJobStore Shared, RecordedLogs Logs) Create(int maxConcurrency)
