@@ -5,6 +5,7 @@ using LongJobs.Server.PostgreSql.Leases;
 using LongJobs.Server.PostgreSql.Retention;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
+using LongJobs.Server.PostgreSql.Writes;
 using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,8 @@ namespace LongJobs.Server.PostgreSql;
 /// guarded statement (its <c>WHERE</c> names the expected status), and a trigger announces it with
 /// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
 /// Statements run through <see cref="JobDatabase"/> (retries, the schema, the pool); their SQL is in <c>Sql/</c>.
+/// Concurrent starts and finishes are coalesced into one statement per flush (<see cref="JobInserts"/>,
+/// <see cref="JobFinishes"/>), each row still guarded on its own.
 /// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
 /// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
 /// <see cref="IJobRetention"/>, <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it
@@ -32,6 +35,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly JobChangeListener _changes;
     private readonly FinishedJobSweep _sweep;
     private readonly JobLeases _leases;
+    private readonly JobInserts _inserts;
+    private readonly JobFinishes _finishes;
     private readonly TimeProvider _time;
     private readonly string _node;
     private readonly TimeSpan _leaseDuration;
@@ -54,6 +59,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _changes = new JobChangeListener(pool, sql.Channel, time, _database.Availability, logger);
         _sweep = new FinishedJobSweep(_database);
         _leases = new JobLeases(_database, job => Finished(job));
+        _inserts = new JobInserts(_database, _changes, settings.NodeName, settings.LeaseDuration);
+        _finishes = new JobFinishes(_database);
         _time = time;
         _node = settings.NodeName;
         _leaseDuration = settings.LeaseDuration;
@@ -84,85 +91,10 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     /// </summary>
     public Task MigrateAsync(CancellationToken cancellationToken = default) => _database.MigrateAsync(cancellationToken);
 
-    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(job);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
-        if (job.Owner is { Length: 0 })
-        {
-            throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
-        }
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => _inserts.InsertAsync(job, cancellationToken);
 
-        // A claimable job may get a follower on this node (a handle started here, waiting for whichever node runs
-        // it): tracked from before the insert, it need not read the job it just inserted.
-        var tracked = job.Request is not null;
-        if (tracked)
-        {
-            _changes.ExpectInsert(job.Id);
-        }
-
-        JobRecord? inserted;
-        try
-        {
-            // Safe to repeat after an attempt whose outcome is unknown: a repeat finds the first attempt's job by its
-            // idempotency key (ON CONFLICT), or by its ID (below).
-            inserted = await _database.QueryJobAsync(
-                "InsertJob",
-                Repeat.Safe,
-                cancellationToken,
-                Parameter.Uuid("id", job.Id),
-                Parameter.Text("kind", job.Kind),
-                Parameter.Timestamp("created_at", job.CreatedAt),
-                Parameter.Json("request", job.Request),
-                Parameter.Text("owner", job.Owner),
-                Parameter.Text("idempotency_key", job.IdempotencyKey),
-                Parameter.Integer("max_attempts", job.MaxAttempts),
-                Parameter.Json("notifications", job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : null),
-                Parameter.Text("trace_parent", job.TraceParent),
-                Parameter.Text("node", _node),
-                Parameter.Timestamp("lease_expires_at", job.CreatedAt + _leaseDuration)).ConfigureAwait(false);
-        }
-        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            _changes.Forget(job.Id);
-
-            // The ID is taken: by this very insert, when an attempt whose answer was lost had committed it before the
-            // retry; otherwise the caller's ID was not new.
-            return await GetAsync(job.Id, cancellationToken).ConfigureAwait(false) is { } stored && IsSameInsert(stored, job)
-                ? stored
-                : throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.", exception);
-        }
-        catch
-        {
-            _changes.Forget(job.Id);
-            throw;
-        }
-
-        if (tracked)
-        {
-            if (inserted is not null)
-            {
-                _changes.Inserted(job.Id, inserted.Version);
-            }
-            else
-            {
-                _changes.Forget(job.Id);
-            }
-        }
-
-        // The key was taken. The conflicting insert has committed (ON CONFLICT waited for it), and this new
-        // statement's snapshot sees it; if the job was removed meanwhile, insert again.
-        return inserted
-            ?? await _database.QueryJobAsync("GetJobByIdempotencyKey", Repeat.Safe, cancellationToken, Parameter.Text("idempotency_key", job.IdempotencyKey), Parameter.Text("owner", job.Owner)).ConfigureAwait(false)
-            ?? await InsertAsync(job, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Whether <paramref name="stored"/> is the row that inserting <paramref name="job"/> wrote (timestamps are kept to the microsecond).</summary>
-    private static bool IsSameInsert(JobRecord stored, JobRecord job) =>
-        stored.Kind == job.Kind
-        && stored.Owner == job.Owner
-        && stored.IdempotencyKey == job.IdempotencyKey
-        && (stored.CreatedAt - job.CreatedAt).Duration() < TimeSpan.FromMicroseconds(1);
+    public ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default) =>
+        _inserts.InsertManyAsync(jobs, cancellationToken);
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
         new(_database.QueryJobAsync("GetJob", Repeat.Safe, cancellationToken, Parameter.Uuid("id", id)));
@@ -256,26 +188,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Parameter.Text("message", message),
             Parameter.Timestamp("at", at)).ConfigureAwait(false));
 
-    public async ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(outcome);
-        if (!outcome.Status.IsFinished())
-        {
-            throw new ArgumentException($"'{outcome.Status}' is not a finished status.", nameof(outcome));
-        }
-
-        return Finished(await _database.QueryJobAsync(
-            "TryFinishJob",
-            Repeat.OnlyIfUnsent,
-            cancellationToken,
-            Parameter.Uuid("id", id),
-            Parameter.Text("expected_status", expectedStatus.ToString()),
-            Parameter.Integer("expected_attempt", expectedAttempt),
-            Parameter.Text("status", outcome.Status.ToString()),
-            Parameter.Timestamp("completed_at", outcome.CompletedAt),
-            Parameter.Json("result", outcome.Result),
-            Parameter.Json("error", outcome.Error is { } error ? JobRows.ToStoredJson(error) : null)).ConfigureAwait(false));
-    }
+    public async ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default) =>
+        Finished(await _finishes.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken).ConfigureAwait(false));
 
     public async ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default) =>
         Finished(await _database.QueryJobAsync("RequestCancellation", Repeat.OnlyIfUnsent, cancellationToken, Parameter.Uuid("id", id), Parameter.Timestamp("canceled_at", canceledAt)).ConfigureAwait(false))

@@ -28,4 +28,21 @@ internal static class Parameter
 
     public static NpgsqlParameter Texts(string name, IEnumerable<string> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
+
+    /// <summary>Texts, any of them <see langword="null"/>.</summary>
+    public static NpgsqlParameter NullableTexts(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
+
+    public static NpgsqlParameter Integers(string name, IEnumerable<int> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = values.ToArray() };
+
+    /// <summary>Instants, as <c>timestamptz[]</c>, any of them <see langword="null"/>.</summary>
+    public static NpgsqlParameter Timestamps(string name, IEnumerable<DateTimeOffset?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(value => value?.ToUniversalTime()).ToArray() };
+
+    /// <summary>JSON texts, as <c>json[]</c>, any of them <see langword="null"/>.</summary>
+    public static NpgsqlParameter Jsons(string name, IEnumerable<JsonElement?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Json) { Value = values.Select(value => value?.GetRawText()).ToArray() };
+
+    public static NpgsqlParameter Interval(string name, TimeSpan value) => new NpgsqlParameter<TimeSpan>(name, NpgsqlDbType.Interval) { TypedValue = value };
 }

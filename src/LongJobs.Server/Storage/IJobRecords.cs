@@ -19,6 +19,16 @@ public interface IJobRecords
     /// <returns>The stored snapshot: of <paramref name="job"/>, or of the owner's job that already had its idempotency key.</returns>
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds many new jobs at once, each as <see cref="InsertAsync"/> adds one: an item whose
+    /// <see cref="JobRecord.IdempotencyKey"/> its owner has used already, in the store or earlier in
+    /// <paramref name="jobs"/>, adds nothing and gets that job. A store writes them in as few statements as it can.
+    /// </summary>
+    /// <param name="jobs">The jobs to add; their <see cref="JobRecord.Id"/>s must be new and distinct.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The stored snapshot of each item, in the order of <paramref name="jobs"/>.</returns>
+    ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default);
+
     /// <summary>Reads one job.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>

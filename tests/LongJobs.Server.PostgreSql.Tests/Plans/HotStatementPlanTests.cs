@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.PostgreSql.Tests.Support;
@@ -39,12 +40,16 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
         new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
             [Parameter.Text("idempotency_key", "key-499995"), Parameter.Text("owner", string.Create(CultureInfo.InvariantCulture, $"user-{499_995 % 97}"))]),
-        new("InsertJob", "InsertJob", 1, () =>
+        new("InsertJobs", "InsertJobs", 100, () =>
         [
-            Parameter.Uuid("id", JobId(Total + 1)), Parameter.Text("kind", "report"), Parameter.Timestamp("created_at", Now),
-            new NpgsqlParameter("request", NpgsqlDbType.Json) { Value = "{\"n\":1}" }, Parameter.Text("owner", "user-1"),
-            Parameter.Text("idempotency_key", "key-new"), Parameter.Integer("max_attempts", 3), Parameter.Json("notifications", null),
-            Parameter.Text("trace_parent", null), Parameter.Text("node", "node-0"), Parameter.Timestamp("lease_expires_at", Now.AddSeconds(30)),
+            Parameter.Uuids("ids", Enumerable.Range(Total + 1, 100).Select(JobId)), Parameter.Texts("kinds", Enumerable.Repeat("report", 100)),
+            Parameter.Timestamps("created_ats", Enumerable.Repeat<DateTimeOffset?>(Now, 100)),
+            Parameter.Jsons("requests", Enumerable.Repeat<JsonElement?>(JsonDocument.Parse("{\"n\":1}").RootElement, 100)),
+            Parameter.NullableTexts("owners", Enumerable.Repeat("user-1", 100)),
+            Parameter.NullableTexts("idempotency_keys", Enumerable.Range(0, 100).Select(i => string.Create(CultureInfo.InvariantCulture, $"key-new-{i}"))),
+            Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
+            Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)), Parameter.Text("node", "node-0"),
+            Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
         List("ListJobs, all", PageSize),
         List("ListJobs, Queued", PageSize, status: "Queued"),
@@ -69,11 +74,13 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             [Parameter.Uuid("id", RunningJob), Parameter.Integer("failed_attempt", 1), Parameter.Text("message", "Retrying.")]),
         new("TryRequeueJob", "TryRequeueJob", 1, () =>
             [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now)]),
-        new("TryFinishJob", "TryFinishJob", 1, () =>
+        new("FinishJobs", "FinishJobs", 100 * 3, () =>
         [
-            Parameter.Uuid("id", RunningJob), Parameter.Text("expected_status", "Running"), Parameter.Integer("expected_attempt", 1),
-            Parameter.Text("status", "Succeeded"), Parameter.Timestamp("completed_at", Now),
-            new NpgsqlParameter("result", NpgsqlDbType.Json) { Value = "{\"rows\":1}" }, new NpgsqlParameter("error", NpgsqlDbType.Json) { Value = DBNull.Value },
+            Parameter.Uuids("ids", Enumerable.Range(FirstRunning, 100).Select(JobId)), Parameter.Texts("expected_statuses", Enumerable.Repeat("Running", 100)),
+            Parameter.Integers("expected_attempts", Enumerable.Repeat(1, 100)), Parameter.Texts("statuses", Enumerable.Repeat("Succeeded", 100)),
+            Parameter.Timestamps("completed_ats", Enumerable.Repeat<DateTimeOffset?>(Now, 100)),
+            Parameter.Jsons("results", Enumerable.Repeat<JsonElement?>(JsonDocument.Parse("{\"rows\":1}").RootElement, 100)),
+            Parameter.Jsons("errors", Enumerable.Repeat<JsonElement?>(null, 100)),
         ]),
         new("RequestCancellation", "RequestCancellation", 1, () => [Parameter.Uuid("id", RunningJob), Parameter.Timestamp("canceled_at", Now)]),
         new("RecordDelivery", "RecordDelivery", 1, () =>
@@ -218,8 +225,16 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         null or DBNull => "NULL",
         DateTimeOffset instant => Literal(instant.ToString("O", CultureInfo.InvariantCulture)),
         IFormattable number and (int or double) => number.ToString(null, CultureInfo.InvariantCulture),
-        System.Collections.IEnumerable items and not string => Literal("{" + string.Join(",", items.Cast<object>().Select(item => $"\"{item}\"")) + "}"),
+        System.Collections.IEnumerable items and not string => Literal("{" + string.Join(",", items.Cast<object?>().Select(ArrayItem)) + "}"),
         _ => "'" + Convert.ToString(value, CultureInfo.InvariantCulture)!.Replace("'", "''", StringComparison.Ordinal) + "'",
+    };
+
+    /// <summary>An item of an array literal: quoted, with its quotes and backslashes escaped.</summary>
+    private static string ArrayItem(object? item) => item switch
+    {
+        null => "NULL",
+        DateTimeOffset instant => $"\"{instant.ToString("O", CultureInfo.InvariantCulture)}\"",
+        _ => "\"" + Convert.ToString(item, CultureInfo.InvariantCulture)!.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
     };
 
     private static string TypeName(NpgsqlParameter parameter) => parameter.NpgsqlDbType switch
@@ -233,6 +248,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         NpgsqlDbType.Interval => "interval",
         NpgsqlDbType.Array | NpgsqlDbType.Uuid => "uuid[]",
         NpgsqlDbType.Array | NpgsqlDbType.Text => "text[]",
+        NpgsqlDbType.Array | NpgsqlDbType.Integer => "integer[]",
+        NpgsqlDbType.Array | NpgsqlDbType.TimestampTz => "timestamptz[]",
+        NpgsqlDbType.Array | NpgsqlDbType.Json => "json[]",
         var other => throw new NotSupportedException($"No SQL type for {other}."),
     };
 

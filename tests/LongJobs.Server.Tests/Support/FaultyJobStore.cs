@@ -78,6 +78,11 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         remove => Inner.JobFinished -= value;
     }
 
+    public ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default) =>
+        InsertUnreachable
+            ? throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false }
+            : Inner.InsertManyAsync(jobs, cancellationToken);
+
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {
         if (InsertUnreachable)

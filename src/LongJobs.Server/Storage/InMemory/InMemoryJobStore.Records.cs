@@ -33,6 +33,30 @@ internal sealed partial class InMemoryJobStore
         return ValueTask.FromResult(stored);
     }
 
+    public async ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var ids = new HashSet<Guid>(jobs.Count);
+        foreach (var job in jobs)
+        {
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts, nameof(jobs));
+            EnsureOwnerNotEmpty(job);
+            if (!ids.Add(job.Id) || _jobs.ContainsKey(job.Id))
+            {
+                throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
+            }
+        }
+
+        var stored = new JobRecord[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            stored[i] = await InsertAsync(jobs[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
+
     private void Add(JobRecord job)
     {
         if (!_jobs.TryAdd(job.Id, new Entry(job)))

@@ -1,0 +1,206 @@
+using System.Text.Json;
+using LongJobs.Server.PostgreSql.Batching;
+using LongJobs.Server.PostgreSql.Changes;
+using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.PostgreSql.Rows;
+using LongJobs.Server.PostgreSql.Sql;
+using LongJobs.Server.Storage;
+
+namespace LongJobs.Server.PostgreSql.Writes;
+
+/// <summary>
+/// Adds jobs: single starts coalesced into one statement per flush (<see cref="GroupCommit{TItem, TResult}"/>), bulk
+/// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows. An item the statement did not insert (its owner's
+/// idempotency key or its ID was taken) is resolved alone: it gets the job with its key, or its own row when an attempt
+/// whose answer was lost had inserted it, or else the error that its ID is not new.
+/// </summary>
+internal sealed class JobInserts
+{
+    /// <summary>The most jobs one statement inserts: within PostgreSQL's limits, and enough to amortise the round trip.</summary>
+    internal const int MaxRowsPerStatement = 5_000;
+
+    /// <summary>The most single starts one flush coalesces.</summary>
+    internal const int MaxCoalesced = 500;
+
+    private readonly JobDatabase _database;
+    private readonly JobChangeListener _changes;
+    private readonly string _node;
+    private readonly TimeSpan _leaseDuration;
+    private readonly GroupCommit<JobRecord, JobRecord?> _singles;
+
+    public JobInserts(JobDatabase database, JobChangeListener changes, string node, TimeSpan leaseDuration)
+    {
+        _database = database;
+        _changes = changes;
+        _node = node;
+        _leaseDuration = leaseDuration;
+        _singles = new(jobs => InsertRowsAsync(jobs, CancellationToken.None), static job => job.Id, MaxCoalesced);
+    }
+
+    /// <summary>Adds one job, in the next flush of concurrent starts.</summary>
+    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        Validate(job);
+        Track(job);
+        JobRecord? inserted;
+        try
+        {
+            inserted = await _singles.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _changes.Forget(job.Id);
+            throw;
+        }
+
+        return Tracked(job, inserted) ?? await ResolveAsync(job, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds many jobs, in as few statements as their number allows.</summary>
+    public async ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var ids = new HashSet<Guid>(jobs.Count);
+        foreach (var job in jobs)
+        {
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            Validate(job);
+            if (!ids.Add(job.Id))
+            {
+                throw new ArgumentException($"The job ID '{job.Id}' is in the batch more than once.", nameof(jobs));
+            }
+        }
+
+        var stored = new JobRecord[jobs.Count];
+        for (var start = 0; start < jobs.Count; start += MaxRowsPerStatement)
+        {
+            var chunk = jobs.Skip(start).Take(MaxRowsPerStatement).ToList();
+            chunk.ForEach(Track);
+            IReadOnlyList<JobRecord?> inserted;
+            try
+            {
+                inserted = await InsertRowsAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                chunk.ForEach(job => _changes.Forget(job.Id));
+                throw;
+            }
+
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                stored[start + i] = Tracked(chunk[i], inserted[i]) ?? await ResolveAsync(chunk[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return stored;
+    }
+
+    private static void Validate(JobRecord job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
+        if (job.Owner is { Length: 0 })
+        {
+            throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
+        }
+    }
+
+    /// <summary>
+    /// A claimable job may get a follower on this node (a handle started here, waiting for whichever node runs it):
+    /// tracked from before the insert, it need not read the job it just inserted.
+    /// </summary>
+    private void Track(JobRecord job)
+    {
+        if (job.Request is not null)
+        {
+            _changes.ExpectInsert(job.Id);
+        }
+    }
+
+    /// <summary>Records the version a claimable job was inserted in, or forgets it when it was not inserted; returns <paramref name="inserted"/>.</summary>
+    private JobRecord? Tracked(JobRecord job, JobRecord? inserted)
+    {
+        if (job.Request is not null)
+        {
+            if (inserted is not null)
+            {
+                _changes.Inserted(job.Id, inserted.Version);
+            }
+            else
+            {
+                _changes.Forget(job.Id);
+            }
+        }
+
+        return inserted;
+    }
+
+    /// <summary>
+    /// Answers a job its statement did not insert. Its owner's key was taken: the conflicting insert has committed
+    /// (the statement waited for it), and a new statement's snapshot sees it. Its ID was taken: by this very job, when
+    /// an attempt whose answer was lost had inserted it; otherwise the caller's ID was not new. Neither (the job with
+    /// the key was removed meanwhile): it is inserted again.
+    /// </summary>
+    private async Task<JobRecord> ResolveAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (job.IdempotencyKey is not null
+                && await _database.QueryJobAsync("GetJobByIdempotencyKey", Repeat.Safe, cancellationToken, Parameter.Text("idempotency_key", job.IdempotencyKey), Parameter.Text("owner", job.Owner)).ConfigureAwait(false) is { } keyed)
+            {
+                return keyed;
+            }
+
+            if (await _database.QueryJobAsync("GetJob", Repeat.Safe, cancellationToken, Parameter.Uuid("id", job.Id)).ConfigureAwait(false) is { } stored)
+            {
+                return IsSameInsert(stored, job) ? stored : throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
+            }
+
+            Track(job);
+            if (Tracked(job, (await InsertRowsAsync([job], cancellationToken).ConfigureAwait(false))[0]) is { } inserted)
+            {
+                return inserted;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="stored"/> is the row that inserting <paramref name="job"/> wrote (timestamps are kept to the microsecond).</summary>
+    private static bool IsSameInsert(JobRecord stored, JobRecord job) =>
+        stored.Kind == job.Kind
+        && stored.Owner == job.Owner
+        && stored.IdempotencyKey == job.IdempotencyKey
+        && (stored.CreatedAt - job.CreatedAt).Duration() < TimeSpan.FromMicroseconds(1);
+
+    /// <summary>
+    /// Inserts <paramref name="jobs"/> in one statement; answers each its row, or <see langword="null"/> when it was not
+    /// inserted. Safe to repeat after an attempt whose outcome is unknown: the repeat inserts nothing that the first
+    /// inserted, and each such job is resolved.
+    /// </summary>
+    private async Task<IReadOnlyList<JobRecord?>> InsertRowsAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        var rows = await _database.QueryJobsAsync(
+            "InsertJobs",
+            Repeat.Safe,
+            cancellationToken,
+            Parameter.Uuids("ids", jobs.Select(job => job.Id)),
+            Parameter.Texts("kinds", jobs.Select(job => job.Kind)),
+            Parameter.Timestamps("created_ats", jobs.Select(job => (DateTimeOffset?)job.CreatedAt)),
+            Parameter.Jsons("requests", jobs.Select(job => job.Request)),
+            Parameter.NullableTexts("owners", jobs.Select(job => job.Owner)),
+            Parameter.NullableTexts("idempotency_keys", jobs.Select(job => job.IdempotencyKey)),
+            Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
+            Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
+            Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),
+            Parameter.Text("node", _node),
+            Parameter.Interval("lease", _leaseDuration)).ConfigureAwait(false);
+
+        if (jobs.Count == 1)
+        {
+            return [rows.Count == 0 ? null : rows[0]];
+        }
+
+        var byId = rows.ToDictionary(row => row.Id);
+        return [.. jobs.Select(job => byId.GetValueOrDefault(job.Id))];
+    }
+}
