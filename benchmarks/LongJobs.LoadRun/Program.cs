@@ -13,7 +13,14 @@ using Microsoft.Extensions.Logging;
 // through the store's queue, in memory or, given a connection string, in PostgreSQL (one node). On PostgreSQL it also
 // reports what each job cost the database: commits (pg_stat_database.xact_commit of the database, every transaction
 // in it, reads included) and WAL bytes (pg_stat_wal.wal_bytes, the whole cluster), before and after the measured waves.
+// With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (see Shapes).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
+if (args.Length > 1 && args[1] is "steady" or "burn-down")
+{
+    await (args[1] == "steady" ? Shapes.SteadyAsync(jobs, args.Length > 2 ? args[2] : null) : Shapes.BurnDownAsync(jobs, args.Length > 2 ? args[2] : null));
+    return;
+}
+
 var registered = args.Length > 1 && args[1] == "registered";
 var postgres = args.Length > 2 ? args[2] : null;
 var wave = postgres is null ? 10_000 : 1_000;

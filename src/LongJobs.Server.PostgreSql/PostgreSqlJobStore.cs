@@ -40,6 +40,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly string _node;
     private readonly TimeSpan _leaseDuration;
+    private readonly LocalClaims _claims = new();
     private int _disposed;
 
     /// <summary>Creates the store on the pool that <paramref name="options"/> name, or else on the application's <paramref name="dataSource"/>.</summary>
@@ -136,6 +137,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(kinds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        using var inFlight = _claims.Begin();
         var claimed = await _database.QueryJobsAsync(
             "ClaimJobs",
             Repeat.OnlyIfUnsent,
@@ -145,6 +147,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         foreach (var job in claimed)
         {
             _changes.Forget(job.Id);
+            _claims.Keep(job);
         }
 
         // RETURNING keeps no order.
@@ -244,6 +247,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     {
         if (job is { Status: var status } && status.IsFinished())
         {
+            _claims.Forget(job.Id);
             JobFinished?.Invoke(job);
         }
 
@@ -258,6 +262,16 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         while (true)
         {
             using var watch = _changes.NextChange(id);
+            if (read)
+            {
+                await _claims.SettledAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_claims.TakeNewerThan(id, knownVersion) is { } claimed)
+            {
+                return claimed;
+            }
+
             if (read || !_changes.IsUnchangedSinceInsert(id, knownVersion))
             {
                 var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);

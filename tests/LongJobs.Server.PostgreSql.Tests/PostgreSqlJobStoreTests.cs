@@ -1,3 +1,4 @@
+using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Retention;
 using LongJobs.Server.PostgreSql.Sql;
@@ -114,6 +115,38 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
 
         // Notifications arrive in commit order: the ad-hoc job's insert sent none, the claimable one's said "queued:" and its ID.
         Assert.Equal(["queued:" + registered.Id, adHoc.Id.ToString()], payloads);
+    }
+
+    [Fact]
+    public async Task AStatementOfManyJobs_AnnouncesThemInOneNotificationPer200_AndWakesEachWaiter()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var listener = await dataSource.OpenConnectionAsync();
+        var payloads = new List<string>();
+        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        var inserted = await store.InsertManyAsync([.. Enumerable.Range(0, 250).Select(i => NewRegisteredJob("k", DateTimeOffset.UtcNow.AddTicks(i * 10)))]);
+        var watcher = CreateStore(schema); // another node: it learns of the claim from the notification alone
+        var waits = inserted.Take(3).Select(job => watcher.WaitForChangeAsync(job.Id, job.Version).AsTask()).ToList();
+        var claimed = await store.ClaimAsync(["k"], 3, DateTimeOffset.UtcNow);
+        while (payloads.Count < 3)
+        {
+            await listener.WaitAsync(SafetyTimeout.Value);
+        }
+
+        Assert.Equal(
+            ["queued:" + string.Join(',', inserted.Take(200).Select(job => job.Id)), "queued:" + string.Join(',', inserted.Skip(200).Select(job => job.Id))],
+            payloads.Take(2));
+        Assert.Equal(claimed.Select(job => job.Id).Order(), payloads[2].Split(',').Select(Guid.Parse).Order());
+        var seen = await Task.WhenAll(waits).WaitAsync(SafetyTimeout.Value);
+        Assert.All(seen, job => Assert.Equal(JobStatus.Running, job!.Status));
     }
 
     [Fact]

@@ -266,27 +266,54 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
         }
     }
 
+    /// <summary>
+    /// Handles one notification: a statement's changed jobs (their IDs joined by commas), its claimable jobs inserted
+    /// (<c>queued:</c> and IDs), a job queued again (<c>queued</c>), or its running jobs asked to cancel (<c>cancel:</c>
+    /// and IDs). A notification of an earlier schema version names one job the same way.
+    /// </summary>
     private void OnNotification(object sender, NpgsqlNotificationEventArgs notification)
     {
-        if (Guid.TryParse(notification.Payload, out var id))
-        {
-            // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-            _unchangedInserts.TryRemove(id, out var _);
-            Wake(id);
-            _watchers.Announce(id);
-        }
-        else if (notification.Payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
+        var payload = notification.Payload.AsSpan();
+        if (payload.StartsWith(QueuedPayload, StringComparison.Ordinal))
         {
             WakeQueueWaiters();
-            if (Guid.TryParse(notification.Payload.AsSpan(QueuedPayload.Length).TrimStart(':'), out var queued))
+            foreach (var queued in Ids(payload[QueuedPayload.Length..].TrimStart(':')))
             {
                 _watchers.Announce(queued);
             }
         }
-        else if (notification.Payload.StartsWith(CancelPrefix, StringComparison.Ordinal) && Guid.TryParse(notification.Payload.AsSpan(CancelPrefix.Length), out var cancelled))
+        else if (payload.StartsWith(CancelPrefix, StringComparison.Ordinal))
         {
-            _cancellations.Writer.TryWrite(cancelled);
+            foreach (var cancelled in Ids(payload[CancelPrefix.Length..]))
+            {
+                _cancellations.Writer.TryWrite(cancelled);
+            }
         }
+        else
+        {
+            foreach (var id in Ids(payload))
+            {
+                // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
+                _unchangedInserts.TryRemove(id, out var _);
+                Wake(id);
+                _watchers.Announce(id);
+            }
+        }
+    }
+
+    /// <summary>The job IDs of a comma-separated list; anything that is not an ID is skipped.</summary>
+    private static List<Guid> Ids(ReadOnlySpan<char> list)
+    {
+        var ids = new List<Guid>();
+        foreach (var range in list.Split(','))
+        {
+            if (Guid.TryParse(list[range], out var id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>Notifications may be lost from now on: no inserted job is known to be unchanged any more.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LongJobs.Server.Execution.Following;
 using LongJobs.Server.Execution.Running;
 using LongJobs.Server.Execution.Slots;
@@ -45,6 +46,12 @@ internal sealed class QueueClaimer
     /// <summary>The value of <see cref="_queueChanges"/> when a claim last found the queue empty of jobs for this server.</summary>
     private long _queueEmptyAsOf;
 
+    /// <summary>How many claims are in flight: the loop's and those of starts.</summary>
+    private int _claimsInFlight;
+
+    /// <summary>Jobs queued by starts that left their claim to the loop: their handles are followed after its next claim, unless it takes them.</summary>
+    private readonly ConcurrentQueue<Guid> _followAfterClaim = new();
+
     public QueueClaimer(
         IQueuedJobs queue,
         JobKindRegistry kinds,
@@ -73,7 +80,7 @@ internal sealed class QueueClaimer
         _logger = logger;
         _shutdown = shutdown;
         _claims = new FailureEpisode("Taking jobs from the queue", logger, time);
-        _claim = async () => await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+        _claim = ClaimThenFollowAsync;
     }
 
     /// <summary>Starts the claim loop once: when the host starts, or at the first job of a registered kind if that comes first.</summary>
@@ -119,9 +126,73 @@ internal sealed class QueueClaimer
         }
     }
 
+    /// <summary>
+    /// Claims for a job just queued here by a start: at once when no other claim is in flight, so a start that finds a
+    /// slot free answers with its job running. While one is, the start leaves it to the loop, which claims again when
+    /// that one ends: under load, claims do not pile up one per start but take all jobs queued meanwhile in one statement.
+    /// The job's handle, if any, is followed in the store only if the claim that follows does not take the job, so a
+    /// job this server claims is not read back by its follower.
+    /// </summary>
+    /// <param name="follow">The job whose handle to follow while it waits, or <see langword="null"/>.</param>
+    /// <returns>The jobs this call claimed.</returns>
+    public async Task<List<JobRecord>> ClaimForStartAsync(Guid? follow)
+    {
+        if (Volatile.Read(ref _claimsInFlight) > 0)
+        {
+            if (follow is { } deferred)
+            {
+                _followAfterClaim.Enqueue(deferred);
+            }
+
+            // After the deferral: the claim it waits for is one that begins after this wake.
+            Wake();
+            return [];
+        }
+
+        var claimed = await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+        if (follow is { } id)
+        {
+            _followed.FollowIfWaiting(id);
+        }
+
+        return claimed;
+    }
+
     /// <summary>Claims queued jobs into this server's free slots until the slots are full or the queue is empty, and starts them.</summary>
     /// <returns>The jobs it claimed.</returns>
     public async Task<List<JobRecord>> ClaimWhileSlotsFreeAsync()
+    {
+        Interlocked.Increment(ref _claimsInFlight);
+        try
+        {
+            return await ClaimUntilFullOrEmptyAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _claimsInFlight);
+        }
+    }
+
+    /// <summary>The loop's turn: claims, then follows the handles of jobs whose starts deferred to this claim and that it did not take.</summary>
+    private async Task ClaimThenFollowAsync()
+    {
+        var deferred = new List<Guid>();
+        while (_followAfterClaim.TryDequeue(out var id))
+        {
+            deferred.Add(id);
+        }
+
+        try
+        {
+            await ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            deferred.ForEach(_followed.FollowIfWaiting);
+        }
+    }
+
+    private async Task<List<JobRecord>> ClaimUntilFullOrEmptyAsync()
     {
         var all = new List<JobRecord>();
         if (_kindNames.Length == 0)

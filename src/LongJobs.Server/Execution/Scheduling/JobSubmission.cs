@@ -115,11 +115,7 @@ internal sealed class JobSubmission(
         handle?.Recorded(record, stored);
         claimer.MayHaveQueuedJobs();
         claimer.EnsureStarted();
-        var claimed = await claimer.ClaimWhileSlotsFreeAsync().ConfigureAwait(false);
-        if (handle is not null)
-        {
-            followed.FollowIfWaiting(handle.Id);
-        }
+        var claimed = await claimer.ClaimForStartAsync(handle?.Id).ConfigureAwait(false);
 
         return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, true);
     }
