@@ -18,8 +18,8 @@ namespace LongJobs.Server.PostgreSql;
 /// guarded statement (its <c>WHERE</c> names the expected status), and a trigger announces it with
 /// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
 /// Statements run through <see cref="JobDatabase"/> (retries, the schema, the pool); their SQL is in <c>Sql/</c>.
-/// Concurrent starts and finishes are coalesced into one statement per flush (<see cref="JobInserts"/>,
-/// <see cref="JobFinishes"/>), each row still guarded on its own.
+/// Concurrent starts, finishes and progress reports are coalesced into one statement per flush (<see cref="JobInserts"/>,
+/// <see cref="JobFinishes"/>, <see cref="ProgressReports"/>), each row still guarded on its own.
 /// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
 /// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
 /// <see cref="IJobRetention"/>, <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it
@@ -37,6 +37,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly JobLeases _leases;
     private readonly JobInserts _inserts;
     private readonly JobFinishes _finishes;
+    private readonly ProgressReports _progress;
     private readonly TimeProvider _time;
     private readonly string _node;
     private readonly TimeSpan _leaseDuration;
@@ -62,6 +63,7 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _leases = new JobLeases(_database, job => Finished(job));
         _inserts = new JobInserts(_database, _changes, settings.NodeName, settings.LeaseDuration);
         _finishes = new JobFinishes(_database);
+        _progress = new ProgressReports(_database);
         _time = time;
         _node = settings.NodeName;
         _leaseDuration = settings.LeaseDuration;
@@ -167,16 +169,8 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private NpgsqlParameter[] StartedHere(DateTimeOffset startedAt) =>
         [Parameter.Timestamp("started_at", startedAt), Parameter.Text("node", _node), Parameter.Timestamp("lease_expires_at", startedAt + _leaseDuration)];
 
-    // Safe to repeat: a repeat writes the same progress again (the version moves once more).
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
-        new(_database.QueryJobAsync(
-            "TryReportProgress",
-            Repeat.Safe,
-            cancellationToken,
-            Parameter.Uuid("id", id),
-            Parameter.Integer("attempt", attempt),
-            new NpgsqlParameter<double>("progress", progress),
-            Parameter.Text("message", message)));
+        new(_progress.TryReportAsync(id, attempt, progress, message, cancellationToken));
 
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
         new(_database.QueryJobAsync("TryStartNextAttempt", Repeat.OnlyIfUnsent, cancellationToken, Parameter.Uuid("id", id), Parameter.Integer("failed_attempt", failedAttempt), Parameter.Text("message", message)));

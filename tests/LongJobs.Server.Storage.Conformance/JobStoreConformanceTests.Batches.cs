@@ -115,4 +115,23 @@ public abstract partial class JobStoreConformanceTests
             Assert.Equal(won.Snapshot!.Version, read.Version);
         }
     }
+
+    [Fact]
+    public async Task ConcurrentProgressReports_AreRecordedOnlyInTheirAttempt()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        await store.InsertManyAsync([.. Enumerable.Range(0, 100).Select(i => NewRegisteredJob(kind, T0.AddMilliseconds(i)))]);
+        var running = await store.ClaimAsync([kind], 100, T0.AddSeconds(1));
+
+        var answers = await Task.WhenAll(running.SelectMany(job => new[] { (Job: job, Attempt: job.Attempt), (Job: job, Attempt: job.Attempt + 1) })
+            .Select(report => Task.Run(async () => (report.Job, report.Attempt, Snapshot: await store.TryReportProgressAsync(report.Job.Id, report.Attempt, 0.5, $"step of {report.Job.Id}")))));
+
+        Assert.All(answers, answer => Assert.Equal(answer.Attempt == answer.Job.Attempt, answer.Snapshot is not null));
+        foreach (var job in running)
+        {
+            var read = await store.GetAsync(job.Id);
+            Assert.Equal((0.5, $"step of {job.Id}", JobStatus.Running), (read!.Progress, read.ProgressMessage, read.Status));
+        }
+    }
 }

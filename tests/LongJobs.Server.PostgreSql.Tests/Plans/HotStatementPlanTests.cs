@@ -68,8 +68,12 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         List("ListJobs, stream resync: finished since", StreamPageSize, owner: "user-3", completedAfter: Now.AddMinutes(-2)),
         List("ListJobs, stream resync of all: finished since", StreamPageSize, completedAfter: Now.AddMinutes(-2)),
         new("TryStartJob", "TryStartJob", 1, () => [Parameter.Uuid("id", AdHocJob), .. StartedHere()]),
-        new("TryReportProgress", "TryReportProgress", 1, () =>
-            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), new NpgsqlParameter<double>("progress", 0.6), Parameter.Text("message", "Halfway.")]),
+        new("ReportProgress", "ReportProgress", 100 * 3, () =>
+        [
+            Parameter.Uuids("ids", Enumerable.Range(FirstRunning, 100).Select(JobId)), Parameter.Integers("attempts", Enumerable.Repeat(1, 100)),
+            new NpgsqlParameter("progresses", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = Enumerable.Repeat(0.6, 100).ToArray() },
+            Parameter.NullableTexts("messages", Enumerable.Repeat("Halfway.", 100)),
+        ]),
         new("TryStartNextAttempt", "TryStartNextAttempt", 1, () =>
             [Parameter.Uuid("id", RunningJob), Parameter.Integer("failed_attempt", 1), Parameter.Text("message", "Retrying.")]),
         new("TryRequeueJob", "TryRequeueJob", 1, () =>
@@ -251,6 +255,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         NpgsqlDbType.Array | NpgsqlDbType.Integer => "integer[]",
         NpgsqlDbType.Array | NpgsqlDbType.TimestampTz => "timestamptz[]",
         NpgsqlDbType.Array | NpgsqlDbType.Json => "json[]",
+        NpgsqlDbType.Array | NpgsqlDbType.Double => "double precision[]",
         var other => throw new NotSupportedException($"No SQL type for {other}."),
     };
 
