@@ -45,21 +45,19 @@ internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Tas
             return pending.Result.Task;
         }
 
-        var removal = cancellationToken.UnsafeRegister(
-            static (state, token) =>
-            {
-                var (commit, pending) = ((GroupCommit<TItem, TResult>, Pending))state!;
-                commit.Withdraw(pending, token);
-            },
-            (this, pending));
-        return AwaitAsync(pending, removal, cancellationToken);
+        return AwaitAsync(pending, cancellationToken);
     }
 
-    private static async Task<TResult> AwaitAsync(Pending pending, CancellationTokenRegistration removal, CancellationToken cancellationToken)
+    private async Task<TResult> AwaitAsync(Pending pending, CancellationToken cancellationToken)
     {
-        await using (removal.ConfigureAwait(false))
+        try
         {
             return await pending.Result.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Withdraw(pending, cancellationToken);
+            throw;
         }
     }
 
