@@ -28,8 +28,14 @@ namespace LongJobs.Server.PostgreSql;
 /// </summary>
 internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 {
-    /// <summary>How long a waiter trusts notifications before it reads the job again anyway.</summary>
-    internal static readonly TimeSpan FallbackPollInterval = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a waiter trusts notifications before it reads the job again anyway. PostgreSQL loses no notification
+    /// to a session that listens; the listener wakes every waiter when it reconnects (notifications may have been sent
+    /// meanwhile), and checks a silent connection every <see cref="JobChangeListener.KeepAliveInterval"/>. This read is
+    /// the last resort, rare on purpose: every job queued here has a waiter (its handle), and a queue of a hundred
+    /// thousand jobs read every few seconds would be a load of its own.
+    /// </summary>
+    internal static readonly TimeSpan FallbackPollInterval = TimeSpan.FromMinutes(1);
 
     private readonly JobDatabase _database;
     private readonly JobChangeListener _changes;

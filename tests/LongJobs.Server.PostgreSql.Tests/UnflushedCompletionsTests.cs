@@ -45,7 +45,7 @@ public sealed class UnflushedCompletionsTests(PostgreSqlServer server, ITestOutp
 
         // Every job ends at once: the first batch of completions reaches the database, which commits it, and its answer
         // is lost; then A is cut off for good, with the other completions unflushed.
-        proxy.LoseAnswerTo("-- Finishes many jobs", thenHold: true);
+        proxy.LoseAnswerTo("new_completed_at", thenHold: true);
         _log.Release(names);
         await proxy.AnswerLost.WithSafetyTimeout();
         proxy.CutOff();

@@ -5,7 +5,7 @@ namespace LongJobs.Server.PostgreSql.Sql;
 
 /// <summary>
 /// The store's SQL, kept in embedded <c>.sql</c> files: <c>Sql/</c> holds one statement per operation and
-/// <c>Migrations/</c> the numbered schema changes. <c>{{schema}}</c> and <c>{{channel}}</c> are filled in per store;
+/// <c>Migrations/</c> the numbered schema changes; statements are sent without their comment lines. <c>{{schema}}</c> and <c>{{channel}}</c> are filled in per store;
 /// <c>{{job_columns}}</c> and <c>{{job_list_columns}}</c>, the columns of a job snapshot, from <see cref="JobRows"/>,
 /// which reads the rows.
 /// </summary>
@@ -19,7 +19,7 @@ internal sealed class SqlScripts
     {
         Schema = schema;
         Channel = schema + "_job_changes";
-        _statements = Resources(".Sql.").ToDictionary(resource => resource.Name, resource => Fill(resource.Text), StringComparer.Ordinal);
+        _statements = Resources(".Sql.").ToDictionary(resource => resource.Name, resource => Fill(WithoutCommentLines(resource.Text)), StringComparer.Ordinal);
         Migrations = [.. Resources(".Migrations.")
             .Select(resource => new Migration(int.Parse(resource.Name[..resource.Name.IndexOf('_', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture), resource.Name, Fill(resource.Text)))
             .OrderBy(migration => migration.Version)];
@@ -51,6 +51,13 @@ internal sealed class SqlScripts
         .Replace("{{channel}}", Channel, StringComparison.Ordinal)
         .Replace("{{job_columns}}", JobRows.Columns, StringComparison.Ordinal)
         .Replace("{{job_list_columns}}", JobRows.ListColumns, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A statement without its comment lines: they explain the SQL files, and would otherwise be sent, and parsed by
+    /// Npgsql for parameters, on every execution.
+    /// </summary>
+    private static string WithoutCommentLines(string sql) =>
+        string.Join('\n', sql.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
 
     private static IEnumerable<(string Name, string Text)> Resources(string folder)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
@@ -8,12 +9,15 @@ namespace LongJobs.Server.Kinds;
 /// <summary>Validates job requests with their data annotations and <see cref="IValidatableObject"/>.</summary>
 internal static class JobRequestValidator
 {
+    /// <summary>Which request types <see cref="HasValidation"/> found anything to validate on.</summary>
+    private static readonly ConcurrentDictionary<Type, bool> Validated = new();
+
     /// <summary>Validates <paramref name="request"/>; fields are named as they are in the request's JSON.</summary>
     /// <returns>The errors by field name; empty when the request is valid.</returns>
     public static Dictionary<string, string[]> Validate(object request, JsonSerializerOptions serializerOptions)
     {
         var results = new List<ValidationResult>();
-        if (Validator.TryValidateObject(request, new ValidationContext(request), results, validateAllProperties: true))
+        if (!HasValidation(request.GetType()) || Validator.TryValidateObject(request, new ValidationContext(request), results, validateAllProperties: true))
         {
             return [];
         }
@@ -29,6 +33,18 @@ internal static class JobRequestValidator
     }
 
     /// <summary>The JSON name of each property, by .NET name, honouring <c>[JsonPropertyName]</c>.</summary>
+    /// <summary>
+    /// Whether the validator can find anything to check on a request of <paramref name="type"/>: validation attributes
+    /// on it or its public properties, a metadata class, or <see cref="IValidatableObject"/>. Requests of types with
+    /// none (most) skip the validator, which reads a type's attributes anew on every call. Attributes added at run time
+    /// through <c>TypeDescriptor</c> alone are not seen.
+    /// </summary>
+    private static bool HasValidation(Type type) => Validated.GetOrAdd(type, static type =>
+        typeof(IValidatableObject).IsAssignableFrom(type)
+        || type.IsDefined(typeof(ValidationAttribute), inherit: true)
+        || type.IsDefined(typeof(MetadataTypeAttribute), inherit: true)
+        || type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(property => property.IsDefined(typeof(ValidationAttribute), inherit: true)));
+
     private static Dictionary<string, string> JsonNames(Type type, JsonSerializerOptions serializerOptions)
     {
         // Options that have not serialised anything yet may have no resolver; the serialiser would then use the
