@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
@@ -23,6 +25,12 @@ internal sealed partial class JobsApi
     private const string UnprocessableType = "https://tools.ietf.org/html/rfc9110#section-15.5.21";
 
     /// <summary>
+    /// The options that split a batch into its items: a property named twice in an item is that item's error, found when
+    /// the item is read with the API's own options, not the whole batch's.
+    /// </summary>
+    private JsonSerializerOptions BatchArrayOptions => field ??= new JsonSerializerOptions(options.SerializerOptions) { AllowDuplicateProperties = true };
+
+    /// <summary>
     /// POST /{kind}/batch: 200 with one result per item, in order: 202 and the item's job, or the item's problem (400 for an
     /// invalid item, 422 for an idempotency key used before with another request). The body as a whole is refused when it
     /// is not a JSON array (400), too large or has more than <see cref="MaxBatchItems"/> items (413); the valid items
@@ -38,10 +46,17 @@ internal sealed partial class JobsApi
             return unreadable!;
         }
 
+        if (!Utf8.IsValid(body))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["$"] = ["The body is not valid UTF-8."] },
+                title: "The request body is not a valid JSON array of batch items.");
+        }
+
         JsonElement[]? elements;
         try
         {
-            elements = JsonSerializer.Deserialize<JsonElement[]>(body, options.SerializerOptions);
+            elements = JsonSerializer.Deserialize<JsonElement[]>(body, BatchArrayOptions);
         }
         catch (JsonException exception)
         {
@@ -121,7 +136,8 @@ internal sealed partial class JobsApi
         }
         catch (JsonException exception)
         {
-            return JsonBodyErrors.Describe(JsonSerializer.SerializeToUtf8Bytes(element), typeof(JobBatchItem<TRequest>), options.SerializerOptions, exception);
+            // The item's own text, escapes as sent: writing the element again would fail on what made it invalid.
+            return JsonBodyErrors.Describe(Encoding.UTF8.GetBytes(element.GetRawText()), typeof(JobBatchItem<TRequest>), options.SerializerOptions, exception);
         }
 
         if (item is null)
