@@ -9,7 +9,7 @@ namespace LongJobs.Server.OpenApi.Processors;
 /// Marks the operations of every registered kind for client generators: <c>x-longjobs-kind</c> on its start
 /// (<c>Start{Kind}Job</c>), batch start (<c>Start{Kind}Jobs</c>) and typed read (<c>Get{Kind}Job</c>) operations; and on its
 /// start operation <c>x-longjobs-result</c>, the name of its result's schema in <c>components/schemas</c>, and
-/// <c>x-longjobs-batch</c>, the operation ID of its batch start. Runs once the document is complete, so the
+/// <c>x-longjobs-batch</c>, the operation ID of its batch start, whose body it names <c>items</c>. Runs once the document is complete, so the
 /// result's schema name is the one the document uses (<c>PageOfThumbnail</c> for a generic type, <c>Result2</c> when
 /// two types share a name). A kind whose operations are not in this document is left out.
 /// </summary>
@@ -43,6 +43,12 @@ internal sealed class JobKindExtensionsDocumentProcessor(JobKindRegistry kinds) 
                 {
                     Mark(start, OpenApiExtensionNames.Result, result);
                 }
+            }
+
+            if (startMany?.RequestBody is { } items)
+            {
+                // NSwag names the body after its type, IReadOnlyList`1.
+                items.Name = "items";
             }
 
             foreach (var operation in (OpenApiOperation?[])[startMany, get])

@@ -40,6 +40,7 @@ public sealed class JobKindExtensionsDocumentProcessorTests
         Assert.Equal($"Start{operationName}Jobs", Extension(Operation(document, $"Start{operationName}Job"), OpenApiExtensionNames.Batch));
         var batchPath = document.GetProperty("paths").GetProperty($"/api/jobs/{kind}/batch").GetProperty("post");
         Assert.Equal($"Start{operationName}Jobs", batchPath.GetProperty("operationId").GetString());
+        Assert.Equal("items", batchPath.GetProperty("requestBody").GetProperty("x-name").GetString());
         var body = batchPath.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
         Assert.Equal("array", body.GetProperty("type").GetString());
         var item = Schema(document, body.GetProperty("items").GetProperty("$ref").GetString()!.Split('/')[^1]);
