@@ -201,9 +201,15 @@ public class LongJobsClient
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentNullException.ThrowIfNull(items);
 
-        List<JobBatchItem<TRequest>> batch = [.. items.Select(item => item.IdempotencyKey is null
-            ? new JobBatchItem<TRequest> { Request = item.Request, IdempotencyKey = Guid.NewGuid().ToString("D"), CallbackUrl = item.CallbackUrl, NotifyEmail = item.NotifyEmail }
-            : item)];
+        var batch = new List<JobBatchItem<TRequest>>();
+        foreach (var item in items)
+        {
+            ArgumentNullException.ThrowIfNull(item, nameof(items));
+            batch.Add(item.IdempotencyKey is not null
+                ? item
+                : new JobBatchItem<TRequest> { Request = item.Request, IdempotencyKey = Guid.NewGuid().ToString("D"), CallbackUrl = item.CallbackUrl, NotifyEmail = item.NotifyEmail });
+        }
+
         using var message = new HttpRequestMessage(HttpMethod.Post, JobPaths.Relative(_options, Uri.EscapeDataString(kind) + "/batch"))
         {
             Content = JsonContent.Create(batch, options: _options.SerializerOptions),
