@@ -201,6 +201,45 @@ public sealed class StartBatchTests
         Assert.Equal(0, api.Store.Count);
     }
 
+    [Fact]
+    public async Task Batch_FromAUser_StartsJobsTheyOwn_AndTheirKeysAreTheirOwn()
+    {
+        await using var api = await TestApi.StartAsync(addServices: HeaderAuthenticationHandler.Add);
+        using var alice = api.ClientFor("alice");
+        using var bob = api.ClientFor("bob");
+        const string Body = """[{"request":{"gateKey":"a"},"idempotencyKey":"k"}]""";
+
+        using var fromAlice = await alice.PostAsync(new Uri("/api/jobs/gated/batch", UriKind.Relative), TestApi.Json(Body)).WithSafetyTimeout();
+        using var fromBob = await bob.PostAsync(new Uri("/api/jobs/gated/batch", UriKind.Relative), TestApi.Json(Body)).WithSafetyTimeout();
+
+        var aliceJob = (await TestApi.ReadJsonAsync(fromAlice)).GetProperty("items")[0].GetProperty("job").GetProperty("id").GetGuid();
+        var bobJob = (await TestApi.ReadJsonAsync(fromBob)).GetProperty("items")[0].GetProperty("job").GetProperty("id").GetGuid();
+        Assert.NotEqual(aliceJob, bobJob);
+        Assert.Equal("alice", (await api.Store.GetAsync(aliceJob))?.Owner);
+        Assert.Equal("bob", (await api.Store.GetAsync(bobJob))?.Owner);
+    }
+
+    [Fact]
+    public async Task Batch_WithCallbackUrls_KeepsEachAllowedOnesNotification_AndRefusesTheOthersItems()
+    {
+        await using var api = await WebhookTestApi.StartAsync(options =>
+        {
+            options.AllowedHosts.Clear();
+            options.AllowedHosts.Add("hooks.example.com");
+        });
+
+        using var response = await api.Client.PostAsync(
+            new Uri("/api/jobs/gated/batch", UriKind.Relative),
+            TestApi.Json("""[{"request":{"gateKey":"a"},"callbackUrl":"https://hooks.example.com/one"},{"request":{"gateKey":"b"},"callbackUrl":"https://evil.example.com/two"}]""")).WithSafetyTimeout();
+
+        var items = (await TestApi.ReadJsonAsync(response)).GetProperty("items");
+        Assert.Equal(202, items[0].GetProperty("status").GetInt32());
+        Assert.Equal(400, items[1].GetProperty("status").GetInt32());
+        Assert.Contains("evil.example.com", items[1].GetProperty("problem").GetProperty("errors").GetProperty("callbackUrl")[0].GetString(), StringComparison.Ordinal);
+        var stored = await api.Store.GetAsync(items[0].GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal("https://hooks.example.com/one", stored?.Notifications?.CallbackUrl);
+    }
+
     private static Task<HttpResponseMessage> PostBatchAsync(TestApi api, string json, string kind = "gated") =>
         api.Client.PostAsync(new Uri($"/api/jobs/{kind}/batch", UriKind.Relative), TestApi.Json(json)).WithSafetyTimeout();
 }
