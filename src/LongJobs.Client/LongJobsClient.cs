@@ -185,6 +185,44 @@ public class LongJobsClient
     }
 
     /// <summary>
+    /// Starts many jobs of <paramref name="kind"/> in one request (<c>POST {kind}/batch</c>, at most 1000 items). Each item
+    /// without an idempotency key gets a new one, so that a retried batch starts no job twice. The generated
+    /// <c>Start{Kind}JobsAsync</c> methods call it.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type.</typeparam>
+    /// <typeparam name="TResult">The kind's result type.</typeparam>
+    /// <param name="kind">The kind's name, as the server registered it.</param>
+    /// <param name="items">The jobs' requests, each with its idempotency key and notifications.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Each item's job, or its problem, in the order of <paramref name="items"/>.</returns>
+    /// <exception cref="LongJobsRequestException">The server refused the whole batch (413 for too many items, 429 when its queue has no room for all of them) or could not be reached.</exception>
+    protected virtual async Task<IReadOnlyList<JobStartResult<TResult>>> StartJobsAsync<TRequest, TResult>(string kind, IEnumerable<JobBatchItem<TRequest>> items, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(items);
+
+        var batch = new List<JobBatchItem<TRequest>>();
+        foreach (var item in items)
+        {
+            ArgumentNullException.ThrowIfNull(item, nameof(items));
+            batch.Add(item.IdempotencyKey is not null
+                ? item
+                : new JobBatchItem<TRequest> { Request = item.Request, IdempotencyKey = Guid.NewGuid().ToString("D"), CallbackUrl = item.CallbackUrl, NotifyEmail = item.NotifyEmail });
+        }
+
+        using var message = new HttpRequestMessage(HttpMethod.Post, JobPaths.Relative(_options, Uri.EscapeDataString(kind) + "/batch"))
+        {
+            Content = JsonContent.Create(batch, options: _options.SerializerOptions),
+        };
+        using var response = await _httpClient.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        var result = await JobResponses.ReadAsync<JobBatchResult>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+        return [.. result.Items.Select(item => new JobStartResult<TResult>(
+            item.Status,
+            item.Job is { } job ? new JobOperation<TResult>(job.Id, this, kind, job) : null,
+            item.Problem))];
+    }
+
+    /// <summary>
     /// Starts a job of <paramref name="kind"/> and waits for its result. Without <paramref name="progress"/>, the server
     /// may hold the start request for <see cref="LongJobsClientOptions.StartWait"/> (or <see cref="JobStartOptions.Wait"/>),
     /// so that a quick job costs one request; with it, the start returns at once and every change is reported. The

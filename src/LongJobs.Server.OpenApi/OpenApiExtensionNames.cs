@@ -7,8 +7,8 @@ namespace LongJobs.Server.OpenApi;
 public static class OpenApiExtensionNames
 {
     /// <summary>
-    /// On a kind's start (<c>Start{Kind}Job</c>) and typed read (<c>Get{Kind}Job</c>) operations: the kind's name, as in
-    /// its route (<c>"count-primes"</c>).
+    /// On a kind's start (<c>Start{Kind}Job</c>), batch start (<c>Start{Kind}Jobs</c>) and typed read (<c>Get{Kind}Job</c>)
+    /// operations: the kind's name, as in its route (<c>"count-primes"</c>).
     /// </summary>
     public const string Kind = "x-longjobs-kind";
 
@@ -17,4 +17,10 @@ public static class OpenApiExtensionNames
     /// the result has no schema of its own there (a string or an array result is described inline).
     /// </summary>
     public const string Result = "x-longjobs-result";
+
+    /// <summary>
+    /// On a kind's start operation: the operation ID of its batch start (<c>Start{Kind}Jobs</c>, <c>POST /{kind}/batch</c>),
+    /// when the document has it.
+    /// </summary>
+    public const string Batch = "x-longjobs-batch";
 }

@@ -21,6 +21,8 @@ internal sealed class ReservedSchemaNamesDocumentProcessor : IDocumentProcessor
         (typeof(JobInfo), nameof(JobInfo)),
         (typeof(JobState), nameof(JobState)),
         (typeof(JobList), nameof(JobList)),
+        (typeof(JobBatchResult), nameof(JobBatchResult)),
+        (typeof(JobBatchItemResult), nameof(JobBatchItemResult)),
         (typeof(JobStatus), nameof(JobStatus)),
         (typeof(NotificationDelivery), nameof(NotificationDelivery)),
         (typeof(NotificationDeliveryStatus), nameof(NotificationDeliveryStatus)),

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace LongJobs.Server.Api;
 
 /// <summary>
-/// The handlers of one registered kind's routes, <c>POST /{kind}</c> and <c>GET /{kind}/{id}</c>: their parameters are
+/// The handlers of one registered kind's routes, <c>POST /{kind}</c>, <c>POST /{kind}/batch</c> and <c>GET /{kind}/{id}</c>: their parameters are
 /// what the OpenAPI document describes, and their types give each kind its typed request and result schemas.
 /// </summary>
 /// <typeparam name="TRequest">The kind's request type.</typeparam>
@@ -41,6 +41,24 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
         HttpContext context,
         CancellationToken cancellationToken) =>
         api.StartAsync<TRequest, TResult>(kind, prefer, context, cancellationToken);
+
+    /// <summary>Starts many jobs of this kind.</summary>
+    /// <remarks>
+    /// The body is a JSON array of at most 1000 items, each with the kind's 'request' and, as a single start takes them in
+    /// headers, an optional 'idempotencyKey', 'callbackUrl' and 'notifyEmail'. Each item is checked as a single start
+    /// would check it and answered on its own, in order: 202 with its job (the job its idempotency key started first,
+    /// when it was used before, earlier in the batch included), 400 with its errors, or 422 when its key was used before
+    /// with another request. An invalid item does not stop the others. The valid items are admitted together: when the
+    /// queue has no room for all of them, none is started (429).
+    /// </remarks>
+    /// <response code="200">The batch was read: one result per item, in order, each with its 'status' and its 'job' or its 'problem'.</response>
+    /// <response code="400">The body is not a JSON array.</response>
+    /// <response code="413">The body is larger than the server accepts, or has more than 1000 items.</response>
+    /// <response code="415">The body is not sent as 'application/json'.</response>
+    /// <response code="429">The queue has no room for all the valid items: none was started; try again after 'Retry-After' seconds.</response>
+    /// <response code="503">The server is shutting down, or the job store cannot be reached: try again after 'Retry-After' seconds.</response>
+    public Task<Results<Ok<JobBatchResult>, ValidationProblem, ProblemHttpResult>> StartBatchAsync(HttpContext context, CancellationToken cancellationToken) =>
+        api.StartBatchAsync<TRequest>(kind, context, cancellationToken);
 
     /// <summary>Gets a job of this kind with its typed result, or waits for its next change.</summary>
     /// <remarks>

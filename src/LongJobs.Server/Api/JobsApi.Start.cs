@@ -48,22 +48,10 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(notificationErrors, title: "The job's notifications are not valid.");
         }
 
-        byte[]? body;
-        try
-        {
-            // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
-            body = request.ContentLength is not { } length || length <= options.MaxRequestBodySize
-                ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
-                : null;
-        }
-        catch (BadHttpRequestException exception)
-        {
-            return JobProblems.Problem(exception.StatusCode, "The request body could not be read.", exception.Message);
-        }
-
+        var (body, unreadable) = await ReadBodyAsync(request, "A job's request", cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
-            return JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large.", $"A job's request may have at most {options.MaxRequestBodySize} bytes.");
+            return unreadable!;
         }
 
         TRequest? jobRequest;
@@ -165,9 +153,7 @@ internal sealed partial class JobsApi
                 continue;
             }
 
-            var error = values.Count > 1 ? "Send the header once, with one value."
-                : channels.FirstOrDefault(channel => channel.Name == channelName) is not { } channel ? $"This server does not send {channelName} notifications."
-                : channel.Validate(notifications);
+            var error = values.Count > 1 ? "Send the header once, with one value." : NotificationError(channelName, notifications);
             if (error is not null)
             {
                 (errors ??= new(StringComparer.Ordinal))[header] = [error];
@@ -176,6 +162,12 @@ internal sealed partial class JobsApi
 
         return notifications;
     }
+
+    /// <summary>What the channel named <paramref name="channelName"/> finds wrong with <paramref name="notifications"/>, if anything.</summary>
+    private string? NotificationError(string channelName, JobNotifications notifications) =>
+        channels.FirstOrDefault(channel => channel.Name == channelName) is not { } channel
+            ? $"This server does not send {channelName} notifications."
+            : channel.Validate(notifications);
 
     /// <summary>Reads <c>Idempotency-Key</c>: absent, or one value of visible ASCII characters, bare or as a quoted string.</summary>
     private static bool TryReadIdempotencyKey(HttpRequest request, out string? key)
@@ -193,7 +185,7 @@ internal sealed partial class JobsApi
             value = value[1..^1];
         }
 
-        if (value.Length is 0 or > MaxIdempotencyKeyLength || value.Any(character => character is < '!' or > '~'))
+        if (!IsValidIdempotencyKey(value))
         {
             return false;
         }
@@ -202,11 +194,39 @@ internal sealed partial class JobsApi
         return true;
     }
 
+    /// <summary>Whether <paramref name="key"/> is 1 to <see cref="MaxIdempotencyKeyLength"/> visible ASCII characters.</summary>
+    private static bool IsValidIdempotencyKey(string key) =>
+        key.Length is > 0 and <= MaxIdempotencyKeyLength && !key.Any(character => character is < '!' or > '~');
+
     /// <summary>Whether a job found by its idempotency key was started by the same kind with an equal request.</summary>
     private bool IsSameRequest(JobRecord existing, JobKind kind, object request) =>
         existing.Kind == kind.Name
         && existing.Request is { } stored
         && JsonElement.DeepEquals(stored, JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions));
+
+    /// <summary>
+    /// Reads the whole body, of at most <see cref="LongJobsOptions.MaxRequestBodySize"/> bytes; or the problem that says
+    /// why not (413 names <paramref name="what"/>).
+    /// </summary>
+    private async Task<(byte[]? Body, ProblemHttpResult? Problem)> ReadBodyAsync(HttpRequest request, string what, CancellationToken cancellationToken)
+    {
+        byte[]? body;
+        try
+        {
+            // Without Content-Length (chunked), the size is only known by reading, which stops past the limit.
+            body = request.ContentLength is not { } length || length <= options.MaxRequestBodySize
+                ? await ReadBodyAsync(request.BodyReader, options.MaxRequestBodySize, cancellationToken).ConfigureAwait(false)
+                : null;
+        }
+        catch (BadHttpRequestException exception)
+        {
+            return (null, JobProblems.Problem(exception.StatusCode, "The request body could not be read.", exception.Message));
+        }
+
+        return body is null
+            ? (null, JobProblems.Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large.", $"{what} may have at most {options.MaxRequestBodySize} bytes."))
+            : (body, null);
+    }
 
     /// <summary>Reads the whole body, or returns <see langword="null"/> once it exceeds <paramref name="limit"/> bytes.</summary>
     private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, long limit, CancellationToken cancellationToken)

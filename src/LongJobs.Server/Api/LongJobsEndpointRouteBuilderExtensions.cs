@@ -22,7 +22,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
-    /// (with <c>Prefer: wait=N</c> to answer with the end of a quick job) and <c>GET {prefix}/{kind}/{id}</c>, and for
+    /// (with <c>Prefer: wait=N</c> to answer with the end of a quick job), <c>POST {prefix}/{kind}/batch</c> (many jobs
+    /// at once) and <c>GET {prefix}/{kind}/{id}</c>, and for
     /// all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c> long-poll and <c>If-None-Match</c>),
     /// <c>POST {prefix}/{id}/cancel</c>, <c>DELETE {prefix}/{id}</c> (removes a finished job) and <c>GET {prefix}</c>.
     /// A job started by an authenticated user belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>);
@@ -68,6 +69,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
         }
 
         group.MapPost("/{kind}", api.Unmatched)
+            .ExcludeFromDescription();
+
+        group.MapPost("/{kind}/batch", api.Unmatched)
             .ExcludeFromDescription();
 
         group.MapGet("/{id}", api.GetAsync)
@@ -118,6 +122,15 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        group.MapPost($"/{kind.Name}/batch", endpoints.StartBatchAsync)
+            .WithName($"Start{operation}Jobs")
+            .WithSummary($"Starts many '{kind.Name}' jobs.")
+            .Accepts<IReadOnlyList<JobBatchItem<TRequest>>>("application/json")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 

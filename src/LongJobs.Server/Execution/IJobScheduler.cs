@@ -57,6 +57,22 @@ public interface IJobScheduler
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
     Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Starts many jobs of one registered kind at once: every request is validated first, and none is queued unless
+    /// all are valid and the queue has room for all of them; then they are stored together (in as few statements as the
+    /// store can) and the queue is claimed from once.
+    /// </summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="requests">The kind's requests, one job each; each is validated with its data annotations.</param>
+    /// <param name="cancellationToken">Cancels starting the jobs, not the jobs themselves.</param>
+    /// <returns>
+    /// The queued jobs, in the order of <paramref name="requests"/>; each as <see cref="StartKindAsync"/> returns one.
+    /// </returns>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">A request is not valid; its message names the request's index. No job is queued.</exception>
+    /// <exception cref="JobRejectedException">The queue has no room for all the jobs, or the host is stopping. No job is queued.</exception>
+    Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default);
+
     /// <summary>Asks a job to stop. A queued job is cancelled at once; a running job's token is signalled.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -65,7 +65,11 @@ internal static class JobRequestValidator
         var errors = Validate(request, serializerOptions);
         if (errors.Count > 0)
         {
-            throw new ValidationException(string.Join(" ", errors.SelectMany(error => error.Value.Select(message => $"{error.Key}: {message}"))));
+            throw new ValidationException(Describe(errors));
         }
     }
+
+    /// <summary>The errors <see cref="Validate"/> found, as one message.</summary>
+    public static string Describe(Dictionary<string, string[]> errors) =>
+        string.Join(" ", errors.SelectMany(error => error.Value.Select(message => $"{error.Key}: {message}")));
 }

@@ -23,7 +23,7 @@ public sealed class GeneratedClientContractTests
         var operations = Operations(document).Select(operation => operation.Id).ToHashSet(StringComparer.Ordinal);
 
         Assert.Superset(
-            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "GetJob", "CancelJob", "DeleteJob", "ListJobs" },
+            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "StartPrimesJobs", "StartSleepJobs", "StartFailJobs", "GetJob", "CancelJob", "DeleteJob", "ListJobs" },
             operations);
     }
 
@@ -43,6 +43,14 @@ public sealed class GeneratedClientContractTests
                 Assert.Equal(typeof(Task<>).MakeGenericType(resultType), typeof(SampleJobsClient).GetMethod($"Run{job}Async", [RequestTypeOf(operation), typeof(IProgress<JobProgress>), typeof(CancellationToken)])?.ReturnType);
                 Assert.Equal(typeof(JobOperation<>).MakeGenericType(resultType), typeof(SampleJobsClient).GetMethod($"Get{job}Operation", [typeof(Guid)])?.ReturnType);
                 expected.AddRange([$"Start{job}Async", $"Run{job}Async", $"Get{job}Operation"]);
+                if (operation.Batch is not null)
+                {
+                    var requestType = RequestTypeOf(operation);
+                    var batchResult = typeof(Task<>).MakeGenericType(typeof(IReadOnlyList<>).MakeGenericType(typeof(JobStartResult<>).MakeGenericType(resultType)));
+                    Assert.Equal(batchResult, typeof(SampleJobsClient).GetMethod($"Start{job}sAsync", [typeof(IEnumerable<>).MakeGenericType(requestType), typeof(CancellationToken)])?.ReturnType);
+                    Assert.Equal(batchResult, typeof(SampleJobsClient).GetMethod($"Start{job}sAsync", [typeof(IEnumerable<>).MakeGenericType(typeof(Models.JobBatchItem<>).MakeGenericType(requestType)), typeof(CancellationToken)])?.ReturnType);
+                    expected.Add($"Start{job}sAsync");
+                }
             }
             else if (operation.Kind is null)
             {
@@ -53,7 +61,7 @@ public sealed class GeneratedClientContractTests
         var declared = typeof(SampleJobsClient).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Where(method => !method.IsSpecialName).Select(method => method.Name).Distinct();
         Assert.Equal(expected.Order(StringComparer.Ordinal), declared.Order(StringComparer.Ordinal));
 
-        static Type RequestTypeOf((string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request) operation) =>
+        static Type RequestTypeOf((string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request, string? Batch) operation) =>
             typeof(SampleJobsClient).Assembly.GetType($"LongJobs.Client.Tests.Sample.{operation.Request}")!;
     }
 
@@ -103,7 +111,7 @@ public sealed class GeneratedClientContractTests
         return JsonNode.Parse(await client.GetStringAsync(DocumentUri).WaitAsync(TestTimeouts.Signal))!;
     }
 
-    private static IEnumerable<(string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request)> Operations(JsonNode document) =>
+    private static IEnumerable<(string Id, string Method, string Path, IReadOnlyList<string> Parameters, string? Kind, string? Result, string? Request, string? Batch)> Operations(JsonNode document) =>
         from path in document["paths"]!.AsObject()
         from operation in path.Value!.AsObject()
         select (
@@ -113,7 +121,8 @@ public sealed class GeneratedClientContractTests
             (IReadOnlyList<string>)[.. (operation.Value["parameters"]?.AsArray() ?? []).Select(parameter => parameter!["name"]!.GetValue<string>())],
             operation.Value["x-longjobs-kind"]?.GetValue<string>(),
             operation.Value["x-longjobs-result"]?.GetValue<string>(),
-            operation.Value["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>().Split('/')[^1]);
+            operation.Value["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"]?.GetValue<string>().Split('/')[^1],
+            operation.Value["x-longjobs-batch"]?.GetValue<string>());
 
     private static string? FirstDifference(JsonNode? expected, JsonNode? actual, string path)
     {

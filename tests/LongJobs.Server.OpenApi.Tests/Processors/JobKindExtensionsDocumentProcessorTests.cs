@@ -24,12 +24,37 @@ public sealed class JobKindExtensionsDocumentProcessorTests
         var document = await app.ReadDocumentAsync();
 
         Assert.Equal(kind, Extension(Operation(document, $"Start{operationName}Job"), OpenApiExtensionNames.Kind));
+        Assert.Equal(kind, Extension(Operation(document, $"Start{operationName}Jobs"), OpenApiExtensionNames.Kind));
         Assert.Equal(kind, Extension(Operation(document, $"Get{operationName}Job"), OpenApiExtensionNames.Kind));
         Assert.Null(Extension(Operation(document, $"Get{operationName}Job"), OpenApiExtensionNames.Result));
+        Assert.Null(Extension(Operation(document, $"Start{operationName}Jobs"), OpenApiExtensionNames.Result));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task StartOperation_OfEveryKind_NamesItsBatchStart_WhichTakesAnArrayOfItemsOfTheKindsRequest(string kind, string operationName)
+    {
+        await using var app = await StartAsync();
+        var document = await app.ReadDocumentAsync();
+
+        Assert.Equal($"Start{operationName}Jobs", Extension(Operation(document, $"Start{operationName}Job"), OpenApiExtensionNames.Batch));
+        var batchPath = document.GetProperty("paths").GetProperty($"/api/jobs/{kind}/batch").GetProperty("post");
+        Assert.Equal($"Start{operationName}Jobs", batchPath.GetProperty("operationId").GetString());
+        Assert.Equal("items", batchPath.GetProperty("requestBody").GetProperty("x-name").GetString());
+        var body = batchPath.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Equal("array", body.GetProperty("type").GetString());
+        var item = Schema(document, body.GetProperty("items").GetProperty("$ref").GetString()!.Split('/')[^1]);
+        var request = Operation(document, $"Start{operationName}Job").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Equal(request.GetRawText(), SingleReference(item.GetProperty("properties").GetProperty("request")).GetRawText());
+        Assert.Contains("request", item.GetProperty("required").EnumerateArray().Select(name => name.GetString()));
+        Assert.Equal("#/components/schemas/JobBatchResult", batchPath.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+
+        static JsonElement SingleReference(JsonElement property) =>
+            property.TryGetProperty("allOf", out var allOf) ? allOf[0] : property;
     }
 
     [Fact]
-    public async Task OnlyTheKindsStartAndTypedReadOperations_CarryAKind()
+    public async Task OnlyTheKindsStartBatchStartAndTypedReadOperations_CarryAKind()
     {
         await using var app = await StartAsync();
         var document = await app.ReadDocumentAsync();
@@ -37,8 +62,8 @@ public sealed class JobKindExtensionsDocumentProcessorTests
         var marked = Operations(document)
             .Where(operation => operation.TryGetProperty(OpenApiExtensionNames.Kind, out _))
             .Select(operation => operation.GetProperty("operationId").GetString());
-        Assert.Equal(Kinds.Count * 2, marked.Count());
-        Assert.All(marked, id => Assert.Matches("^(Start|Get).+Job$", id));
+        Assert.Equal(Kinds.Count * 3, marked.Count());
+        Assert.All(marked, id => Assert.Matches("^(Start.+Jobs?|Get.+Job)$", id));
     }
 
     [Theory]

@@ -157,6 +157,29 @@ internal static class HostileRequests
         ["a +json content type"] = new(HttpMethod.Post, "/api/jobs/gated", "application/problem+json", Encoding.UTF8.GetBytes(Fine), HttpStatusCode.Accepted),
         ["kind in another case"] = new(HttpMethod.Post, "/api/jobs/GATED", "application/json", Encoding.UTF8.GetBytes(Fine), HttpStatusCode.Accepted),
 
+        // Batches: a body that is not an array of items is refused whole; hostile items are answered one by one (200) and
+        // start nothing.
+        ["batch of malformed JSON"] = Batch("""[{"request":{gateKey: a}}]"""),
+        ["batch as an object"] = Batch("""{"request":{"gateKey":"a"}}""", field: "$"),
+        ["batch as JSON null"] = Batch("null", field: "$"),
+        ["empty batch body"] = Batch(""),
+        ["batch of invalid UTF-8"] = new(HttpMethod.Post, "/api/jobs/gated/batch", "application/json", [0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D], HttpStatusCode.BadRequest),
+        ["batch nested too deep"] = Batch("[" + NestedJson + "]"),
+        ["batch over the size limit"] = Batch("[{\"request\":{\"gateKey\":\"a\",\"padding\":\"" + new string('x', MaxBodySize) + "\"}}]", expected: HttpStatusCode.RequestEntityTooLarge),
+        ["batch of more items than allowed"] = Batch("[" + string.Join(",", Enumerable.Repeat("{}", 1001)) + "]", expected: HttpStatusCode.RequestEntityTooLarge),
+        ["batch as text/plain"] = new(HttpMethod.Post, "/api/jobs/gated/batch", "text/plain", Encoding.UTF8.GetBytes("[]"), HttpStatusCode.UnsupportedMediaType),
+        ["batch of an unknown kind"] = new(HttpMethod.Post, "/api/jobs/no-such-kind/batch", "application/json", Encoding.UTF8.GetBytes("[]"), HttpStatusCode.NotFound),
+        ["empty batch"] = Batch("[]", expected: HttpStatusCode.OK),
+        ["batch of hostile items"] = Batch(
+            """
+            [{"request":{"gateKey":"\ud800"}},{"request":{"gateKey":"a","value":1e400}},{"request":null},null,7,"x",[],
+             {"request":{"gateKey":"a"},"idempotencyKey":"a\u0000b"},{"request":{"gateKey":"a"},"idempotencyKey":""},
+             {"request":{"gateKey":"a"},"callbackUrl":"http://169.254.169.254/latest/meta-data"},
+             {"request":{"gateKey":"a"},"notifyEmail":"someone@evil.test"},{"request":{"gateKey":"a","gateKey":"b"}},
+             {"request":{"gateKey":"a"},"request":{"gateKey":"b"}}]
+            """,
+            expected: HttpStatusCode.OK),
+
         // Identifiers: never anything but a GUID reaches a store. (A NUL in the path never reaches the app: Kestrel
         // refuses it, and TestServer's client cannot send it.)
         ["empty GUID"] = new(HttpMethod.Get, $"/api/jobs/{Guid.Empty}", null, null, HttpStatusCode.NotFound),
@@ -375,6 +398,10 @@ internal static class HostileRequests
 
     private static BadRequest Post(string json, HttpStatusCode expected = HttpStatusCode.BadRequest, string? field = null, (string Name, string[] Values)[]? headers = null) =>
         new(HttpMethod.Post, "/api/jobs/gated", "application/json", Encoding.UTF8.GetBytes(json), expected, field, headers);
+
+    /// <summary>A POST of <paramref name="json"/> to the batch route of <c>gated</c>.</summary>
+    private static BadRequest Batch(string json, HttpStatusCode expected = HttpStatusCode.BadRequest, string? field = null) =>
+        new(HttpMethod.Post, "/api/jobs/gated/batch", "application/json", Encoding.UTF8.GetBytes(json), expected, field);
 
     /// <summary>A POST of raw bytes, which need not be UTF-8.</summary>
     private static BadRequest Bytes(ReadOnlySpan<byte> before, byte[] middle, ReadOnlySpan<byte> after) =>

@@ -70,6 +70,8 @@ public sealed class SchedulerReplacementTests
 
         public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) => inner.StartKindAsync(kind, request, cancellationToken);
 
+        public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) => inner.StartManyAsync(kind, requests, cancellationToken);
+
         public Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
         {
             lock (_cancelled)
@@ -107,6 +109,17 @@ public sealed class SchedulerReplacementTests
             lock (_started)
             {
                 _started.Add(started.State.Id);
+            }
+
+            return started;
+        }
+
+        public async Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken)
+        {
+            var started = await Inner.StartValidatedManyAsync(kind, starts, cancellationToken);
+            lock (_started)
+            {
+                _started.AddRange(started.Where(start => start.IsNew).Select(start => start.State.Id));
             }
 
             return started;

@@ -78,10 +78,28 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         remove => Inner.JobFinished -= value;
     }
 
-    public ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default) =>
-        InsertUnreachable
-            ? throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false }
-            : Inner.InsertManyAsync(jobs, cancellationToken);
+    private int _insertManyCalls;
+
+    /// <summary>How many times <see cref="InsertManyAsync"/> was called.</summary>
+    public int InsertManyCalls => Volatile.Read(ref _insertManyCalls);
+
+    public async ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _insertManyCalls);
+        if (InsertUnreachable)
+        {
+            throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false };
+        }
+
+        var stored = await Inner.InsertManyAsync(jobs, cancellationToken);
+        if (Interlocked.Decrement(ref _insertAnswersToLose) >= 0)
+        {
+            throw new JobStoreUnavailableException(new TimeoutException("The test's database committed, and its answer was lost."));
+        }
+
+        Interlocked.Exchange(ref _insertAnswersToLose, 0);
+        return stored;
+    }
 
     public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
     {

@@ -4,23 +4,33 @@ using LongJobs.Server.Execution.Topology;
 namespace LongJobs.Server.Execution.Scheduling;
 
 /// <summary>
-/// Refuses a new job while the host stops (503), or when it would have to wait (no slot is free here) and the store's
-/// queue already holds <see cref="LongJobsOptions.MaxQueuedJobs"/> jobs (429; on a shared store, by a recent count).
+/// Refuses new jobs while the host stops (503), or when they would have to wait (no slot is free here for them) and the
+/// store's queue has no room for them under <see cref="LongJobsOptions.MaxQueuedJobs"/> (429; on a shared store, by a
+/// recent count). A batch is admitted or refused whole.
 /// </summary>
 internal sealed class AdmissionGate(SlotPool pool, StoreTopology topology, LongJobsOptions options)
 {
     /// <exception cref="JobRejectedException">The host stops, or the queue is full.</exception>
-    public async ValueTask EnsureAcceptingAsync(CancellationToken cancellationToken)
+    public ValueTask EnsureAcceptingAsync(CancellationToken cancellationToken) => EnsureAcceptingAsync(1, cancellationToken);
+
+    /// <summary>Admits <paramref name="count"/> new jobs together: all fit in the free slots and the queue's room, or none is admitted.</summary>
+    /// <exception cref="JobRejectedException">The host stops, or the queue has no room for all of them.</exception>
+    public async ValueTask EnsureAcceptingAsync(int count, CancellationToken cancellationToken)
     {
-        switch (pool.CheckVacancy())
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (!pool.TryCountFreeSlots(out var free))
         {
-            case SlotPool.Vacancy.Stopping:
-                throw new JobRejectedException(JobRejectionReason.ShuttingDown, options.QueueFullRetryAfter);
-            case SlotPool.Vacancy.SlotFree:
-                return;
+            throw new JobRejectedException(JobRejectionReason.ShuttingDown, options.QueueFullRetryAfter);
         }
 
-        if (options.MaxQueuedJobs == 0 || await topology.CountQueuedAsync(options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) >= options.MaxQueuedJobs)
+        if (count <= free)
+        {
+            return;
+        }
+
+        var waiting = count - free;
+        if (waiting > options.MaxQueuedJobs
+            || await topology.CountQueuedAsync(options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) > options.MaxQueuedJobs - waiting)
         {
             throw new JobRejectedException(JobRejectionReason.QueueFull, options.QueueFullRetryAfter);
         }

@@ -83,6 +83,12 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) =>
         _submission.StartKindAsync(kind, request, cancellationToken);
 
+    public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) =>
+        _submission.StartManyAsync(kind, requests, cancellationToken);
+
+    public Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken) =>
+        _submission.StartValidatedManyAsync(kind, starts, cancellationToken);
+
     public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken) =>
         _submission.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
 

@@ -37,31 +37,21 @@ internal sealed partial class SlotPool(int capacity)
         Stopping,
     }
 
-    /// <summary>What a new job would find.</summary>
-    public enum Vacancy
-    {
-        /// <summary>A slot is free: the job runs at once.</summary>
-        SlotFree,
-
-        /// <summary>Every slot is taken: the job waits in a queue.</summary>
-        Full,
-
-        /// <summary>The scheduler stops: it takes no job.</summary>
-        Stopping,
-    }
-
     /// <summary>How many slots are taken: by running jobs, and by claims in flight.</summary>
     public int Running => Volatile.Read(ref _running);
 
     /// <summary>Completes once the scheduler stops and holds no job and no slot.</summary>
     public Task Drained => _drained.Task;
 
-    /// <summary>What a new job would find: a free slot, none, or a scheduler that stops.</summary>
-    public Vacancy CheckVacancy()
+    /// <summary>How many new jobs would find a free slot now: none wait for one.</summary>
+    /// <param name="free">The free slots; 0 when the scheduler stops.</param>
+    /// <returns>Whether the scheduler takes new jobs: <see langword="false"/> once it stops.</returns>
+    public bool TryCountFreeSlots(out int free)
     {
         lock (_gate)
         {
-            return _stopping ? Vacancy.Stopping : _running < capacity ? Vacancy.SlotFree : Vacancy.Full;
+            free = _stopping ? 0 : Math.Max(0, capacity - _running);
+            return !_stopping;
         }
     }
 
