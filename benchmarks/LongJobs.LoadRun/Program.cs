@@ -83,7 +83,7 @@ if (postgres is not null)
     // Its sessions end with the host, and report their last commits then.
     host.Dispose();
     var cost = (await DatabaseCounters.SettledAsync(postgres)).Since(databaseAtStart);
-    Console.WriteLine($"{(double)cost.Commits / jobs:F2} commits and {cost.WalBytes / jobs:N0} bytes of WAL per job");
+    Console.WriteLine($"{(double)cost.Commits / jobs:F2} commits ({(double)cost.WritingTransactions / jobs:F2} writing) and {cost.WalBytes / jobs:N0} bytes of WAL per job");
 }
 
 static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool registered)

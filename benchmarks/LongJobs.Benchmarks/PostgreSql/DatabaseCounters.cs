@@ -5,10 +5,11 @@ namespace LongJobs.Benchmarks.PostgreSql;
 
 /// <summary>
 /// What the database counts of the work done in it: commits (<c>pg_stat_database.xact_commit</c> of one database, every
-/// transaction in it, reads included) and WAL bytes (the cluster's WAL insert position). Read before and after a run;
-/// <see cref="Since"/> gives the run's share.
+/// transaction in it, reads included), writing transactions (transaction IDs assigned in the cluster: only a transaction
+/// that writes takes one, and only its commit waits for the WAL flush) and WAL bytes (the cluster's WAL insert position).
+/// Read before and after a run; <see cref="Since"/> gives the run's share.
 /// </summary>
-internal readonly record struct DatabaseCounters(long Commits, long WalBytes)
+internal readonly record struct DatabaseCounters(long Commits, long WritingTransactions, long WalBytes)
 {
     /// <summary>The application name of the sessions a run opens (<see cref="Tag"/>); <see cref="SettledAsync"/> waits for them to end.</summary>
     public const string RunSessions = "longjobs-bench";
@@ -27,11 +28,16 @@ internal readonly record struct DatabaseCounters(long Commits, long WalBytes)
 
         // The statistics are those of the moment the transaction began: read them in a fresh one, with a fresh snapshot.
         await using var command = new NpgsqlCommand(
-            "SELECT pg_stat_clear_snapshot(), (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint",
+            """
+            SELECT pg_stat_clear_snapshot(),
+                   (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+                   pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+                   pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint
+            """,
             connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return new DatabaseCounters(reader.GetInt64(1), reader.GetInt64(2));
+        return new DatabaseCounters(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
     /// <summary>
@@ -63,7 +69,7 @@ internal readonly record struct DatabaseCounters(long Commits, long WalBytes)
     }
 
     /// <summary>The work done between <paramref name="start"/> and these counters.</summary>
-    public DatabaseCounters Since(DatabaseCounters start) => new(Commits - start.Commits, WalBytes - start.WalBytes);
+    public DatabaseCounters Since(DatabaseCounters start) => new(Commits - start.Commits, WritingTransactions - start.WritingTransactions, WalBytes - start.WalBytes);
 
     private static string Unpooled(string connectionString) =>
         new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "longjobs-bench-counters" }.ConnectionString;

@@ -264,6 +264,8 @@ internal sealed record ShapeResult(string Name, int Jobs, TimeSpan Elapsed, Data
 
     public double? CommitsPerJob => Cost is { } cost ? (double)cost.Commits / Jobs : null;
 
+    public double? WritingTransactionsPerJob => Cost is { } cost ? (double)cost.WritingTransactions / Jobs : null;
+
     public double? WalBytesPerJob => Cost is { } cost ? (double)cost.WalBytes / Jobs : null;
 
     /// <summary>One line, for the load run's console.</summary>
@@ -272,7 +274,7 @@ internal sealed record ShapeResult(string Name, int Jobs, TimeSpan Elapsed, Data
         var line = $"{Name}: {Jobs:N0} jobs, {JobsPerSecond:N0} jobs/s ({Elapsed.TotalSeconds:F1} s)";
         if (Cost is not null)
         {
-            line += $"; {CommitsPerJob:F3} commits and {WalBytesPerJob:N0} bytes of WAL per job";
+            line += $"; {CommitsPerJob:F3} commits ({WritingTransactionsPerJob:F3} writing) and {WalBytesPerJob:N0} bytes of WAL per job";
         }
 
         if (StartLatenciesMs.Count > 0)

@@ -35,10 +35,10 @@ internal static class PostgreSqlThroughputRun
         Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another ({LoadShapes.Producers} producers starting no-op jobs one request each on the steady rows; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
         var tps = limit?.JobsPerSecond;
         Report.Table(
-            ["", "jobs/s", "commits/job", "WAL bytes/job", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
+            ["", "jobs/s", "commits/job", "writing tx/job", "WAL bytes/job", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
             [
                 limit is null
-                    ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "", "", "", ""]
+                    ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "—", "", "", "", ""]
                     : Row($"{limit.Name}, {pgbenchSeconds} s (the limit; transactions/s)", limit, null, null),
                 Row($"LongJobs {steady1.Name}, {steadyJobs:N0} jobs", steady1, tps, hangfire1),
                 Row($"LongJobs {steady2.Name}, {steadyJobs:N0} jobs", steady2, tps, hangfire2),
@@ -47,7 +47,7 @@ internal static class PostgreSqlThroughputRun
                 Row($"Hangfire.PostgreSql {hangfire1.Name}, {hangfireJobs:N0} jobs", hangfire1, tps, null),
                 Row($"Hangfire.PostgreSql {hangfire2.Name}, {hangfireJobs:N0} jobs", hangfire2, tps, null),
             ]);
-        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; WAL bytes are the cluster's WAL insert position. Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
+        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
 
         Report.Heading($"Completion notice: a job ends on node A → a long-poll GET /api/jobs/{{id}}?wait=30 answered on node B; {noticeJobs} pause jobs of 50–250 ms, 30 at a time (ms from the job's work returning to the client reading the answer)");
         Report.Table(
@@ -65,6 +65,7 @@ internal static class PostgreSqlThroughputRun
         name,
         Report.N(result.JobsPerSecond),
         result.CommitsPerJob is { } commits ? Report.N(commits, 3) : "—",
+        result.WritingTransactionsPerJob is { } writing ? Report.N(writing, 3) : "—",
         result.WalBytesPerJob is { } wal ? Report.N(wal) : "—",
         result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 50), 1) : "",
         result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 99), 1) : "",
