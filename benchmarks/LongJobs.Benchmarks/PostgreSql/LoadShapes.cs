@@ -22,7 +22,7 @@ internal static class LoadShapes
     /// <summary>The steady stream's concurrent producers.</summary>
     public const int Producers = 32;
 
-    /// <summary>Jobs per bulk insert statement call in the burn-down.</summary>
+    /// <summary>Jobs per <see cref="IJobRecords.InsertManyAsync"/> call in the burn-down.</summary>
     public const int InsertBatch = 10_000;
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
