@@ -45,13 +45,16 @@ if wants http && ! command -v wrk >/dev/null 2>&1; then
 fi
 
 pg_bin=
-if wants postgres && [ -z "${LONGJOBS_BENCH_POSTGRES:-}" ]; then
+if wants postgres; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  if [ -z "${LONGJOBS_BENCH_POSTGRES:-}" ] && { [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; }; then
     apt_install postgresql
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
   fi
 fi
+# pgbench, the cluster's limit row of the postgres part: from the same package (or PATH, for another server).
+pgbench="${pg_bin:+$pg_bin/pgbench}"
+[ -x "$pgbench" ] || pgbench=$(command -v pgbench || true)
 
 out_dir=artifacts/benchmarks
 mkdir -p "$out_dir"
@@ -105,6 +108,7 @@ for part in "${parts[@]}"; do
   args=("$part")
   [ "$mode" = quick ] && args+=(--quick)
   [ "$part" = postgres ] && args+=(--postgres "$postgres")
+  [ "$part" = postgres ] && [ -n "$pgbench" ] && args+=(--pgbench "$pgbench")
   if dotnet "$app" "${args[@]}" | tee -a "$out"; then
     echo "  $part: done in $((SECONDS - started)) s" >&2
   else
@@ -113,6 +117,7 @@ for part in "${parts[@]}"; do
   fi
 done
 
+echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
 echo "Results: $out" >&2
 if [ ${#failed[@]} -gt 0 ]; then
   echo "Benchmark parts that broke: ${failed[*]}" >&2

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using LongJobs.Benchmarks;
+using LongJobs.Benchmarks.PostgreSql;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,12 +14,24 @@ using Microsoft.Extensions.Logging;
 // memory stays flat. Ad-hoc jobs (the default) run from this process's queue; jobs of a registered kind go
 // through the store's queue, in memory or, given a connection string, in PostgreSQL (one node). On PostgreSQL it also
 // reports what each job cost the database: commits (pg_stat_database.xact_commit of the database, every transaction
-// in it, reads included) and WAL bytes (pg_stat_wal.wal_bytes, the whole cluster), before and after the measured waves.
-// With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (see Shapes).
+// in it, reads included) and WAL bytes (the whole cluster's), from before the measured waves to after the host stopped.
+// With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (LoadShapes, shared with the benchmark
+// suite's postgres part; the burn-down needs the connection string).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 if (args.Length > 1 && args[1] is "steady" or "burn-down")
 {
-    await (args[1] == "steady" ? Shapes.SteadyAsync(jobs, args.Length > 2 ? args[2] : null) : Shapes.BurnDownAsync(jobs, args.Length > 2 ? args[2] : null));
+    var connectionString = args.Length > 2 ? args[2] : null;
+    if (args[1] == "steady")
+    {
+        Console.WriteLine(await LoadShapes.SteadyAsync(jobs, 1, connectionString));
+    }
+    else
+    {
+        var (insert, burnDown) = await LoadShapes.BurnDownAsync(jobs, connectionString ?? throw new ArgumentException("The burn-down needs a PostgreSQL connection string."));
+        Console.WriteLine(insert);
+        Console.WriteLine(burnDown);
+    }
+
     return;
 }
 
@@ -36,7 +50,7 @@ var longJobs = builder.Services.AddLongJobs(options =>
 longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op");
 if (postgres is not null)
 {
-    longJobs.UsePostgreSql(postgres, store => store.Schema = "loadrun_" + Guid.NewGuid().ToString("N")[..8]);
+    longJobs.UsePostgreSql(DatabaseCounters.Tag(postgres), store => store.Schema = "loadrun_" + Guid.NewGuid().ToString("N")[..8]);
 }
 
 using var host = builder.Build();
@@ -63,13 +77,14 @@ for (var done = 0; done < jobs;)
 clock.Stop();
 var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart;
 Console.WriteLine($"{jobs / clock.Elapsed.TotalSeconds:N0} jobs/s; {allocated / jobs:N0} bytes allocated per job; heap {heapAtStart:F1} MB -> {HeapMegabytes():F1} MB");
+await host.StopAsync();
 if (postgres is not null)
 {
-    var databaseAtEnd = await DatabaseCounters.ReadAsync(postgres);
-    Console.WriteLine($"{(double)(databaseAtEnd.Commits - databaseAtStart.Commits) / jobs:F2} commits and {(databaseAtEnd.WalBytes - databaseAtStart.WalBytes) / jobs:N0} bytes of WAL per job");
+    // Its sessions end with the host, and report their last commits then.
+    host.Dispose();
+    var cost = (await DatabaseCounters.SettledAsync(postgres)).Since(databaseAtStart);
+    Console.WriteLine($"{(double)cost.Commits / jobs:F2} commits ({(double)cost.WritingTransactions / jobs:F2} writing) and {cost.WalBytes / jobs:N0} bytes of WAL per job");
 }
-
-await host.StopAsync();
 
 static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool registered)
 {
@@ -86,32 +101,3 @@ static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool register
 }
 
 static double HeapMegabytes() => GC.GetTotalMemory(forceFullCollection: true) / 1024.0 / 1024.0;
-
-/// <summary>The registered kind's work: nothing, so the run measures LongJobs itself.</summary>
-internal sealed class NoOpJob : IJobHandler<NoOpRequest, NoOpResult>
-{
-    public Task<NoOpResult> ExecuteAsync(NoOpRequest request, JobContext context, CancellationToken cancellationToken) =>
-        Task.FromResult(new NoOpResult(request.Value));
-}
-
-internal sealed record NoOpRequest(int Value);
-
-internal sealed record NoOpResult(int Value);
-
-/// <summary>What the database counts of the work done in it: commits (this database) and WAL bytes (the cluster).</summary>
-internal readonly record struct DatabaseCounters(long Commits, long WalBytes)
-{
-    public static async Task<DatabaseCounters> ReadAsync(string connectionString)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-
-        // The statistics are those of the moment the transaction began: read them in a fresh one, with a fresh snapshot.
-        await using var command = new Npgsql.NpgsqlCommand(
-            "SELECT pg_stat_clear_snapshot(), (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), (SELECT wal_bytes::bigint FROM pg_stat_wal)",
-            connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return new DatabaseCounters(reader.GetInt64(1), reader.GetInt64(2));
-    }
-}

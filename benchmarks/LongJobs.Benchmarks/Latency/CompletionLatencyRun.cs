@@ -16,8 +16,6 @@ namespace LongJobs.Benchmarks.Latency;
 /// </summary>
 internal static class CompletionLatencyRun
 {
-    private static readonly ConcurrentDictionary<Guid, long> WorkReturned = new();
-
     public static async Task<int> RunAsync(bool quick)
     {
         // The quick mode runs the same load shape, fewer of it: as many jobs at once, so it meets the same limits.
@@ -67,7 +65,7 @@ internal static class CompletionLatencyRun
         {
             await wait();
             var learned = Stopwatch.GetTimestamp();
-            samples[method].Add(Stopwatch.GetElapsedTime(WorkReturned[id], learned).TotalMilliseconds);
+            samples[method].Add(Stopwatch.GetElapsedTime(PauseJob.WorkReturned[id], learned).TotalMilliseconds);
         }
 
         // Warm-up: connections, JIT.
@@ -155,21 +153,6 @@ internal static class CompletionLatencyRun
 
         throw new InvalidOperationException($"The event stream of job {id} ended without a finished event.");
     }
-
-    /// <summary>Pauses for the asked time, then stamps the moment its work returns.</summary>
-    internal sealed class PauseJob : IJobHandler<PauseRequest, PauseResult>
-    {
-        public async Task<PauseResult> ExecuteAsync(PauseRequest request, JobContext context, CancellationToken cancellationToken)
-        {
-            await Task.Delay(request.Milliseconds, cancellationToken);
-            WorkReturned[context.JobId] = Stopwatch.GetTimestamp();
-            return new PauseResult(request.Milliseconds);
-        }
-    }
-
-    internal sealed record PauseRequest(int Milliseconds);
-
-    internal sealed record PauseResult(int Milliseconds);
 }
 
 /// <summary>Counts the HTTP requests a client sends, through its <see cref="Handler"/>.</summary>

@@ -2,121 +2,88 @@ using System.Diagnostics;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
-using LongJobs.Server.Execution;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace LongJobs.Benchmarks.PostgreSql;
 
 /// <summary>
-/// Enqueue→complete throughput on one PostgreSQL server: N no-op jobs enqueued by two producers, until the database
-/// holds N succeeded jobs; LongJobs and Hangfire with Hangfire.PostgreSql, with one node and with two nodes on one
-/// database (nodes are hosts in this process, each with its own connection pool; with two nodes each producer
-/// enqueues through its own node). Each run has its own fresh schema; rounds alternate the peers.
+/// Issue 14's measures on one PostgreSQL cluster, one after another in one run: pgbench's simple-update transactions/s
+/// (the limit), LongJobs' steady stream on one and two nodes, its bulk insert and burn-down (<see cref="LoadShapes"/>),
+/// Hangfire.PostgreSql on the steady shape with one and two nodes, and the completion notice across nodes beside the
+/// in-memory store's (<see cref="CompletionNoticeRun"/>). Each run has its own fresh schema.
 /// </summary>
 internal static class PostgreSqlThroughputRun
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public static async Task<int> RunAsync(string connectionString, bool quick)
+    public static async Task<int> RunAsync(string connectionString, string? pgbench, bool quick)
     {
-        var jobs = quick ? 200 : 2_000;
-        var rounds = quick ? 1 : 3;
-        await using var database = NpgsqlDataSource.Create(connectionString);
+        var (steadyJobs, burnDownJobs, hangfireJobs, noticeJobs) = quick ? (1_000, 5_000, 200, 30) : (30_000, 100_000, 2_000, 300);
+        var (pgbenchScale, pgbenchSeconds) = quick ? (1, 3) : (10, 15);
+        var version = await QueryAsync(connectionString, "SHOW server_version");
+        Report.Line($"\nLoad average at the start of the PostgreSQL part: {LoadAverage()}");
 
-        (string Name, Func<string, int, int, Task<(string Failure, TimeSpan Elapsed)>> Run, int Nodes)[] peers =
-        [
-            ("LongJobs, 1 node", (schema, n, nodes) => RunLongJobsAsync(connectionString, database, schema, n, nodes), 1),
-            ("Hangfire.PostgreSql, 1 node", (schema, n, nodes) => RunHangfireAsync(connectionString, database, schema, n, nodes), 1),
-            ("LongJobs, 2 nodes", (schema, n, nodes) => RunLongJobsAsync(connectionString, database, schema, n, nodes), 2),
-            ("Hangfire.PostgreSql, 2 nodes", (schema, n, nodes) => RunHangfireAsync(connectionString, database, schema, n, nodes), 2),
-        ];
-        var results = peers.ToDictionary(peer => peer.Name, _ => new List<double>());
-        for (var round = 0; round < rounds; round++)
-        {
-            foreach (var peer in peers)
-            {
-                var schema = $"bench_{Guid.NewGuid():N}"[..20];
-                var (failure, elapsed) = await peer.Run(schema, jobs, peer.Nodes);
-                await using (var drop = database.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                {
-                    await drop.ExecuteNonQueryAsync();
-                }
+        var limit = pgbench is null ? null : await PgBenchRun.RunAsync(pgbench, connectionString, pgbenchScale, pgbenchSeconds);
+        var steady1 = await LoadShapes.SteadyAsync(steadyJobs, 1, connectionString);
+        var steady2 = await LoadShapes.SteadyAsync(steadyJobs, 2, connectionString);
+        var (insert, burnDown) = await LoadShapes.BurnDownAsync(burnDownJobs, connectionString);
+        var hangfire1 = await RunHangfireAsync(connectionString, hangfireJobs, 1);
+        var hangfire2 = await RunHangfireAsync(connectionString, hangfireJobs, 2);
+        var noticePostgres = await CompletionNoticeRun.MeasureAsync(noticeJobs, connectionString);
+        var noticeInMemory = await CompletionNoticeRun.MeasureAsync(noticeJobs, null);
 
-                if (failure.Length > 0)
-                {
-                    Console.Error.WriteLine($"PostgreSQL throughput, {peer.Name}: {failure}");
-                    return 1;
-                }
-
-                results[peer.Name].Add(jobs / elapsed.TotalSeconds);
-            }
-        }
-
-        var version = await QueryAsync(database, "SHOW server_version");
-        Report.Heading($"PostgreSQL {version} on this machine: {jobs:N0} no-op jobs enqueued by two producers, until all have succeeded in the database; {rounds} round(s) alternating peers, medians");
-        var baseline = Report.Median(results["LongJobs, 1 node"]);
+        Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another ({LoadShapes.Producers} producers starting no-op jobs one request each on the steady rows; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
+        var tps = limit?.JobsPerSecond;
         Report.Table(
-            ["", "jobs/s (median)", "rounds", "÷ LongJobs 1 node"],
-            peers.Select(peer => (IReadOnlyList<string>)
+            ["", "jobs/s", "commits/job", "writing tx/job", "WAL bytes/job", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
             [
-                peer.Name,
-                Report.N(Report.Median(results[peer.Name])),
-                string.Join(" / ", results[peer.Name].Select(value => Report.N(value))),
-                Report.Ratio(Report.Median(results[peer.Name]) / baseline),
-            ]));
-        Report.Line("Both with their default concurrency per node (10 workers on 2 cores) and a poll interval of 1 s besides their LISTEN/NOTIFY wake-ups (Hangfire: EnableLongPolling, QueuePollInterval = 1 s).");
+                limit is null
+                    ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "—", "", "", "", ""]
+                    : Row($"{limit.Name}, {pgbenchSeconds} s (the limit; transactions/s)", limit, null, null),
+                Row($"LongJobs {steady1.Name}, {steadyJobs:N0} jobs", steady1, tps, hangfire1),
+                Row($"LongJobs {steady2.Name}, {steadyJobs:N0} jobs", steady2, tps, hangfire2),
+                Row($"LongJobs {insert.Name}, {insert.Jobs:N0} jobs", insert, tps, null),
+                Row($"LongJobs {burnDown.Name}", burnDown, tps, null),
+                Row($"Hangfire.PostgreSql {hangfire1.Name}, {hangfireJobs:N0} jobs", hangfire1, tps, null),
+                Row($"Hangfire.PostgreSql {hangfire2.Name}, {hangfireJobs:N0} jobs", hangfire2, tps, null),
+            ]);
+        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
+
+        Report.Heading($"Completion notice: a job ends on node A → a long-poll GET /api/jobs/{{id}}?wait=30 answered on node B; {noticeJobs} pause jobs of 50–250 ms, 30 at a time (ms from the job's work returning to the client reading the answer)");
+        Report.Table(
+            ["store", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+            [
+                NoticeRow("PostgreSQL, two nodes (A runs the job, B answers)", noticePostgres),
+                NoticeRow("in-memory, one node", noticeInMemory),
+            ]);
+        Report.Line($"Load average at the end of the PostgreSQL part: {LoadAverage()}");
         return 0;
     }
 
-    /// <summary>Times from the first enqueue until N jobs have succeeded (nodes started before); the failure (or an empty string) and the time.</summary>
-    private static async Task<(string Failure, TimeSpan Elapsed)> RunLongJobsAsync(string connectionString, NpgsqlDataSource database, string schema, int jobs, int nodes)
-    {
-        var hosts = new List<IHost>();
-        try
-        {
-            for (var node = 0; node < nodes; node++)
-            {
-                var builder = Host.CreateApplicationBuilder();
-                builder.Logging.ClearProviders();
-                var name = $"bench-{node}";
-                builder.Services
-                    .AddLongJobs(options => options.MaxQueuedJobs = jobs + 1_000)
-                    .AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op")
-                    .UsePostgreSql(connectionString, options =>
-                    {
-                        options.Schema = schema;
-                        options.NodeName = name;
-                    });
-                var host = builder.Build();
-                hosts.Add(host);
-                await host.StartAsync();
-            }
+    private static IReadOnlyList<string> Row(string name, ShapeResult result, double? tps, ShapeResult? hangfire) =>
+    [
+        name,
+        Report.N(result.JobsPerSecond),
+        result.CommitsPerJob is { } commits ? Report.N(commits, 3) : "—",
+        result.WritingTransactionsPerJob is { } writing ? Report.N(writing, 3) : "—",
+        result.WalBytesPerJob is { } wal ? Report.N(wal) : "—",
+        result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 50), 1) : "",
+        result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 99), 1) : "",
+        tps is { } limit ? Report.Ratio(result.JobsPerSecond / limit) : "",
+        hangfire is null ? "" : Report.Ratio(result.JobsPerSecond / hangfire.JobsPerSecond),
+    ];
 
-            var clock = Stopwatch.StartNew();
-            var producers = Enumerable.Range(0, 2).Select(producer => Task.Run(async () =>
-            {
-                var scheduler = hosts[producer % nodes].Services.GetRequiredService<IJobScheduler>();
-                for (var i = producer; i < jobs; i += 2)
-                {
-                    await scheduler.StartKindAsync("no-op", new NoOpRequest(i));
-                }
-            }));
-            await Task.WhenAll(producers);
-            return (await WaitForSucceededAsync(database, $"SELECT count(*) FILTER (WHERE status = 'Succeeded'), count(*) FILTER (WHERE status IN ('Failed', 'Canceled')) FROM {schema}.jobs", jobs), clock.Elapsed);
-        }
-        finally
-        {
-            foreach (var host in hosts)
-            {
-                await host.StopAsync();
-                host.Dispose();
-            }
-        }
-    }
+    private static IReadOnlyList<string> NoticeRow(string name, double[] values) =>
+        [name, Report.N(Report.Percentile(values, 50), 1), Report.N(Report.Percentile(values, 95), 1), Report.N(Report.Percentile(values, 99), 1), Report.N(values.Max(), 1)];
 
-    private static async Task<(string Failure, TimeSpan Elapsed)> RunHangfireAsync(string connectionString, NpgsqlDataSource database, string schema, int jobs, int nodes)
+    /// <summary>
+    /// Hangfire.PostgreSql on the steady shape as far as Hangfire allows: <see cref="LoadShapes.Producers"/> producers on
+    /// their own threads (Hangfire's client is synchronous) each enqueue one job at a time, split across the nodes, timed
+    /// until the database holds N succeeded jobs.
+    /// </summary>
+    private static async Task<ShapeResult> RunHangfireAsync(string connectionString, int jobs, int nodes)
     {
+        var schema = LoadShapes.NewSchema();
         var options = new PostgreSqlStorageOptions
         {
             SchemaName = schema,
@@ -124,7 +91,8 @@ internal static class PostgreSqlThroughputRun
             EnableLongPolling = true,
             QueuePollInterval = TimeSpan.FromSeconds(1),
         };
-        var storages = Enumerable.Range(0, nodes).Select(_ => new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options)).ToList();
+        var tagged = DatabaseCounters.Tag(connectionString);
+        var storages = Enumerable.Range(0, nodes).Select(_ => new PostgreSqlStorage(new NpgsqlConnectionFactory(tagged, options), options)).ToList();
         var servers = new List<BackgroundJobServer>();
         try
         {
@@ -134,40 +102,68 @@ internal static class PostgreSqlThroughputRun
                 servers.Add(new BackgroundJobServer(new BackgroundJobServerOptions { ServerName = $"bench-{node}" }, storages[node]));
             }
 
+            var atStart = await DatabaseCounters.ReadAsync(connectionString);
             CompletionCounter.Expect(jobs);
             var clock = Stopwatch.StartNew();
-            var producers = Enumerable.Range(0, 2).Select(producer => Task.Run(() =>
-            {
-                var client = new BackgroundJobClient(storages[producer % nodes]);
-                for (var i = producer; i < jobs; i += 2)
+            var next = -1;
+            var producers = Enumerable.Range(0, LoadShapes.Producers).Select(producer => Task.Factory.StartNew(
+                () =>
                 {
-                    var value = i;
-                    client.Enqueue(() => CompletionCounter.NoOp(value));
-                }
-            }));
+                    var client = new BackgroundJobClient(storages[producer % nodes]);
+                    int index;
+                    while ((index = Interlocked.Increment(ref next)) < jobs)
+                    {
+                        var value = index;
+                        client.Enqueue(() => CompletionCounter.NoOp(value));
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default));
             await Task.WhenAll(producers);
-            return (await WaitForSucceededAsync(database, $"SELECT count(*) FILTER (WHERE statename = 'Succeeded'), count(*) FILTER (WHERE statename IN ('Failed', 'Deleted')) FROM {schema}.job", jobs), clock.Elapsed);
+            await CompletionCounter.Done.WaitAsync(Timeout);
+            var failure = await WaitForSucceededAsync(connectionString, $"SELECT count(*) FILTER (WHERE statename = 'Succeeded'), count(*) FILTER (WHERE statename IN ('Failed', 'Deleted')) FROM {schema}.job", jobs);
+            clock.Stop();
+            if (failure.Length > 0)
+            {
+                throw new InvalidOperationException($"Hangfire.PostgreSql, {nodes} node(s): {failure}");
+            }
+
+            StopServers(servers);
+            var cost = (await DatabaseCounters.SettledAsync(connectionString)).Since(atStart);
+            return new ShapeResult($"steady stream, {LoadShapes.Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}", jobs, clock.Elapsed, cost, []);
         }
         finally
         {
-            foreach (var server in servers)
-            {
-                server.SendStop();
-            }
-
-            foreach (var server in servers)
-            {
-                server.Dispose();
-            }
+            StopServers(servers);
+            await LoadShapes.DropSchemaAsync(connectionString, schema);
         }
     }
 
-    private static async Task<string> WaitForSucceededAsync(NpgsqlDataSource database, string countSql, int jobs)
+    private static void StopServers(List<BackgroundJobServer> servers)
     {
+        foreach (var server in servers)
+        {
+            server.SendStop();
+        }
+
+        foreach (var server in servers)
+        {
+            server.Dispose();
+        }
+
+        servers.Clear();
+    }
+
+    /// <summary>Waits until the database holds <paramref name="jobs"/> succeeded jobs; the failure, or an empty string.</summary>
+    private static async Task<string> WaitForSucceededAsync(string connectionString, string countSql, int jobs)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < Timeout)
         {
-            await using var command = database.CreateCommand(countSql);
+            await using var command = new NpgsqlCommand(countSql, connection);
             await using var reader = await command.ExecuteReaderAsync();
             await reader.ReadAsync();
             var (succeeded, failed) = (reader.GetInt64(0), reader.GetInt64(1));
@@ -181,15 +177,20 @@ internal static class PostgreSqlThroughputRun
                 return string.Empty;
             }
 
-            await Task.Delay(20);
+            await Task.Delay(5);
         }
 
         return $"not all {jobs} jobs succeeded within {Timeout}";
     }
 
-    private static async Task<string> QueryAsync(NpgsqlDataSource database, string sql)
+    private static async Task<string> QueryAsync(string connectionString, string sql)
     {
-        await using var command = database.CreateCommand(sql);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
         return (await command.ExecuteScalarAsync())?.ToString() ?? "?";
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }

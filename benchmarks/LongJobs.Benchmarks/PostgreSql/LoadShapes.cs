@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LongJobs.Server.Execution;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace LongJobs.Benchmarks.PostgreSql;
+
+/// <summary>
+/// The two shapes of issue 14's targets: a steady stream (32 producers, each starting registered no-op jobs one request
+/// at a time while the workers run them, on one node or split across several nodes on one database) and a burn-down
+/// (every job inserted in bulk first from a node that runs no workers, then worked off by a node that starts afterwards,
+/// River's benchmark shape). Nodes are hosts in this process, each with its own connection pool; each run has a fresh
+/// schema, dropped at its end.
+/// </summary>
+internal static class LoadShapes
+{
+    /// <summary>The steady stream's concurrent producers.</summary>
+    public const int Producers = 32;
+
+    /// <summary>Jobs per <see cref="IJobRecords.InsertManyAsync"/> call in the burn-down.</summary>
+    public const int InsertBatch = 10_000;
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Starts <paramref name="jobs"/> no-op jobs from <see cref="Producers"/> producers split across <paramref name="nodes"/> nodes, until all have finished.</summary>
+    /// <param name="jobs">The jobs measured (after a warm-up of one per producer).</param>
+    /// <param name="nodes">The nodes sharing the store (PostgreSQL only when more than one).</param>
+    /// <param name="postgres">The connection string, or <see langword="null"/> for the in-memory store.</param>
+    public static async Task<ShapeResult> SteadyAsync(int jobs, int nodes, string? postgres)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
+        if (postgres is null)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(nodes, 1);
+        }
+
+        var schema = NewSchema();
+        var hosts = Enumerable.Range(0, nodes).Select(_ => BuildHost(postgres, schema)).ToList();
+        try
+        {
+            var finished = new FinishedCounter();
+            foreach (var host in hosts)
+            {
+                // One after another: the first migrates the schema.
+                finished.Count(host);
+                await host.StartAsync();
+            }
+
+            var schedulers = hosts.Select(host => host.Services.GetRequiredService<IJobScheduler>()).ToList();
+            await ProduceAsync(schedulers, Producers); // warm-up: the pools' connections and prepared statements
+            await finished.WaitForAsync(Producers);
+
+            var atStart = postgres is null ? default : await DatabaseCounters.ReadAsync(postgres);
+            var clock = Stopwatch.StartNew();
+            var latencies = await ProduceAsync(schedulers, jobs);
+            await finished.WaitForAsync(jobs + Producers);
+            clock.Stop();
+            await StopAsync(hosts);
+            DatabaseCounters? cost = postgres is null ? null : (await DatabaseCounters.SettledAsync(postgres)).Since(atStart);
+            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}", jobs, clock.Elapsed, cost, latencies);
+        }
+        finally
+        {
+            await StopAsync(hosts);
+            await DropSchemaAsync(postgres, schema);
+        }
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="jobs"/> queued no-op jobs with <see cref="IJobRecords.InsertManyAsync"/> (batches of
+    /// <see cref="InsertBatch"/>) from a node that runs no workers, then starts a worker node and times it until all have
+    /// finished.
+    /// </summary>
+    /// <returns>The bulk insert (all jobs but the first, whose insert migrated the schema) and the burn-down.</returns>
+    public static async Task<(ShapeResult Insert, ShapeResult BurnDown)> BurnDownAsync(int jobs, string postgres)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 2);
+        ArgumentNullException.ThrowIfNull(postgres);
+        var schema = NewSchema();
+        var hosts = new List<IHost>();
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            var records = Enumerable.Range(0, jobs).Select(i => new JobRecord
+            {
+                Id = Guid.CreateVersion7(),
+                Kind = "no-op",
+                CreatedAt = now.AddTicks(i * 10),
+                Request = JsonSerializer.SerializeToElement(new NoOpRequest(i)),
+            }).ToList();
+
+            // The producer is not even started: it only inserts, as an API node would.
+            var producer = BuildHost(postgres, schema, registerKind: false);
+            hosts.Add(producer);
+            var store = producer.Services.GetRequiredService<IJobStore>();
+            await store.InsertManyAsync(records[..1]); // migrates the schema
+            var atInsert = await DatabaseCounters.ReadAsync(postgres);
+            var insertClock = Stopwatch.StartNew();
+            for (var start = 1; start < jobs; start += InsertBatch)
+            {
+                await store.InsertManyAsync(records[start..Math.Min(jobs, start + InsertBatch)]);
+            }
+
+            insertClock.Stop();
+            await StopAsync(hosts);
+            var insert = new ShapeResult($"bulk insert (InsertManyAsync, {InsertBatch:N0} a call)", jobs - 1, insertClock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atInsert), []);
+
+            var worker = BuildHost(postgres, schema);
+            hosts.Add(worker);
+            var finished = new FinishedCounter();
+            finished.Count(worker);
+            var atStart = await DatabaseCounters.ReadAsync(postgres);
+            var clock = Stopwatch.StartNew();
+            await worker.StartAsync();
+            await finished.WaitForAsync(jobs);
+            clock.Stop();
+            await StopAsync(hosts);
+            var burnDown = new ShapeResult($"burn-down of {jobs:N0} queued jobs, 1 node", jobs, clock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atStart), []);
+            return (insert, burnDown);
+        }
+        finally
+        {
+            await StopAsync(hosts);
+            await DropSchemaAsync(postgres, schema);
+        }
+    }
+
+    /// <summary>A fresh schema name for one run.</summary>
+    public static string NewSchema() => $"bench_{Guid.NewGuid():N}"[..20];
+
+    /// <summary>Drops a run's schema (nothing on the in-memory store).</summary>
+    public static async Task DropSchemaAsync(string? postgres, string schema)
+    {
+        if (postgres is null)
+        {
+            return;
+        }
+
+        await using var connection = new NpgsqlConnection(postgres);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Starts <paramref name="jobs"/> jobs from <see cref="Producers"/> concurrent producers, producer <c>p</c> on node <c>p mod nodes</c>; returns each start's latency in ms.</summary>
+    private static async Task<double[]> ProduceAsync(List<IJobScheduler> schedulers, int jobs)
+    {
+        var latencies = new double[jobs];
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Producers).Select(producer => Task.Run(async () =>
+        {
+            var scheduler = schedulers[producer % schedulers.Count];
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < jobs)
+            {
+                var began = Stopwatch.GetTimestamp();
+                await scheduler.StartKindAsync("no-op", new NoOpRequest(index));
+                latencies[index] = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+            }
+        })));
+        return latencies;
+    }
+
+    private static IHost BuildHost(string? postgres, string schema, bool registerKind = true)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        var longJobs = builder.Services.AddLongJobs(options =>
+        {
+            options.MaxConcurrency = Environment.ProcessorCount * 16;
+            options.MaxQueuedJobs = 1_000_000;
+            options.MaxRetainedJobs = 1_000_000;
+        });
+        if (registerKind)
+        {
+            longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op");
+        }
+
+        if (postgres is not null)
+        {
+            longJobs.UsePostgreSql(DatabaseCounters.Tag(postgres), store => store.Schema = schema);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Stops and disposes the hosts not yet stopped (their pools close, so their sessions end); idempotent.</summary>
+    private static async Task StopAsync(List<IHost> hosts)
+    {
+        foreach (var host in hosts)
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+
+        hosts.Clear();
+    }
+
+    /// <summary>Counts the jobs the nodes finished; completes waits when the count reaches theirs; fails them if a job did not succeed.</summary>
+    private sealed class FinishedCounter
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(int Count, TaskCompletionSource Reached)> _waits = [];
+        private int _count;
+        private Exception? _failure;
+
+        public void Count(IHost host) =>
+            host.Services.GetRequiredService<IJobStore>().JobFinished += Add;
+
+        public Task WaitForAsync(int count)
+        {
+            lock (_gate)
+            {
+                if (_failure is not null)
+                {
+                    return Task.FromException(_failure);
+                }
+
+                if (_count >= count)
+                {
+                    return Task.CompletedTask;
+                }
+
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waits.Add((count, reached));
+                return reached.Task.WaitAsync(Timeout);
+            }
+        }
+
+        private void Add(JobRecord job)
+        {
+            lock (_gate)
+            {
+                _count++;
+                if (job.Status != JobStatus.Succeeded)
+                {
+                    _failure ??= new InvalidOperationException($"Job {job.Id} ended {job.Status}: {job.Error?.Title} {job.Error?.Detail}");
+                }
+
+                foreach (var wait in _waits.Where(wait => _failure is not null || wait.Count <= _count))
+                {
+                    _ = _failure is null ? wait.Reached.TrySetResult() : wait.Reached.TrySetException(_failure);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>One measured phase: the jobs (or transactions) done, the time, and on PostgreSQL what they cost the database.</summary>
+/// <param name="Name">What was measured.</param>
+/// <param name="Jobs">The jobs (or transactions) done.</param>
+/// <param name="Elapsed">The time they took.</param>
+/// <param name="Cost">The database's counters over the phase; <see langword="null"/> on the in-memory store.</param>
+/// <param name="StartLatenciesMs">Each start's latency in ms, where starts were timed.</param>
+internal sealed record ShapeResult(string Name, int Jobs, TimeSpan Elapsed, DatabaseCounters? Cost, IReadOnlyList<double> StartLatenciesMs)
+{
+    public double JobsPerSecond => Jobs / Elapsed.TotalSeconds;
+
+    public double? CommitsPerJob => Cost is { } cost ? (double)cost.Commits / Jobs : null;
+
+    public double? WritingTransactionsPerJob => Cost is { } cost ? (double)cost.WritingTransactions / Jobs : null;
+
+    public double? WalBytesPerJob => Cost is { } cost ? (double)cost.WalBytes / Jobs : null;
+
+    /// <summary>One line, for the load run's console.</summary>
+    public override string ToString()
+    {
+        var line = $"{Name}: {Jobs:N0} jobs, {JobsPerSecond:N0} jobs/s ({Elapsed.TotalSeconds:F1} s)";
+        if (Cost is not null)
+        {
+            line += $"; {CommitsPerJob:F3} commits ({WritingTransactionsPerJob:F3} writing) and {WalBytesPerJob:N0} bytes of WAL per job";
+        }
+
+        if (StartLatenciesMs.Count > 0)
+        {
+            line += $"; start latency p50 {Report.Percentile(StartLatenciesMs, 50):F1} ms, p99 {Report.Percentile(StartLatenciesMs, 99):F1} ms";
+        }
+
+        return line;
+    }
+}
