@@ -2,7 +2,8 @@ namespace LongJobs.Server.Execution.Topology;
 
 /// <summary>
 /// The length of a shared store's queue as this server last counted it, kept up to date with this server's own
-/// changes (jobs it queued, claimed or started) and counted again once it is <see cref="MaxAge"/> old: checking
+/// changes (jobs it queued, claimed or started) and counted again once it is <see cref="MaxAge"/> old, or
+/// <see cref="MaxAgeWithRoom"/> old while the queue is less than half full: checking
 /// <see cref="LongJobsOptions.MaxQueuedJobs"/> then costs a query at most that often, not one per start. Changes
 /// made by other servers show at the next count.
 /// </summary>
@@ -11,18 +12,25 @@ internal sealed class QueuedJobCount(TimeProvider time)
     /// <summary>How long a count is used before the store is asked again.</summary>
     internal static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How long a count that leaves at least half the limit free is used. A count reads up to the whole queue, so a long
+    /// queue far from its limit is not counted ten times a second: other servers would have to queue half the limit
+    /// within this time to fill it unseen, and the limit is a guard against runaway queues, not an exact quota.
+    /// </summary>
+    internal static readonly TimeSpan MaxAgeWithRoom = TimeSpan.FromSeconds(1);
+
     private readonly Lock _gate = new();
     private long _countedAt;
     private bool _known;
     private int _count;
 
-    /// <summary>Reads the count, if one was taken less than <see cref="MaxAge"/> ago.</summary>
-    public bool TryGet(out int count)
+    /// <summary>Reads the count, if one was taken recently enough for a queue limited to <paramref name="limit"/> jobs.</summary>
+    public bool TryGet(int limit, out int count)
     {
         lock (_gate)
         {
             count = _count;
-            return _known && time.GetElapsedTime(_countedAt) < MaxAge;
+            return _known && time.GetElapsedTime(_countedAt) < (count <= limit / 2 ? MaxAgeWithRoom : MaxAge);
         }
     }
 

@@ -23,10 +23,10 @@ internal sealed class SharedStoreTopology(IQueuedJobs queue, TimeProvider time, 
     /// <summary>None: a job's version 0 tells that its insert has not completed (the lease keeper renews only stored jobs).</summary>
     public override long UnstoredVersion => 0;
 
-    /// <summary>Counts at most every <see cref="QueuedJobCount.MaxAge"/>, with this server's own changes in between.</summary>
+    /// <summary>Counts at most every <see cref="QueuedJobCount.MaxAge"/> (less often while the queue has room), with this server's own changes in between.</summary>
     public override async ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken)
     {
-        if (!_queued.TryGet(out var count))
+        if (!_queued.TryGet(countAtMost, out var count))
         {
             count = await Queue.CountQueuedAsync(countAtMost, cancellationToken).ConfigureAwait(false);
             _queued.Set(count);
