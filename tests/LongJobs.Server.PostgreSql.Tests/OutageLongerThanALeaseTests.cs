@@ -177,17 +177,21 @@ public sealed class OutageLongerThanALeaseTests(PostgreSqlServer server) : IAsyn
                 options.MaxConcurrency = 2;
                 options.ShutdownTimeout = TimeSpan.FromMinutes(10);
             },
-            options =>
-            {
-                options.NodeName = name;
-                // Long enough that a node renewing every 100 ms keeps its leases on a loaded machine, short enough that
-                // the cut-off node loses them soon.
-                options.LeaseDuration = TimeSpan.FromSeconds(4);
-                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
-                options.RetryTimeout = TimeSpan.FromMilliseconds(500);
-            });
+            options => LosesItsLeasesSoon(options, name));
         _disposables.Add(node);
         return node;
+    }
+
+    /// <summary>
+    /// Store options of a node named <paramref name="name"/> whose leases last 4 s: long enough that a node renewing every
+    /// 100 ms keeps them on a loaded machine, short enough that a node cut off from the database loses them soon.
+    /// </summary>
+    internal static void LosesItsLeasesSoon(PostgreSqlJobStoreOptions options, string name)
+    {
+        options.NodeName = name;
+        options.LeaseDuration = TimeSpan.FromSeconds(4);
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        options.RetryTimeout = TimeSpan.FromMilliseconds(500);
     }
 
     public sealed record NodeName(string Value);

@@ -97,13 +97,8 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var store = CreateStore(schema);
         await store.MigrateAsync();
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await using var listener = await dataSource.OpenConnectionAsync();
-        var payloads = new List<string>();
-        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
+        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        await using var _ = listener;
 
         var adHoc = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "ad-hoc", CreatedAt = DateTimeOffset.UtcNow });
         var registered = await store.InsertAsync(NewRegisteredJob("k", DateTimeOffset.UtcNow));
@@ -124,13 +119,8 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
         var store = CreateStore(schema);
         await store.MigrateAsync();
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await using var listener = await dataSource.OpenConnectionAsync();
-        var payloads = new List<string>();
-        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
-        await using (var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
+        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        await using var _ = listener;
 
         var inserted = await store.InsertManyAsync([.. Enumerable.Range(0, 250).Select(i => NewRegisteredJob("k", DateTimeOffset.UtcNow.AddTicks(i * 10)))]);
         var watcher = CreateStore(schema); // another node: it learns of the claim from the notification alone
@@ -262,6 +252,17 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     }
 
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Listens on the store's channel on a connection of its own; the payloads are collected as they come.</summary>
+    private static async Task<(NpgsqlConnection Listener, List<string> Payloads)> ListenAsync(NpgsqlDataSource dataSource, string schema)
+    {
+        var listener = await dataSource.OpenConnectionAsync();
+        var payloads = new List<string>();
+        listener.Notification += (_, notification) => payloads.Add(notification.Payload);
+        await using var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener);
+        await listen.ExecuteNonQueryAsync();
+        return (listener, payloads);
+    }
 
     private PostgreSqlJobStore CreateStore(string schema)
     {

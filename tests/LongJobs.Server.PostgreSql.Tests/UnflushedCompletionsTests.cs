@@ -99,15 +99,7 @@ public sealed class UnflushedCompletionsTests(PostgreSqlServer server, ITestOutp
                 options.MaxConcurrency = Jobs;
                 options.ShutdownTimeout = TimeSpan.FromSeconds(1);
             },
-            options =>
-            {
-                options.NodeName = name;
-                // Long enough that a node renewing every 100 ms keeps its leases on a loaded machine, short enough that
-                // the cut-off node loses them soon.
-                options.LeaseDuration = TimeSpan.FromSeconds(4);
-                options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
-                options.RetryTimeout = TimeSpan.FromMilliseconds(500);
-            });
+            options => LosesItsLeasesSoon(options, name));
         _disposables.Add(node);
         return node;
     }
