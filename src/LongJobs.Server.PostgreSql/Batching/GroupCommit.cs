@@ -12,7 +12,11 @@ namespace LongJobs.Server.PostgreSql.Batching;
 /// <param name="flush">Writes a batch in one statement; answers each item, in order.</param>
 /// <param name="key">The job an item writes.</param>
 /// <param name="maxBatch">The most items one flush writes.</param>
-internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> flush, Func<TItem, Guid> key, int maxBatch)
+/// <param name="itemSpecific">
+/// Whether a failed flush's exception may be about one of its items (the database rejected a value): then each item is
+/// written alone, so one bad item fails only its own caller.
+/// </param>
+internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> flush, Func<TItem, Guid> key, int maxBatch, Func<Exception, bool> itemSpecific)
 {
     private readonly Lock _gate = new();
     private readonly List<Pending> _pending = [];
@@ -37,7 +41,18 @@ internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Tas
 
         if (lead)
         {
-            _ = FlushAllAsync();
+            // The loop outlives its first caller: it carries none of the caller's context (trace, logging scopes).
+            if (ExecutionContext.IsFlowSuppressed())
+            {
+                _ = FlushAllAsync();
+            }
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = FlushAllAsync();
+                }
+            }
         }
 
         if (!cancellationToken.CanBeCanceled)
@@ -97,6 +112,13 @@ internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Tas
                     batch[i].Result.TrySetResult(results[i]);
                 }
             }
+            catch (Exception exception) when (batch.Count > 1 && itemSpecific(exception))
+            {
+                foreach (var pending in batch)
+                {
+                    await FlushAloneAsync(pending).ConfigureAwait(false);
+                }
+            }
             catch (Exception exception)
             {
                 foreach (var pending in batch)
@@ -104,6 +126,18 @@ internal sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Tas
                     pending.Result.TrySetException(exception);
                 }
             }
+        }
+    }
+
+    private async Task FlushAloneAsync(Pending pending)
+    {
+        try
+        {
+            pending.Result.TrySetResult((await flush([pending.Item]).ConfigureAwait(false))[0]);
+        }
+        catch (Exception exception)
+        {
+            pending.Result.TrySetException(exception);
         }
     }
 

@@ -76,6 +76,14 @@ internal static class DatabaseFailures
         || exception is PostgresException { SqlState: var state } && (state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal));
 
     /// <summary>
+    /// Whether a statement failed because of what it was given, not because the database could not serve it: the server
+    /// answered with an error of its own (a value it rejected, a constraint). One statement of many jobs is then better
+    /// written again job by job, so the job the error is about fails alone.
+    /// </summary>
+    public static bool IsRejectedValue(Exception exception) =>
+        exception is PostgresException { InvariantSeverity: "ERROR" } && !IsUnavailable(exception);
+
+    /// <summary>
     /// Whether a statement that failed with <paramref name="exception"/> after it was sent surely changed nothing: the
     /// server answered it with an error (not a fatal one, which ends the session and may come after a commit), so its
     /// transaction rolled back. A broken connection or a timeout leaves the outcome unknown.

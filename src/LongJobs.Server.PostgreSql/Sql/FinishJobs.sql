@@ -1,6 +1,10 @@
 -- Finishes many jobs in one statement, each only in the status and attempt its item expects (a node that lost a job
 -- cannot finish its next run). The items name distinct jobs; a job not in the expected status and attempt is not
--- returned.
+-- returned. The rows are locked in ID order first, as every statement that locks several jobs does (the heartbeat's
+-- index scan, progress reports): two such statements never wait for each other in a cycle (a deadlock).
+WITH locked AS (
+    SELECT id AS locked_id FROM {{schema}}.jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE
+)
 UPDATE {{schema}}.jobs AS jobs
 SET status = item.new_status,
     completed_at = item.new_completed_at,
@@ -11,6 +15,7 @@ SET status = item.new_status,
     version = jobs.version + 1
 FROM unnest(@ids, @expected_statuses, @expected_attempts, @statuses, @completed_ats, @results, @errors)
          AS item(job_id, expected_status, expected_attempt, new_status, new_completed_at, new_result, new_error)
+     JOIN locked ON locked.locked_id = item.job_id
 WHERE jobs.id = item.job_id AND jobs.status = item.expected_status AND jobs.status IN ('Queued', 'Running')
   AND jobs.attempt = item.expected_attempt
 RETURNING {{job_columns}};

@@ -54,10 +54,13 @@ internal sealed class SqlScripts
 
     /// <summary>
     /// A statement without its comment lines: they explain the SQL files, and would otherwise be sent, and parsed by
-    /// Npgsql for parameters, on every execution.
+    /// Npgsql for parameters, on every execution. A statement with a dollar-quoted body is kept whole (a line of the body
+    /// may start with <c>--</c>); so would one with a literal across lines, which no statement has.
     /// </summary>
     private static string WithoutCommentLines(string sql) =>
-        string.Join('\n', sql.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
+        sql.Contains("$$", StringComparison.Ordinal)
+            ? sql
+            : string.Join('\n', sql.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
 
     private static IEnumerable<(string Name, string Text)> Resources(string folder)
     {

@@ -23,7 +23,7 @@ internal sealed class JobFinishes
     public JobFinishes(JobDatabase database)
     {
         _database = database;
-        _finishes = new(FinishRowsAsync, static finish => finish.Id, MaxCoalesced);
+        _finishes = new(FinishRowsAsync, static finish => finish.Id, MaxCoalesced, DatabaseFailures.IsRejectedValue);
     }
 
     /// <summary>Moves a job from <paramref name="expectedStatus"/> in <paramref name="expectedAttempt"/> to its outcome, in the next flush.</summary>

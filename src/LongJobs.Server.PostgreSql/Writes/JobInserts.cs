@@ -34,7 +34,7 @@ internal sealed class JobInserts
         _changes = changes;
         _node = node;
         _leaseDuration = leaseDuration;
-        _singles = new(jobs => InsertRowsAsync(jobs, CancellationToken.None), static job => job.Id, MaxCoalesced);
+        _singles = new(jobs => InsertRowsAsync(jobs, CancellationToken.None), static job => job.Id, MaxCoalesced, DatabaseFailures.IsRejectedValue);
     }
 
     /// <summary>Adds one job, in the next flush of concurrent starts.</summary>
@@ -71,25 +71,31 @@ internal sealed class JobInserts
             }
         }
 
+        // Each statement commits on its own: once one has, the call goes on whatever the caller's token says, and a
+        // later failure says the store may have changed (the caller reads back what was stored).
         var stored = new JobRecord[jobs.Count];
         for (var start = 0; start < jobs.Count; start += MaxRowsPerStatement)
         {
+            var token = start == 0 ? cancellationToken : CancellationToken.None;
             var chunk = jobs.Skip(start).Take(MaxRowsPerStatement).ToList();
             chunk.ForEach(Track);
-            IReadOnlyList<JobRecord?> inserted;
             try
             {
-                inserted = await InsertRowsAsync(chunk, cancellationToken).ConfigureAwait(false);
+                var inserted = await InsertRowsAsync(chunk, token).ConfigureAwait(false);
+                for (var i = 0; i < chunk.Count; i++)
+                {
+                    stored[start + i] = Tracked(chunk[i], inserted[i]) ?? await ResolveAsync(chunk[i], token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception exception) when (start > 0 && exception is not JobStoreUnavailableException { MayHaveChanged: true })
+            {
+                chunk.ForEach(job => _changes.Forget(job.Id));
+                throw new JobStoreUnavailableException($"Only the first {start:N0} of {jobs.Count:N0} jobs are known to be stored: {exception.Message}", exception);
             }
             catch
             {
                 chunk.ForEach(job => _changes.Forget(job.Id));
                 throw;
-            }
-
-            for (var i = 0; i < chunk.Count; i++)
-            {
-                stored[start + i] = Tracked(chunk[i], inserted[i]) ?? await ResolveAsync(chunk[i], cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -158,7 +164,18 @@ internal sealed class JobInserts
             }
 
             Track(job);
-            if (Tracked(job, (await InsertRowsAsync([job], cancellationToken).ConfigureAwait(false))[0]) is { } inserted)
+            IReadOnlyList<JobRecord?> again;
+            try
+            {
+                again = await InsertRowsAsync([job], cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                _changes.Forget(job.Id);
+                throw;
+            }
+
+            if (Tracked(job, again[0]) is { } inserted)
             {
                 return inserted;
             }

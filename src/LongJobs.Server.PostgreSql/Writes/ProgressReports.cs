@@ -21,7 +21,7 @@ internal sealed class ProgressReports
     public ProgressReports(JobDatabase database)
     {
         _database = database;
-        _reports = new(WriteRowsAsync, static report => report.Id, MaxCoalesced);
+        _reports = new(WriteRowsAsync, static report => report.Id, MaxCoalesced, DatabaseFailures.IsRejectedValue);
     }
 
     /// <summary>Records progress of a job running in attempt <paramref name="attempt"/>, in the next flush.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
@@ -35,15 +36,15 @@ internal static class JobRequestValidator
     /// <summary>The JSON name of each property, by .NET name, honouring <c>[JsonPropertyName]</c>.</summary>
     /// <summary>
     /// Whether the validator can find anything to check on a request of <paramref name="type"/>: validation attributes
-    /// on it or its public properties, a metadata class, or <see cref="IValidatableObject"/>. Requests of types with
-    /// none (most) skip the validator, which reads a type's attributes anew on every call. Attributes added at run time
-    /// through <c>TypeDescriptor</c> alone are not seen.
+    /// on it or its properties as <c>TypeDescriptor</c> describes them (the validator's own view: inherited from
+    /// overridden properties, metadata classes and providers included), or <see cref="IValidatableObject"/>. Requests of
+    /// types with none (most) skip the validator, which builds its view anew on every call. The answer is kept per
+    /// type: attributes added at run time after a type's first request are not seen.
     /// </summary>
     private static bool HasValidation(Type type) => Validated.GetOrAdd(type, static type =>
         typeof(IValidatableObject).IsAssignableFrom(type)
-        || type.IsDefined(typeof(ValidationAttribute), inherit: true)
-        || type.IsDefined(typeof(MetadataTypeAttribute), inherit: true)
-        || type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Any(property => property.IsDefined(typeof(ValidationAttribute), inherit: true)));
+        || TypeDescriptor.GetAttributes(type).OfType<ValidationAttribute>().Any()
+        || TypeDescriptor.GetProperties(type).Cast<PropertyDescriptor>().Any(property => property.Attributes.OfType<ValidationAttribute>().Any()));
 
     private static Dictionary<string, string> JsonNames(Type type, JsonSerializerOptions serializerOptions)
     {

@@ -17,7 +17,8 @@ public sealed class GroupCommitTests
                 return Task.FromResult<IReadOnlyList<int>>([.. batch.Select(item => item.Value * 10)]);
             },
             item => item.Id,
-            maxBatch: 100);
+            maxBatch: 100,
+            itemSpecific: _ => false);
 
         Assert.Equal(10, await commit.WriteAsync((Guid.NewGuid(), 1), CancellationToken.None));
         Assert.Equal([[1]], flushes);
@@ -44,7 +45,8 @@ public sealed class GroupCommitTests
                 return [.. batch.Select(item => item.Value * 10)];
             },
             item => item.Id,
-            maxBatch: 3);
+            maxBatch: 3,
+            itemSpecific: _ => false);
         var sameJob = Guid.NewGuid();
 
         var first = commit.WriteAsync((Guid.NewGuid(), 0), CancellationToken.None);
@@ -74,7 +76,8 @@ public sealed class GroupCommitTests
                 return [.. batch.Select(item => item.Value)];
             },
             item => item.Id,
-            maxBatch: 10);
+            maxBatch: 10,
+            itemSpecific: _ => false);
 
         var failed = commit.WriteAsync((Guid.NewGuid(), 1), CancellationToken.None);
         var next = commit.WriteAsync((Guid.NewGuid(), 2), CancellationToken.None);
@@ -101,7 +104,8 @@ public sealed class GroupCommitTests
                 return [.. batch.Select(item => item.Value)];
             },
             item => item.Id,
-            maxBatch: 10);
+            maxBatch: 10,
+            itemSpecific: _ => false);
         using var cancel = new CancellationTokenSource();
 
         var first = commit.WriteAsync((Guid.NewGuid(), 1), CancellationToken.None);
@@ -114,5 +118,41 @@ public sealed class GroupCommitTests
         var answers = await Task.WhenAll(first, kept).WithSafetyTimeout();
         Assert.Equal([1, 3], answers);
         Assert.Equal([1, 3], written);
+    }
+
+    [Fact]
+    public async Task AFlushFailedByOneOfItsItems_WritesEachAlone_AndFailsOnlyThatOne()
+    {
+        var firstFlush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flushes = new List<int[]>();
+        var commit = new GroupCommit<(Guid Id, int Value), int>(
+            async batch =>
+            {
+                lock (flushes)
+                {
+                    flushes.Add([.. batch.Select(item => item.Value)]);
+                }
+
+                if (flushes.Count == 1)
+                {
+                    await firstFlush.Task;
+                }
+
+                return batch.Any(item => item.Value < 0) ? throw new ArgumentException("A value the database rejects.") : [.. batch.Select(item => item.Value)];
+            },
+            item => item.Id,
+            maxBatch: 10,
+            itemSpecific: exception => exception is ArgumentException);
+
+        var first = commit.WriteAsync((Guid.NewGuid(), 0), CancellationToken.None);
+        var good = commit.WriteAsync((Guid.NewGuid(), 1), CancellationToken.None);
+        var bad = commit.WriteAsync((Guid.NewGuid(), -1), CancellationToken.None);
+        var alsoGood = commit.WriteAsync((Guid.NewGuid(), 2), CancellationToken.None);
+        firstFlush.SetResult();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => bad.WithSafetyTimeout());
+        var answers = await Task.WhenAll(first, good, alsoGood).WithSafetyTimeout();
+        Assert.Equal([0, 1, 2], answers);
+        Assert.Equal([[0], [1, -1, 2], [1], [-1], [2]], flushes);
     }
 }

@@ -79,4 +79,34 @@ public sealed class JobRequestValidatorTests
         Assert.Contains("gateKey", exception.Message, StringComparison.Ordinal);
         Assert.Contains("value", exception.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_ATypeWithNoAnnotations_IsValidWhateverItHolds()
+    {
+        Assert.Empty(JobRequestValidator.Validate(new Plain { Name = null }, Web));
+    }
+
+    [Fact]
+    public void Validate_AnAnnotationOnTheBaseOfAnOverriddenProperty_IsChecked()
+    {
+        var errors = JobRequestValidator.Validate(new Overriding { Name = null }, Web);
+
+        Assert.Equal(["name"], errors.Keys);
+    }
+
+    private sealed class Plain
+    {
+        public string? Name { get; init; }
+    }
+
+    private abstract class NamedBase
+    {
+        [Required]
+        public abstract string? Name { get; init; }
+    }
+
+    private sealed class Overriding : NamedBase
+    {
+        public override string? Name { get; init; }
+    }
 }

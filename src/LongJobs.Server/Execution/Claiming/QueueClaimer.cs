@@ -128,8 +128,9 @@ internal sealed class QueueClaimer
 
     /// <summary>
     /// Claims for a job just queued here by a start: at once when no other claim is in flight, so a start that finds a
-    /// slot free answers with its job running. While one is, the start leaves it to the loop, which claims again when
-    /// that one ends: under load, claims do not pile up one per start but take all jobs queued meanwhile in one statement.
+    /// slot free answers with its job running. While one is, the start leaves it to the loop (and a claim in flight that
+    /// ends with slots left claims again, as the job may have come after it looked): under load, claims do not pile up
+    /// one per start but take all jobs queued meanwhile in one statement.
     /// The job's handle, if any, is followed in the store only if the claim that follows does not take the job, so a
     /// job this server claims is not read back by its follower.
     /// </summary>
@@ -243,9 +244,13 @@ internal sealed class QueueClaimer
             all.AddRange(claimed);
             if (claimed.Count < free)
             {
-                // Empty as of the claim: unless something queued a job since it began.
+                // Empty as of the claim: unless something queued a job since it began. A start that queued one then left
+                // its claim to the loop, whose claim may have found no free slot (this one held them): claim again.
                 InterlockedMax(ref _queueEmptyAsOf, queueChanges);
-                return all;
+                if (Interlocked.Read(ref _queueChanges) == queueChanges)
+                {
+                    return all;
+                }
             }
         }
     }
