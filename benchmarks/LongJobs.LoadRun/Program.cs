@@ -39,8 +39,8 @@ var registered = args.Length > 1 && args[1] == "registered";
 var postgres = args.Length > 2 ? args[2] : null;
 var wave = postgres is null ? 10_000 : 1_000;
 
-var builder = Host.CreateApplicationBuilder();
-builder.Logging.ClearProviders();
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
 var longJobs = builder.Services.AddLongJobs(options =>
 {
     options.MaxConcurrency = Environment.ProcessorCount * 4;

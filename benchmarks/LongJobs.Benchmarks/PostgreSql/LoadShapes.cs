@@ -169,8 +169,8 @@ internal static class LoadShapes
 
     private static IHost BuildHost(string? postgres, string schema, bool registerKind = true)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
         var longJobs = builder.Services.AddLongJobs(options =>
         {
             options.MaxConcurrency = Environment.ProcessorCount * 16;
