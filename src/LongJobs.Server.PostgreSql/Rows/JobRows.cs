@@ -82,6 +82,16 @@ internal static class JobRows
     };
 
     /// <summary>A value stored as JSON (an error, notifications, a delivery).</summary>
+    /// <summary>
+    /// The rows a statement about many jobs returned, in the order of <paramref name="ids"/>: each job's row, or
+    /// <see langword="null"/> for a job the statement did not change (RETURNING keeps no order).
+    /// </summary>
+    public static IReadOnlyList<JobRecord?> InOrderOf(IReadOnlyList<JobRecord> rows, IEnumerable<Guid> ids)
+    {
+        var byId = rows.ToDictionary(row => row.Id);
+        return [.. ids.Select(id => byId.GetValueOrDefault(id))];
+    }
+
     public static JsonElement ToStoredJson<T>(T value) => JsonSerializer.SerializeToElement(value, StoredSerializerOptions);
 
     private static string ColumnName(Column column) =>

@@ -57,8 +57,7 @@ internal sealed class JobFinishes
             Parameter.Jsons("results", finishes.Select(finish => finish.Outcome.Result)),
             Parameter.Jsons("errors", finishes.Select(finish => finish.Outcome.Error is { } error ? JobRows.ToStoredJson(error) : (JsonElement?)null))).ConfigureAwait(false);
 
-        var byId = rows.ToDictionary(row => row.Id);
-        return [.. finishes.Select(finish => byId.GetValueOrDefault(finish.Id))];
+        return JobRows.InOrderOf(rows, finishes.Select(finish => finish.Id));
     }
 
     /// <summary>One caller's outcome for one job.</summary>

@@ -217,7 +217,6 @@ internal sealed class JobInserts
             return [rows.Count == 0 ? null : rows[0]];
         }
 
-        var byId = rows.ToDictionary(row => row.Id);
-        return [.. jobs.Select(job => byId.GetValueOrDefault(job.Id))];
+        return JobRows.InOrderOf(rows, jobs.Select(job => job.Id));
     }
 }

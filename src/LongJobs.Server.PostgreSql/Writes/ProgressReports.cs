@@ -1,5 +1,6 @@
 using LongJobs.Server.PostgreSql.Batching;
 using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.Storage;
 using NpgsqlTypes;
@@ -41,8 +42,7 @@ internal sealed class ProgressReports
             new("progresses", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = reports.Select(report => report.Progress).ToArray() },
             Parameter.NullableTexts("messages", reports.Select(report => report.Message))).ConfigureAwait(false);
 
-        var byId = rows.ToDictionary(row => row.Id);
-        return [.. reports.Select(report => byId.GetValueOrDefault(report.Id))];
+        return JobRows.InOrderOf(rows, reports.Select(report => report.Id));
     }
 
     /// <summary>One caller's report for one job.</summary>
