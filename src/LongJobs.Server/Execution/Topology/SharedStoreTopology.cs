@@ -14,6 +14,10 @@ namespace LongJobs.Server.Execution.Topology;
 internal sealed class SharedStoreTopology(IQueuedJobs queue, TimeProvider time, TimeSpan pollInterval) : StoreTopology(queue)
 {
     private readonly QueuedJobCount _queued = new(time);
+    private readonly Lock _countGate = new();
+
+    /// <summary>The count being read, shared by every start that finds the last count too old (one query, not one each).</summary>
+    private Task<int>? _counting;
 
     /// <summary>The poll of the claim loop; it runs across wake-ups, so slots that keep freeing do not keep postponing it.</summary>
     private Task? _poll;
@@ -23,15 +27,36 @@ internal sealed class SharedStoreTopology(IQueuedJobs queue, TimeProvider time, 
     /// <summary>None: a job's version 0 tells that its insert has not completed (the lease keeper renews only stored jobs).</summary>
     public override long UnstoredVersion => 0;
 
-    /// <summary>Counts at most every <see cref="QueuedJobCount.MaxAge"/> (less often while the queue has room), with this server's own changes in between.</summary>
-    public override async ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts at most every <see cref="QueuedJobCount.MaxAge"/> (less often while the queue has room), with this server's
+    /// own changes in between; concurrent starts that find the count too old wait for the same query.
+    /// </summary>
+    public override ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken)
     {
-        if (!_queued.TryGet(countAtMost, out var count))
+        if (_queued.TryGet(countAtMost, out var count))
         {
-            count = await Queue.CountQueuedAsync(countAtMost, cancellationToken).ConfigureAwait(false);
-            _queued.Set(count);
+            return ValueTask.FromResult(count);
         }
 
+        Task<int> counting;
+        lock (_countGate)
+        {
+            if (_counting is null || _counting.IsCompleted)
+            {
+                _counting = CountAsync(countAtMost);
+            }
+
+            counting = _counting;
+        }
+
+        return new ValueTask<int>(counting.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>One count for every waiting start: no single caller's token ends it (the store's command timeout bounds it).</summary>
+    private async Task<int> CountAsync(int countAtMost)
+    {
+        var count = await Queue.CountQueuedAsync(countAtMost, CancellationToken.None).ConfigureAwait(false);
+        _queued.Set(count);
         return count;
     }
 
