@@ -133,6 +133,27 @@ internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         return new JobPage(jobs, next);
     }
 
+    public async ValueTask<DateTimeOffset?> GetNextDueTimeAsync(CancellationToken cancellationToken = default) =>
+        await _database.ExecuteAsync(
+            "GetNextDueTime",
+            Repeat.Safe,
+            static async (command, token) => await command.ExecuteScalarAsync(token).ConfigureAwait(false) is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) : (DateTimeOffset?)null,
+            cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<int> QueueDueJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await _database.ExecuteAsync(
+            "QueueDueJobs",
+            Repeat.Safe,
+            static async (command, token) => await command.ExecuteNonQueryAsync(token).ConfigureAwait(false),
+            cancellationToken,
+            Parameter.Timestamp("now", now),
+            Parameter.Integer("limit", limit)).ConfigureAwait(false);
+    }
+
+    public Task WaitForScheduledJobsAsync(CancellationToken cancellationToken) => _changes.NextScheduled().WaitAsync(cancellationToken);
+
     public async ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) =>
         await _database.ExecuteAsync(
             "CountQueuedJobs",

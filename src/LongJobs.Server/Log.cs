@@ -75,4 +75,11 @@ internal static partial class Log
 
     [LoggerMessage(51, LogLevel.Warning, "The job store lost its answer to storing job {JobId} of kind {Kind} and cannot be reached to read it back: the job may have been stored, and would then run.")]
     public static partial void InsertOutcomeUnknown(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(52, LogLevel.Debug, "Job {JobId} of kind {Kind} scheduled for {NotBefore:O}.")]
+    public static partial void JobScheduled(ILogger logger, Guid jobId, string kind, DateTimeOffset notBefore);
+
+    // 60 to 69: scheduled jobs.
+    [LoggerMessage(60, LogLevel.Debug, "{Count} scheduled jobs came due and were queued.")]
+    public static partial void ScheduledJobsQueued(ILogger logger, int count);
 }

@@ -36,6 +36,9 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     /// <summary>The payload prefix that announces a cancel request for a running job.</summary>
     private const string CancelPrefix = "cancel:";
 
+    /// <summary>The payload that announces jobs started for later (since migration 013).</summary>
+    private const string ScheduledPayload = "scheduled";
+
     private readonly System.Threading.Channels.Channel<Guid> _cancellations = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new() { SingleReader = true });
 
     /// <summary>How many just-inserted jobs <see cref="ExpectInsert"/> tracks at most; beyond that, waiters read first as usual.</summary>
@@ -54,6 +57,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     private long _connection;
     private readonly JobChangeWatchers _watchers = new();
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Task? _listening;
@@ -144,6 +148,13 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     {
         EnsureListening();
         return Volatile.Read(ref _queued).Task;
+    }
+
+    /// <summary>Completes when a job is scheduled for later after this call, or when the listener reconnects.</summary>
+    public Task NextScheduled()
+    {
+        EnsureListening();
+        return Volatile.Read(ref _scheduled).Task;
     }
 
     public async ValueTask DisposeAsync()
@@ -268,8 +279,8 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
     /// <summary>
     /// Handles one notification: a statement's changed jobs (their IDs joined by commas), its claimable jobs inserted
-    /// (<c>queued:</c> and IDs), a job queued again (<c>queued</c>), or its running jobs asked to cancel (<c>cancel:</c>
-    /// and IDs). A notification of an earlier schema version names one job the same way.
+    /// (<c>queued:</c> and IDs), a job queued again (<c>queued</c>), jobs started for later (<c>scheduled</c>), or its
+    /// running jobs asked to cancel (<c>cancel:</c> and IDs). A notification of an earlier schema version names one job the same way.
     /// </summary>
     private void OnNotification(object sender, NpgsqlNotificationEventArgs notification)
     {
@@ -281,6 +292,10 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             {
                 _watchers.Announce(queued);
             }
+        }
+        else if (payload.SequenceEqual(ScheduledPayload))
+        {
+            WakeScheduleWaiters();
         }
         else if (payload.StartsWith(CancelPrefix, StringComparison.Ordinal))
         {
@@ -342,6 +357,9 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     private void WakeQueueWaiters() =>
         Interlocked.Exchange(ref _queued, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
+    private void WakeScheduleWaiters() =>
+        Interlocked.Exchange(ref _scheduled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     private void WakeAll()
     {
         try
@@ -355,6 +373,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
         }
 
         WakeQueueWaiters();
+        WakeScheduleWaiters();
         lock (_waiters)
         {
             foreach (var waiter in _waiters.Values)

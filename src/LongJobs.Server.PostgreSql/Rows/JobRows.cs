@@ -54,6 +54,7 @@ internal static class JobRows
         Deliveries,
         Owner,
         TraceParent,
+        NotBefore,
     }
 
     /// <summary>Reads the current row of a statement that selected <see cref="Columns"/> or <see cref="ListColumns"/>.</summary>
@@ -77,6 +78,7 @@ internal static class JobRows
         Notifications = NullableJson(reader, Column.Notifications)?.Deserialize<JobNotifications>(StoredSerializerOptions),
         Deliveries = NullableJson(reader, Column.Deliveries)?.Deserialize<NotificationDelivery[]>(StoredSerializerOptions) ?? [],
         TraceParent = NullableString(reader, Column.TraceParent),
+        NotBefore = NullableTimestamp(reader, Column.NotBefore),
         CancellationRequested = reader.GetBoolean((int)Column.CancellationRequested),
         Version = reader.GetInt64((int)Column.Version),
     };

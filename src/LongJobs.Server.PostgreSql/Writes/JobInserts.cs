@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Batching;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
@@ -110,6 +111,11 @@ internal sealed class JobInserts
         {
             throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
         }
+
+        if (job is { Status: JobStatus.Scheduled, NotBefore: null })
+        {
+            throw new ArgumentException("A scheduled job needs the time it runs at (NotBefore).", nameof(job));
+        }
     }
 
     /// <summary>
@@ -209,6 +215,7 @@ internal sealed class JobInserts
             Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
             Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
             Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),
+            Parameter.Timestamps("not_befores", jobs.Select(job => job.Status == JobStatus.Scheduled ? job.NotBefore : null)),
             Parameter.Text("node", _node),
             Parameter.Interval("lease", _leaseDuration)).ConfigureAwait(false);
 

@@ -29,6 +29,7 @@ public class JobInfo
         CreatedAt = info.CreatedAt;
         StartedAt = info.StartedAt;
         CompletedAt = info.CompletedAt;
+        NotBefore = info.NotBefore;
         Attempt = info.Attempt;
         MaxAttempts = info.MaxAttempts;
         CancellationRequested = info.CancellationRequested;
@@ -48,6 +49,7 @@ public class JobInfo
         CreatedAt = job.CreatedAt,
         StartedAt = job.StartedAt,
         CompletedAt = job.CompletedAt,
+        NotBefore = job.NotBefore,
         Attempt = job.Attempt,
         MaxAttempts = job.MaxAttempts,
         CancellationRequested = job.CancellationRequested,
@@ -95,6 +97,9 @@ public class JobInfo
 
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>The time before which the job does not run, if it was started for later (status <c>Scheduled</c> until then).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
 
     /// <summary>
     /// How many times the job has started: 0 while it waits for its first run. A retry after a transient failure,

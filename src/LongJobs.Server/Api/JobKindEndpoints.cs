@@ -23,21 +23,24 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
     /// final typed state, so a quick job takes one request; a job still unfinished then is 202 as without it. With an
     /// 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting
     /// another; the same key with another body is 422. 'LongJobs-Callback-Url' and 'LongJobs-Notify-Email' ask for a
-    /// webhook and an email when the job finishes.
+    /// webhook and an email when the job finishes. 'LongJobs-Not-Before' or 'LongJobs-Delay' start the job for later: it is
+    /// 'Scheduled' until then (its 'notBefore' says when), then queued; a time not in the future starts it now.
     /// </remarks>
     /// <response code="200">With 'Prefer: wait=N', the job finished within the wait: its final state with the typed result, as GET /{kind}/{id} answers it, with the status URL in 'Location' and 'Content-Location', its 'ETag' and 'Preference-Applied'.</response>
     /// <response code="202">The job was accepted (or, for a repeated Idempotency-Key, found): its state, with the status URL in 'Location', its 'ETag', and 'Retry-After' while it is unfinished.</response>
-    /// <response code="400">The request body, the Idempotency-Key or a notification header is not valid; 'errors' names each.</response>
+    /// <response code="400">The request body, the Idempotency-Key, a notification header or a start time header is not valid; 'errors' names each.</response>
     /// <response code="413">The request body is larger than the server accepts.</response>
     /// <response code="415">The body is not sent as 'application/json'.</response>
     /// <response code="422">The Idempotency-Key was used before with another request body.</response>
-    /// <response code="429">The queue is full: try again after 'Retry-After' seconds.</response>
+    /// <response code="429">The queue is full (never for a job started for later): try again after 'Retry-After' seconds.</response>
     /// <response code="503">The server is shutting down, or the job store cannot be reached: try again after 'Retry-After' seconds.</response>
     public Task<Results<Ok<JobState<TResult>>, Accepted<JobInfo>, ValidationProblem, ProblemHttpResult>> StartAsync(
         [FromHeader(Name = "Prefer"), Description(ParameterDescriptions.PreferOnStart)] string? prefer,
         [FromHeader(Name = JobsApi.IdempotencyKeyHeader), Description(ParameterDescriptions.IdempotencyKey)] string? idempotencyKey,
         [FromHeader(Name = JobsApi.CallbackUrlHeader), Description(ParameterDescriptions.CallbackUrl)] string? callbackUrl,
         [FromHeader(Name = JobsApi.NotifyEmailHeader), Description(ParameterDescriptions.NotifyEmail)] string? notifyEmail,
+        [FromHeader(Name = StartTimeHeaders.NotBeforeHeader), Description(ParameterDescriptions.NotBefore)] string? notBefore,
+        [FromHeader(Name = StartTimeHeaders.DelayHeader), Description(ParameterDescriptions.Delay)] string? delay,
         HttpContext context,
         CancellationToken cancellationToken) =>
         api.StartAsync<TRequest, TResult>(kind, prefer, context, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Kinds;
 using LongJobs.Server.Notifications;
@@ -48,6 +49,11 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(notificationErrors, title: "The job's notifications are not valid.");
         }
 
+        if (!StartTimeHeaders.TryRead(request, time, out var notBefore, out var startTimeErrors))
+        {
+            return TypedResults.ValidationProblem(startTimeErrors, title: "The job's start time is not valid.");
+        }
+
         var (body, unreadable) = await ReadBodyAsync(request, "A job's request", cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
@@ -86,7 +92,7 @@ internal sealed partial class JobsApi
         bool isNew;
         try
         {
-            (state, isNew) = await starter.StartValidatedAsync(kind, jobRequest, owner, idempotencyKey, notifications, cancellationToken).ConfigureAwait(false);
+            (state, isNew) = await starter.StartValidatedAsync(kind, new ValidatedStart(jobRequest, owner, idempotencyKey, notifications), notBefore, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {

@@ -25,7 +25,8 @@ internal sealed partial class JobsApi(
     LongJobsOptions options,
     JobWaits waits,
     JobNotFound notFound,
-    INotificationChannel[] channels)
+    INotificationChannel[] channels,
+    TimeProvider time)
 {
     /// <summary>The job's state without its result, with its status URL under this API's prefix.</summary>
     private JobInfo ToInfo(JobSnapshot job, HttpContext context) => JobInfo.From(job, StatusUrl(job.Id, context));

@@ -55,7 +55,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
             options,
             waits,
             services.GetRequiredService<JobNotFound>(),
-            [.. services.GetServices<INotificationChannel>()]);
+            [.. services.GetServices<INotificationChannel>()],
+            services.GetRequiredService<TimeProvider>());
 
         var group = endpoints.MapGroup(prefix)
             .WithTags("Jobs")

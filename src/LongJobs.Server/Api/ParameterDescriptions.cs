@@ -24,7 +24,11 @@ internal static class ParameterDescriptions
 
     public const string NotifyEmail = "An email address to tell when the job finishes; it must be allowed by the server's recipient rules.";
 
-    public const string Status = "Only jobs in this status: Queued, Running, Succeeded, Failed or Canceled.";
+    public const string NotBefore = "Starts the job for later: the earliest time it may run, an RFC 3339 date and time with its offset (2026-12-24T18:00:00Z). The job is 'Scheduled' until then; a time not in the future starts it now. Not with LongJobs-Delay.";
+
+    public const string Delay = "Starts the job for later: how many whole seconds from now (by the server's clock) it may run, from 0 to 316224000. The job is 'Scheduled' until then. Not with LongJobs-Not-Before.";
+
+    public const string Status = "Only jobs in this status: Queued, Running, Succeeded, Failed, Canceled or Scheduled.";
 
     public const string Kind = "Only jobs of this kind (a registered kind's name, or an ad-hoc job's).";
 

@@ -50,6 +50,7 @@ public static class LongJobsServiceCollectionExtensions
         // Each role of the store is the registered IJobStore itself (UsePostgreSql replaces it): one instance for all.
         services.TryAddSingleton<IJobRecords>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IQueuedJobs>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IScheduledJobs>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());

@@ -58,6 +58,33 @@ public interface IJobScheduler
     Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Starts a job of a registered kind that runs not before <paramref name="notBefore"/>: until then it is
+    /// <see cref="JobStatus.Scheduled"/> (it can be cancelled, awaited and listed), then queued like any other job; any
+    /// server sharing the store queues it when it comes due. A time not in the future starts it now.
+    /// </summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="request">The kind's request; it is validated with its data annotations.</param>
+    /// <param name="notBefore">The earliest time the job may run.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The scheduled job; as <see cref="StartKindAsync"/> returns one.</returns>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The request is not valid.</exception>
+    /// <exception cref="JobRejectedException">The host is stopping (or, for a time not in the future, the queue is full).</exception>
+    Task<LongRunningJob> ScheduleKindAsync(string kind, object request, DateTimeOffset notBefore, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a job of a registered kind that runs after <paramref name="delay"/>, by this server's clock; see <see cref="ScheduleKindAsync(string, object, DateTimeOffset, CancellationToken)"/>.</summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="request">The kind's request; it is validated with its data annotations.</param>
+    /// <param name="delay">How long to wait before the job may run; zero starts it now.</param>
+    /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
+    /// <returns>The scheduled job; as <see cref="StartKindAsync"/> returns one.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The request is not valid.</exception>
+    /// <exception cref="JobRejectedException">The host is stopping (or, for a zero delay, the queue is full).</exception>
+    Task<LongRunningJob> ScheduleKindAsync(string kind, object request, TimeSpan delay, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Starts many jobs of one registered kind at once: every request is validated first, and none is queued unless
     /// all are valid and the queue has room for all of them; then they are stored together (in as few statements as the
     /// store can) and the queue is claimed from once.

@@ -12,12 +12,13 @@ namespace LongJobs.Server.Execution;
 internal interface IRegisteredJobStarter
 {
     /// <summary>
-    /// Queues a job of <paramref name="kind"/> for <paramref name="owner"/>. When a job of that owner with
-    /// <paramref name="idempotencyKey"/> exists already, queues nothing and returns that job's state.
+    /// Queues a job of <paramref name="kind"/> for its owner, or schedules it for <paramref name="notBefore"/> when that
+    /// is still to come. When a job of that owner with the start's idempotency key exists already, queues nothing and
+    /// returns that job's state.
     /// </summary>
     /// <returns>The job's state, and whether the job is new.</returns>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
-    Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken);
+    Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken);
 
     /// <summary>
     /// Queues a job of <paramref name="kind"/> for each of <paramref name="starts"/>, all admitted together and stored

@@ -30,6 +30,9 @@ public sealed record JobSnapshot
     /// <summary>When the job started running, once it has.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>The time before which the job does not run, if it was started for later (<see cref="JobStatus.Scheduled"/> until then).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 

@@ -4,7 +4,8 @@ namespace LongJobs.Server.Jobs;
 
 /// <summary>
 /// The lifecycle of a job. A job moves <see cref="Queued"/> → <see cref="Running"/> → one of the three
-/// finished states, or straight from <see cref="Queued"/> to <see cref="Canceled"/>.
+/// finished states, or straight from <see cref="Queued"/> to <see cref="Canceled"/>. A job started for later is
+/// <see cref="Scheduled"/> until its time, then <see cref="Queued"/> (or <see cref="Canceled"/> before it).
 /// </summary>
 /// <remarks>
 /// The classic <c>Dictionary&lt;Guid, Task&gt;</c> approach has three states: its <c>Running</c> is
@@ -28,6 +29,9 @@ public enum JobStatus
 
     /// <summary>Cancelled before it started, or stopped after honouring its cancellation token.</summary>
     Canceled,
+
+    /// <summary>Waiting for its time (<see cref="JobSnapshot.NotBefore"/>): no server claims it before then.</summary>
+    Scheduled,
 }
 
 /// <summary>Queries on <see cref="JobStatus"/>.</summary>

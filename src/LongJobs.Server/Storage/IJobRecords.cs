@@ -9,12 +9,13 @@ namespace LongJobs.Server.Storage;
 public interface IJobRecords
 {
     /// <summary>
-    /// Adds a new job in the <see cref="JobStatus.Queued"/> status, unless it has an
+    /// Adds a new job in the <see cref="JobStatus.Queued"/> status (or <see cref="JobStatus.Scheduled"/>, with its
+    /// <see cref="JobRecord.NotBefore"/>, when <paramref name="job"/> is scheduled), unless it has an
     /// <see cref="JobRecord.IdempotencyKey"/> that a stored job of the same <see cref="JobRecord.Owner"/> already
     /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and key add one job;
     /// jobs of different owners never share a key.
     /// </summary>
-    /// <param name="job">The job to add; its <see cref="JobRecord.Id"/> must be new.</param>
+    /// <param name="job">The job to add; its <see cref="JobRecord.Id"/> must be new; a scheduled job must have a <see cref="JobRecord.NotBefore"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The stored snapshot: of <paramref name="job"/>, or of the owner's job that already had its idempotency key.</returns>
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);

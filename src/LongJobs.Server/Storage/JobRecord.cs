@@ -30,6 +30,9 @@ public sealed record JobRecord : IJobSnapshotSource
     /// <summary>When the job started running, once it has.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>The time before which the job does not run, if it was started for later (<see cref="JobStatus.Scheduled"/> until then).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
@@ -100,6 +103,7 @@ public sealed record JobRecord : IJobSnapshotSource
         CreatedAt = CreatedAt,
         StartedAt = StartedAt,
         CompletedAt = CompletedAt,
+        NotBefore = NotBefore,
         Attempt = Attempt,
         MaxAttempts = MaxAttempts,
         CancellationRequested = CancellationRequested,

@@ -70,6 +70,10 @@ public sealed class SchedulerReplacementTests
 
         public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) => inner.StartKindAsync(kind, request, cancellationToken);
 
+        public Task<LongRunningJob> ScheduleKindAsync(string kind, object request, DateTimeOffset notBefore, CancellationToken cancellationToken = default) => inner.ScheduleKindAsync(kind, request, notBefore, cancellationToken);
+
+        public Task<LongRunningJob> ScheduleKindAsync(string kind, object request, TimeSpan delay, CancellationToken cancellationToken = default) => inner.ScheduleKindAsync(kind, request, delay, cancellationToken);
+
         public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) => inner.StartManyAsync(kind, requests, cancellationToken);
 
         public Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
@@ -103,9 +107,9 @@ public sealed class SchedulerReplacementTests
             }
         }
 
-        public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
+        public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
         {
-            var started = await Inner.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
+            var started = await Inner.StartValidatedAsync(kind, start, notBefore, cancellationToken);
             lock (_started)
             {
                 _started.Add(started.State.Id);

@@ -132,6 +132,12 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
 
+    public ValueTask<DateTimeOffset?> GetNextDueTimeAsync(CancellationToken cancellationToken = default) => Inner.GetNextDueTimeAsync(cancellationToken);
+
+    public ValueTask<int> QueueDueJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) => Inner.QueueDueJobsAsync(now, limit, cancellationToken);
+
+    public Task WaitForScheduledJobsAsync(CancellationToken cancellationToken) => Inner.WaitForScheduledJobsAsync(cancellationToken);
+
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) => Inner.TryStartAsync(id, startedAt, cancellationToken);
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>

@@ -13,6 +13,19 @@ internal sealed class AdmissionGate(SlotPool pool, StoreTopology topology, LongJ
     /// <exception cref="JobRejectedException">The host stops, or the queue is full.</exception>
     public ValueTask EnsureAcceptingAsync(CancellationToken cancellationToken) => EnsureAcceptingAsync(1, cancellationToken);
 
+    /// <summary>
+    /// Admits a job started for later: refused only while the host stops. It waits in the store, not in the queue, until
+    /// it comes due, so neither the free slots nor <see cref="LongJobsOptions.MaxQueuedJobs"/> limit it.
+    /// </summary>
+    /// <exception cref="JobRejectedException">The host stops.</exception>
+    public void EnsureAcceptingScheduled()
+    {
+        if (!pool.TryCountFreeSlots(out _))
+        {
+            throw new JobRejectedException(JobRejectionReason.ShuttingDown, options.QueueFullRetryAfter);
+        }
+    }
+
     /// <summary>Admits <paramref name="count"/> new jobs together: all fit in the free slots and the queue's room, or none is admitted.</summary>
     /// <exception cref="JobRejectedException">The host stops, or the queue has no room for all of them.</exception>
     public async ValueTask EnsureAcceptingAsync(int count, CancellationToken cancellationToken)

@@ -63,8 +63,9 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
-        _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, runner, _completer, settings, time, logger);
-        _lifecycle = new SchedulerLifecycle(_pool, claimer, topology, _followed, _completer, handOver, writer, shutdown, settings, time, logger);
+        var dueJobs = new DueJobQueuer(store, claimer, topology, time, settings.QueuePollInterval, logger, shutdown.Token);
+        _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, dueJobs, runner, _completer, settings, time, logger);
+        _lifecycle = new SchedulerLifecycle(_pool, claimer, dueJobs, topology, _followed, _completer, handOver, writer, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }
 
@@ -81,7 +82,16 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         _submission.StartAdHocAsync(kind, work, cancellationToken);
 
     public Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken = default) =>
-        _submission.StartKindAsync(kind, request, cancellationToken);
+        _submission.StartKindAsync(kind, request, notBefore: null, cancellationToken);
+
+    public Task<LongRunningJob> ScheduleKindAsync(string kind, object request, DateTimeOffset notBefore, CancellationToken cancellationToken = default) =>
+        _submission.StartKindAsync(kind, request, notBefore, cancellationToken);
+
+    public Task<LongRunningJob> ScheduleKindAsync(string kind, object request, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return _submission.StartKindAsync(kind, request, _time.GetUtcNow() + delay, cancellationToken);
+    }
 
     public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) =>
         _submission.StartManyAsync(kind, requests, cancellationToken);
@@ -89,8 +99,8 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken) =>
         _submission.StartValidatedManyAsync(kind, starts, cancellationToken);
 
-    public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken) =>
-        _submission.StartValidatedAsync(kind, request, owner, idempotencyKey, notifications, cancellationToken);
+    public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
+        _submission.StartValidatedAsync(kind, start, notBefore, cancellationToken);
 
     public async Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {

@@ -28,6 +28,7 @@ internal sealed partial class JobSubmission(
     StoreTopology topology,
     FollowedJobs followed,
     QueueClaimer claimer,
+    DueJobQueuer dueJobs,
     JobRunner runner,
     JobCompleter completer,
     LongJobsOptions options,
@@ -52,30 +53,40 @@ internal sealed partial class JobSubmission(
         return job;
     }
 
-    public async Task<LongRunningJob> StartKindAsync(string kind, object request, CancellationToken cancellationToken)
+    public async Task<LongRunningJob> StartKindAsync(string kind, object request, DateTimeOffset? notBefore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var jobKind = FindKind(kind);
         EnsureValidRequest(jobKind, request, index: null);
-        return (await StartRegisteredAsync(jobKind, request, owner: null, idempotencyKey: null, notifications: null, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
+        return (await StartRegisteredAsync(jobKind, new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null), notBefore, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
     }
 
     /// <inheritdoc cref="IRegisteredJobStarter.StartValidatedAsync"/>
-    public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, CancellationToken cancellationToken)
+    public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
     {
-        var (_, state, isNew) = await StartRegisteredAsync(kind, request, owner, idempotencyKey, notifications, withHandle: false, cancellationToken).ConfigureAwait(false);
+        var (_, state, isNew) = await StartRegisteredAsync(kind, start, notBefore, withHandle: false, cancellationToken).ConfigureAwait(false);
         return (state, isNew);
     }
 
     /// <summary>
-    /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free. With
-    /// <paramref name="withHandle"/>, the job gets a handle that completes when it finishes, wherever it runs.
+    /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free; or, for a
+    /// <paramref name="notBefore"/> still to come, stores it scheduled for then. With <paramref name="withHandle"/>, the
+    /// job gets a handle that completes when it finishes, wherever it runs.
     /// </summary>
-    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, object request, string? owner, string? idempotencyKey, JobNotifications? notifications, bool withHandle, CancellationToken cancellationToken)
+    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, bool withHandle, CancellationToken cancellationToken)
     {
-        var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions);
-        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts, owner, idempotencyKey, notifications);
-        await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        var serialized = JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions);
+        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts, start.Owner, start.IdempotencyKey, start.Notifications);
+        var scheduled = notBefore > record.CreatedAt;
+        if (scheduled)
+        {
+            record = record with { Status = JobStatus.Scheduled, NotBefore = notBefore };
+            admission.EnsureAcceptingScheduled();
+        }
+        else
+        {
+            await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         // The handle is known before the job is queued: a claim may take the job the moment it is stored.
         var handle = withHandle ? kind.CreateJob(record) : null;
@@ -101,9 +112,21 @@ internal sealed partial class JobSubmission(
             return (null, stored, false);
         }
 
+        handle?.Recorded(record, stored);
+        if (scheduled)
+        {
+            Log.JobScheduled(logger, stored.Id, stored.Kind, notBefore!.Value);
+            dueJobs.Scheduled(notBefore.Value);
+            if (handle is not null)
+            {
+                followed.FollowIfWaiting(handle.Id);
+            }
+
+            return (handle, stored, true);
+        }
+
         Log.JobQueued(logger, stored.Id, stored.Kind);
         topology.NoteQueueChange(1);
-        handle?.Recorded(record, stored);
         claimer.MayHaveQueuedJobs();
         claimer.EnsureStarted();
         var claimed = await claimer.ClaimForStartAsync(handle?.Id).ConfigureAwait(false);

@@ -21,6 +21,7 @@ namespace LongJobs.Server.Execution.Scheduling;
 internal sealed class SchedulerLifecycle(
     SlotPool pool,
     QueueClaimer claimer,
+    DueJobQueuer dueJobs,
     StoreTopology topology,
     FollowedJobs followed,
     JobCompleter completer,
@@ -31,8 +32,15 @@ internal sealed class SchedulerLifecycle(
     TimeProvider time,
     ILogger logger)
 {
-    /// <summary>Starts claiming jobs of registered kinds from the store's queue, such as those left by a previous run.</summary>
-    public void Start() => claimer.EnsureStarted();
+    /// <summary>
+    /// Starts claiming jobs of registered kinds from the store's queue, such as those left by a previous run, and queueing
+    /// scheduled jobs as they come due.
+    /// </summary>
+    public void Start()
+    {
+        claimer.EnsureStarted();
+        dueJobs.EnsureStarted();
+    }
 
     /// <summary>Refuses new jobs (503) from now on.</summary>
     public void BeginStopping() => pool.MarkStopping();
@@ -54,6 +62,7 @@ internal sealed class SchedulerLifecycle(
 
         await shutdown.CancelAsync().ConfigureAwait(false);
         await claimer.StopAsync().ConfigureAwait(false);
+        await dueJobs.StopAsync().ConfigureAwait(false);
         try
         {
             await pool.Drained.WaitAsync(options.ShutdownTimeout, time, cancellationToken).ConfigureAwait(false);

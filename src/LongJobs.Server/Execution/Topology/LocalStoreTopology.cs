@@ -47,24 +47,27 @@ internal sealed class LocalStoreTopology(IQueuedJobs queue, IJobRecords records,
         return false;
     }
 
-    /// <summary>Cancels the jobs still queued: nobody would run them.</summary>
+    /// <summary>Cancels the jobs still queued or scheduled: nobody would run them.</summary>
     public override async Task EndQueueAtShutdownAsync(ILogger logger)
     {
         try
         {
-            JobCursor? after = null;
-            do
+            foreach (var status in new[] { JobStatus.Queued, JobStatus.Scheduled })
             {
-                var page = await records.ListAsync(new JobQuery { Status = JobStatus.Queued, After = after, PageSize = JobQuery.MaxPageSize }).ConfigureAwait(false);
-                foreach (var job in page.Items)
+                JobCursor? after = null;
+                do
                 {
-                    var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: JobErrors.StoppedByShutdown);
-                    await attempts.TryFinishAsync(job.Id, JobStatus.Queued, job.Attempt, outcome).ConfigureAwait(false);
-                }
+                    var page = await records.ListAsync(new JobQuery { Status = status, After = after, PageSize = JobQuery.MaxPageSize }).ConfigureAwait(false);
+                    foreach (var job in page.Items)
+                    {
+                        var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: JobErrors.StoppedByShutdown);
+                        await attempts.TryFinishAsync(job.Id, status, job.Attempt, outcome).ConfigureAwait(false);
+                    }
 
-                after = page.Next;
+                    after = page.Next;
+                }
+                while (after is not null);
             }
-            while (after is not null);
         }
         catch (Exception exception)
         {

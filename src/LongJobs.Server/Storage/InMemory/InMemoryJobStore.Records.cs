@@ -10,8 +10,13 @@ internal sealed partial class InMemoryJobStore
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
         EnsureOwnerNotEmpty(job);
-        // A record made as it is to be stored (queued, first version) is kept as it is: records are immutable.
-        var stored = job is { Status: JobStatus.Queued, Attempt: 0, Version: 1 } ? job : job with { Status = JobStatus.Queued, Attempt = 0, Version = 1 };
+        var status = InitialStatus(job);
+
+        // A record made as it is to be stored (queued or scheduled, first version) is kept as it is: records are immutable.
+        var notBefore = status == JobStatus.Scheduled ? job.NotBefore : null;
+        var stored = job.Status == status && job.NotBefore == notBefore && job is { Attempt: 0, Version: 1 }
+            ? job
+            : job with { Status = status, NotBefore = notBefore, Attempt = 0, Version = 1 };
         if (job.IdempotencyKey is not { } idempotencyKey)
         {
             Add(stored);
@@ -42,6 +47,7 @@ internal sealed partial class InMemoryJobStore
             ArgumentNullException.ThrowIfNull(job, nameof(jobs));
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts, nameof(jobs));
             EnsureOwnerNotEmpty(job);
+            InitialStatus(job);
             if (!ids.Add(job.Id) || _jobs.ContainsKey(job.Id))
             {
                 throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
@@ -64,7 +70,15 @@ internal sealed partial class InMemoryJobStore
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
         }
 
-        Enqueue(job);
+        if (job.Status == JobStatus.Scheduled)
+        {
+            Schedule(job);
+        }
+        else
+        {
+            Enqueue(job);
+        }
+
         _watchers.Announce(job.Id);
     }
 
@@ -102,7 +116,7 @@ internal sealed partial class InMemoryJobStore
     {
         var requested = Update(id, canceledAt, static (job, version, canceledAt) => job.Status switch
         {
-            JobStatus.Queued => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true, Version = version },
+            JobStatus.Queued or JobStatus.Scheduled => job with { Status = JobStatus.Canceled, CompletedAt = canceledAt, CancellationRequested = true, Version = version },
             JobStatus.Running when !job.CancellationRequested => job with { CancellationRequested = true, Version = version },
             _ => null,
         });

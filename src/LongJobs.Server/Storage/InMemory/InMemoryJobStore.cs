@@ -66,6 +66,11 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
             entry.Changed = null;
         }
 
+        if (before.Status == JobStatus.Scheduled && after.Status != JobStatus.Scheduled)
+        {
+            Unschedule(before);
+        }
+
         if (maintainQueue && (before.Status == JobStatus.Queued) != (after.Status == JobStatus.Queued))
         {
             if (after.Status == JobStatus.Queued)
