@@ -1,6 +1,6 @@
 namespace LongJobs.Client;
 
-/// <summary>How to start a job, beyond its request: an idempotency key, notifications, and how long to wait for a quick result.</summary>
+/// <summary>How to start a job, beyond its request: an idempotency key, notifications, a later start, and how long to wait for a quick result.</summary>
 public sealed class JobStartOptions
 {
     /// <summary>
@@ -17,6 +17,20 @@ public sealed class JobStartOptions
     /// <summary>An email address the server tells when the job finishes; the server must allow its domain.</summary>
     /// <value>The default value is <see langword="null"/>: no email.</value>
     public string? NotifyEmail { get; set; }
+
+    /// <summary>
+    /// Starts the job for later: the earliest time it may run (header <c>LongJobs-Not-Before</c>). The job is
+    /// <see cref="Models.JobStatus.Scheduled"/> until then; a time not in the future starts it now. Not with <see cref="Delay"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the job starts now.</value>
+    public DateTimeOffset? NotBefore { get; set; }
+
+    /// <summary>
+    /// Starts the job for later: how long after the server receives the start it may run, in whole seconds (header
+    /// <c>LongJobs-Delay</c>, by the server's clock). Not with <see cref="NotBefore"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the job starts now.</value>
+    public TimeSpan? Delay { get; set; }
 
     /// <summary>
     /// How long the server may hold the start request for the job to finish (<c>Prefer: wait</c>): a job that finishes

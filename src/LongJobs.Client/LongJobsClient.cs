@@ -174,6 +174,8 @@ public class LongJobsClient
             message.Headers.Add(JobHeaders.NotifyEmail, email);
         }
 
+        AddStartTime(message, options);
+
         if (options?.Wait is { } wait && wait > TimeSpan.Zero)
         {
             message.Headers.Add(JobHeaders.Prefer, FormattableString.Invariant($"wait={(int)Math.Ceiling(wait.TotalSeconds)}"));
@@ -246,6 +248,8 @@ public class LongJobsClient
             IdempotencyKey = options?.IdempotencyKey,
             CallbackUrl = options?.CallbackUrl,
             NotifyEmail = options?.NotifyEmail,
+            NotBefore = options?.NotBefore,
+            Delay = options?.Delay,
             // Progress is told of every change, so the start must not hide the first ones; without it a quick job costs one request.
             Wait = options?.Wait ?? (progress is null ? _options.StartWait : null),
         };
@@ -273,6 +277,26 @@ public class LongJobsClient
 
     /// <summary>The result type this client knows for <paramref name="kind"/>, if any.</summary>
     internal Type? ResultTypeOf(string kind) => ResultTypes.GetValueOrDefault(kind);
+
+    /// <summary>Adds the header that starts a job for later, if <paramref name="options"/> ask for one.</summary>
+    /// <exception cref="ArgumentException">Both a time and a delay are given, or the delay is negative.</exception>
+    private static void AddStartTime(HttpRequestMessage message, JobStartOptions? options)
+    {
+        if (options is { NotBefore: not null, Delay: not null })
+        {
+            throw new ArgumentException($"Give {nameof(JobStartOptions.NotBefore)} or {nameof(JobStartOptions.Delay)}, not both.", nameof(options));
+        }
+
+        if (options?.NotBefore is { } notBefore)
+        {
+            message.Headers.Add(JobHeaders.NotBefore, notBefore.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz", CultureInfo.InvariantCulture));
+        }
+        else if (options?.Delay is { } delay)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero, nameof(options));
+            message.Headers.Add(JobHeaders.Delay, ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
+        }
+    }
 
     private string DescribeResultTypes() =>
         string.Join(", ", ResultTypes.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Value.Name} ('{pair.Key}')"));

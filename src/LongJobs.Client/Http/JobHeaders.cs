@@ -12,6 +12,12 @@ internal static class JobHeaders
     /// <summary>Asks for an email to this address when the job finishes.</summary>
     public const string NotifyEmail = "LongJobs-Notify-Email";
 
+    /// <summary>The earliest time a job may run, RFC 3339.</summary>
+    public const string NotBefore = "LongJobs-Not-Before";
+
+    /// <summary>How many seconds from now a job may run.</summary>
+    public const string Delay = "LongJobs-Delay";
+
     /// <summary>RFC 7240 preferences, here <c>wait=N</c>.</summary>
     public const string Prefer = "Prefer";
 }

@@ -37,6 +37,10 @@ public class JobInfo
     [JsonPropertyName("completedAt")]
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>The time before which the job does not run, if it was started for later (<see cref="JobStatus.Scheduled"/> until then).</summary>
+    [JsonPropertyName("notBefore")]
+    public DateTimeOffset? NotBefore { get; set; }
+
     /// <summary>How many times the job has started: 0 while it waits; a retry, or a new run after its server was lost, is the next attempt.</summary>
     [JsonPropertyName("attempt")]
     public int Attempt { get; set; }

@@ -20,4 +20,7 @@ public enum JobStatus
 
     /// <summary>Cancelled before it started, or stopped after honouring its cancellation.</summary>
     Canceled,
+
+    /// <summary>Started for later: waiting for its time (<see cref="JobInfo.NotBefore"/>), then queued.</summary>
+    Scheduled,
 }

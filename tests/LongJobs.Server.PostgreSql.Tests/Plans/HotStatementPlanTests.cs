@@ -22,7 +22,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     /// <summary>The statements that do not read the jobs table (the sweep's advisory lock).</summary>
     private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock"];
 
-    private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10;
+    private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10, DueBatch = 500;
 
     private static readonly DateTimeOffset Now = MillionJobsDatabase.Now;
 
@@ -35,7 +35,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     private static readonly Dictionary<string, PlanCase> Cases = new PlanCase[]
     {
         new("ClaimJobs", "ClaimJobs", ClaimLimit * 3, () => [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
-        new("ClaimJobs of a kind none queued", "ClaimJobs", Queued, () => [Parameter.Texts("kinds", [RareKind]), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
+        // The rare kind has one queued job among the queue: the claim reads the whole queue, and no more.
+        new("ClaimJobs of a kind rarely queued", "ClaimJobs", Queued + ClaimLimit, () => [Parameter.Texts("kinds", [RareKind]), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
         new("CountQueuedJobs", "CountQueuedJobs", 1_000, () => [Parameter.Integer("count_at_most", 1_000)]),
         new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
         new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
@@ -48,7 +49,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.NullableTexts("owners", Enumerable.Repeat("user-1", 100)),
             Parameter.NullableTexts("idempotency_keys", Enumerable.Range(0, 100).Select(i => string.Create(CultureInfo.InvariantCulture, $"key-new-{i}"))),
             Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
-            Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)), Parameter.Text("node", "node-0"),
+            Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)),
+            Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),
             Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
         List("ListJobs, all", PageSize),
@@ -67,6 +69,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         List("ListJobs, stream resync: Running", StreamPageSize, status: "Running", owner: "user-3"),
         List("ListJobs, stream resync: finished since", StreamPageSize, owner: "user-3", completedAfter: Now.AddMinutes(-2)),
         List("ListJobs, stream resync of all: finished since", StreamPageSize, completedAfter: Now.AddMinutes(-2)),
+        new("GetNextDueTime", "GetNextDueTime", 10, () => []),
+        new("QueueDueJobs", "QueueDueJobs", DueBatch * 3, () => [Parameter.Timestamp("now", Now), Parameter.Integer("limit", DueBatch)]),
         new("TryStartJob", "TryStartJob", 1, () => [Parameter.Uuid("id", AdHocJob), .. StartedHere()]),
         new("ReportProgress", "ReportProgress", 100 * 3, () =>
         [
@@ -125,19 +129,19 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     public static TheoryData<string> CaseNames => [.. Cases.Keys];
 
     [Fact]
-    public async Task Fixture_HoldsAMillionFinishedJobs_AndTheQueue()
+    public async Task Fixture_HoldsAMillionFinishedJobs_TheQueue_AndScheduledJobs()
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Filled, indexed and vacuumed {Total:N0} jobs in {jobs.FillTime.TotalSeconds:F1} s."));
         await using var connection = new NpgsqlConnection(jobs.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT count(*) FILTER (WHERE status IN ('Succeeded', 'Failed', 'Canceled')), count(*) FILTER (WHERE notify_at IS NOT NULL), " +
-            "count(*) FILTER (WHERE status = 'Running'), count(*) FILTER (WHERE status = 'Queued') FROM longjobs.jobs",
+            "count(*) FILTER (WHERE status = 'Running'), count(*) FILTER (WHERE status = 'Queued'), count(*) FILTER (WHERE status = 'Scheduled') FROM longjobs.jobs",
             connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
 
-        Assert.Equal((Finished + InOutbox, InOutbox, Running, Queued + AdHocQueued), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+        Assert.Equal((Finished + InOutbox, InOutbox, Running, Queued + AdHocQueued, Scheduled), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
     }
 
     [Fact]
@@ -211,13 +215,15 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             return "$" + (names.IndexOf(match.Groups[1].Value) + 1).ToString(CultureInfo.InvariantCulture);
         }).Trim().TrimEnd(';');
         var ordered = names.Select(name => parameters.Single(parameter => parameter.ParameterName == name)).ToArray();
-        await using (var prepare = new NpgsqlCommand($"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE generic ({string.Join(", ", ordered.Select(TypeName))}) AS {sql}", connection))
+        var types = ordered.Length == 0 ? string.Empty : $"({string.Join(", ", ordered.Select(TypeName))})";
+        var arguments = ordered.Length == 0 ? string.Empty : $"({string.Join(", ", ordered.Select(parameter => Literal(parameter.Value)))})";
+        await using (var prepare = new NpgsqlCommand($"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE generic {types} AS {sql}", connection))
         {
             await prepare.ExecuteNonQueryAsync();
         }
 
         // EXECUTE takes no parameters of the protocol: its arguments are literals, which the prepared types read.
-        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic ({string.Join(", ", ordered.Select(parameter => Literal(parameter.Value)))})", connection);
+        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic {arguments}", connection);
         var plan = QueryPlan.Parse((string)(await explain.ExecuteScalarAsync())!);
         await using var deallocate = new NpgsqlCommand("DEALLOCATE generic", connection);
         await deallocate.ExecuteNonQueryAsync();
@@ -270,8 +276,13 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     /// index that fits one: it reads newest first whatever the filter, and a rare filter reads far. PostgreSQL keeps
     /// planning it for each run's values while that generic plan is estimated costlier (the test output shows both).
     /// </summary>
+    /// <summary>
+    /// A list: at most a hundredth of the table, plus the unfinished jobs. A list of a common finished status may walk the
+    /// newest jobs first past the unfinished ones, which are the newest of all: the planner does not know that the status
+    /// is rare at that end of the table (a known weakness of the catch-all list statement, with no worse case than this).
+    /// </summary>
     private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null) =>
-        new(name, "ListJobs", Total / 100, GenericPlanBounded: false, () =>
+        new(name, "ListJobs", (Total / 100) + Running + AdHocQueued + Queued + Scheduled, GenericPlanBounded: false, () =>
         [
             Parameter.Text("status", status), Parameter.Text("kind", kind), Parameter.Text("owner", owner), Parameter.Timestamp("completed_after", completedAfter),
             Parameter.Timestamp("after_created_at", after?.CreatedAt), Parameter.Uuid("after_id", after?.Id), Parameter.Integer("limit", limit),

@@ -29,12 +29,15 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
     /// <summary>Ad-hoc jobs (no request) waiting in their node's queue under a lease.</summary>
     public const int AdHocQueued = 100;
 
-    /// <summary>Claimable jobs in the queue, the newest jobs of all.</summary>
-    public const int Queued = 3_000;
+    /// <summary>Claimable jobs in the queue.</summary>
+    public const int Queued = 10_000;
+
+    /// <summary>Jobs started for later, the newest jobs of all: the first half due before <see cref="Now"/>, one a second, the rest after it.</summary>
+    public const int Scheduled = 10_000;
 
     /// <summary>The first job of each group.</summary>
     public const int FirstInOutbox = Finished + 1, FirstRunning = FirstInOutbox + InOutbox, FirstAdHocQueued = FirstRunning + Running,
-        FirstQueued = FirstAdHocQueued + AdHocQueued, Total = FirstQueued + Queued - 1;
+        FirstQueued = FirstAdHocQueued + AdHocQueued, FirstScheduled = FirstQueued + Queued, Total = FirstScheduled + Scheduled - 1;
 
     /// <summary>The owner of one job in 100,003: a user with ten jobs among a million.</summary>
     public const string RareOwner = "user-rare";
@@ -92,13 +95,13 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
         END $$;
 
         INSERT INTO longjobs.jobs (id, kind, status, progress, created_at, started_at, completed_at, request, result, error, version,
-                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent)
+                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent, not_before)
         SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
                CASE WHEN i % 10000 = 7 THEN '{{RareKind}}' ELSE (ARRAY['report', 'export', 'email', 'import', 'resize'])[i % 5 + 1] END,
                job.status,
                CASE job.status WHEN 'Succeeded' THEN 1 WHEN 'Running' THEN 0.5 ELSE 0 END,
                job.created_at,
-               CASE WHEN job.status <> 'Queued' THEN job.created_at + interval '1 second' END,
+               CASE WHEN job.status NOT IN ('Queued', 'Scheduled') THEN job.created_at + interval '1 second' END,
                CASE WHEN job.finished THEN job.created_at + (i % 7) * interval '1 minute' END,
                CASE WHEN i NOT BETWEEN {{FirstAdHocQueued}} AND {{FirstQueued - 1}} THEN json_build_object('n', i) END,
                CASE WHEN job.status = 'Succeeded' THEN '{"rows":42}'::json END,
@@ -113,13 +116,15 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
                CASE WHEN job.status = 'Running' THEN @now - interval '5 seconds' END,
                CASE WHEN i % 100003 = 0 THEN '{{RareOwner}}' WHEN i % 10 <> 0 THEN 'user-' || i % 97 END,
                CASE WHEN i BETWEEN {{FirstInOutbox}} AND {{FirstRunning - 1}} THEN '{"callbackUrl":"https://example.com/hooks/jobs"}'::jsonb END,
-               '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+               '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+               CASE WHEN job.status = 'Scheduled' THEN @now + (i - {{FirstScheduled}} - {{Scheduled / 2}}) * interval '1 second' END
         FROM generate_series(1, {{Total}}) AS i,
              LATERAL (SELECT @now - ({{Total}} - i) * interval '2.5 seconds' AS created_at,
                              i < {{FirstRunning}} AS finished,
                              CASE WHEN i < {{FirstRunning}} THEN CASE i % 50 WHEN 0 THEN 'Canceled' WHEN 1 THEN 'Failed' WHEN 2 THEN 'Failed' ELSE 'Succeeded' END
                                   WHEN i < {{FirstAdHocQueued}} THEN 'Running'
-                                  ELSE 'Queued' END AS status) AS job;
+                                  WHEN i < {{FirstScheduled}} THEN 'Queued'
+                                  ELSE 'Scheduled' END AS status) AS job;
 
         DO $$ DECLARE saved record; BEGIN
             FOR saved IN SELECT indexdef FROM saved_indexes LOOP EXECUTE saved.indexdef; END LOOP;

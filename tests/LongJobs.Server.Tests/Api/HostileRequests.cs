@@ -36,6 +36,8 @@ internal static class HostileRequests
 
     public const string CallbackHeader = "LongJobs-Callback-Url";
     public const string EmailHeader = "LongJobs-Notify-Email";
+    public const string NotBeforeHeader = "LongJobs-Not-Before";
+    public const string DelayHeader = "LongJobs-Delay";
     private const string Fine = """{"gateKey":"a"}""";
 
     public static readonly string NestedJson =
@@ -117,6 +119,17 @@ internal static class HostileRequests
         ["email with a display name"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["\"Boss\" <boss@allowed.test>"])]),
         ["two email recipients in one value"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test, b@allowed.test"])]),
         ["email header sent twice"] = Post(Fine, field: EmailHeader, headers: [(EmailHeader, ["a@allowed.test", "b@allowed.test"])]),
+        ["start time without an offset"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["2030-01-01T00:00:00"])]),
+        ["start time as a date only"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["2030-01-01"])]),
+        ["start time in words"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["tomorrow"])]),
+        ["start time past the calendar's end"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["9999-12-31T23:59:59-14:00"])]),
+        ["start time before the calendar's start"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["0001-01-01T00:00:00+14:00"])]),
+        ["start time sent twice"] = Post(Fine, field: NotBeforeHeader, headers: [(NotBeforeHeader, ["2030-01-01T00:00:00Z", "2030-01-02T00:00:00Z"])]),
+        ["negative delay"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["-5"])]),
+        ["fractional delay"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["1.5"])]),
+        ["delay past Int64"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["99999999999999999999"])]),
+        ["delay over ten years"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["316224001"])]),
+        ["delay and start time together"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["5"]), (NotBeforeHeader, ["2030-01-01T00:00:00Z"])]),
         ["invalid GUID on cancel"] = new(HttpMethod.Post, "/api/jobs/not-a-guid/cancel", null, null, HttpStatusCode.BadRequest, "id"),
         ["cancel of an unknown job"] = new(HttpMethod.Post, $"/api/jobs/{Guid.NewGuid()}/cancel", null, null, HttpStatusCode.NotFound),
         ["DELETE of an unknown job"] = new(HttpMethod.Delete, $"/api/jobs/{Guid.NewGuid()}", null, null, HttpStatusCode.NotFound),
