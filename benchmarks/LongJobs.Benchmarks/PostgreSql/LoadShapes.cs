@@ -167,7 +167,7 @@ internal static class LoadShapes
         return latencies;
     }
 
-    private static IHost BuildHost(string? postgres, string schema, bool registerKind = true)
+    internal static IHost BuildHost(string? postgres, string schema, bool registerKind = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
@@ -191,7 +191,7 @@ internal static class LoadShapes
     }
 
     /// <summary>Stops and disposes the hosts not yet stopped (their pools close, so their sessions end); idempotent.</summary>
-    private static async Task StopAsync(List<IHost> hosts)
+    internal static async Task StopAsync(List<IHost> hosts)
     {
         foreach (var host in hosts)
         {

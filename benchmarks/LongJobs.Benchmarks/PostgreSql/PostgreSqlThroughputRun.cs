@@ -18,7 +18,7 @@ internal static class PostgreSqlThroughputRun
 
     public static async Task<int> RunAsync(string connectionString, string? pgbench, bool quick)
     {
-        var (steadyJobs, burnDownJobs, hangfireJobs, noticeJobs) = quick ? (1_000, 5_000, 200, 30) : (30_000, 100_000, 2_000, 300);
+        var (steadyJobs, burnDownJobs, hangfireJobs, noticeJobs, delayedJobs) = quick ? (1_000, 5_000, 200, 30, 100) : (30_000, 100_000, 2_000, 300, 1_000);
         var (pgbenchScale, pgbenchSeconds) = quick ? (1, 3) : (10, 15);
         var version = await QueryAsync(connectionString, "SHOW server_version");
         Report.Line($"\nLoad average at the start of the PostgreSQL part: {LoadAverage()}");
@@ -31,6 +31,9 @@ internal static class PostgreSqlThroughputRun
         var hangfire2 = await RunHangfireAsync(connectionString, hangfireJobs, 2);
         var noticePostgres = await CompletionNoticeRun.MeasureAsync(noticeJobs, connectionString);
         var noticeInMemory = await CompletionNoticeRun.MeasureAsync(noticeJobs, null);
+        var delayed1 = await DelayedStartRun.MeasureAsync(delayedJobs, 1, connectionString);
+        var delayed2 = await DelayedStartRun.MeasureAsync(delayedJobs, 2, connectionString);
+        var delayedInMemory = await DelayedStartRun.MeasureAsync(delayedJobs, 1, null);
 
         Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another ({LoadShapes.Producers} producers starting no-op jobs one request each on the steady rows; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
         var tps = limit?.JobsPerSecond;
@@ -53,8 +56,16 @@ internal static class PostgreSqlThroughputRun
         Report.Table(
             ["store", "p50 ms", "p95 ms", "p99 ms", "max ms"],
             [
-                NoticeRow("PostgreSQL, two nodes (A runs the job, B answers)", noticePostgres),
-                NoticeRow("in-memory, one node", noticeInMemory),
+                LatencyRow("PostgreSQL, two nodes (A runs the job, B answers)", noticePostgres),
+                LatencyRow("in-memory, one node", noticeInMemory),
+            ]);
+        Report.Heading($"Delayed jobs: {delayedJobs:N0} no-op jobs scheduled for times spread over 5 s, all before the first comes due (ms from a job's notBefore to its start; on two nodes, scheduled from each in turn)");
+        Report.Table(
+            ["store", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+            [
+                LatencyRow("PostgreSQL, one node", delayed1),
+                LatencyRow("PostgreSQL, two nodes", delayed2),
+                LatencyRow("in-memory, one node", delayedInMemory),
             ]);
         Report.Line($"Load average at the end of the PostgreSQL part: {LoadAverage()}");
         return 0;
@@ -73,7 +84,7 @@ internal static class PostgreSqlThroughputRun
         hangfire is null ? "" : Report.Ratio(result.JobsPerSecond / hangfire.JobsPerSecond),
     ];
 
-    private static IReadOnlyList<string> NoticeRow(string name, double[] values) =>
+    private static IReadOnlyList<string> LatencyRow(string name, double[] values) =>
         [name, Report.N(Report.Percentile(values, 50), 1), Report.N(Report.Percentile(values, 95), 1), Report.N(Report.Percentile(values, 99), 1), Report.N(values.Max(), 1)];
 
     /// <summary>

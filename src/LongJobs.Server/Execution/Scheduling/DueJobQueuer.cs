@@ -21,6 +21,9 @@ internal sealed class DueJobQueuer(IScheduledJobs store, QueueClaimer claimer, S
     /// <summary>The longest sleep on a shared store: a last resort, should the news of a job scheduled elsewhere be lost.</summary>
     internal static readonly TimeSpan MaxSharedSleep = TimeSpan.FromMinutes(1);
 
+    /// <summary>How soon to look again when due jobs were there but another server was moving them (they were locked).</summary>
+    internal static readonly TimeSpan LockedRecheck = TimeSpan.FromMilliseconds(50);
+
     private readonly FailureEpisode _failures = new("Queueing scheduled jobs", logger, time);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -141,8 +144,8 @@ internal sealed class DueJobQueuer(IScheduledJobs store, QueueClaimer claimer, S
             }
             else
             {
-                // Another server moved them meanwhile; the next read says what is left.
-                await Task.Yield();
+                // Another server is moving them (or just did): look again shortly rather than spin on its locks.
+                return now + LockedRecheck;
             }
         }
     }
