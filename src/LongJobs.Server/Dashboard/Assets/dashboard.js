@@ -18,6 +18,21 @@ const isFinished = state => finished.has(state.status);
 const formatTime = value => (value ? dateFormat.format(new Date(value)) : '—');
 const percent = state => Math.round((state.status === 'Succeeded' ? 1 : state.progress) * 100);
 
+/**
+ * Whether a job's state should replace the one shown. Events arrive in order, but the answer to a cancel may arrive
+ * after the event that the job finished: a finished state is only replaced by a later attempt's, or by itself with
+ * its result (list items leave results out).
+ */
+function supersedes(next, current) {
+  if (!current || next.attempt > current.attempt) {
+    return true;
+  }
+  if (next.attempt < current.attempt) {
+    return false;
+  }
+  return !isFinished(current) || (isFinished(next) && 'result' in next);
+}
+
 // ---- Talking to the server ---------------------------------------------------------------------------------------
 
 class Problem extends Error {
@@ -168,6 +183,9 @@ async function loadOverview() {
 
 function renderRow(state) {
   let row = list.rows.get(state.id);
+  if (row && !supersedes(state, row.state)) {
+    return row;
+  }
   if (!row) {
     row = document.createElement('tr');
     row.dataset.testid = 'job-row';
@@ -190,6 +208,7 @@ function renderRow(state) {
     });
     list.rows.set(state.id, row);
   }
+  row.state = state;
   row.dataset.kind = state.kind;
   testId(row, 'job-kind').textContent = state.kind;
   setStatus(testId(row, 'job-status'), state);
@@ -267,7 +286,7 @@ function renderDetail(state) {
 function showDetail(id) {
   let current = null;
   const apply = state => {
-    if (state.id === id && (!current || state.attempt > current.attempt || !isFinished(current) || 'result' in state)) {
+    if (state.id === id && supersedes(state, current)) {
       current = state;
       renderDetail(state);
     }
