@@ -138,15 +138,21 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task AViewer_SeesTheirJobsWithoutCancel_AndTheServerRefusesTheirCancel_WhileAnOperatorCancels()
+    public async Task AViewer_SeesOnlyTheirJobs_WithoutCancel_AndTheServerRefusesTheirCancel_WhileAnOperatorCancels()
     {
         await using var server = await SecuredServer.StartAsync("val");
         var id = await server.StartJobAsync("sleep", new { seconds = 60 });
+        var others = await server.StartJobAsync("sleep", new { seconds = 60 }, user: "mallory");
         var viewer = new Dictionary<string, string> { [HeaderAuthenticationHandler.UserHeader] = "val" };
         await using var page = await DashboardPage.OpenAsync(chromium.Browser, new Uri(server.Address, "jobs/"), viewer);
 
         await Expect(page.Row(id).Status).ToHaveTextAsync("Running");
         await Expect(page.Row(id).Cancel).ToBeHiddenAsync();
+        await Expect(page.Rows).ToHaveCountAsync(1);
+        await Expect(page.Count("Running")).ToHaveTextAsync("1");
+        await page.SearchAsync(others);
+        await Expect(page.Problem).ToContainTextAsync("Job not found.");
+        await page.Page.GetByRole(AriaRole.Link, new() { Name = "← All jobs" }).ClickAsync();
         await page.Row(id).Link.ClickAsync();
         await Expect(page.Detail.Status).ToHaveTextAsync("Running");
         await Expect(page.Detail.Cancel).ToBeHiddenAsync();

@@ -58,6 +58,14 @@ internal sealed class SecuredServer : IJobServer
     /// <inheritdoc />
     public Task<Guid> StartJobAsync(string kind, object request) => JobServers.StartJobAsync(_client, kind, request);
 
+    /// <summary>Starts a job as <paramref name="user"/>, who owns it.</summary>
+    public async Task<Guid> StartJobAsync(string kind, object request, string user)
+    {
+        using var client = new HttpClient { BaseAddress = Address };
+        client.DefaultRequestHeaders.Add(HeaderAuthenticationHandler.UserHeader, user);
+        return await JobServers.StartJobAsync(client, kind, request);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _client.Dispose();

@@ -8,7 +8,8 @@ const canOperate = config.canOperate === 'true';
 const finished = new Set(['Succeeded', 'Failed', 'Canceled']);
 const statuses = ['Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
 const pollInterval = 2000;
-const refreshDelay = 500;
+const listDelay = 500;
+const overviewDelay = 2000;
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 const numberFormat = new Intl.NumberFormat();
 
@@ -98,12 +99,14 @@ function follow(url, onState, poll) {
   };
 }
 
-/** Runs fn at most once per delay, after the last call. */
-function debounce(fn, delay) {
+/** Runs fn once, delay after the first of a burst of calls: at most once per delay however often jobs change. */
+function throttle(fn, delay) {
   let timer = null;
   return () => {
-    clearTimeout(timer);
-    timer = setTimeout(fn, delay);
+    timer ??= setTimeout(() => {
+      timer = null;
+      fn();
+    }, delay);
   };
 }
 
@@ -237,8 +240,8 @@ async function loadList() {
   $('page-number').textContent = `Page ${list.page + 1}`;
 }
 
-const refreshOverview = debounce(() => loadOverview().catch(showProblem), refreshDelay);
-const refreshList = debounce(() => loadList().catch(showProblem), refreshDelay);
+const refreshOverview = throttle(() => loadOverview().catch(showProblem), overviewDelay);
+const refreshList = throttle(() => loadList().catch(showProblem), listDelay);
 
 function onListState(state) {
   if (list.rows.has(state.id)) {
@@ -291,7 +294,11 @@ function showDetail(id) {
       renderDetail(state);
     }
   };
-  const load = () => getJob(id).then(apply).catch(showProblem);
+  let gone = false;
+  const load = () => getJob(id).then(apply).catch(error => {
+    gone = error.status === 404; // no such job for this caller: stop asking
+    showProblem(error);
+  });
   $('detail-title').textContent = `Job ${id}`;
   $('detail-outcome').hidden = true;
   $('detail-cancel').hidden = true;
@@ -308,7 +315,7 @@ function showDetail(id) {
     .catch(showProblem);
   load();
   const stop = follow(`${api}/${encodeURIComponent(id)}/events`, apply, () => {
-    if (!current || !isFinished(current)) {
+    if (!gone && (!current || !isFinished(current))) {
       load();
     }
   });
