@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using LongJobs.Server.Dashboard;
+using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -182,6 +183,23 @@ public sealed partial class MapLongJobsDashboardTests
         Assert.Equal("g", (await TestApi.ReadJsonAsync(alicesRequest)).GetProperty("request").GetProperty("gateKey").GetString());
         Assert.Equal(HttpStatusCode.NotFound, bobsCancel.StatusCode);
         Assert.False((await api.Store.GetAsync(id))!.CancellationRequested);
+    }
+
+    [Fact]
+    public async Task TheOverview_OfMoreJobsThanItCounts_CountsTheNewest_AndSaysSo()
+    {
+        await using var api = await TestApi.StartAsync(configureApp: app => app.MapLongJobsDashboard("/jobs", options => options.AllowAnonymous = true));
+        var now = api.Time.GetUtcNow();
+        await api.Store.InsertManyAsync([.. Enumerable.Range(0, DashboardEndpoints.OverviewScanLimit + 1)
+            .Select(index => new JobRecord { Id = Guid.CreateVersion7(), Kind = "imported", CreatedAt = now.AddSeconds(index) })]);
+
+        var overview = await TestApi.ReadJsonAsync(await api.GetAsync("/jobs/_api/overview"));
+
+        Assert.Equal(DashboardEndpoints.OverviewScanLimit, overview.GetProperty("counted").GetInt32());
+        Assert.False(overview.GetProperty("countedAll").GetBoolean());
+        Assert.Equal(DashboardEndpoints.OverviewScanLimit, overview.GetProperty("statuses").GetProperty("Queued").GetInt32());
+        Assert.Equal(DashboardEndpoints.OverviewScanLimit + 1, overview.GetProperty("queued").GetInt32());
+        Assert.Contains("imported", overview.GetProperty("kindNames").EnumerateArray().Select(name => name.GetString()));
     }
 
     [Theory]
