@@ -79,16 +79,18 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
-// The live job page (wwwroot/index.html) at "/": plain HTML, CSS and JavaScript on the jobs API.
-app.UseDefaultFiles();
-app.UseStaticFiles();
-
 // The document as generated, without the request's host in "servers": the live document equals the one written at build
 // time, and clients call relative to where they fetched it.
 app.UseLongJobsOpenApi();
 app.UseSwaggerUi();
 
 app.MapLongJobs();
+
+// The jobs dashboard at /jobs (the root redirects there). The sample has no users, and its API is open to anyone: so is
+// its dashboard, in any environment. An app with users sets options.ViewerPolicy (and OperatorPolicy for who may
+// cancel) instead; outside Development, mapping without either refuses to start.
+app.MapLongJobsDashboard("/jobs", options => options.AllowAnonymous = true);
+app.MapGet("/", () => Results.Redirect("jobs/")).ExcludeFromDescription();
 app.MapHealthChecks("/health");
 app.MapPrometheusScrapingEndpoint();
 

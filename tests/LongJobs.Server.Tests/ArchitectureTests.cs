@@ -23,6 +23,8 @@ public sealed class ArchitectureTests
         [Layers.Execution] = [Layers.Jobs, Layers.Storage, Layers.Kinds, Layers.Notifications, Layers.Observability],
         [Layers.ExecutionEngine] = [Layers.Execution, Layers.Jobs, Layers.Storage, Layers.Kinds, Layers.Notifications, Layers.Observability],
         [Layers.Api] = [Layers.Execution, Layers.Jobs, Layers.Storage, Layers.Kinds, Layers.Security, Layers.Notifications],
+        [Layers.Dashboard] = [Layers.Api, Layers.Execution, Layers.Jobs, Layers.Storage, Layers.Kinds, Layers.Security, Layers.Notifications],
+        [Layers.EndpointMapping] = [Layers.Api, Layers.Dashboard, Layers.Execution, Layers.Jobs, Layers.Storage, Layers.Kinds, Layers.Security, Layers.Notifications],
         [Layers.DependencyInjection] = [.. Layers.All],
     };
 

@@ -68,6 +68,8 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<JobNotFound>();
         // Made when MapLongJobs asks for it, in a web application: it needs the host's lifetime.
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<JobEventStreams>(provider));
+        // The dashboard (MapLongJobsDashboard) guards its cancel with ASP.NET Core's antiforgery tokens.
+        services.AddAntiforgery();
         // The dispatcher and the outbox come first: they are built before the scheduler can finish a job, and stop after it.
         services.TryAddSingleton<JobFinishedDispatcher>();
         services.AddSingleton<IHostedService>(provider => provider.GetRequiredService<JobFinishedDispatcher>());

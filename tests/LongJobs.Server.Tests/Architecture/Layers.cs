@@ -19,10 +19,14 @@ internal static class Layers
     public const string ExecutionEngine = "Execution engine";
 
     public const string Api = "Api";
+    public const string Dashboard = "Dashboard";
+
+    /// <summary>The entry points beside ASP.NET Core's own MapX methods (namespace Microsoft.AspNetCore.Builder): MapLongJobs, MapLongJobsDashboard.</summary>
+    public const string EndpointMapping = "Endpoint mapping";
     public const string DependencyInjection = "DependencyInjection";
 
     public static readonly string[] All =
-        [Root, Jobs, Storage, Kinds, Security, Observability, Retention, Notifications, Execution, ExecutionEngine, Api, DependencyInjection];
+        [Root, Jobs, Storage, Kinds, Security, Observability, Retention, Notifications, Execution, ExecutionEngine, Api, Dashboard, EndpointMapping, DependencyInjection];
 
     private const string Server = "LongJobs.Server";
 
@@ -31,8 +35,8 @@ internal static class Layers
     {
         Server => Root,
         "Microsoft.Extensions.DependencyInjection" => DependencyInjection,
-        // MapLongJobs sits beside ASP.NET Core's own MapX methods, and in the Api folder.
-        "Microsoft.AspNetCore.Builder" => Api,
+        // MapLongJobs and MapLongJobsDashboard sit beside ASP.NET Core's own MapX methods (in the Api and Dashboard folders).
+        "Microsoft.AspNetCore.Builder" => EndpointMapping,
         _ when ns.StartsWith($"{Server}.{Execution}.", StringComparison.Ordinal) => ExecutionEngine,
         _ when ns.StartsWith($"{Server}.", StringComparison.Ordinal) => ns[(Server.Length + 1)..].Split('.')[0],
         _ => throw new ArgumentException($"Namespace '{ns}' belongs to no layer.", nameof(ns)),

@@ -1,0 +1,356 @@
+// The LongJobs dashboard: reads jobs through the jobs API as the signed-in caller (its ownership rules decide what
+// shows), follows them by server-sent events and polls while those are unavailable. Every URL is relative to the
+// page, so it works under any path base. Cancel goes to the dashboard's own endpoint, with the page's antiforgery token.
+
+const config = document.body.dataset;
+const api = config.api;
+const canOperate = config.canOperate === 'true';
+const finished = new Set(['Succeeded', 'Failed', 'Canceled']);
+const statuses = ['Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
+const pollInterval = 2000;
+const listDelay = 500;
+const overviewDelay = 2000;
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+const numberFormat = new Intl.NumberFormat();
+
+const $ = id => document.getElementById(id);
+const testId = (root, id) => root.querySelector(`[data-testid="${id}"]`);
+const isFinished = state => finished.has(state.status);
+const formatTime = value => (value ? dateFormat.format(new Date(value)) : '—');
+const percent = state => Math.round((state.status === 'Succeeded' ? 1 : state.progress) * 100);
+
+/**
+ * Whether a job's state should replace the one shown. Events arrive in order, but the answer to a cancel may arrive
+ * after the event that the job finished: a finished state is only replaced by a later attempt's, or by itself with
+ * its result (list items leave results out).
+ */
+function supersedes(next, current) {
+  if (!current || next.attempt > current.attempt) {
+    return true;
+  }
+  if (next.attempt < current.attempt) {
+    return false;
+  }
+  return !isFinished(current) || (isFinished(next) && 'result' in next);
+}
+
+// ---- Talking to the server ---------------------------------------------------------------------------------------
+
+class Problem extends Error {
+  constructor(problem, status) {
+    super([problem.title, problem.detail].filter(Boolean).join(' ') || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function request(url, init = {}) {
+  const response = await fetch(url, { ...init, headers: { Accept: 'application/json', ...init.headers } });
+  const body = response.headers.get('Content-Type')?.includes('json') ? await response.json() : {};
+  if (!response.ok) {
+    throw new Problem(body, response.status);
+  }
+  return body;
+}
+
+const getJob = id => request(`${api}/${encodeURIComponent(id)}`);
+const getRequest = id => request(`_api/jobs/${encodeURIComponent(id)}/request`);
+const getOverview = () => request('_api/overview');
+const cancelJob = id => request(`_api/jobs/${encodeURIComponent(id)}/cancel`, {
+  method: 'POST',
+  headers: { RequestVerificationToken: config.token },
+});
+
+function showProblem(error) {
+  const box = $('problem');
+  box.textContent = error ? error.message : '';
+  box.hidden = !error;
+}
+
+/**
+ * Follows a server-sent event stream, calling onState with each job state; falls back to calling poll every few
+ * seconds when the stream is refused or keeps failing. Returns a function that stops both.
+ */
+function follow(url, onState, poll) {
+  let source = new EventSource(url);
+  let timer = null;
+  let failures = 0;
+  const usePolling = () => {
+    source?.close();
+    source = null;
+    $('connection').textContent = 'Live: polling';
+    poll();
+    timer = setInterval(poll, pollInterval);
+  };
+  source.onopen = () => {
+    failures = 0;
+    $('connection').textContent = 'Live: server-sent events';
+  };
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED || ++failures >= 3) {
+      usePolling();
+    }
+  };
+  for (const name of ['status', 'progress', 'finished']) {
+    source.addEventListener(name, event => onState(JSON.parse(event.data)));
+  }
+  return () => {
+    source?.close();
+    clearInterval(timer);
+  };
+}
+
+/** Runs fn once, delay after the first of a burst of calls: at most once per delay however often jobs change. */
+function throttle(fn, delay) {
+  let timer = null;
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = null;
+      fn();
+    }, delay);
+  };
+}
+
+// ---- Shared pieces -----------------------------------------------------------------------------------------------
+
+function setStatus(element, state) {
+  element.textContent = state.status;
+  element.className = `status status-${state.status.toLowerCase()}`;
+  element.title = state.cancellationRequested && !isFinished(state) ? 'Cancellation requested' : '';
+}
+
+function setProgress(bar, state) {
+  bar.value = percent(state);
+  bar.setAttribute('aria-valuenow', String(percent(state)));
+}
+
+async function cancel(id, button) {
+  button.disabled = true;
+  try {
+    const state = await cancelJob(id);
+    showProblem(null);
+    return state;
+  } catch (error) {
+    showProblem(error);
+    button.disabled = false;
+    return null;
+  }
+}
+
+// ---- The overview and the list -----------------------------------------------------------------------------------
+
+const list = { tokens: [null], page: 0, rows: new Map() };
+
+function filters() {
+  const form = new FormData($('filters'));
+  const query = new URLSearchParams();
+  for (const [name, value] of form) {
+    if (value) {
+      query.set(name, value);
+    }
+  }
+  return query;
+}
+
+async function loadOverview() {
+  const overview = await getOverview();
+  $('status-counts').replaceChildren(...statuses.map(status => {
+    const tile = document.createElement('div');
+    tile.className = `tile status-${status.toLowerCase()}`;
+    tile.innerHTML = '<span class="count"></span><span class="label"></span>';
+    tile.firstChild.textContent = numberFormat.format(overview.statuses[status] ?? 0);
+    tile.firstChild.dataset.testid = `count-${status}`;
+    tile.lastChild.textContent = status;
+    return tile;
+  }));
+  const queue = `${numberFormat.format(overview.queued)}${overview.queuedAtLeast ? '+' : ''}`;
+  $('overview-note').innerHTML = 'Queue length: <strong id="queue-length"></strong>. <span></span>';
+  $('queue-length').textContent = queue;
+  $('overview-note').lastChild.textContent = overview.countedAll
+    ? `Counts of all ${numberFormat.format(overview.counted)} jobs you can see.`
+    : `Counts of the newest ${numberFormat.format(overview.counted)} jobs you can see.`;
+  $('kind-counts').replaceChildren(...overview.kinds.map(kind => {
+    const row = document.createElement('tr');
+    row.dataset.testid = 'kind-row';
+    row.dataset.kind = kind.kind;
+    const cells = [kind.kind, kind.total, ...statuses.map(status => kind.statuses[status] ?? 0)];
+    row.innerHTML = cells.map((_, i) => (i === 0 ? '<th scope="row"></th>' : '<td></td>')).join('');
+    cells.forEach((value, i) => { row.children[i].textContent = typeof value === 'number' ? numberFormat.format(value) : value; });
+    return row;
+  }));
+  const kindFilter = $('filter-kind');
+  const known = new Set([...kindFilter.options].map(option => option.value));
+  for (const name of overview.kindNames.filter(name => !known.has(name))) {
+    kindFilter.add(new Option(name, name));
+  }
+}
+
+function renderRow(state) {
+  let row = list.rows.get(state.id);
+  if (row && !supersedes(state, row.state)) {
+    return row;
+  }
+  if (!row) {
+    row = document.createElement('tr');
+    row.dataset.testid = 'job-row';
+    row.dataset.jobId = state.id;
+    row.innerHTML = '<td><a class="id"></a></td><td data-testid="job-kind"></td><td><span data-testid="job-status"></span></td>'
+      + '<td><progress max="100" data-testid="job-progress"></progress> <span class="message" data-testid="job-progress-message"></span></td>'
+      + '<td data-testid="job-created"></td><td><button type="button" data-testid="job-cancel" hidden>Cancel</button></td>';
+    const link = row.querySelector('a');
+    link.href = `#job/${state.id}`;
+    link.textContent = state.id.slice(-12);
+    link.title = state.id;
+    link.setAttribute('aria-label', `Job ${state.id}`);
+    const button = testId(row, 'job-cancel');
+    button.setAttribute('aria-label', `Cancel job ${state.id}`);
+    button.addEventListener('click', async () => {
+      const canceled = await cancel(state.id, button);
+      if (canceled) {
+        renderRow(canceled);
+      }
+    });
+    list.rows.set(state.id, row);
+  }
+  row.state = state;
+  row.dataset.kind = state.kind;
+  testId(row, 'job-kind').textContent = state.kind;
+  setStatus(testId(row, 'job-status'), state);
+  const bar = testId(row, 'job-progress');
+  setProgress(bar, state);
+  bar.setAttribute('aria-label', `Progress of job ${state.id}`);
+  testId(row, 'job-progress-message').textContent = state.error ? state.error.title ?? '' : state.progressMessage ?? '';
+  testId(row, 'job-created').textContent = formatTime(state.createdAt);
+  testId(row, 'job-cancel').hidden = !canOperate || isFinished(state);
+  return row;
+}
+
+async function loadList() {
+  const query = filters();
+  const token = list.tokens[list.page];
+  if (token) {
+    query.set('pageToken', token);
+  }
+  const page = await request(`${api}?${query}`);
+  list.rows.clear();
+  $('job-rows').replaceChildren(...page.items.map(renderRow));
+  $('no-jobs').hidden = page.items.length > 0;
+  list.tokens[list.page + 1] = page.nextPageToken ?? null;
+  $('older').disabled = !page.nextPageToken;
+  $('newer').disabled = list.page === 0;
+  $('page-number').textContent = `Page ${list.page + 1}`;
+}
+
+const refreshOverview = throttle(() => loadOverview().catch(showProblem), overviewDelay);
+const refreshList = throttle(() => loadList().catch(showProblem), listDelay);
+
+function onListState(state) {
+  if (list.rows.has(state.id)) {
+    renderRow(state);
+  } else if (list.page === 0) {
+    refreshList(); // a new job, which may belong on the first page
+  }
+  refreshOverview();
+}
+
+function showOverview() {
+  const query = filters();
+  const kind = query.get('kind');
+  const stop = follow(kind ? `${api}/events?kind=${encodeURIComponent(kind)}` : `${api}/events`, onListState, () => {
+    loadList().catch(showProblem);
+    loadOverview().catch(showProblem);
+  });
+  Promise.all([loadOverview(), loadList()]).catch(showProblem);
+  return stop;
+}
+
+// ---- One job's detail --------------------------------------------------------------------------------------------
+
+function renderDetail(state) {
+  const view = $('detail-view');
+  $('detail-title').textContent = `Job ${state.id}`;
+  testId(view, 'detail-kind').textContent = state.kind;
+  setStatus(testId(view, 'detail-status'), state);
+  setProgress(testId(view, 'detail-progress'), state);
+  testId(view, 'detail-progress-message').textContent = state.progressMessage ?? '';
+  testId(view, 'detail-attempt').textContent = `${state.attempt} of ${state.maxAttempts}`;
+  testId(view, 'detail-created').textContent = formatTime(state.createdAt);
+  testId(view, 'detail-started').textContent = formatTime(state.startedAt);
+  testId(view, 'detail-completed').textContent = formatTime(state.completedAt);
+  $('detail-cancel').hidden = !canOperate || isFinished(state);
+  const outcome = $('detail-outcome');
+  outcome.hidden = !isFinished(state);
+  const problem = state.error;
+  $('detail-outcome-title').textContent = problem ? 'Problem' : 'Result';
+  testId(outcome, 'detail-result').textContent = problem
+    ? JSON.stringify(problem, null, 2)
+    : state.result === undefined || state.result === null ? '(none)' : JSON.stringify(state.result, null, 2);
+}
+
+function showDetail(id) {
+  let current = null;
+  const apply = state => {
+    if (state.id === id && supersedes(state, current)) {
+      current = state;
+      renderDetail(state);
+    }
+  };
+  let gone = false;
+  const load = () => getJob(id).then(apply).catch(error => {
+    gone = error.status === 404; // no such job for this caller: stop asking
+    showProblem(error);
+  });
+  $('detail-title').textContent = `Job ${id}`;
+  $('detail-outcome').hidden = true;
+  $('detail-cancel').hidden = true;
+  const button = $('detail-cancel');
+  button.onclick = async () => {
+    const state = await cancel(id, button);
+    if (state) {
+      apply(state);
+    }
+    button.disabled = false;
+  };
+  getRequest(id)
+    .then(body => { testId($('detail-view'), 'detail-request').textContent = body.request === null || body.request === undefined ? '(none: an ad-hoc job)' : JSON.stringify(body.request, null, 2); })
+    .catch(showProblem);
+  load();
+  const stop = follow(`${api}/${encodeURIComponent(id)}/events`, apply, () => {
+    if (!gone && (!current || !isFinished(current))) {
+      load();
+    }
+  });
+  return stop;
+}
+
+// ---- Views -------------------------------------------------------------------------------------------------------
+
+let stopView = () => {};
+
+function route() {
+  stopView();
+  showProblem(null);
+  const match = /^#job\/([0-9a-fA-F-]{32,36})$/.exec(location.hash);
+  $('overview-view').hidden = Boolean(match);
+  $('detail-view').hidden = !match;
+  stopView = match ? showDetail(match[1]) : showOverview();
+}
+
+$('filters').addEventListener('change', () => {
+  list.tokens = [null];
+  list.page = 0;
+  route();
+});
+$('older').addEventListener('click', () => {
+  list.page++;
+  loadList().catch(showProblem);
+});
+$('newer').addEventListener('click', () => {
+  list.page = Math.max(0, list.page - 1);
+  loadList().catch(showProblem);
+});
+$('search').addEventListener('submit', event => {
+  event.preventDefault();
+  location.hash = `#job/${$('search-id').value.trim()}`;
+});
+window.addEventListener('hashchange', route);
+route();

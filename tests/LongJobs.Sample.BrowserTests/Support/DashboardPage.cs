@@ -1,0 +1,132 @@
+using Microsoft.Playwright;
+
+namespace LongJobs.Sample.BrowserTests.Support;
+
+/// <summary>
+/// The jobs dashboard in its own browser context (1280×800, en-US): its overview, its job rows, a job's detail, and
+/// every response of the first load (for the page's weight).
+/// </summary>
+internal sealed class DashboardPage : IAsyncDisposable
+{
+    private readonly IBrowserContext _context;
+    private readonly List<IResponse> _responses = [];
+
+    private DashboardPage(IBrowserContext context, IPage page)
+    {
+        _context = context;
+        Page = page;
+        page.Response += (_, response) => _responses.Add(response);
+    }
+
+    /// <summary>The browser tab.</summary>
+    public IPage Page { get; }
+
+    /// <summary>The line that says how the page follows the jobs: server-sent events or polling.</summary>
+    public ILocator Connection => Page.Locator("#connection");
+
+    /// <summary>The error box (problem details from the server).</summary>
+    public ILocator Problem => Page.GetByRole(AriaRole.Alert);
+
+    /// <summary>All job rows of the list, newest first.</summary>
+    public ILocator Rows => Page.GetByTestId("job-row");
+
+    /// <summary>The queue's length in the overview.</summary>
+    public ILocator QueueLength => Page.Locator("#queue-length");
+
+    /// <summary>The detail view of one job.</summary>
+    public JobDetail Detail => new(Page.Locator("#detail-view"));
+
+    /// <summary>The responses the page has had so far.</summary>
+    public IReadOnlyList<IResponse> Responses => _responses;
+
+    /// <summary>
+    /// Opens <paramref name="url"/>; <paramref name="headers"/> go with every request (the secured app's user);
+    /// <paramref name="beforeLoad"/> can route requests before the page's first one.
+    /// </summary>
+    public static async Task<DashboardPage> OpenAsync(IBrowser browser, Uri url, IDictionary<string, string>? headers = null, Func<IPage, Task>? beforeLoad = null)
+    {
+        var context = await browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = 1280, Height = 800 },
+            Locale = "en-US",
+            ColorScheme = ColorScheme.Light,
+            ExtraHTTPHeaders = headers,
+        });
+        var tab = await context.NewPageAsync();
+        var page = new DashboardPage(context, tab);
+        if (beforeLoad is not null)
+        {
+            await beforeLoad(tab);
+        }
+
+        await tab.GotoAsync(url.ToString());
+        return page;
+    }
+
+    /// <summary>The count of <paramref name="status"/> in the overview.</summary>
+    public ILocator Count(string status) => Page.GetByTestId($"count-{status}");
+
+    /// <summary>The overview's row of one kind: its name, total, and one cell per status.</summary>
+    public ILocator KindRow(string kind) => Page.Locator($"[data-testid=kind-row][data-kind='{kind}']");
+
+    /// <summary>The list's row of one job.</summary>
+    public JobRow Row(Guid id) => new(Page.Locator($"[data-testid=job-row][data-job-id='{id}']"));
+
+    /// <summary>Types the job's ID in the search box and opens its detail.</summary>
+    public async Task SearchAsync(Guid id)
+    {
+        await Page.GetByLabel("Job ID").FillAsync(id.ToString());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Open", Exact = true }).ClickAsync();
+    }
+
+    /// <summary>Saves a screenshot of the whole page to <paramref name="path"/>, with the mouse out of the way.</summary>
+    public async Task ScreenshotAsync(string path)
+    {
+        await Page.Mouse.MoveAsync(0, 0);
+        await Page.ScreenshotAsync(new() { Path = path, FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync() => await _context.CloseAsync();
+}
+
+/// <summary>A job row of the list, with its cells.</summary>
+internal sealed record JobRow(ILocator Locator)
+{
+    /// <summary>The status.</summary>
+    public ILocator Status => Locator.GetByTestId("job-status");
+
+    /// <summary>The progress bar; <c>aria-valuenow</c> is the percentage.</summary>
+    public ILocator Progress => Locator.GetByTestId("job-progress");
+
+    /// <summary>The progress message, or the error's title.</summary>
+    public ILocator Message => Locator.GetByTestId("job-progress-message");
+
+    /// <summary>The Cancel button.</summary>
+    public ILocator Cancel => Locator.GetByTestId("job-cancel");
+
+    /// <summary>The link to the job's detail.</summary>
+    public ILocator Link => Locator.GetByRole(AriaRole.Link);
+}
+
+/// <summary>The detail view of one job.</summary>
+internal sealed record JobDetail(ILocator Locator)
+{
+    public ILocator Title => Locator.GetByRole(AriaRole.Heading, new() { Level = 2 });
+
+    public ILocator Kind => Locator.GetByTestId("detail-kind");
+
+    public ILocator Status => Locator.GetByTestId("detail-status");
+
+    public ILocator Progress => Locator.GetByTestId("detail-progress");
+
+    public ILocator ProgressMessage => Locator.GetByTestId("detail-progress-message");
+
+    public ILocator Request => Locator.GetByTestId("detail-request");
+
+    /// <summary>The result, or the problem of a failed job.</summary>
+    public ILocator Outcome => Locator.GetByTestId("detail-result");
+
+    public ILocator OutcomeTitle => Locator.Locator("#detail-outcome-title");
+
+    public ILocator Cancel => Locator.GetByTestId("detail-cancel");
+}
