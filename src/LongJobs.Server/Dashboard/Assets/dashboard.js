@@ -6,7 +6,7 @@ const config = document.body.dataset;
 const api = config.api;
 const canOperate = config.canOperate === 'true';
 const finished = new Set(['Succeeded', 'Failed', 'Canceled']);
-const statuses = ['Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
+const statuses = ['Scheduled', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
 const pollInterval = 2000;
 const listDelay = 500;
 const overviewDelay = 2000;
@@ -274,6 +274,7 @@ function renderDetail(state) {
   testId(view, 'detail-progress-message').textContent = state.progressMessage ?? '';
   testId(view, 'detail-attempt').textContent = `${state.attempt} of ${state.maxAttempts}`;
   testId(view, 'detail-created').textContent = formatTime(state.createdAt);
+  testId(view, 'detail-not-before').textContent = formatTime(state.notBefore);
   testId(view, 'detail-started').textContent = formatTime(state.startedAt);
   testId(view, 'detail-completed').textContent = formatTime(state.completedAt);
   $('detail-cancel').hidden = !canOperate || isFinished(state);
