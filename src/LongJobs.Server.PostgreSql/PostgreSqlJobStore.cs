@@ -26,7 +26,7 @@ namespace LongJobs.Server.PostgreSql;
 /// (<see cref="JobLeases"/>). A trigger puts every job that finishes with notifications into the outbox, whichever
 /// statement finishes it.
 /// </summary>
-internal sealed class PostgreSqlJobStore : IJobStore, IAsyncDisposable
+internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 {
     /// <summary>
     /// How long a waiter trusts notifications before it reads the job again anyway. PostgreSQL loses no notification

@@ -1,10 +1,13 @@
 -- Takes the oldest queued jobs this node can run and starts them. SKIP LOCKED: nodes claiming at the same moment
 -- take different jobs instead of waiting for each other. The kinds are a filter on the queue's own index, never an
 -- index condition ("IS TRUE" keeps them out of the index on kind): with statistics that lag behind a fast-growing
--- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included.
+-- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included. A paused
+-- kind's jobs are skipped: the paused kinds are read once, as an array (an init plan), and filter the queue's index
+-- scan row by row, so the scan still stops at the limit (NOT EXISTS would become an anti-join that reads the whole queue).
 WITH next AS (
     SELECT id AS job_id FROM {{schema}}.jobs
     WHERE status = 'Queued' AND request IS NOT NULL AND (kind = ANY(@kinds)) IS TRUE
+      AND kind <> ALL (ARRAY(SELECT kind FROM {{schema}}.paused_kinds))
     ORDER BY created_at, id
     LIMIT @limit
     FOR UPDATE SKIP LOCKED

@@ -212,6 +212,7 @@ internal sealed class JobEventStreams(
         var owner = caller.ListedOwner;
         var queries = new[]
         {
+            new JobQuery { Kind = kind, Owner = owner, Status = JobStatus.Scheduled },
             new JobQuery { Kind = kind, Owner = owner, Status = JobStatus.Queued },
             new JobQuery { Kind = kind, Owner = owner, Status = JobStatus.Running },
             new JobQuery { Kind = kind, Owner = owner, CompletedAfter = since },

@@ -39,6 +39,14 @@ internal sealed partial class JobsApi
     public async Task<Results<Ok<JobBatchResult>, ValidationProblem, ProblemHttpResult>> StartBatchAsync<TRequest>(JobKind kind, HttpContext context, CancellationToken cancellationToken)
         where TRequest : notnull
     {
+        // A batch starts its jobs now: a start time would be silently ignored, so it is refused.
+        if (new[] { StartTimeHeaders.NotBeforeHeader, StartTimeHeaders.DelayHeader }.FirstOrDefault(context.Request.Headers.ContainsKey) is { } startTime)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [startTime] = ["A batch starts its jobs now; start jobs for later one at a time."] },
+                title: "A batch takes no start time.");
+        }
+
         // Routing matches this endpoint only for JSON bodies (its Accepts metadata); others reach Unmatched: 415.
         var (body, unreadable) = await ReadBodyAsync(context.Request, "A batch", cancellationToken).ConfigureAwait(false);
         if (body is null)

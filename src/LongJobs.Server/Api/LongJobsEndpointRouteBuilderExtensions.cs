@@ -103,6 +103,19 @@ public static class LongJobsEndpointRouteBuilderExtensions
         group.MapGet("/", api.ListAsync)
             .WithName("ListJobs");
 
+        group.MapGet("/kinds", api.ListKindsAsync)
+            .WithName("ListJobKinds");
+
+        group.MapPost("/kinds/{kind}/pause", api.PauseKindAsync)
+            .WithName("PauseJobKind")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/kinds/{kind}/resume", api.ResumeKindAsync)
+            .WithName("ResumeJobKind")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return group;
     }
 

@@ -30,6 +30,8 @@ internal static class ParameterDescriptions
 
     public const string Status = "Only jobs in this status: Queued, Running, Succeeded, Failed, Canceled or Scheduled.";
 
+    public const string KindName = "A registered job kind's name (in any case).";
+
     public const string Kind = "Only jobs of this kind (a registered kind's name, or an ad-hoc job's).";
 
     public const string PageSize = "How many jobs a page holds, from 1 to 100; 20 when absent.";

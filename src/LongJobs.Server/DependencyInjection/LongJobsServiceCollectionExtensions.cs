@@ -51,6 +51,7 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobRecords>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IQueuedJobs>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IScheduledJobs>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IKindPauses>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());

@@ -100,6 +100,28 @@ public interface IJobScheduler
     /// <exception cref="JobRejectedException">The queue has no room for all the jobs, or the host is stopping. No job is queued.</exception>
     Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pauses a registered kind on every server sharing the store: its queued jobs wait and none of them is claimed until
+    /// it is resumed; its running jobs finish, and new jobs of it are still accepted (they wait too).
+    /// </summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The kind's pause: this one, or the earlier one when it was paused already.</returns>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    Task<KindPause> PauseKindAsync(string kind, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused kind: its queued jobs are claimed again, on every server sharing the store.</summary>
+    /// <param name="kind">The name the kind was registered under.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the kind was paused.</returns>
+    /// <exception cref="KeyNotFoundException">No kind is registered under <paramref name="kind"/>.</exception>
+    Task<bool> ResumeKindAsync(string kind, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the paused kinds, on every server sharing the store.</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The paused kinds by name, each with the time it was paused.</returns>
+    Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Asks a job to stop. A queued job is cancelled at once; a running job's token is signalled.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -62,7 +62,9 @@ internal sealed class JobInstrumentation : IDisposable
         _started.Add(1, kind);
         if (running.StartedAt is { } startedAt)
         {
-            _waitTime.Record((startedAt - running.CreatedAt).TotalSeconds, kind);
+            // A job started for later waits from its time on, not from its creation.
+            var waitingSince = running.NotBefore is { } notBefore && notBefore > running.CreatedAt ? notBefore : running.CreatedAt;
+            _waitTime.Record((startedAt - waitingSince).TotalSeconds, kind);
         }
 
         if (!Source.HasListeners())

@@ -16,7 +16,7 @@ public interface IQueuedJobs
 
     /// <summary>
     /// Takes the oldest queued jobs of registered kinds (those with a <see cref="JobRecord.Request"/>) among
-    /// <paramref name="kinds"/> and starts them: each becomes <see cref="JobStatus.Running"/> in its next attempt.
+    /// <paramref name="kinds"/>, but none of a paused kind (<see cref="IKindPauses"/>), and starts them: each becomes <see cref="JobStatus.Running"/> in its next attempt.
     /// Concurrent claims, from this server or others sharing the store, never take the same job.
     /// </summary>
     /// <param name="kinds">The kinds the caller can run.</param>

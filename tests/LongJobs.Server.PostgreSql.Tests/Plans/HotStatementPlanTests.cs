@@ -19,8 +19,8 @@ namespace LongJobs.Server.PostgreSql.Tests.Plans;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputHelper output) : IClassFixture<MillionJobsDatabase>
 {
-    /// <summary>The statements that do not read the jobs table (the sweep's advisory lock).</summary>
-    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock"];
+    /// <summary>The statements that do not read the jobs table (the sweep's advisory lock, the paused kinds' table).</summary>
+    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind"];
 
     private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10, DueBatch = 500;
 

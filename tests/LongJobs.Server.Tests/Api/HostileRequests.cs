@@ -39,6 +39,7 @@ internal static class HostileRequests
     public const string NotBeforeHeader = "LongJobs-Not-Before";
     public const string DelayHeader = "LongJobs-Delay";
     private const string Fine = """{"gateKey":"a"}""";
+    private const string OneItemBatch = """[{"request":{"gateKey":"a"}}]""";
 
     public static readonly string NestedJson =
         """{"gateKey":"a","extra":""" + new string('[', 1000) + new string(']', 1000) + "}";
@@ -129,6 +130,7 @@ internal static class HostileRequests
         ["fractional delay"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["1.5"])]),
         ["delay past Int64"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["99999999999999999999"])]),
         ["delay over ten years"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["316224001"])]),
+        ["start time on a batch"] = new(HttpMethod.Post, "/api/jobs/gated/batch", "application/json", Encoding.UTF8.GetBytes(OneItemBatch), HttpStatusCode.BadRequest, DelayHeader, [(DelayHeader, ["60"])]),
         ["delay and start time together"] = Post(Fine, field: DelayHeader, headers: [(DelayHeader, ["5"]), (NotBeforeHeader, ["2030-01-01T00:00:00Z"])]),
         ["invalid GUID on cancel"] = new(HttpMethod.Post, "/api/jobs/not-a-guid/cancel", null, null, HttpStatusCode.BadRequest, "id"),
         ["cancel of an unknown job"] = new(HttpMethod.Post, $"/api/jobs/{Guid.NewGuid()}/cancel", null, null, HttpStatusCode.NotFound),

@@ -76,6 +76,12 @@ public sealed class SchedulerReplacementTests
 
         public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) => inner.StartManyAsync(kind, requests, cancellationToken);
 
+        public Task<KindPause> PauseKindAsync(string kind, CancellationToken cancellationToken = default) => inner.PauseKindAsync(kind, cancellationToken);
+
+        public Task<bool> ResumeKindAsync(string kind, CancellationToken cancellationToken = default) => inner.ResumeKindAsync(kind, cancellationToken);
+
+        public Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default) => inner.GetPausedKindsAsync(cancellationToken);
+
         public Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
         {
             lock (_cancelled)

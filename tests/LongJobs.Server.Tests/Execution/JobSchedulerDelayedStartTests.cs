@@ -70,7 +70,7 @@ public sealed class JobSchedulerDelayedStartTests
     }
 
     [Fact]
-    public async Task ScheduleKind_IsNotLimitedByTheQueue()
+    public async Task ScheduleKind_WhileTheQueueIsFull_IsRefusedLikeAnyStart()
     {
         await using var services = TestServices.Create(options =>
         {
@@ -81,9 +81,10 @@ public sealed class JobSchedulerDelayedStartTests
         await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "queued" });
         await Assert.ThrowsAsync<JobRejectedException>(() => services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "refused" }));
 
-        var scheduled = await services.Scheduler.ScheduleKindAsync("gated", new GatedRequest { GateKey = "later" }, Delay);
+        var refused = await Assert.ThrowsAsync<JobRejectedException>(() => services.Scheduler.ScheduleKindAsync("gated", new GatedRequest { GateKey = "later" }, Delay));
 
-        Assert.Equal(JobStatus.Scheduled, scheduled.State.Status);
+        Assert.Equal(JobRejectionReason.QueueFull, refused.Reason);
+        Assert.Equal(2, services.Store.Count);
     }
 
     [Fact]
@@ -97,8 +98,6 @@ public sealed class JobSchedulerDelayedStartTests
         Assert.Equal(JobStatus.Canceled, cancelled!.Status);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.Task.WithSafetyTimeout());
         Assert.Null(await services.Store.GetNextDueTimeAsync());
-        services.Time.Advance(Delay);
-        Assert.False(services.Gates["never"].HasStarted);
     }
 
     [Fact]

@@ -132,6 +132,12 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
 
+    public ValueTask<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default) => Inner.GetPausedKindsAsync(cancellationToken);
+
+    public ValueTask<KindPause> PauseKindAsync(string kind, DateTimeOffset pausedAt, CancellationToken cancellationToken = default) => Inner.PauseKindAsync(kind, pausedAt, cancellationToken);
+
+    public ValueTask<bool> ResumeKindAsync(string kind, CancellationToken cancellationToken = default) => Inner.ResumeKindAsync(kind, cancellationToken);
+
     public ValueTask<DateTimeOffset?> GetNextDueTimeAsync(CancellationToken cancellationToken = default) => Inner.GetNextDueTimeAsync(cancellationToken);
 
     public ValueTask<int> QueueDueJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default) => Inner.QueueDueJobsAsync(now, limit, cancellationToken);

@@ -14,15 +14,20 @@ internal sealed class AdmissionGate(SlotPool pool, StoreTopology topology, LongJ
     public ValueTask EnsureAcceptingAsync(CancellationToken cancellationToken) => EnsureAcceptingAsync(1, cancellationToken);
 
     /// <summary>
-    /// Admits a job started for later: refused only while the host stops. It waits in the store, not in the queue, until
-    /// it comes due, so neither the free slots nor <see cref="LongJobsOptions.MaxQueuedJobs"/> limit it.
+    /// Admits a job started for later: refused while the host stops, and while the queue is full (it will join the queue,
+    /// and a client refused a start must not get round the limit by asking for a later one). Free slots do not admit it.
     /// </summary>
-    /// <exception cref="JobRejectedException">The host stops.</exception>
-    public void EnsureAcceptingScheduled()
+    /// <exception cref="JobRejectedException">The host stops, or the queue is full.</exception>
+    public async ValueTask EnsureAcceptingScheduledAsync(CancellationToken cancellationToken)
     {
         if (!pool.TryCountFreeSlots(out _))
         {
             throw new JobRejectedException(JobRejectionReason.ShuttingDown, options.QueueFullRetryAfter);
+        }
+
+        if (await topology.CountQueuedAsync(options.MaxQueuedJobs, cancellationToken).ConfigureAwait(false) >= options.MaxQueuedJobs)
+        {
+            throw new JobRejectedException(JobRejectionReason.QueueFull, options.QueueFullRetryAfter);
         }
     }
 

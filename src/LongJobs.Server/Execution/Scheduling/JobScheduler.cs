@@ -30,6 +30,8 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     private readonly SlotPool _pool;
     private readonly FollowedJobs _followed;
     private readonly JobCompleter _completer;
+    private readonly JobKindRegistry _kinds;
+    private readonly QueueClaimer _claimer;
     private readonly JobSubmission _submission;
     private readonly SchedulerLifecycle _lifecycle;
 
@@ -60,7 +62,8 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger));
         var pipelines = new KindPipelines(kinds, attempts, writer, time, logger);
         var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
-        var claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
+        var claimer = _claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
+        _kinds = kinds;
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
         var dueJobs = new DueJobQueuer(store, claimer, topology, time, settings.QueuePollInterval, logger, shutdown.Token);
@@ -102,6 +105,25 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         _submission.StartValidatedAsync(kind, start, notBefore, cancellationToken);
 
+    public Task<KindPause> PauseKindAsync(string kind, CancellationToken cancellationToken = default) =>
+        _store.PauseKindAsync(RegisteredKind(kind), _time.GetUtcNow(), cancellationToken).AsTask();
+
+    public async Task<bool> ResumeKindAsync(string kind, CancellationToken cancellationToken = default)
+    {
+        var resumed = await _store.ResumeKindAsync(RegisteredKind(kind), cancellationToken).ConfigureAwait(false);
+        if (resumed)
+        {
+            // The kind's waiting jobs may be claimed now: here at once (on a shared store, the others hear it from the store).
+            _claimer.MayHaveQueuedJobs();
+            _claimer.Wake();
+        }
+
+        return resumed;
+    }
+
+    public Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default) =>
+        _store.GetPausedKindsAsync(cancellationToken).AsTask();
+
     public async Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var state = await _store.RequestCancellationAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -129,6 +151,12 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         }
 
         return (await _store.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? item.Job.Row()).ToSnapshot();
+    }
+
+    private string RegisteredKind(string kind)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        return _kinds.TryGet(kind, out var found) ? found.Name : throw new KeyNotFoundException($"No job kind named '{kind}' is registered.");
     }
 
     /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>

@@ -80,8 +80,8 @@ internal sealed partial class JobSubmission(
         var scheduled = notBefore > record.CreatedAt;
         if (scheduled)
         {
-            record = record with { Status = JobStatus.Scheduled, NotBefore = notBefore };
-            admission.EnsureAcceptingScheduled();
+            record = record with { Status = JobStatus.Scheduled, NotBefore = notBefore!.Value.ToUniversalTime() };
+            await admission.EnsureAcceptingScheduledAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -115,8 +115,8 @@ internal sealed partial class JobSubmission(
         handle?.Recorded(record, stored);
         if (scheduled)
         {
-            Log.JobScheduled(logger, stored.Id, stored.Kind, notBefore!.Value);
-            dueJobs.Scheduled(notBefore.Value);
+            Log.JobScheduled(logger, stored.Id, stored.Kind, record.NotBefore!.Value);
+            dueJobs.Scheduled(record.NotBefore.Value);
             if (handle is not null)
             {
                 followed.FollowIfWaiting(handle.Id);

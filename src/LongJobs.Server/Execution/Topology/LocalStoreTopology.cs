@@ -52,7 +52,8 @@ internal sealed class LocalStoreTopology(IQueuedJobs queue, IJobRecords records,
     {
         try
         {
-            foreach (var status in new[] { JobStatus.Queued, JobStatus.Scheduled })
+            // Scheduled first: one that comes due meanwhile is then cancelled with the queued ones.
+            foreach (var status in new[] { JobStatus.Scheduled, JobStatus.Queued })
             {
                 JobCursor? after = null;
                 do

@@ -13,6 +13,7 @@ internal sealed partial class InMemoryJobStore
         ArgumentNullException.ThrowIfNull(kinds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var claimed = new List<JobRecord>();
+        var paused = PausedKinds();
         lock (_claimable)
         {
             var taken = new List<QueuePosition>();
@@ -23,7 +24,7 @@ internal sealed partial class InMemoryJobStore
                     break;
                 }
 
-                if (!kinds.Contains(position.Kind))
+                if (!kinds.Contains(position.Kind) || paused?.Contains(position.Kind) == true)
                 {
                     continue;
                 }

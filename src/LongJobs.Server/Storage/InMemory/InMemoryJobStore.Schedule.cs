@@ -18,18 +18,26 @@ internal sealed partial class InMemoryJobStore
     public ValueTask<int> QueueDueJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        List<Guid> due;
+        List<(DateTimeOffset NotBefore, Guid Id)> due;
         lock (_scheduled)
         {
-            due = _scheduled.TakeWhile(job => job.NotBefore <= now).Take(limit).Select(job => job.Id).ToList();
+            due = [.. _scheduled.TakeWhile(job => job.NotBefore <= now).Take(limit)];
         }
 
         var queued = 0;
-        foreach (var id in due)
+        foreach (var (notBefore, id) in due)
         {
             if (Update(id, 0, static (job, version, _) => job.Status == JobStatus.Scheduled ? job with { Status = JobStatus.Queued, Version = version } : null) is not null)
             {
                 queued++;
+            }
+            else
+            {
+                // Cancelled or removed while it was being added: its entry must not stay due for ever.
+                lock (_scheduled)
+                {
+                    _scheduled.Remove((notBefore, id));
+                }
             }
         }
 
