@@ -16,8 +16,22 @@ using Microsoft.Extensions.Logging;
 // reports what each job cost the database: commits (pg_stat_database.xact_commit of the database, every transaction
 // in it, reads included) and WAL bytes (the whole cluster's), from before the measured waves to after the host stopped.
 // With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (LoadShapes, shared with the benchmark
-// suite's postgres part; the burn-down needs the connection string).
+// suite's postgres part; the burn-down needs the connection string). With "delayed", it measures how late jobs started
+// for later begin, on one node and, given the connection string, two (DelayedStartRun, also in the postgres part).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
+if (args.Length > 1 && args[1] == "delayed")
+{
+    var connectionString = args.Length > 2 ? args[2] : null;
+    foreach (var nodes in connectionString is null ? [1] : new[] { 1, 2 })
+    {
+        var lateness = await DelayedStartRun.MeasureAsync(jobs, nodes, connectionString);
+        Console.WriteLine($"{jobs:N0} delayed jobs, {nodes} node{(nodes == 1 ? "" : "s")}, {(connectionString is null ? "in-memory" : "PostgreSQL")}: "
+            + $"late by p50 {Report.Percentile(lateness, 50):F1} ms, p99 {Report.Percentile(lateness, 99):F1} ms, max {lateness.Max():F1} ms");
+    }
+
+    return;
+}
+
 if (args.Length > 1 && args[1] is "steady" or "burn-down")
 {
     var connectionString = args.Length > 2 ? args[2] : null;

@@ -100,6 +100,32 @@ public class LongJobsClient
         return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Lists the job kinds the server runs, with whether each is paused.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The kinds, by name.</returns>
+    /// <exception cref="LongJobsRequestException">The server refused the request or could not be reached.</exception>
+    public virtual async Task<JobKindList> ListJobKindsAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await _httpClient.GetAsync(JobPaths.Relative(_options, "kinds"), cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadAsync<JobKindList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses a job kind on every server sharing the store: its queued jobs wait until it is resumed (administrators only).</summary>
+    /// <param name="kind">The kind's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The kind, paused.</returns>
+    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown kind, or the server could not be reached.</exception>
+    public virtual Task<JobKindInfo> PauseJobKindAsync(string kind, CancellationToken cancellationToken = default) =>
+        ChangeKindAsync(kind, "pause", cancellationToken);
+
+    /// <summary>Resumes a paused job kind: its queued jobs are claimed again (administrators only).</summary>
+    /// <param name="kind">The kind's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The kind, not paused.</returns>
+    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown kind, or the server could not be reached.</exception>
+    public virtual Task<JobKindInfo> ResumeJobKindAsync(string kind, CancellationToken cancellationToken = default) =>
+        ChangeKindAsync(kind, "resume", cancellationToken);
+
     /// <summary>Removes a finished job's record from the server, its result included.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -277,6 +303,13 @@ public class LongJobsClient
 
     /// <summary>The result type this client knows for <paramref name="kind"/>, if any.</summary>
     internal Type? ResultTypeOf(string kind) => ResultTypes.GetValueOrDefault(kind);
+
+    private async Task<JobKindInfo> ChangeKindAsync(string kind, string action, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        using var response = await _httpClient.PostAsync(JobPaths.Relative(_options, $"kinds/{Uri.EscapeDataString(kind)}/{action}"), content: null, cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadAsync<JobKindInfo>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Adds the header that starts a job for later, if <paramref name="options"/> ask for one.</summary>
     /// <exception cref="ArgumentException">Both a time and a delay are given, or the delay is negative.</exception>

@@ -67,8 +67,9 @@ function showProblem(error) {
 }
 
 /**
- * Follows a server-sent event stream, calling onState with each job state; falls back to calling poll every few
- * seconds when the stream is refused or keeps failing. Returns a function that stops both.
+ * Follows a server-sent event stream, calling onState with each job state, and poll once each time the stream opens;
+ * falls back to calling poll every few seconds when the stream is refused or keeps failing. Returns a function that
+ * stops both.
  */
 function follow(url, onState, poll) {
   let source = new EventSource(url);
@@ -84,6 +85,8 @@ function follow(url, onState, poll) {
   source.onopen = () => {
     failures = 0;
     $('connection').textContent = 'Live: server-sent events';
+    // A change between the page's first read and the stream's start (or during a reconnect) has no event: read once.
+    poll();
   };
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED || ++failures >= 3) {
