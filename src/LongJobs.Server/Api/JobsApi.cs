@@ -33,16 +33,26 @@ internal sealed partial class JobsApi(
 
     private string StatusUrl(Guid id, HttpContext context) => $"{context.Request.PathBase}{prefix}/{id}";
 
+    /// <summary>The longest <c>Retry-After</c> suggested for a job started for later: a client looks at least this often.</summary>
+    internal static readonly TimeSpan MaxScheduledRetryAfter = TimeSpan.FromHours(1);
+
     /// <summary>
     /// Sets the headers of a response about <paramref name="job"/>'s state: its <c>ETag</c>, and while it is unfinished
-    /// <c>Retry-After</c>, when to ask again.
+    /// <c>Retry-After</c>, when to ask again: the polling interval, or for a job started for later the time until it is
+    /// due (at most <see cref="MaxScheduledRetryAfter"/>), as nothing happens to it before.
     /// </summary>
     private void SetStateHeaders(JobSnapshot job, HttpContext context)
     {
         context.Response.Headers.ETag = JobETags.Of(job.Version);
         if (!job.Status.IsFinished())
         {
-            context.Response.Headers.RetryAfter = JobProblems.Seconds(options.SuggestedPollingInterval);
+            var retryAfter = options.SuggestedPollingInterval;
+            if (job is { Status: JobStatus.Scheduled, NotBefore: { } notBefore } && notBefore - time.GetUtcNow() is var untilDue && untilDue > retryAfter)
+            {
+                retryAfter = untilDue < MaxScheduledRetryAfter ? untilDue : MaxScheduledRetryAfter;
+            }
+
+            context.Response.Headers.RetryAfter = JobProblems.Seconds(retryAfter);
         }
     }
 }

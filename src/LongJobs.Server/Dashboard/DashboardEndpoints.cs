@@ -37,6 +37,12 @@ internal sealed class DashboardEndpoints(
     /// <summary>Where the overview stops counting the queue.</summary>
     internal const int QueueCountLimit = 10_000;
 
+    /// <summary>
+    /// How the dashboard's own answers are written: the page reads these names, whatever naming policy the application
+    /// set for its JSON (a dictionary key policy would rename the status counts the page looks up).
+    /// </summary>
+    private static readonly JsonSerializerOptions PageJson = new(JsonSerializerDefaults.Web);
+
     /// <summary>The jobs API's path below <c>PathBase</c>: the option, else where <c>MapLongJobs</c> mapped it (read per request: it may be mapped after the dashboard).</summary>
     private string ApiPath => "/" + (options.ApiPath ?? links.Prefix).Trim('/');
 
@@ -80,7 +86,7 @@ internal sealed class DashboardEndpoints(
     }
 
     /// <summary>GET /_api/overview: counts by status and kind of the caller's newest jobs, the queue's length, the kinds.</summary>
-    public async Task<Ok<DashboardOverview>> OverviewAsync(HttpContext context, CancellationToken cancellationToken)
+    public async Task<JsonHttpResult<DashboardOverview>> OverviewAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var query = new JobQuery { Owner = access.CallerOf(context).ListedOwner, PageSize = JobQuery.MaxPageSize };
         var byStatus = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
@@ -108,7 +114,7 @@ internal sealed class DashboardEndpoints(
         while (page.Next is not null && counted < OverviewScanLimit);
 
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new DashboardOverview
+        return TypedResults.Json(new DashboardOverview
         {
             Counted = counted,
             CountedAll = page.Next is null,
@@ -117,16 +123,16 @@ internal sealed class DashboardEndpoints(
             Queued = queued,
             QueuedAtLeast = queued >= QueueCountLimit,
             KindNames = [.. kinds.Kinds.Select(kind => kind.Name).Union(byKind.Keys).Order(StringComparer.Ordinal)],
-        });
+        }, PageJson);
     }
 
     /// <summary>GET /_api/jobs/{id}/request: the job's request, which the jobs API does not return; 404 as the API for a job the caller may not see.</summary>
-    public async Task<Results<Ok<DashboardJobRequest>, ProblemHttpResult>> RequestAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
+    public async Task<Results<JsonHttpResult<DashboardJobRequest>, ProblemHttpResult>> RequestAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
         var job = await records.GetAsync(id, cancellationToken).ConfigureAwait(false);
         return job is null || !access.CallerOf(context).CanAccess(job)
             ? notFound.Problem(id)
-            : TypedResults.Ok(new DashboardJobRequest { Request = job.Request });
+            : TypedResults.Json(new DashboardJobRequest { Request = job.Request }, PageJson);
     }
 
     /// <summary>

@@ -71,6 +71,17 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
                 $"The jobs dashboard's policy '{policy}' needs authorization services: call 'builder.Services.AddAuthorization()' and register the policy.");
         }
 
+        // A misspelt policy would otherwise fail every request to the dashboard; the default provider answers at once.
+        var policies = services.GetService<IAuthorizationPolicyProvider>();
+        foreach (var name in new[] { options.ViewerPolicy, options.OperatorPolicy }.OfType<string>())
+        {
+            if (policies is not null && policies.GetPolicyAsync(name).GetAwaiter().GetResult() is null)
+            {
+                throw new InvalidOperationException(
+                    $"The jobs dashboard's policy '{name}' is not registered: add it with 'builder.Services.AddAuthorization(options => options.AddPolicy(\"{name}\", ...))'.");
+            }
+        }
+
         var dashboard = new DashboardEndpoints(
             options,
             services.GetRequiredService<JobLinks>(),

@@ -18,6 +18,7 @@ public sealed class DelayedStartTests
         using var read = await api.GetAsync($"/api/jobs/{id}");
         var state = await TestApi.ReadJsonAsync(read);
         Assert.Equal("Scheduled", state.GetProperty("status").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(10), read.Headers.RetryAfter?.Delta);
         Assert.Equal(startedAt.AddMinutes(10), state.GetProperty("notBefore").GetDateTimeOffset());
         using var listed = await api.GetAsync("/api/jobs?status=Scheduled");
         Assert.Equal([id], (await TestApi.ReadJsonAsync(listed)).GetProperty("items").EnumerateArray().Select(item => item.GetProperty("id").GetGuid()));

@@ -44,6 +44,31 @@ public sealed partial class MapLongJobsDashboardTests
     }
 
     [Fact]
+    public async Task Mapping_WithAPolicyNotRegistered_ThrowsNamingIt()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            TestApi.StartAsync(
+                configureApp: app => app.MapLongJobsDashboard("/jobs", options => options.ViewerPolicy = "jobs-viewres"),
+                addServices: services => services.AddAuthorizationBuilder().AddPolicy(Viewers, policy => policy.RequireAuthenticatedUser())));
+
+        Assert.Contains("'jobs-viewres' is not registered", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheOverview_KeepsItsNames_WhateverTheAppsJsonNamingPolicy()
+    {
+        await using var api = await TestApi.StartAsync(
+            configureApp: app => app.MapLongJobsDashboard("/jobs", options => options.AllowAnonymous = true),
+            addServices: services => services.ConfigureHttpJsonOptions(json => json.SerializerOptions.DictionaryKeyPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseUpper));
+        await api.StartGatedAsync("counted");
+
+        using var overview = await api.GetAsync("/jobs/_api/overview");
+
+        var counts = (await TestApi.ReadJsonAsync(overview)).GetProperty("statuses");
+        Assert.True(counts.TryGetProperty("Running", out _) || counts.TryGetProperty("Queued", out _), counts.GetRawText());
+    }
+
+    [Fact]
     public async Task InDevelopment_WithoutAPolicy_ServesThePageWithActions()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
