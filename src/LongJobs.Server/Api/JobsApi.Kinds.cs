@@ -12,6 +12,8 @@ internal sealed partial class JobsApi
     /// <summary>Lists the registered job kinds.</summary>
     /// <remarks>Every kind this server runs, by name, with whether it is paused (on every server sharing the store) and since when.</remarks>
     /// <response code="200">The kinds.</response>
+    /// <response code="400">The caller's identity cannot own jobs (an owner identifier too long, or not plain text).</response>
+    /// <response code="503">The job store cannot be reached: try again after 'Retry-After' seconds.</response>
     public async Task<Ok<JobKindList>> ListKindsAsync(CancellationToken cancellationToken)
     {
         var pauses = (await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(pause => pause.Kind, StringComparer.Ordinal);
@@ -30,6 +32,7 @@ internal sealed partial class JobsApi
     /// <response code="200">The kind, paused.</response>
     /// <response code="403">The caller is not an administrator (or the server has no AdministratorRole).</response>
     /// <response code="404">No kind of that name is registered.</response>
+    /// <response code="503">The job store cannot be reached: try again after 'Retry-After' seconds.</response>
     public async Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> PauseKindAsync([Description(ParameterDescriptions.KindName)] string kind, HttpContext context, CancellationToken cancellationToken)
     {
         if (KindActionRefused(kind, context) is { } refused)
@@ -46,6 +49,7 @@ internal sealed partial class JobsApi
     /// <response code="200">The kind, not paused.</response>
     /// <response code="403">The caller is not an administrator (or the server has no AdministratorRole).</response>
     /// <response code="404">No kind of that name is registered.</response>
+    /// <response code="503">The job store cannot be reached: try again after 'Retry-After' seconds.</response>
     public async Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> ResumeKindAsync([Description(ParameterDescriptions.KindName)] string kind, HttpContext context, CancellationToken cancellationToken)
     {
         if (KindActionRefused(kind, context) is { } refused)

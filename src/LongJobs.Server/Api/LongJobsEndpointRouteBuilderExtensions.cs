@@ -104,17 +104,21 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .WithName("ListJobs");
 
         group.MapGet("/kinds", api.ListKindsAsync)
-            .WithName("ListJobKinds");
+            .WithName("ListJobKinds")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapPost("/kinds/{kind}/pause", api.PauseKindAsync)
             .WithName("PauseJobKind")
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapPost("/kinds/{kind}/resume", api.ResumeKindAsync)
             .WithName("ResumeJobKind")
             .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         return group;
     }
