@@ -15,7 +15,14 @@ internal sealed class DashboardPage : IAsyncDisposable
     {
         _context = context;
         Page = page;
-        page.Response += (_, response) => _responses.Add(response);
+        page.Response += (_, response) =>
+        {
+            // Raised on Playwright's thread while a test may be reading the list.
+            lock (_responses)
+            {
+                _responses.Add(response);
+            }
+        };
     }
 
     /// <summary>The browser tab.</summary>
@@ -37,7 +44,16 @@ internal sealed class DashboardPage : IAsyncDisposable
     public JobDetail Detail => new(Page.Locator("#detail-view"));
 
     /// <summary>The responses the page has had so far.</summary>
-    public IReadOnlyList<IResponse> Responses => _responses;
+    public IReadOnlyList<IResponse> Responses
+    {
+        get
+        {
+            lock (_responses)
+            {
+                return [.. _responses];
+            }
+        }
+    }
 
     /// <summary>
     /// Opens <paramref name="url"/>; <paramref name="headers"/> go with every request (the secured app's user);
