@@ -48,6 +48,12 @@ public class JobOperation<TResult>
     /// <summary>The job's kind, when the operation was made for one; a job of another kind is refused when read.</summary>
     public virtual string? Kind { get; }
 
+    /// <summary>
+    /// Whether the start that returned this operation started no job, because its kind's jobs are unique and an
+    /// unfinished job held the request's unique key: this operation follows that job.
+    /// </summary>
+    public virtual bool WasDeduplicated { get; internal init; }
+
     /// <summary>The job's state as last read from the server; <see langword="null"/> before the first read.</summary>
     public virtual JobState? State => _state;
 

@@ -13,7 +13,7 @@ public sealed class JobStartResult<TResult>
         Problem = problem;
     }
 
-    /// <summary>The status a single start of the item would have answered: 202 with a job, or a 4xx with a problem.</summary>
+    /// <summary>The status a single start of the item would have answered: 202 with a job, 200 with the job that holds its unique key (<see cref="JobOperation{TResult}.WasDeduplicated"/>), or a 4xx with a problem.</summary>
     public int Status { get; }
 
     /// <summary>Whether the item has its job: <see cref="Operation"/> is set.</summary>
@@ -22,6 +22,6 @@ public sealed class JobStartResult<TResult>
     /// <summary>The item's job, to follow and await; <see langword="null"/> when the item started none.</summary>
     public JobOperation<TResult>? Operation { get; }
 
-    /// <summary>Why the item started no job (400 with <c>errors</c> for an invalid item, 422 for a key used with another request); <see langword="null"/> with a job.</summary>
+    /// <summary>Why the item started no job (400 with <c>errors</c> for an invalid item, 409 for a unique key held by another caller's job, 422 for a key used with another request); <see langword="null"/> with a job.</summary>
     public ProblemDetails? Problem { get; }
 }

@@ -209,7 +209,10 @@ public class LongJobsClient
 
         using var response = await _httpClient.SendAsync(message, cancellationToken).ConfigureAwait(false);
         var state = await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-        return new JobOperation<TResult>(state.Id, this, kind, state);
+        return new JobOperation<TResult>(state.Id, this, kind, state)
+        {
+            WasDeduplicated = response.Headers.TryGetValues(JobHeaders.Deduplicated, out var deduplicated) && deduplicated.Contains("true", StringComparer.OrdinalIgnoreCase),
+        };
     }
 
     /// <summary>
@@ -246,7 +249,7 @@ public class LongJobsClient
         var result = await JobResponses.ReadAsync<JobBatchResult>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
         return [.. result.Items.Select(item => new JobStartResult<TResult>(
             item.Status,
-            item.Job is { } job ? new JobOperation<TResult>(job.Id, this, kind, job) : null,
+            item.Job is { } job ? new JobOperation<TResult>(job.Id, this, kind, job) { WasDeduplicated = item.Deduplicated } : null,
             item.Problem))];
     }
 

@@ -79,6 +79,12 @@ internal static partial class Log
     [LoggerMessage(52, LogLevel.Debug, "Job {JobId} of kind {Kind} scheduled for {NotBefore:O}.")]
     public static partial void JobScheduled(ILogger logger, Guid jobId, string kind, DateTimeOffset notBefore);
 
+    [LoggerMessage(53, LogLevel.Debug, "A start of kind {Kind} was deduplicated: job {JobId} holds its unique key.")]
+    public static partial void JobDeduplicated(ILogger logger, Guid jobId, string kind);
+
+    [LoggerMessage(54, LogLevel.Warning, "A start of kind {Kind} was refused: {Reason}")]
+    public static partial void UniqueKeyRefused(ILogger logger, Exception? exception, string kind, string reason);
+
     // 60 to 69: scheduled jobs.
     [LoggerMessage(60, LogLevel.Debug, "{Count} scheduled jobs came due and were queued.")]
     public static partial void ScheduledJobsQueued(ILogger logger, int count);

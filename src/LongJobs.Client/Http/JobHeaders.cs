@@ -1,6 +1,6 @@
 namespace LongJobs.Client.Http;
 
-/// <summary>The request headers of the jobs API.</summary>
+/// <summary>The headers of the jobs API that the client sends or reads.</summary>
 internal static class JobHeaders
 {
     /// <summary>Makes a start safe to repeat (IETF httpapi Idempotency-Key draft).</summary>
@@ -17,6 +17,9 @@ internal static class JobHeaders
 
     /// <summary>How many seconds from now a job may run.</summary>
     public const string Delay = "LongJobs-Delay";
+
+    /// <summary>On a start's answer: no job was started, the answer is the unfinished job that holds the request's unique key.</summary>
+    public const string Deduplicated = "LongJobs-Deduplicated";
 
     /// <summary>RFC 7240 preferences, here <c>wait=N</c>.</summary>
     public const string Prefer = "Prefer";

@@ -55,6 +55,7 @@ internal static class JobRows
         Owner,
         TraceParent,
         NotBefore,
+        UniqueKey,
     }
 
     /// <summary>Reads the current row of a statement that selected <see cref="Columns"/> or <see cref="ListColumns"/>.</summary>
@@ -79,11 +80,11 @@ internal static class JobRows
         Deliveries = NullableJson(reader, Column.Deliveries)?.Deserialize<NotificationDelivery[]>(StoredSerializerOptions) ?? [],
         TraceParent = NullableString(reader, Column.TraceParent),
         NotBefore = NullableTimestamp(reader, Column.NotBefore),
+        UniqueKey = NullableString(reader, Column.UniqueKey),
         CancellationRequested = reader.GetBoolean((int)Column.CancellationRequested),
         Version = reader.GetInt64((int)Column.Version),
     };
 
-    /// <summary>A value stored as JSON (an error, notifications, a delivery).</summary>
     /// <summary>
     /// The rows a statement about many jobs returned, in the order of <paramref name="ids"/>: each job's row, or
     /// <see langword="null"/> for a job the statement did not change (RETURNING keeps no order).
@@ -94,6 +95,7 @@ internal static class JobRows
         return [.. ids.Select(id => byId.GetValueOrDefault(id))];
     }
 
+    /// <summary>A value stored as JSON (an error, notifications, a delivery).</summary>
     public static JsonElement ToStoredJson<T>(T value) => JsonSerializer.SerializeToElement(value, StoredSerializerOptions);
 
     private static string ColumnName(Column column) =>

@@ -1,15 +1,16 @@
--- Inserts many jobs in one statement, in the order given. A job whose ID is taken, or whose idempotency key its owner has used already (in
--- the table or earlier in the same statement), is not inserted; the caller then reads the job that has it. An ad-hoc
--- job (no request) belongs to this node from the start, and waits in its queue under a lease: if the node dies before
--- running it, another node ends it. A job started for later is 'Scheduled' until its not_before.
-INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, node, lease_expires_at, heartbeat_at, not_before)
+-- Inserts many jobs in one statement, in the order given. A job whose ID is taken, whose idempotency key its owner has
+-- used already, or whose unique key an unfinished job of its kind has (in the table or earlier in the same statement), is
+-- not inserted; the caller then reads the job that has it. An ad-hoc job (no request) belongs to this node from the
+-- start, and waits in its queue under a lease: if the node dies before running it, another node ends it. A job started
+-- for later is 'Scheduled' until its not_before.
+INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, node, lease_expires_at, heartbeat_at, not_before, unique_key)
 SELECT item.id, item.kind, CASE WHEN item.not_before IS NULL THEN 'Queued' ELSE 'Scheduled' END, item.created_at, item.request, item.owner, item.idempotency_key, item.max_attempts, item.notifications, item.trace_parent,
        CASE WHEN item.request IS NULL THEN @node END,
        CASE WHEN item.request IS NULL THEN item.created_at + @lease END,
        CASE WHEN item.request IS NULL THEN item.created_at END,
-       item.not_before
-FROM unnest(@ids, @kinds, @created_ats, @requests, @owners, @idempotency_keys, @max_attempts, @notifications, @trace_parents, @not_befores)
-         WITH ORDINALITY AS item(id, kind, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, not_before, position)
+       item.not_before, item.unique_key
+FROM unnest(@ids, @kinds, @created_ats, @requests, @owners, @idempotency_keys, @max_attempts, @notifications, @trace_parents, @not_befores, @unique_keys)
+         WITH ORDINALITY AS item(id, kind, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, not_before, unique_key, position)
 ORDER BY item.position
 ON CONFLICT DO NOTHING
 RETURNING {{job_columns}};

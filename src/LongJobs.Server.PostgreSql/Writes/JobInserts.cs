@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Kinds;
 using LongJobs.Server.PostgreSql.Batching;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
@@ -12,8 +13,8 @@ namespace LongJobs.Server.PostgreSql.Writes;
 /// <summary>
 /// Adds jobs: single starts coalesced into one statement per flush (<see cref="GroupCommit{TItem, TResult}"/>), bulk
 /// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows. An item the statement did not insert (its owner's
-/// idempotency key or its ID was taken) is resolved alone: it gets the job with its key, or its own row when an attempt
-/// whose answer was lost had inserted it, or else the error that its ID is not new.
+/// idempotency key, its kind's unique key or its ID was taken) is resolved alone: it gets the job with its key, or its own
+/// row when an attempt whose answer was lost had inserted it, or else the error that its ID is not new.
 /// </summary>
 internal sealed class JobInserts
 {
@@ -112,6 +113,11 @@ internal sealed class JobInserts
             throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
         }
 
+        if (job.UniqueKey is { Length: 0 or > JobKindOptions.MaxUniqueKeyLength })
+        {
+            throw new ArgumentException($"A job's unique key is null or 1 to {JobKindOptions.MaxUniqueKeyLength} characters.", nameof(job));
+        }
+
         if (job is { Status: JobStatus.Scheduled, NotBefore: null })
         {
             throw new ArgumentException("A scheduled job needs the time it runs at (NotBefore).", nameof(job));
@@ -149,8 +155,8 @@ internal sealed class JobInserts
     }
 
     /// <summary>
-    /// Answers a job its statement did not insert. Its owner's key was taken: the conflicting insert has committed
-    /// (the statement waited for it), and a new statement's snapshot sees it. Its ID was taken: by this very job, when
+    /// Answers a job its statement did not insert. Its owner's idempotency key, or its kind's unique key, was taken: the
+    /// conflicting insert has committed (the statement waited for it), and a new statement's snapshot sees it. Its ID was taken: by this very job, when
     /// an attempt whose answer was lost had inserted it; otherwise the caller's ID was not new. Neither (the job with
     /// the key was removed meanwhile): it is inserted again.
     /// </summary>
@@ -162,6 +168,12 @@ internal sealed class JobInserts
                 && await _database.QueryJobAsync("GetJobByIdempotencyKey", Repeat.Safe, cancellationToken, Parameter.Text("idempotency_key", job.IdempotencyKey), Parameter.Text("owner", job.Owner)).ConfigureAwait(false) is { } keyed)
             {
                 return keyed;
+            }
+
+            if (job.UniqueKey is not null
+                && await _database.QueryJobAsync("GetJobByUniqueKey", Repeat.Safe, cancellationToken, Parameter.Text("kind", job.Kind), Parameter.Text("unique_key", job.UniqueKey)).ConfigureAwait(false) is { } unique)
+            {
+                return unique;
             }
 
             if (await _database.QueryJobAsync("GetJob", Repeat.Safe, cancellationToken, Parameter.Uuid("id", job.Id)).ConfigureAwait(false) is { } stored)
@@ -212,6 +224,7 @@ internal sealed class JobInserts
             Parameter.Jsons("requests", jobs.Select(job => job.Request)),
             Parameter.NullableTexts("owners", jobs.Select(job => job.Owner)),
             Parameter.NullableTexts("idempotency_keys", jobs.Select(job => job.IdempotencyKey)),
+            Parameter.NullableTexts("unique_keys", jobs.Select(job => job.UniqueKey)),
             Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
             Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
             Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),

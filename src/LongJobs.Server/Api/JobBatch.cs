@@ -36,12 +36,18 @@ public sealed class JobBatchResult
 /// <summary>What became of one item of a batch start: its job, or its problem.</summary>
 public sealed class JobBatchItemResult
 {
-    /// <summary>The status a single start of the item would have answered: 202 with its job, or a 4xx with its problem.</summary>
+    /// <summary>
+    /// The status a single start of the item would have answered: 202 with its job, 200 with the unfinished job that holds
+    /// its unique key (<see cref="Deduplicated"/>), or a 4xx with its problem.
+    /// </summary>
     [Required]
     public required int Status { get; init; }
 
-    /// <summary>The item's job (new, or found by its idempotency key), with its status URL; absent with a problem.</summary>
+    /// <summary>The item's job (new, found by its idempotency key, or holding its unique key), with its status URL; absent with a problem.</summary>
     public JobInfo? Job { get; init; }
+
+    /// <summary>Whether the item started no job because an unfinished job of the kind holds its unique key: <see cref="Job"/> is that job.</summary>
+    public bool Deduplicated { get; init; }
 
     /// <summary>Why the item started no job, as RFC 9457 problem details (with 'errors' for an invalid item); absent with a job.</summary>
     public ProblemDetails? Problem { get; init; }

@@ -24,12 +24,15 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
     /// 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting
     /// another; the same key with another body is 422. 'LongJobs-Callback-Url' and 'LongJobs-Notify-Email' ask for a
     /// webhook and an email when the job finishes. 'LongJobs-Not-Before' or 'LongJobs-Delay' start the job for later: it is
-    /// 'Scheduled' until then (its 'notBefore' says when), then queued; a time not in the future starts it now.
+    /// 'Scheduled' until then (its 'notBefore' says when), then queued; a time not in the future starts it now. For a kind
+    /// whose jobs are unique by a key of their request, a start while a job with that key is scheduled, queued or running
+    /// starts nothing: 200 with that job's state and 'LongJobs-Deduplicated: true' (409 when that job is another caller's).
     /// </remarks>
-    /// <response code="200">With 'Prefer: wait=N', the job finished within the wait: its final state with the typed result, as GET /{kind}/{id} answers it, with the status URL in 'Location' and 'Content-Location', its 'ETag' and 'Preference-Applied'.</response>
+    /// <response code="200">With 'Prefer: wait=N', the job finished within the wait: its final state with the typed result, as GET /{kind}/{id} answers it, with the status URL in 'Location' and 'Content-Location', its 'ETag' and 'Preference-Applied'. Or, with 'LongJobs-Deduplicated: true', no job was started: the state of the unfinished job that holds the request's unique key.</response>
     /// <response code="202">The job was accepted (or, for a repeated Idempotency-Key, found): its state, with the status URL in 'Location', its 'ETag', and 'Retry-After' while it is unfinished.</response>
     /// <response code="400">The request body, the Idempotency-Key, a notification header or a start time header is not valid; 'errors' names each.</response>
     /// <response code="413">The request body is larger than the server accepts.</response>
+    /// <response code="409">The kind's jobs are unique, and another caller's unfinished job holds the request's unique key.</response>
     /// <response code="415">The body is not sent as 'application/json'.</response>
     /// <response code="422">The Idempotency-Key was used before with another request body.</response>
     /// <response code="429">The queue is full (never for a job started for later): try again after 'Retry-After' seconds.</response>
@@ -50,8 +53,9 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
     /// The body is a JSON array of at most 1000 items, each with the kind's 'request' and, as a single start takes them in
     /// headers, an optional 'idempotencyKey', 'callbackUrl' and 'notifyEmail'. Each item is checked as a single start
     /// would check it and answered on its own, in order: 202 with its job (the job its idempotency key started first,
-    /// when it was used before, earlier in the batch included), 400 with its errors, or 422 when its key was used before
-    /// with another request. An invalid item does not stop the others. The valid items are admitted together: when the
+    /// when it was used before, earlier in the batch included), 200 with 'deduplicated' and the unfinished job that holds
+    /// its unique key (for a kind whose jobs are unique; earlier in the batch included), 400 with its errors, 409 when that
+    /// job is another caller's, or 422 when its key was used before with another request. An invalid item does not stop the others. The valid items are admitted together: when the
     /// queue has no room for all of them, none is started (429).
     /// </remarks>
     /// <response code="200">The batch was read: one result per item, in order, each with its 'status' and its 'job' or its 'problem'.</response>

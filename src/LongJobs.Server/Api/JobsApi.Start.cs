@@ -26,6 +26,9 @@ internal sealed partial class JobsApi
     /// <summary>The header that asks for an email to this address when the job finishes.</summary>
     public const string NotifyEmailHeader = "LongJobs-Notify-Email";
 
+    /// <summary>The header of a start answered with an unfinished job that holds the request's unique key: no job was started.</summary>
+    public const string DeduplicatedHeader = "LongJobs-Deduplicated";
+
     /// <summary>
     /// POST /{kind}: validates the request and queues a job of a registered kind: 202 with its state. With
     /// <c>Prefer: wait=N</c>, waits up to N seconds for the job to finish, and answers 200 with its final typed state
@@ -85,14 +88,19 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(errors, title: "The job's request is not valid.");
         }
 
+        if (!TryGetUniqueKey(kind, jobRequest, out var uniqueKey, out var keyErrors))
+        {
+            return TypedResults.ValidationProblem(keyErrors, title: "The job's request is not valid.");
+        }
+
         // Queue full and shutting down (JobRejectedException) become 429 and 503 in RetryLaterFilter.
         // The job is the caller's; so is its idempotency key: another owner's job with the same key is never found.
-        var owner = access.CallerOf(context).Owner;
+        var caller = access.CallerOf(context);
         JobRecord state;
-        bool isNew;
+        StartOutcome outcome;
         try
         {
-            (state, isNew) = await starter.StartValidatedAsync(kind, new ValidatedStart(jobRequest, owner, idempotencyKey, notifications), notBefore, cancellationToken).ConfigureAwait(false);
+            (state, outcome) = await starter.StartValidatedAsync(kind, new ValidatedStart(jobRequest, caller.Owner, idempotencyKey, notifications, uniqueKey), notBefore, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {
@@ -101,12 +109,17 @@ internal sealed partial class JobsApi
             return JobProblems.StartUnavailable(context, options, idempotencyKey is not null, exception.MayHaveChanged);
         }
 
-        if (!isNew && !IsSameRequest(state, kind, jobRequest))
+        if (outcome == StartOutcome.IdempotentRepeat && !IsSameRequest(state, kind, jobRequest))
         {
             return JobProblems.Problem(
                 StatusCodes.Status422UnprocessableEntity,
                 "Idempotency-Key reused.",
                 $"The Idempotency-Key was first used to start job '{state.Id}' with another request; send a new key for a new request.");
+        }
+
+        if (outcome == StartOutcome.Deduplicated && !caller.CanAccess(state))
+        {
+            return DuplicateOfHiddenJob();
         }
 
         // A repeated request with the same key and body answers like the first one, for the same job.
@@ -119,7 +132,12 @@ internal sealed partial class JobsApi
         var snapshot = state.ToSnapshot();
         SetStateHeaders(snapshot, context);
         var info = ToInfo(snapshot, context);
-        if (seconds is null || !state.Status.IsFinished())
+        if (outcome == StartOutcome.Deduplicated)
+        {
+            // No job was started: the answer is the state of the one that holds the key, as GET /{kind}/{id} reads it.
+            context.Response.Headers[DeduplicatedHeader] = "true";
+        }
+        else if (seconds is null || !state.Status.IsFinished())
         {
             return TypedResults.Accepted(info.StatusUrl, info);
         }
@@ -128,6 +146,37 @@ internal sealed partial class JobsApi
         context.Response.Headers.ContentLocation = info.StatusUrl;
         return TypedResults.Ok(TypedState<TResult>(snapshot, info));
     }
+
+    /// <summary>
+    /// The unique key of <paramref name="request"/>'s job (<see cref="JobKind.UniqueKeyOf"/>), or the errors that say why
+    /// the request is refused: the kind's key function threw for it (logged with its exception), or computed a key that is
+    /// empty or too long.
+    /// </summary>
+    private bool TryGetUniqueKey(JobKind kind, object request, out string? key, out Dictionary<string, string[]> errors)
+    {
+        try
+        {
+            key = kind.UniqueKeyOf(request);
+            errors = [];
+            return true;
+        }
+        catch (ArgumentException exception)
+        {
+            Log.UniqueKeyRefused(logger, exception.InnerException, kind.Name, exception.Message);
+            key = null;
+            errors = new(StringComparer.Ordinal) { ["$"] = [exception.Message] };
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// 409 for a start whose unique key an unfinished job holds that the caller may not see (another owner's): the caller
+    /// learns that the key is taken, and nothing of that job.
+    /// </summary>
+    private static ProblemHttpResult DuplicateOfHiddenJob() => JobProblems.Problem(
+        StatusCodes.Status409Conflict,
+        "A job with the same unique key is in progress.",
+        "Another caller's job of this kind with the same unique key is scheduled, queued or running; start this job again once it has finished.");
 
     /// <summary>
     /// POST /{kind} that no kind's route matched: the kind is unknown, or the request is not JSON (routing

@@ -92,7 +92,7 @@ internal sealed partial class JobsApi
         var startedItems = new List<int>(elements.Length);
         for (var i = 0; i < elements.Length; i++)
         {
-            if (ReadBatchItem<TRequest>(elements[i], owner, out var start) is { } errors)
+            if (ReadBatchItem<TRequest>(kind, elements[i], owner, out var start) is { } errors)
             {
                 results[i] = ItemProblem(StatusCodes.Status400BadRequest, BadRequestType, "The item is not valid.", detail: null, errors);
                 continue;
@@ -102,7 +102,7 @@ internal sealed partial class JobsApi
             startedItems.Add(i);
         }
 
-        IReadOnlyList<(JobRecord State, bool IsNew)> started;
+        IReadOnlyList<(JobRecord State, StartOutcome Outcome)> started;
         try
         {
             // Queue full and shutting down (JobRejectedException) refuse the whole batch: 429 and 503 in RetryLaterFilter.
@@ -113,17 +113,22 @@ internal sealed partial class JobsApi
             return JobProblems.StartUnavailable(context, options, starts.TrueForAll(start => start.IdempotencyKey is not null), exception.MayHaveChanged);
         }
 
+        var caller = access.CallerOf(context);
         for (var j = 0; j < started.Count; j++)
         {
-            var (state, isNew) = started[j];
-            results[startedItems[j]] = !isNew && !IsSameRequest(state, kind, starts[j].Request)
-                ? ItemProblem(
+            var (state, outcome) = started[j];
+            results[startedItems[j]] = outcome switch
+            {
+                StartOutcome.IdempotentRepeat when !IsSameRequest(state, kind, starts[j].Request) => ItemProblem(
                     StatusCodes.Status422UnprocessableEntity,
                     UnprocessableType,
                     "Idempotency-Key reused.",
                     $"The idempotency key was first used to start job '{state.Id}' with another request; send a new key for a new request.",
-                    errors: null)
-                : new JobBatchItemResult { Status = StatusCodes.Status202Accepted, Job = ToInfo(state.ToSnapshot(), context) };
+                    errors: null),
+                StartOutcome.Deduplicated when !caller.CanAccess(state) => ItemProblem(DuplicateOfHiddenJob()),
+                StartOutcome.Deduplicated => new JobBatchItemResult { Status = StatusCodes.Status200OK, Job = ToInfo(state.ToSnapshot(), context), Deduplicated = true },
+                _ => new JobBatchItemResult { Status = StatusCodes.Status202Accepted, Job = ToInfo(state.ToSnapshot(), context) },
+            };
         }
 
         return TypedResults.Ok(new JobBatchResult { Items = results });
@@ -133,7 +138,7 @@ internal sealed partial class JobsApi
     /// Reads one item of a batch and checks it as a single start's request and headers are checked.
     /// </summary>
     /// <returns>The item's errors by field, or <see langword="null"/> when <paramref name="start"/> is valid.</returns>
-    private Dictionary<string, string[]>? ReadBatchItem<TRequest>(JsonElement element, string? owner, out ValidatedStart start)
+    private Dictionary<string, string[]>? ReadBatchItem<TRequest>(JobKind kind, JsonElement element, string? owner, out ValidatedStart start)
         where TRequest : notnull
     {
         start = default;
@@ -178,9 +183,19 @@ internal sealed partial class JobsApi
             }
         }
 
-        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications);
+        string? uniqueKey = null;
+        if (errors.Count == 0 && !TryGetUniqueKey(kind, item.Request, out uniqueKey, out var keyErrors))
+        {
+            errors = keyErrors.ToDictionary(error => "request", error => error.Value, StringComparer.Ordinal);
+        }
+
+        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications, uniqueKey);
         return errors.Count > 0 ? errors : null;
     }
+
+    /// <summary>An item's problem as a single start would answer it.</summary>
+    private static JobBatchItemResult ItemProblem(ProblemHttpResult problem) =>
+        new() { Status = problem.StatusCode, Problem = problem.ProblemDetails };
 
     private static JobBatchItemResult ItemProblem(int status, string type, string title, string? detail, Dictionary<string, string[]>? errors)
     {

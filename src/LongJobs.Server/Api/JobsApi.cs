@@ -5,6 +5,7 @@ using LongJobs.Server.Notifications;
 using LongJobs.Server.Security;
 using LongJobs.Server.Storage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Api;
 
@@ -26,7 +27,8 @@ internal sealed partial class JobsApi(
     JobWaits waits,
     JobNotFound notFound,
     INotificationChannel[] channels,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger logger)
 {
     /// <summary>The job's state without its result, with its status URL under this API's prefix.</summary>
     private JobInfo ToInfo(JobSnapshot job, HttpContext context) => JobInfo.From(job, StatusUrl(job.Id, context));

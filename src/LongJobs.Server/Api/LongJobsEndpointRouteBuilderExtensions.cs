@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -56,7 +57,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
             waits,
             services.GetRequiredService<JobNotFound>(),
             [.. services.GetServices<INotificationChannel>()],
-            services.GetRequiredService<TimeProvider>());
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<JobsApi>());
 
         var group = endpoints.MapGroup(prefix)
             .WithTags("Jobs")

@@ -63,6 +63,11 @@ public sealed class LongJobsBuilder
             throw new ArgumentException($"The timeout of job kind '{kind}' must be more than zero and at most {MaxTimeout.TotalDays} days.", nameof(configure));
         }
 
+        if (options.UniqueKey is { RequestType: var uniqueType } && uniqueType != typeof(TRequest))
+        {
+            throw new ArgumentException($"Job kind '{kind}' takes a {typeof(TRequest).Name}: its unique key is computed with UniqueBy<{typeof(TRequest).Name}>, not UniqueBy<{uniqueType.Name}>.", nameof(configure));
+        }
+
         _kinds.Add(new JobKind<THandler, TRequest, TResult>(kind, options));
         Services.TryAddScoped<THandler>();
         foreach (var callback in options.FinishedCallbacks)

@@ -18,6 +18,36 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>How long one attempt may run, or <see langword="null"/> for no limit.</summary>
     public TimeSpan? Timeout { get; } = options.Timeout;
 
+    /// <summary>Computes a request's uniqueness key, when the kind's jobs are unique (<see cref="JobKindOptions.UniqueBy{TRequest}"/>).</summary>
+    private readonly Func<object, string?>? _uniqueKey = options.UniqueKey?.Key;
+
+    /// <summary>
+    /// The uniqueness key of <paramref name="request"/>'s job, or <see langword="null"/> when the kind's jobs are not unique
+    /// or this one need not be.
+    /// </summary>
+    /// <exception cref="ArgumentException">The key cannot be computed (the key function threw: the inner exception), or is empty or too long.</exception>
+    public string? UniqueKeyOf(object request)
+    {
+        if (_uniqueKey is null)
+        {
+            return null;
+        }
+
+        string? key;
+        try
+        {
+            key = _uniqueKey(request);
+        }
+        catch (Exception exception)
+        {
+            throw new ArgumentException($"The unique key of a job of kind '{Name}' could not be computed from its request.", nameof(request), exception);
+        }
+
+        return key is null or { Length: > 0 and <= JobKindOptions.MaxUniqueKeyLength }
+            ? key
+            : throw new ArgumentException($"The unique key of a job of kind '{Name}' must have 1 to {JobKindOptions.MaxUniqueKeyLength} characters; this request's has {key.Length}.", nameof(request));
+    }
+
     /// <summary>The name in operation IDs: <c>count-primes</c> is <c>CountPrimes</c> (<c>StartCountPrimesJob</c>).</summary>
     public string OperationName { get; } = string.Concat(name.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 

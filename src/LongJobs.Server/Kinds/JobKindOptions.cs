@@ -18,8 +18,37 @@ public sealed class JobKindOptions
     /// <value>The default value is <see langword="null"/>: no limit.</value>
     public TimeSpan? Timeout { get; set; }
 
+    /// <summary>
+    /// The uniqueness key of a job of the kind, computed from its request by <see cref="UniqueBy{TRequest}"/>, and the
+    /// request type it was given for; <see langword="null"/> when jobs of the kind are not unique.
+    /// </summary>
+    internal (Type RequestType, Func<object, string?> Key)? UniqueKey { get; private set; }
+
     /// <summary>The callbacks added with <see cref="OnFinished"/>, in order.</summary>
     internal IReadOnlyList<Func<FinishedJob, CancellationToken, Task>> FinishedCallbacks => _finishedCallbacks;
+
+    /// <summary>
+    /// Makes jobs of the kind unique by a key computed from their request (a customer's ID, say): while a job of the kind
+    /// with that key is scheduled, queued or running, on any server sharing the store, starting another one starts
+    /// nothing and answers with that job (over REST: 200 with its state and <c>LongJobs-Deduplicated: true</c>). Once the
+    /// job has finished, the key is free again. Distinct from <c>Idempotency-Key</c>, which makes one client's retries
+    /// safe and is checked first.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type, as given to <c>AddJob</c>.</typeparam>
+    /// <param name="key">
+    /// Computes the key: 1 to <see cref="MaxUniqueKeyLength"/> characters, compared as they are (ordinal); <see langword="null"/>
+    /// when this request's job need not be unique. It must not throw: a request it throws for is refused.
+    /// </param>
+    /// <returns>These options, to chain calls.</returns>
+    public JobKindOptions UniqueBy<TRequest>(Func<TRequest, string?> key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        UniqueKey = (typeof(TRequest), request => key((TRequest)request));
+        return this;
+    }
+
+    /// <summary>The longest uniqueness key that <see cref="UniqueBy{TRequest}"/> may compute.</summary>
+    public const int MaxUniqueKeyLength = 255;
 
     /// <summary>
     /// Adds code to run when a job of the kind finishes (succeeded, failed or cancelled), on the server that

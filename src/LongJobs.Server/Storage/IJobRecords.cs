@@ -12,18 +12,19 @@ public interface IJobRecords
     /// Adds a new job in the <see cref="JobStatus.Queued"/> status (or <see cref="JobStatus.Scheduled"/>, with its
     /// <see cref="JobRecord.NotBefore"/>, when <paramref name="job"/> is scheduled), unless it has an
     /// <see cref="JobRecord.IdempotencyKey"/> that a stored job of the same <see cref="JobRecord.Owner"/> already
-    /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and key add one job;
-    /// jobs of different owners never share a key.
+    /// has, or else a <see cref="JobRecord.UniqueKey"/> that an unfinished job of the same <see cref="JobRecord.Kind"/>
+    /// has: then nothing is added and that job is returned. Concurrent inserts with one owner and idempotency key, or
+    /// one kind and unique key, add one job; jobs of different owners never share an idempotency key.
     /// </summary>
     /// <param name="job">The job to add; its <see cref="JobRecord.Id"/> must be new; a scheduled job must have a <see cref="JobRecord.NotBefore"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The stored snapshot: of <paramref name="job"/>, or of the owner's job that already had its idempotency key.</returns>
+    /// <returns>The stored snapshot: of <paramref name="job"/>, or of the job that already had its idempotency key or unique key.</returns>
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Adds many new jobs at once, each as <see cref="InsertAsync"/> adds one: an item whose
-    /// <see cref="JobRecord.IdempotencyKey"/> its owner has used already, in the store or earlier in
-    /// <paramref name="jobs"/>, adds nothing and gets that job. A store writes them in as few statements as it can.
+    /// <see cref="JobRecord.IdempotencyKey"/> its owner has used already, or whose <see cref="JobRecord.UniqueKey"/> an
+    /// unfinished job of its kind has, in the store or earlier in <paramref name="jobs"/>, adds nothing and gets that job. A store writes them in as few statements as it can.
     /// </summary>
     /// <param name="jobs">The jobs to add; their <see cref="JobRecord.Id"/>s must be new and distinct.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>

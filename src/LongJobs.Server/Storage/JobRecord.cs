@@ -62,6 +62,12 @@ public sealed record JobRecord : IJobSnapshotSource
     public string? IdempotencyKey { get; init; }
 
     /// <summary>
+    /// The job's uniqueness key, computed from its request when its kind's jobs are unique: a store keeps at most one
+    /// unfinished (scheduled, queued or running) job per <see cref="Kind"/> and key, whoever its owner.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>
     /// How many times the job has started running: 0 while it waits for its first run. A retry after a transient
     /// failure, or a new run after the server running it was lost, is the next attempt. Stores accept progress and
     /// outcomes only from the current attempt, so a server that lost a job cannot overwrite its next run.

@@ -41,6 +41,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
         new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
             [Parameter.Text("idempotency_key", "key-499995"), Parameter.Text("owner", string.Create(CultureInfo.InvariantCulture, $"user-{499_995 % 97}"))]),
+        // A third of the jobs have a unique key ('customer-{i}'), the queued job FirstQueued among them.
+        new("GetJobByUniqueKey", "GetJobByUniqueKey", 1, () =>
+            [Parameter.Text("kind", "export"), Parameter.Text("unique_key", string.Create(CultureInfo.InvariantCulture, $"customer-{FirstQueued}"))]),
         new("InsertJobs", "InsertJobs", 100, () =>
         [
             Parameter.Uuids("ids", Enumerable.Range(Total + 1, 100).Select(JobId)), Parameter.Texts("kinds", Enumerable.Repeat("report", 100)),
@@ -48,6 +51,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Jsons("requests", Enumerable.Repeat<JsonElement?>(JsonDocument.Parse("{\"n\":1}").RootElement, 100)),
             Parameter.NullableTexts("owners", Enumerable.Repeat("user-1", 100)),
             Parameter.NullableTexts("idempotency_keys", Enumerable.Range(0, 100).Select(i => string.Create(CultureInfo.InvariantCulture, $"key-new-{i}"))),
+            Parameter.NullableTexts("unique_keys", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"customer-new-{i}") : null)),
             Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
             Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)),
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),

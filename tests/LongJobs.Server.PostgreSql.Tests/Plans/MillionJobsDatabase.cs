@@ -95,7 +95,7 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
         END $$;
 
         INSERT INTO longjobs.jobs (id, kind, status, progress, created_at, started_at, completed_at, request, result, error, version,
-                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent, not_before)
+                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent, not_before, unique_key)
         SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
                CASE WHEN i % 10000 = 7 THEN '{{RareKind}}' ELSE (ARRAY['report', 'export', 'email', 'import', 'resize'])[i % 5 + 1] END,
                job.status,
@@ -117,7 +117,8 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
                CASE WHEN i % 100003 = 0 THEN '{{RareOwner}}' WHEN i % 10 <> 0 THEN 'user-' || i % 97 END,
                CASE WHEN i BETWEEN {{FirstInOutbox}} AND {{FirstRunning - 1}} THEN '{"callbackUrl":"https://example.com/hooks/jobs"}'::jsonb END,
                '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-               CASE WHEN job.status = 'Scheduled' THEN @now + (i - {{FirstScheduled}} - {{Scheduled / 2}}) * interval '1 second' END
+               CASE WHEN job.status = 'Scheduled' THEN @now + (i - {{FirstScheduled}} - {{Scheduled / 2}}) * interval '1 second' END,
+               CASE WHEN i % 3 = 0 THEN 'customer-' || i END
         FROM generate_series(1, {{Total}}) AS i,
              LATERAL (SELECT @now - ({{Total}} - i) * interval '2.5 seconds' AS created_at,
                              i < {{FirstRunning}} AS finished,

@@ -113,7 +113,7 @@ public sealed class SchedulerReplacementTests
             }
         }
 
-        public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
+        public async Task<(JobRecord State, StartOutcome Outcome)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
         {
             var started = await Inner.StartValidatedAsync(kind, start, notBefore, cancellationToken);
             lock (_started)
@@ -124,12 +124,12 @@ public sealed class SchedulerReplacementTests
             return started;
         }
 
-        public async Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<(JobRecord State, StartOutcome Outcome)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken)
         {
             var started = await Inner.StartValidatedManyAsync(kind, starts, cancellationToken);
             lock (_started)
             {
-                _started.AddRange(started.Where(start => start.IsNew).Select(start => start.State.Id));
+                _started.AddRange(started.Where(start => start.Outcome == StartOutcome.New).Select(start => start.State.Id));
             }
 
             return started;

@@ -88,6 +88,23 @@ internal sealed class FollowedJobs
     }
 
     /// <summary>
+    /// Follows in the store an unfinished job found by a start (it held the start's unique key), whatever the topology:
+    /// its handle completes when the job finishes, here or elsewhere; if this server claims the job meanwhile, the claim
+    /// takes the handle. When a handle of the job is held already, that one is returned instead.
+    /// </summary>
+    /// <returns>The handle that follows the job.</returns>
+    public LongRunningJob FollowExisting(LongRunningJob handle, JobKind kind)
+    {
+        var job = _jobs.GetOrAdd(handle.Id, static (_, added) => added, new FollowedJob(handle, kind));
+        if (job.Handle == handle && !_shutdown.IsCancellationRequested)
+        {
+            StartFollowing(job);
+        }
+
+        return job.Handle;
+    }
+
+    /// <summary>
     /// On a shared store, and unless the server stops, keeps following a job that no longer runs here but is not
     /// finished (another server took it over), so its handle completes when it finishes there.
     /// </summary>

@@ -99,10 +99,10 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     public Task<IReadOnlyList<LongRunningJob>> StartManyAsync(string kind, IEnumerable<object> requests, CancellationToken cancellationToken = default) =>
         _submission.StartManyAsync(kind, requests, cancellationToken);
 
-    public Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<(JobRecord State, StartOutcome Outcome)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken) =>
         _submission.StartValidatedManyAsync(kind, starts, cancellationToken);
 
-    public Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
+    public Task<(JobRecord State, StartOutcome Outcome)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken) =>
         _submission.StartValidatedAsync(kind, start, notBefore, cancellationToken);
 
     public Task<KindPause> PauseKindAsync(string kind, CancellationToken cancellationToken = default) =>

@@ -19,26 +19,36 @@ internal sealed partial class JobSubmission
         {
             ArgumentNullException.ThrowIfNull(request, nameof(requests));
             EnsureValidRequest(jobKind, request, starts.Count);
-            starts.Add(new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null));
+            string? uniqueKey;
+            try
+            {
+                uniqueKey = jobKind.UniqueKeyOf(request);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new ArgumentException($"Request {starts.Count}: {exception.Message}", nameof(requests), exception.InnerException);
+            }
+
+            starts.Add(new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null, uniqueKey));
         }
 
         var started = await StartRegisteredManyAsync(jobKind, starts, withHandle: true, cancellationToken).ConfigureAwait(false);
-        return [.. started.Select(start => start.Job!)];
+        return [.. started.Select(start => start.Job ?? HandleOf(jobKind, start.State))];
     }
 
     /// <inheritdoc cref="IRegisteredJobStarter.StartValidatedManyAsync"/>
-    public async Task<IReadOnlyList<(JobRecord State, bool IsNew)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(JobRecord State, StartOutcome Outcome)>> StartValidatedManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, CancellationToken cancellationToken)
     {
         var started = await StartRegisteredManyAsync(kind, starts, withHandle: false, cancellationToken).ConfigureAwait(false);
-        return [.. started.Select(start => (start.State, start.IsNew))];
+        return [.. started.Select(start => (start.State, start.Outcome))];
     }
 
     /// <summary>
     /// Queues jobs of a registered kind in the store, admitted together and stored together, then claims from the queue
     /// once if a slot is free. With <paramref name="withHandle"/>, each new job gets a handle that completes when it
-    /// finishes, wherever it runs; a start answered with another job (its idempotency key was taken) gets none.
+    /// finishes, wherever it runs; a start answered with another job (its idempotency key or unique key was taken) gets none.
     /// </summary>
-    private async Task<IReadOnlyList<(LongRunningJob? Job, JobRecord State, bool IsNew)>> StartRegisteredManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, bool withHandle, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<(LongRunningJob? Job, JobRecord State, StartOutcome Outcome)>> StartRegisteredManyAsync(JobKind kind, IReadOnlyList<ValidatedStart> starts, bool withHandle, CancellationToken cancellationToken)
     {
         if (starts.Count == 0)
         {
@@ -48,9 +58,7 @@ internal sealed partial class JobSubmission
         var records = new JobRecord[starts.Count];
         for (var i = 0; i < records.Length; i++)
         {
-            var (request, owner, idempotencyKey, notifications) = starts[i];
-            var serialized = JsonSerializer.SerializeToElement(request, kind.RequestType, options.SerializerOptions);
-            records[i] = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts, owner, idempotencyKey, notifications);
+            records[i] = NewRecord(kind, starts[i]);
         }
 
         await admission.EnsureAcceptingAsync(records.Length, cancellationToken).ConfigureAwait(false);
@@ -77,20 +85,25 @@ internal sealed partial class JobSubmission
             throw;
         }
 
-        var results = new (LongRunningJob? Job, JobRecord State, bool IsNew)[records.Length];
+        var results = new (LongRunningJob? Job, JobRecord State, StartOutcome Outcome)[records.Length];
         var queued = new Dictionary<Guid, int>();
         for (var i = 0; i < records.Length; i++)
         {
             if (stored[i].Id != records[i].Id)
             {
                 followed.Forget(records[i].Id);
-                results[i] = (null, stored[i], false);
+                results[i] = (null, stored[i], OutcomeOf(records[i], stored[i]));
+                if (results[i].Outcome == StartOutcome.Deduplicated)
+                {
+                    Log.JobDeduplicated(logger, stored[i].Id, stored[i].Kind);
+                }
+
                 continue;
             }
 
             Log.JobQueued(logger, stored[i].Id, stored[i].Kind);
             handles?[i].Recorded(records[i], stored[i]);
-            results[i] = (handles?[i], stored[i], true);
+            results[i] = (handles?[i], stored[i], StartOutcome.New);
             queued[stored[i].Id] = i;
         }
 

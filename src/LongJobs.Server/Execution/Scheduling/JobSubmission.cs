@@ -58,25 +58,39 @@ internal sealed partial class JobSubmission(
         ArgumentNullException.ThrowIfNull(request);
         var jobKind = FindKind(kind);
         EnsureValidRequest(jobKind, request, index: null);
-        return (await StartRegisteredAsync(jobKind, new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null), notBefore, withHandle: true, cancellationToken).ConfigureAwait(false)).Job!;
+        var start = new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null, jobKind.UniqueKeyOf(request));
+        var (job, state, _) = await StartRegisteredAsync(jobKind, start, notBefore, withHandle: true, cancellationToken).ConfigureAwait(false);
+        return job ?? HandleOf(jobKind, state);
     }
 
     /// <inheritdoc cref="IRegisteredJobStarter.StartValidatedAsync"/>
-    public async Task<(JobRecord State, bool IsNew)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
+    public async Task<(JobRecord State, StartOutcome Outcome)> StartValidatedAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, CancellationToken cancellationToken)
     {
-        var (_, state, isNew) = await StartRegisteredAsync(kind, start, notBefore, withHandle: false, cancellationToken).ConfigureAwait(false);
-        return (state, isNew);
+        var (_, state, outcome) = await StartRegisteredAsync(kind, start, notBefore, withHandle: false, cancellationToken).ConfigureAwait(false);
+        return (state, outcome);
     }
+
+    /// <summary>
+    /// The handle of an unfinished job that a start found by its unique key: the one this server holds (the job runs here,
+    /// or was started here and waits), or a new one that follows the job in the store until it finishes, wherever it runs.
+    /// </summary>
+    private LongRunningJob HandleOf(JobKind kind, JobRecord existing) =>
+        pool.TryGetJob(existing.Id, out var active) ? active : followed.FollowExisting(kind.CreateJob(existing), kind);
+
+    /// <summary>What inserting <paramref name="record"/> did, from the job the store answered with.</summary>
+    private static StartOutcome OutcomeOf(JobRecord record, JobRecord stored) =>
+        stored.Id == record.Id ? StartOutcome.New
+        : record.IdempotencyKey is not null && stored.IdempotencyKey == record.IdempotencyKey && stored.Owner == record.Owner ? StartOutcome.IdempotentRepeat
+        : StartOutcome.Deduplicated;
 
     /// <summary>
     /// Queues a job of a registered kind in the store, then claims from the queue at once if a slot is free; or, for a
     /// <paramref name="notBefore"/> still to come, stores it scheduled for then. With <paramref name="withHandle"/>, the
     /// job gets a handle that completes when it finishes, wherever it runs.
     /// </summary>
-    private async Task<(LongRunningJob? Job, JobRecord State, bool IsNew)> StartRegisteredAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, bool withHandle, CancellationToken cancellationToken)
+    private async Task<(LongRunningJob? Job, JobRecord State, StartOutcome Outcome)> StartRegisteredAsync(JobKind kind, ValidatedStart start, DateTimeOffset? notBefore, bool withHandle, CancellationToken cancellationToken)
     {
-        var serialized = JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions);
-        var record = NewRecord(kind.Name, serialized, kind.Retry.MaxAttempts, start.Owner, start.IdempotencyKey, start.Notifications);
+        var record = NewRecord(kind, start);
         var scheduled = notBefore > record.CreatedAt;
         if (scheduled)
         {
@@ -109,7 +123,12 @@ internal sealed partial class JobSubmission(
         if (stored.Id != record.Id)
         {
             followed.Forget(record.Id);
-            return (null, stored, false);
+            if (OutcomeOf(record, stored) == StartOutcome.Deduplicated)
+            {
+                Log.JobDeduplicated(logger, stored.Id, stored.Kind);
+            }
+
+            return (null, stored, OutcomeOf(record, stored));
         }
 
         handle?.Recorded(record, stored);
@@ -122,7 +141,7 @@ internal sealed partial class JobSubmission(
                 followed.FollowIfWaiting(handle.Id);
             }
 
-            return (handle, stored, true);
+            return (handle, stored, StartOutcome.New);
         }
 
         Log.JobQueued(logger, stored.Id, stored.Kind);
@@ -131,7 +150,7 @@ internal sealed partial class JobSubmission(
         claimer.EnsureStarted();
         var claimed = await claimer.ClaimForStartAsync(handle?.Id).ConfigureAwait(false);
 
-        return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, true);
+        return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, StartOutcome.New);
     }
 
     /// <summary>
@@ -251,6 +270,13 @@ internal sealed partial class JobSubmission(
             throw new ValidationException(item + JobRequestValidator.Describe(errors));
         }
     }
+
+    /// <summary>The record of a new job of a registered kind, for <paramref name="start"/>.</summary>
+    private JobRecord NewRecord(JobKind kind, ValidatedStart start) =>
+        NewRecord(kind.Name, JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions), kind.Retry.MaxAttempts, start.Owner, start.IdempotencyKey, start.Notifications) with
+        {
+            UniqueKey = start.UniqueKey,
+        };
 
     private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null)
     {

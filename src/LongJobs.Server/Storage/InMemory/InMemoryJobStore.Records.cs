@@ -9,7 +9,7 @@ internal sealed partial class InMemoryJobStore
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
-        EnsureOwnerNotEmpty(job);
+        EnsureValidKeys(job);
         var status = InitialStatus(job);
 
         // A record made as it is to be stored (queued or scheduled, first version) is kept as it is: records are immutable.
@@ -17,25 +17,54 @@ internal sealed partial class InMemoryJobStore
         var stored = job.Status == status && job.NotBefore == notBefore && job is { Attempt: 0, Version: 1 }
             ? job
             : job with { Status = status, NotBefore = notBefore, Attempt = 0, Version = 1 };
-        if (job.IdempotencyKey is not { } idempotencyKey)
+        if (job.IdempotencyKey is null && job.UniqueKey is null)
         {
             Add(stored);
             return ValueTask.FromResult(stored);
         }
 
-        var key = (job.Owner, idempotencyKey);
-        lock (_idempotencyKeys)
+        lock (_keysGate)
         {
-            if (_idempotencyKeys.TryGetValue(key, out var existingId) && _jobs.TryGetValue(existingId, out var existing))
+            if (KeyHolder(job) is { } existing)
             {
-                return ValueTask.FromResult(existing.Current);
+                return ValueTask.FromResult(existing);
             }
 
             Add(stored);
-            _idempotencyKeys[key] = stored.Id;
+            if (job.IdempotencyKey is { } idempotencyKey)
+            {
+                _idempotencyKeys[(job.Owner, idempotencyKey)] = stored.Id;
+            }
+
+            if (job.UniqueKey is { } uniqueKey)
+            {
+                _uniqueKeys[(job.Kind, uniqueKey)] = stored.Id;
+            }
         }
 
         return ValueTask.FromResult(stored);
+    }
+
+    /// <summary>
+    /// The job that holds <paramref name="job"/>'s keys, under <see cref="_keysGate"/>: its owner's job with its idempotency
+    /// key, or else an unfinished job of its kind with its unique key (a finished one has freed the key).
+    /// </summary>
+    private JobRecord? KeyHolder(JobRecord job)
+    {
+        if (job.IdempotencyKey is { } idempotencyKey
+            && _idempotencyKeys.TryGetValue((job.Owner, idempotencyKey), out var keyedId)
+            && _jobs.TryGetValue(keyedId, out var keyed))
+        {
+            return keyed.Current;
+        }
+
+        return job.UniqueKey is { } uniqueKey
+            && _uniqueKeys.TryGetValue((job.Kind, uniqueKey), out var uniqueId)
+            && _jobs.TryGetValue(uniqueId, out var unique)
+            && unique.Current is { Status: var status } holder
+            && !status.IsFinished()
+                ? holder
+                : null;
     }
 
     public async ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default)
@@ -46,7 +75,7 @@ internal sealed partial class InMemoryJobStore
         {
             ArgumentNullException.ThrowIfNull(job, nameof(jobs));
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts, nameof(jobs));
-            EnsureOwnerNotEmpty(job);
+            EnsureValidKeys(job);
             InitialStatus(job);
             if (!ids.Add(job.Id) || _jobs.ContainsKey(job.Id))
             {
@@ -129,12 +158,20 @@ internal sealed partial class InMemoryJobStore
         return ValueTask.FromResult(requested ?? (_jobs.TryGetValue(id, out var entry) ? entry.Current : null));
     }
 
-    /// <summary>An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one.</summary>
-    private static void EnsureOwnerNotEmpty(JobRecord job)
+    /// <summary>
+    /// An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one. A unique
+    /// key is as <see cref="Kinds.JobKindOptions.UniqueBy{TRequest}"/> computes one.
+    /// </summary>
+    private static void EnsureValidKeys(JobRecord job)
     {
         if (job.Owner is { Length: 0 })
         {
             throw new ArgumentException("A job's owner is null or a non-empty identifier.", nameof(job));
+        }
+
+        if (job.UniqueKey is { Length: 0 or > Kinds.JobKindOptions.MaxUniqueKeyLength })
+        {
+            throw new ArgumentException($"A job's unique key is null or 1 to {Kinds.JobKindOptions.MaxUniqueKeyLength} characters.", nameof(job));
         }
     }
 

@@ -24,6 +24,17 @@ internal sealed partial class InMemoryJobStore
     /// </summary>
     private void OnFinished(JobRecord job)
     {
+        if (job.UniqueKey is { } uniqueKey)
+        {
+            lock (_keysGate)
+            {
+                if (_uniqueKeys.TryGetValue((job.Kind, uniqueKey), out var holder) && holder == job.Id)
+                {
+                    _uniqueKeys.Remove((job.Kind, uniqueKey));
+                }
+            }
+        }
+
         EnterOutbox(job);
         JobFinished?.Invoke(job);
         _finishedInOrder.Enqueue(job.Id);
@@ -89,7 +100,7 @@ internal sealed partial class InMemoryJobStore
 
         if (gone.Current.IdempotencyKey is { } key)
         {
-            lock (_idempotencyKeys)
+            lock (_keysGate)
             {
                 _idempotencyKeys.Remove((gone.Current.Owner, key));
             }

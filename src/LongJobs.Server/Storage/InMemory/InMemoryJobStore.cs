@@ -15,6 +15,8 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentQueue<Guid> _finishedInOrder = new();
     private readonly Dictionary<(string? Owner, string Key), Guid> _idempotencyKeys = [];
+    private readonly Dictionary<(string Kind, string Key), Guid> _uniqueKeys = [];
+    private readonly Lock _keysGate = new();
     private readonly Lock _trimGate = new();
     private readonly SortedSet<QueuePosition> _claimable = [];
     private readonly int _maxRetainedJobs = options.Value.MaxRetainedJobs;
