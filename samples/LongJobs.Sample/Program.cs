@@ -12,7 +12,9 @@ var jobs = builder.Services
     .AddLongJobs(options => builder.Configuration.GetSection("LongJobs").Bind(options))
     .AddJob<SleepJob, SleepRequest, SleepResult>("sleep")
     .AddJob<FailJob, FailRequest, SleepResult>("fail")
-    .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes");
+    .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes")
+    // One report at a time per customer: a start while one is unfinished answers with it (LongJobs-Deduplicated).
+    .AddJob<ReportJob, ReportRequest, ReportResult>("report", kind => kind.UniqueBy<ReportRequest>(request => request.CustomerId));
 
 // "LongJobs:Store": InMemory (the default) or PostgreSql, with the connection string "ConnectionStrings:LongJobs"
 // and the store's options in "LongJobs:PostgreSql" (Schema, LeaseDuration, HeartbeatInterval, NodeName).

@@ -98,7 +98,7 @@ public sealed class SampleJobsEndToEndTests
 
         var exception = Assert.Throws<ArgumentException>(() => jobs.GetOperation<PrimesRequest>(Guid.NewGuid()));
 
-        Assert.StartsWith("PrimesRequest is not the result type of any job kind of SampleJobsClient; the kinds' result types are: SleepResult ('fail'), PrimesResult ('primes'), SleepResult ('sleep').", exception.Message, StringComparison.Ordinal);
+        Assert.StartsWith("PrimesRequest is not the result type of any job kind of SampleJobsClient; the kinds' result types are: SleepResult ('fail'), PrimesResult ('primes'), ReportResult ('report'), SleepResult ('sleep').", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
