@@ -1,6 +1,6 @@
 namespace LongJobs.Client;
 
-/// <summary>How to start a job, beyond its request: an idempotency key, notifications, a later start, and how long to wait for a quick result.</summary>
+/// <summary>How to start a job, beyond its request: an idempotency key, notifications, a later start, a priority, and how long to wait for a quick result.</summary>
 public sealed class JobStartOptions
 {
     /// <summary>
@@ -31,6 +31,13 @@ public sealed class JobStartOptions
     /// </summary>
     /// <value>The default value is <see langword="null"/>: the job starts now.</value>
     public TimeSpan? Delay { get; set; }
+
+    /// <summary>
+    /// The job's own priority instead of its kind's (header <c>LongJobs-Priority</c>), from -1000 to 1000: higher is
+    /// claimed first, and each level puts the job ahead of jobs one level below created up to a minute before it.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the kind's priority.</value>
+    public int? Priority { get; set; }
 
     /// <summary>
     /// How long the server may hold the start request for the job to finish (<c>Prefer: wait</c>): a job that finishes

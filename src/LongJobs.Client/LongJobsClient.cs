@@ -201,6 +201,10 @@ public class LongJobsClient
         }
 
         AddStartTime(message, options);
+        if (options?.Priority is { } priority)
+        {
+            message.Headers.Add(JobHeaders.Priority, priority.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
 
         if (options?.Wait is { } wait && wait > TimeSpan.Zero)
         {
@@ -238,7 +242,7 @@ public class LongJobsClient
             ArgumentNullException.ThrowIfNull(item, nameof(items));
             batch.Add(item.IdempotencyKey is not null
                 ? item
-                : new JobBatchItem<TRequest> { Request = item.Request, IdempotencyKey = Guid.NewGuid().ToString("D"), CallbackUrl = item.CallbackUrl, NotifyEmail = item.NotifyEmail });
+                : new JobBatchItem<TRequest> { Request = item.Request, IdempotencyKey = Guid.NewGuid().ToString("D"), CallbackUrl = item.CallbackUrl, NotifyEmail = item.NotifyEmail, Priority = item.Priority });
         }
 
         using var message = new HttpRequestMessage(HttpMethod.Post, JobPaths.Relative(_options, Uri.EscapeDataString(kind) + "/batch"))
@@ -279,6 +283,7 @@ public class LongJobsClient
             NotifyEmail = options?.NotifyEmail,
             NotBefore = options?.NotBefore,
             Delay = options?.Delay,
+            Priority = options?.Priority,
             // Progress is told of every change, so the start must not hide the first ones; without it a quick job costs one request.
             Wait = options?.Wait ?? (progress is null ? _options.StartWait : null),
         };

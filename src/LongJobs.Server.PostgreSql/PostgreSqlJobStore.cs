@@ -180,7 +180,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         }
 
         // RETURNING keeps no order.
-        claimed.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
+        claimed.Sort(static (a, b) => a.ClaimAt != b.ClaimAt ? a.ClaimAt.CompareTo(b.ClaimAt) : a.Id.CompareTo(b.Id));
         return claimed;
     }
 

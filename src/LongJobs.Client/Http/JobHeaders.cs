@@ -18,6 +18,9 @@ internal static class JobHeaders
     /// <summary>How many seconds from now a job may run.</summary>
     public const string Delay = "LongJobs-Delay";
 
+    /// <summary>A job's own priority.</summary>
+    public const string Priority = "LongJobs-Priority";
+
     /// <summary>On a start's answer: no job was started, the answer is the unfinished job that holds the request's unique key.</summary>
     public const string Deduplicated = "LongJobs-Deduplicated";
 

@@ -27,4 +27,10 @@ public class JobBatchItem<TRequest>
     /// <value>The default value is <see langword="null"/>: no email.</value>
     [JsonPropertyName("notifyEmail")]
     public string? NotifyEmail { get; set; }
+
+    /// <summary>The job's own priority instead of its kind's, from -1000 to 1000: higher is claimed first.</summary>
+    /// <value>The default value is <see langword="null"/>: the kind's priority.</value>
+    [JsonPropertyName("priority")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Priority { get; set; }
 }

@@ -41,6 +41,10 @@ public class JobInfo
     [JsonPropertyName("notBefore")]
     public DateTimeOffset? NotBefore { get; set; }
 
+    /// <summary>How soon the job is claimed among queued jobs: higher first (0 unless its kind or its start gave another).</summary>
+    [JsonPropertyName("priority")]
+    public int Priority { get; set; }
+
     /// <summary>How many times the job has started: 0 while it waits; a retry, or a new run after its server was lost, is the next attempt.</summary>
     [JsonPropertyName("attempt")]
     public int Attempt { get; set; }

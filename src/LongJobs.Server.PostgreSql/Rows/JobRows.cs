@@ -56,6 +56,7 @@ internal static class JobRows
         TraceParent,
         NotBefore,
         UniqueKey,
+        Priority,
     }
 
     /// <summary>Reads the current row of a statement that selected <see cref="Columns"/> or <see cref="ListColumns"/>.</summary>
@@ -81,6 +82,7 @@ internal static class JobRows
         TraceParent = NullableString(reader, Column.TraceParent),
         NotBefore = NullableTimestamp(reader, Column.NotBefore),
         UniqueKey = NullableString(reader, Column.UniqueKey),
+        Priority = reader.GetInt32((int)Column.Priority),
         CancellationRequested = reader.GetBoolean((int)Column.CancellationRequested),
         Version = reader.GetInt64((int)Column.Version),
     };

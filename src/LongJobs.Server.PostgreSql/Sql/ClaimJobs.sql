@@ -1,4 +1,5 @@
--- Takes the oldest queued jobs this node can run and starts them. SKIP LOCKED: nodes claiming at the same moment
+-- Takes the first queued jobs this node can run (by claim_at: creation time less a minute per level of priority; null,
+-- from a node of an earlier version, first) and starts them. SKIP LOCKED: nodes claiming at the same moment
 -- take different jobs instead of waiting for each other. The kinds are a filter on the queue's own index, never an
 -- index condition ("IS TRUE" keeps them out of the index on kind): with statistics that lag behind a fast-growing
 -- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included. A paused
@@ -8,7 +9,7 @@ WITH next AS (
     SELECT id AS job_id FROM {{schema}}.jobs
     WHERE status = 'Queued' AND request IS NOT NULL AND (kind = ANY(@kinds)) IS TRUE
       AND kind <> ALL (ARRAY(SELECT kind FROM {{schema}}.paused_kinds))
-    ORDER BY created_at, id
+    ORDER BY claim_at NULLS FIRST, id
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
 )

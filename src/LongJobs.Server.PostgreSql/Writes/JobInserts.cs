@@ -118,6 +118,11 @@ internal sealed class JobInserts
             throw new ArgumentException($"A job's unique key is null or 1 to {JobKindOptions.MaxUniqueKeyLength} characters.", nameof(job));
         }
 
+        if (job.Priority is < JobKindOptions.MinPriority or > JobKindOptions.MaxPriority)
+        {
+            throw new ArgumentException($"A job's priority is from {JobKindOptions.MinPriority} to {JobKindOptions.MaxPriority}.", nameof(job));
+        }
+
         if (job is { Status: JobStatus.Scheduled, NotBefore: null })
         {
             throw new ArgumentException("A scheduled job needs the time it runs at (NotBefore).", nameof(job));
@@ -225,6 +230,7 @@ internal sealed class JobInserts
             Parameter.NullableTexts("owners", jobs.Select(job => job.Owner)),
             Parameter.NullableTexts("idempotency_keys", jobs.Select(job => job.IdempotencyKey)),
             Parameter.NullableTexts("unique_keys", jobs.Select(job => job.UniqueKey)),
+            Parameter.Integers("priorities", jobs.Select(job => job.Priority)),
             Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
             Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
             Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),

@@ -23,6 +23,9 @@ public sealed class JobBatchItem<TRequest>
 
     /// <summary>An email address to tell when the job finishes, as the <c>LongJobs-Notify-Email</c> header asks.</summary>
     public string? NotifyEmail { get; init; }
+
+    /// <summary>The job's own priority instead of its kind's, as the <c>LongJobs-Priority</c> header gives it: from -1000 to 1000, higher claimed first.</summary>
+    public int? Priority { get; init; }
 }
 
 /// <summary>The answer to a batch start: one result per item, in the order of the items.</summary>

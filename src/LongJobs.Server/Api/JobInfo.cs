@@ -30,6 +30,7 @@ public class JobInfo
         StartedAt = info.StartedAt;
         CompletedAt = info.CompletedAt;
         NotBefore = info.NotBefore;
+        Priority = info.Priority;
         Attempt = info.Attempt;
         MaxAttempts = info.MaxAttempts;
         CancellationRequested = info.CancellationRequested;
@@ -50,6 +51,7 @@ public class JobInfo
         StartedAt = job.StartedAt,
         CompletedAt = job.CompletedAt,
         NotBefore = job.NotBefore,
+        Priority = job.Priority,
         Attempt = job.Attempt,
         MaxAttempts = job.MaxAttempts,
         CancellationRequested = job.CancellationRequested,
@@ -100,6 +102,10 @@ public class JobInfo
 
     /// <summary>The time before which the job does not run, if it was started for later (status <c>Scheduled</c> until then).</summary>
     public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>How soon the job is claimed among queued jobs: higher first, FIFO within a priority, and a job waits at most a minute per level of difference behind jobs created after it.</summary>
+    [Required]
+    public required int Priority { get; init; }
 
     /// <summary>
     /// How many times the job has started: 0 while it waits for its first run. A retry after a transient failure,

@@ -24,13 +24,14 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
     /// 'Idempotency-Key' header, repeating the request (same key, same body) answers with the same job instead of starting
     /// another; the same key with another body is 422. 'LongJobs-Callback-Url' and 'LongJobs-Notify-Email' ask for a
     /// webhook and an email when the job finishes. 'LongJobs-Not-Before' or 'LongJobs-Delay' start the job for later: it is
-    /// 'Scheduled' until then (its 'notBefore' says when), then queued; a time not in the future starts it now. For a kind
+    /// 'Scheduled' until then (its 'notBefore' says when), then queued; a time not in the future starts it now.
+    /// 'LongJobs-Priority' gives the job its own priority instead of its kind's (higher is claimed first). For a kind
     /// whose jobs are unique by a key of their request, a start while a job with that key is scheduled, queued or running
     /// starts nothing: 200 with that job's state and 'LongJobs-Deduplicated: true' (409 when that job is another caller's).
     /// </remarks>
     /// <response code="200">With 'Prefer: wait=N', the job finished within the wait: its final state with the typed result, as GET /{kind}/{id} answers it, with the status URL in 'Location' and 'Content-Location', its 'ETag' and 'Preference-Applied'. Or, with 'LongJobs-Deduplicated: true', no job was started: the state of the unfinished job that holds the request's unique key.</response>
     /// <response code="202">The job was accepted (or, for a repeated Idempotency-Key, found): its state, with the status URL in 'Location', its 'ETag', and 'Retry-After' while it is unfinished.</response>
-    /// <response code="400">The request body, the Idempotency-Key, a notification header or a start time header is not valid; 'errors' names each.</response>
+    /// <response code="400">The request body, the Idempotency-Key, a notification header, a start time header or the priority is not valid; 'errors' names each.</response>
     /// <response code="413">The request body is larger than the server accepts.</response>
     /// <response code="409">The kind's jobs are unique, and another caller's unfinished job holds the request's unique key.</response>
     /// <response code="415">The body is not sent as 'application/json'.</response>
@@ -44,6 +45,7 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
         [FromHeader(Name = JobsApi.NotifyEmailHeader), Description(ParameterDescriptions.NotifyEmail)] string? notifyEmail,
         [FromHeader(Name = StartTimeHeaders.NotBeforeHeader), Description(ParameterDescriptions.NotBefore)] string? notBefore,
         [FromHeader(Name = StartTimeHeaders.DelayHeader), Description(ParameterDescriptions.Delay)] string? delay,
+        [FromHeader(Name = PriorityHeader.Name), Description(ParameterDescriptions.Priority)] string? priority,
         HttpContext context,
         CancellationToken cancellationToken) =>
         api.StartAsync<TRequest, TResult>(kind, prefer, context, cancellationToken);
@@ -51,7 +53,7 @@ internal sealed class JobKindEndpoints<TRequest, TResult>(JobsApi api, JobKind k
     /// <summary>Starts many jobs of this kind.</summary>
     /// <remarks>
     /// The body is a JSON array of at most 1000 items, each with the kind's 'request' and, as a single start takes them in
-    /// headers, an optional 'idempotencyKey', 'callbackUrl' and 'notifyEmail'. Each item is checked as a single start
+    /// headers, an optional 'idempotencyKey', 'callbackUrl', 'notifyEmail' and 'priority'. Each item is checked as a single start
     /// would check it and answered on its own, in order: 202 with its job (the job its idempotency key started first,
     /// when it was used before, earlier in the batch included), 200 with 'deduplicated' and the unfinished job that holds
     /// its unique key (for a kind whose jobs are unique; earlier in the batch included), 400 with its errors, 409 when that

@@ -57,6 +57,11 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(startTimeErrors, title: "The job's start time is not valid.");
         }
 
+        if (!PriorityHeader.TryRead(request, out var priority, out var priorityErrors))
+        {
+            return TypedResults.ValidationProblem(priorityErrors, title: "The job's priority is not valid.");
+        }
+
         var (body, unreadable) = await ReadBodyAsync(request, "A job's request", cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
@@ -100,7 +105,7 @@ internal sealed partial class JobsApi
         StartOutcome outcome;
         try
         {
-            (state, outcome) = await starter.StartValidatedAsync(kind, new ValidatedStart(jobRequest, caller.Owner, idempotencyKey, notifications, uniqueKey), notBefore, cancellationToken).ConfigureAwait(false);
+            (state, outcome) = await starter.StartValidatedAsync(kind, new ValidatedStart(jobRequest, caller.Owner, idempotencyKey, notifications, uniqueKey, priority), notBefore, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException exception)
         {

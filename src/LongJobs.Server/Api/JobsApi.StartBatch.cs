@@ -183,13 +183,18 @@ internal sealed partial class JobsApi
             }
         }
 
+        if (item.Priority is { } priority && !PriorityHeader.IsValid(priority))
+        {
+            errors["priority"] = [PriorityHeader.Expected];
+        }
+
         string? uniqueKey = null;
         if (errors.Count == 0 && !TryGetUniqueKey(kind, item.Request, out uniqueKey, out var keyErrors))
         {
             errors = keyErrors.ToDictionary(error => "request", error => error.Value, StringComparer.Ordinal);
         }
 
-        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications, uniqueKey);
+        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications, uniqueKey, item.Priority);
         return errors.Count > 0 ? errors : null;
     }
 

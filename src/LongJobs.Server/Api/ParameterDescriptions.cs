@@ -26,6 +26,8 @@ internal static class ParameterDescriptions
 
     public const string NotBefore = "Starts the job for later: the earliest time it may run, an RFC 3339 date and time with its offset (2026-12-24T18:00:00Z). The job is 'Scheduled' until then; a time not in the future starts it now. Not with LongJobs-Delay.";
 
+    public const string Priority = "The job's own priority instead of its kind's: a whole number from -1000 to 1000, higher claimed first; each level puts the job ahead of jobs one level below created up to a minute before it.";
+
     public const string Delay = "Starts the job for later: how many whole seconds from now (by the server's clock) it may run, from 0 to 316224000. The job is 'Scheduled' until then. Not with LongJobs-Not-Before.";
 
     public const string Status = "Only jobs in this status: Queued, Running, Succeeded, Failed, Canceled or Scheduled.";

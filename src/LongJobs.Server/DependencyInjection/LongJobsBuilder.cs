@@ -63,6 +63,11 @@ public sealed class LongJobsBuilder
             throw new ArgumentException($"The timeout of job kind '{kind}' must be more than zero and at most {MaxTimeout.TotalDays} days.", nameof(configure));
         }
 
+        if (options.Priority is < JobKindOptions.MinPriority or > JobKindOptions.MaxPriority)
+        {
+            throw new ArgumentException($"The priority of job kind '{kind}' must be from {JobKindOptions.MinPriority} to {JobKindOptions.MaxPriority}.", nameof(configure));
+        }
+
         if (options.UniqueKey is { RequestType: var uniqueType } && uniqueType != typeof(TRequest))
         {
             throw new ArgumentException($"Job kind '{kind}' takes a {typeof(TRequest).Name}: its unique key is computed with UniqueBy<{typeof(TRequest).Name}>, not UniqueBy<{uniqueType.Name}>.", nameof(configure));

@@ -33,6 +33,9 @@ public sealed record JobSnapshot
     /// <summary>The time before which the job does not run, if it was started for later (<see cref="JobStatus.Scheduled"/> until then).</summary>
     public DateTimeOffset? NotBefore { get; init; }
 
+    /// <summary>How soon the job is claimed among queued jobs: higher first, a minute of waiting per level (0 by default).</summary>
+    public int Priority { get; init; }
+
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 

@@ -18,6 +18,9 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>How long one attempt may run, or <see langword="null"/> for no limit.</summary>
     public TimeSpan? Timeout { get; } = options.Timeout;
 
+    /// <summary>How soon the kind's jobs are claimed among queued jobs, unless a start gives a job its own.</summary>
+    public int Priority { get; } = options.Priority;
+
     /// <summary>Computes a request's uniqueness key, when the kind's jobs are unique (<see cref="JobKindOptions.UniqueBy{TRequest}"/>).</summary>
     private readonly Func<object, string?>? _uniqueKey = options.UniqueKey?.Key;
 

@@ -19,6 +19,21 @@ public sealed class JobKindOptions
     public TimeSpan? Timeout { get; set; }
 
     /// <summary>
+    /// How soon a job of the kind is claimed among queued jobs: higher first; each level puts a job ahead of the jobs one
+    /// level below created up to a minute before it, so a job of a lower priority waits at most a minute per level of
+    /// difference behind jobs created after it, never forever. Jobs of one priority are claimed oldest first. A start over
+    /// REST may set a job's own (<c>LongJobs-Priority</c>).
+    /// </summary>
+    /// <value>The default value is 0; from <see cref="MinPriority"/> to <see cref="MaxPriority"/>.</value>
+    public int Priority { get; set; }
+
+    /// <summary>The lowest <see cref="Priority"/>.</summary>
+    public const int MinPriority = -1000;
+
+    /// <summary>The highest <see cref="Priority"/>.</summary>
+    public const int MaxPriority = 1000;
+
+    /// <summary>
     /// The uniqueness key of a job of the kind, computed from its request by <see cref="UniqueBy{TRequest}"/>, and the
     /// request type it was given for; <see langword="null"/> when jobs of the kind are not unique.
     /// </summary>

@@ -15,15 +15,18 @@ public interface IQueuedJobs
     ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Takes the oldest queued jobs of registered kinds (those with a <see cref="JobRecord.Request"/>) among
+    /// Takes the first queued jobs of registered kinds (those with a <see cref="JobRecord.Request"/>) among
     /// <paramref name="kinds"/>, but none of a paused kind (<see cref="IKindPauses"/>), and starts them: each becomes <see cref="JobStatus.Running"/> in its next attempt.
+    /// First means in order of <see cref="JobRecord.CreatedAt"/> less <see cref="JobRecord.Priority"/> minutes, then of
+    /// <see cref="JobRecord.Id"/>: oldest first within a priority, a higher priority ahead of the jobs created up to a minute
+    /// per level before it, and never behind a job of any priority created long enough after it (no starvation).
     /// Concurrent claims, from this server or others sharing the store, never take the same job.
     /// </summary>
     /// <param name="kinds">The kinds the caller can run.</param>
     /// <param name="limit">How many jobs to take at most.</param>
     /// <param name="startedAt">When they start.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The started jobs, oldest first; empty when none is waiting.</returns>
+    /// <returns>The started jobs, first first; empty when none is waiting.</returns>
     ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default);
 
     /// <summary>

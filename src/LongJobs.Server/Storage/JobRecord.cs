@@ -62,6 +62,19 @@ public sealed record JobRecord : IJobSnapshotSource
     public string? IdempotencyKey { get; init; }
 
     /// <summary>
+    /// How soon the job is claimed among queued jobs: each level puts it ahead of the jobs one level below that were
+    /// created up to a minute before it (<see cref="IQueuedJobs.ClaimAsync"/>). From <see cref="Kinds.JobKindOptions.MinPriority"/>
+    /// to <see cref="Kinds.JobKindOptions.MaxPriority"/>; 0 by default.
+    /// </summary>
+    public int Priority { get; init; }
+
+    /// <summary>
+    /// The job's place in the queue, as a time: <see cref="CreatedAt"/> less a minute per level of <see cref="Priority"/>.
+    /// Stores claim queued jobs in this order, then by <see cref="Id"/>.
+    /// </summary>
+    public DateTimeOffset ClaimAt => CreatedAt - (Priority * TimeSpan.FromMinutes(1));
+
+    /// <summary>
     /// The job's uniqueness key, computed from its request when its kind's jobs are unique: a store keeps at most one
     /// unfinished (scheduled, queued or running) job per <see cref="Kind"/> and key, whoever its owner.
     /// </summary>
@@ -110,6 +123,7 @@ public sealed record JobRecord : IJobSnapshotSource
         StartedAt = StartedAt,
         CompletedAt = CompletedAt,
         NotBefore = NotBefore,
+        Priority = Priority,
         Attempt = Attempt,
         MaxAttempts = MaxAttempts,
         CancellationRequested = CancellationRequested,

@@ -52,6 +52,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.NullableTexts("owners", Enumerable.Repeat("user-1", 100)),
             Parameter.NullableTexts("idempotency_keys", Enumerable.Range(0, 100).Select(i => string.Create(CultureInfo.InvariantCulture, $"key-new-{i}"))),
             Parameter.NullableTexts("unique_keys", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"customer-new-{i}") : null)),
+            Parameter.Integers("priorities", Enumerable.Range(0, 100).Select(i => i % 5)),
             Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
             Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)),
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),

@@ -95,7 +95,7 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
         END $$;
 
         INSERT INTO longjobs.jobs (id, kind, status, progress, created_at, started_at, completed_at, request, result, error, version,
-                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent, not_before, unique_key)
+                                   idempotency_key, node, lease_expires_at, attempt, max_attempts, heartbeat_at, owner, notifications, trace_parent, not_before, unique_key, priority, claim_at)
         SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
                CASE WHEN i % 10000 = 7 THEN '{{RareKind}}' ELSE (ARRAY['report', 'export', 'email', 'import', 'resize'])[i % 5 + 1] END,
                job.status,
@@ -118,14 +118,17 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
                CASE WHEN i BETWEEN {{FirstInOutbox}} AND {{FirstRunning - 1}} THEN '{"callbackUrl":"https://example.com/hooks/jobs"}'::jsonb END,
                '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
                CASE WHEN job.status = 'Scheduled' THEN @now + (i - {{FirstScheduled}} - {{Scheduled / 2}}) * interval '1 second' END,
-               CASE WHEN i % 3 = 0 THEN 'customer-' || i END
+               CASE WHEN i % 3 = 0 THEN 'customer-' || i END,
+               job.priority,
+               job.created_at - job.priority * interval '1 minute'
         FROM generate_series(1, {{Total}}) AS i,
              LATERAL (SELECT @now - ({{Total}} - i) * interval '2.5 seconds' AS created_at,
                              i < {{FirstRunning}} AS finished,
                              CASE WHEN i < {{FirstRunning}} THEN CASE i % 50 WHEN 0 THEN 'Canceled' WHEN 1 THEN 'Failed' WHEN 2 THEN 'Failed' ELSE 'Succeeded' END
                                   WHEN i < {{FirstAdHocQueued}} THEN 'Running'
                                   WHEN i < {{FirstScheduled}} THEN 'Queued'
-                                  ELSE 'Scheduled' END AS status) AS job;
+                                  ELSE 'Scheduled' END AS status,
+                             CASE WHEN i % 7 = 0 THEN 3 ELSE 0 END AS priority) AS job;
 
         DO $$ DECLARE saved record; BEGIN
             FOR saved IN SELECT indexdef FROM saved_indexes LOOP EXECUTE saved.indexdef; END LOOP;

@@ -276,6 +276,7 @@ internal sealed partial class JobSubmission(
         NewRecord(kind.Name, JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions), kind.Retry.MaxAttempts, start.Owner, start.IdempotencyKey, start.Notifications) with
         {
             UniqueKey = start.UniqueKey,
+            Priority = start.Priority ?? kind.Priority,
         };
 
     private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null)

@@ -70,7 +70,7 @@ internal sealed partial class InMemoryJobStore
         {
             lock (_claimable)
             {
-                _claimable.Add(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+                _claimable.Add(QueuePosition.Of(job));
             }
         }
     }
@@ -82,17 +82,19 @@ internal sealed partial class InMemoryJobStore
         {
             lock (_claimable)
             {
-                _claimable.Remove(new QueuePosition(job.CreatedAt, job.Id, job.Kind));
+                _claimable.Remove(QueuePosition.Of(job));
             }
         }
     }
 
-    /// <summary>A claimable job's place in the queue: oldest first.</summary>
-    private readonly record struct QueuePosition(DateTimeOffset CreatedAt, Guid Id, string Kind) : IComparable<QueuePosition>
+    /// <summary>A claimable job's place in the queue: by creation time less a minute per level of priority, then by ID.</summary>
+    private readonly record struct QueuePosition(DateTimeOffset ClaimAt, Guid Id, string Kind) : IComparable<QueuePosition>
     {
+        public static QueuePosition Of(JobRecord job) => new(job.ClaimAt, job.Id, job.Kind);
+
         public int CompareTo(QueuePosition other)
         {
-            var byTime = CreatedAt.CompareTo(other.CreatedAt);
+            var byTime = ClaimAt.CompareTo(other.ClaimAt);
             return byTime != 0 ? byTime : Id.CompareTo(other.Id);
         }
     }

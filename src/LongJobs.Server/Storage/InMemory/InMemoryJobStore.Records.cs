@@ -160,7 +160,7 @@ internal sealed partial class InMemoryJobStore
 
     /// <summary>
     /// An owner is a principal's identifier or nothing: <see cref="JobQuery.NoOwner"/> selects jobs without one. A unique
-    /// key is as <see cref="Kinds.JobKindOptions.UniqueBy{TRequest}"/> computes one.
+    /// key is as <see cref="Kinds.JobKindOptions.UniqueBy{TRequest}"/> computes one; a priority as a kind's may be.
     /// </summary>
     private static void EnsureValidKeys(JobRecord job)
     {
@@ -172,6 +172,11 @@ internal sealed partial class InMemoryJobStore
         if (job.UniqueKey is { Length: 0 or > Kinds.JobKindOptions.MaxUniqueKeyLength })
         {
             throw new ArgumentException($"A job's unique key is null or 1 to {Kinds.JobKindOptions.MaxUniqueKeyLength} characters.", nameof(job));
+        }
+
+        if (job.Priority is < Kinds.JobKindOptions.MinPriority or > Kinds.JobKindOptions.MaxPriority)
+        {
+            throw new ArgumentException($"A job's priority is from {Kinds.JobKindOptions.MinPriority} to {Kinds.JobKindOptions.MaxPriority}.", nameof(job));
         }
     }
 
