@@ -63,6 +63,11 @@ public sealed class LongJobsBuilder
             throw new ArgumentException($"The timeout of job kind '{kind}' must be more than zero and at most {MaxTimeout.TotalDays} days.", nameof(configure));
         }
 
+        if (options.MaxConcurrency is < 1 or > 1024)
+        {
+            throw new ArgumentException($"The MaxConcurrency of job kind '{kind}' must be from 1 to 1024.", nameof(configure));
+        }
+
         if (options.Priority is < JobKindOptions.MinPriority or > JobKindOptions.MaxPriority)
         {
             throw new ArgumentException($"The priority of job kind '{kind}' must be from {JobKindOptions.MinPriority} to {JobKindOptions.MaxPriority}.", nameof(configure));

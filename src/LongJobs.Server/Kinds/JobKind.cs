@@ -18,6 +18,9 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>How long one attempt may run, or <see langword="null"/> for no limit.</summary>
     public TimeSpan? Timeout { get; } = options.Timeout;
 
+    /// <summary>The most jobs of the kind one server runs at once, or <see langword="null"/> for no limit of its own.</summary>
+    public int? MaxConcurrency { get; } = options.MaxConcurrency;
+
     /// <summary>How soon the kind's jobs are claimed among queued jobs, unless a start gives a job its own.</summary>
     public int Priority { get; } = options.Priority;
 

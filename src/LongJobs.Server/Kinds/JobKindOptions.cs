@@ -27,6 +27,14 @@ public sealed class JobKindOptions
     /// <value>The default value is 0; from <see cref="MinPriority"/> to <see cref="MaxPriority"/>.</value>
     public int Priority { get; set; }
 
+    /// <summary>
+    /// The most jobs of the kind that one server runs at once, within its <see cref="LongJobsOptions.MaxConcurrency"/>: for
+    /// work that is heavy on one resource (memory, a local disk) or that calls a service that takes only so much. A server
+    /// claims no job of the kind while it runs that many; other kinds take the free slots meanwhile.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: only the server's <see cref="LongJobsOptions.MaxConcurrency"/> bounds it; from 1 to 1024.</value>
+    public int? MaxConcurrency { get; set; }
+
     /// <summary>The lowest <see cref="Priority"/>.</summary>
     public const int MinPriority = -1000;
 

@@ -210,8 +210,8 @@ internal sealed class QueueClaimer
             }
 
             // Reserved while the claim is in flight.
-            var free = _pool.Reserve();
-            if (free <= 0)
+            var plan = _pool.ReserveClaim();
+            if (plan.Count <= 0)
             {
                 return all;
             }
@@ -219,13 +219,13 @@ internal sealed class QueueClaimer
             IReadOnlyList<JobRecord> claimed;
             try
             {
-                claimed = await _queue.ClaimAsync(_kindNames, free, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
+                claimed = await _queue.ClaimAsync(plan.Kinds, plan.Count, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
                 _claims.Worked();
             }
             catch (Exception exception)
             {
                 // The jobs stay queued: the next wake-up or poll claims again.
-                _pool.Return(free);
+                _pool.Return(plan, []);
                 if (!(exception is OperationCanceledException && _shutdown.IsCancellationRequested))
                 {
                     _claims.Failed(exception);
@@ -234,7 +234,7 @@ internal sealed class QueueClaimer
                 return all;
             }
 
-            _pool.Return(free - claimed.Count);
+            _pool.Return(plan, claimed);
             _topology.NoteQueueChange(-claimed.Count);
             foreach (var job in claimed)
             {
@@ -242,7 +242,14 @@ internal sealed class QueueClaimer
             }
 
             all.AddRange(claimed);
-            if (claimed.Count < free)
+            if (claimed.Count < plan.Count && plan.Capped)
+            {
+                // A kind's limit left kinds out or made the claim smaller: it says nothing of the jobs it could not take,
+                // which a slot of their kind, once freed, claims.
+                return all;
+            }
+
+            if (claimed.Count < plan.Count)
             {
                 // Empty as of the claim: unless something queued a job since it began. A start that queued one then left
                 // its claim to the loop, whose claim may have found no free slot (this one held them): claim again.
@@ -311,7 +318,7 @@ internal sealed class QueueClaimer
         }
         catch (Exception exception) when (!holdsSlot)
         {
-            _pool.Return(1);
+            _pool.Return(1, job.Kind);
             await FailUnstartedAsync(job, handle, exception).ConfigureAwait(false);
         }
         catch (Exception exception)

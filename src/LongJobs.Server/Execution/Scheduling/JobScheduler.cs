@@ -53,7 +53,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         _store = store;
         _time = time;
         var topology = StoreTopology.Of(store, time, settings);
-        _pool = new SlotPool(settings.MaxConcurrency);
+        _pool = new SlotPool(settings.MaxConcurrency, new KindSlots(kinds.Kinds));
         shutdown.Token.Register(_pool.CancelAll);
         var writer = new JobStateWriter(store, store, time, logger, shutdown.Token);
         _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using LongJobs.Server.Jobs;
+using LongJobs.Server.Storage;
 
 namespace LongJobs.Server.Execution.Slots;
 
@@ -7,9 +8,10 @@ namespace LongJobs.Server.Execution.Slots;
 /// This server's capacity and the jobs it holds: at most <see cref="LongJobsOptions.MaxConcurrency"/> jobs hold a
 /// slot (running, or claimed for), and ad-hoc jobs that found none wait in an <see cref="AdHocQueue"/> and take the
 /// next free slot before any claim. It owns the scheduler's only lock, which guards the slots, the active jobs, the
-/// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it.
+/// ad-hoc queue and whether the scheduler stops; nothing slow, and no code of a job, runs under it. A kind with a limit of
+/// its own (<see cref="KindSlots"/>) never holds more slots than it.
 /// </summary>
-internal sealed partial class SlotPool(int capacity)
+internal sealed partial class SlotPool(int capacity, KindSlots kinds)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, JobWorkItem> _active = [];
@@ -114,36 +116,43 @@ internal sealed partial class SlotPool(int capacity)
         }
     }
 
-    /// <summary>Reserves every free slot for a claim in flight.</summary>
-    /// <returns>How many; none while the scheduler stops.</returns>
-    public int Reserve()
+    /// <summary>
+    /// Reserves free slots for a claim in flight: every free slot, or fewer when a kind with a limit of its own could pass it
+    /// (<see cref="KindSlots.Plan"/>), and as many of each such kind's.
+    /// </summary>
+    /// <returns>What the claim may take; a count of 0 when nothing (no free slot, every kind at its limit, or the scheduler stops).</returns>
+    public ClaimPlan ReserveClaim()
     {
         lock (_gate)
         {
             var free = _stopping ? 0 : capacity - _running;
-            if (free <= 0)
+            var plan = kinds.Plan(Math.Max(free, 0));
+            if (plan.Count <= 0 || plan.Kinds.Length == 0)
             {
-                return 0;
+                return plan with { Count = 0 };
             }
 
-            _running += free;
-            return free;
+            _running += plan.Count;
+            kinds.Reserve(plan);
+            return plan;
         }
     }
 
-    /// <summary>Gives back reserved slots that a claim did not fill: to queued ad-hoc jobs first.</summary>
-    public void Return(int count)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
+    /// <summary>After a claim: gives back the reserved slots it did not fill (to queued ad-hoc jobs first), and each kind's.</summary>
+    public void Return(ClaimPlan plan, IReadOnlyList<JobRecord> claimed) =>
+        Return(plan.Count - claimed.Count, () => kinds.Settle(plan, claimed.Select(job => job.Kind)));
 
+    /// <summary>Gives back <paramref name="count"/> reserved slots of jobs of <paramref name="kind"/> that did not start.</summary>
+    public void Return(int count, string kind) => Return(count, () => kinds.Release(kind, count));
+
+    private void Return(int count, Action settleKinds)
+    {
         bool drained;
         Waiting started;
         lock (_gate)
         {
             _running -= count;
+            settleKinds();
             started = TakeWaiting();
             drained = IsDrained;
         }
@@ -186,6 +195,7 @@ internal sealed partial class SlotPool(int capacity)
                 {
                     superseded.IsRunning = false;
                     _running--;
+                    kinds.Release(superseded.Kind?.Name, 1);
                 }
             }
 
@@ -219,6 +229,7 @@ internal sealed partial class SlotPool(int capacity)
 
             item.IsRunning = false;
             _running--;
+            kinds.Release(item.Kind?.Name, 1);
             started = TakeWaiting();
             slotFree = !_stopping && _running < capacity;
         }
@@ -290,6 +301,7 @@ internal sealed partial class SlotPool(int capacity)
             {
                 item.IsRunning = false;
                 _running--;
+                kinds.Release(item.Kind?.Name, 1);
             }
 
             started = TakeWaiting();
