@@ -163,8 +163,19 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public ValueTask<JobHistory?> GetHistoryAsync(Guid id, CancellationToken cancellationToken = default) => Inner.GetHistoryAsync(id, cancellationToken);
 
-    public ValueTask AppendLogAsync(IReadOnlyList<JobLogEntry> entries, int keepLast, CancellationToken cancellationToken = default) =>
-        LogFailure is { } failure ? throw failure : Inner.AppendLogAsync(entries, keepLast, cancellationToken);
+    /// <summary>Raised with the lines of every write the store took.</summary>
+    public event Action<IReadOnlyList<JobLogEntry>>? LogAppended;
+
+    public async ValueTask AppendLogAsync(IReadOnlyList<JobLogEntry> entries, int keepLast, CancellationToken cancellationToken = default)
+    {
+        if (LogFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        await Inner.AppendLogAsync(entries, keepLast, cancellationToken);
+        LogAppended?.Invoke(entries);
+    }
 
     public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         Inner.TryRequeueAsync(id, attempt, message, at, cancellationToken);

@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace LongJobs.Client.Models;
+
+/// <summary>One line a job wrote to its log.</summary>
+public class JobLogLineInfo
+{
+    /// <summary>When the job wrote it.</summary>
+    [JsonPropertyName("time")]
+    public DateTimeOffset Time { get; set; }
+
+    /// <summary>Its level.</summary>
+    [JsonPropertyName("level")]
+    [JsonConverter(typeof(JsonStringEnumConverter<LogLevel>))]
+    public LogLevel Level { get; set; }
+
+    /// <summary>The attempt that wrote it.</summary>
+    [JsonPropertyName("attempt")]
+    public int Attempt { get; set; }
+
+    /// <summary>The text.</summary>
+    [JsonPropertyName("message")]
+    public string Message { get; set; } = string.Empty;
+}
