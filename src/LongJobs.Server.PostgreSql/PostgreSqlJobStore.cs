@@ -222,7 +222,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Parameter.Uuid("id", id),
             Parameter.Integer("attempt", attempt),
             Parameter.Text("message", message),
-            Parameter.Timestamp("at", at)).ConfigureAwait(false));
+            Parameter.Timestamp("at", at),
+            Parameter.Text("node", _node)).ConfigureAwait(false));
 
     public async ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default) =>
         Finished(await _finishes.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken).ConfigureAwait(false));

@@ -85,7 +85,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             new NpgsqlParameter("error", NpgsqlDbType.Json) { Value = "{\"type\":\"urn:test\",\"title\":\"Transient.\"}" },
         ]),
         new("TryRequeueJob", "TryRequeueJob", 1, () =>
-            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now)]),
+            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now), Parameter.Text("node", "node-1")]),
         new("FinishJobs", "FinishJobs", 100 * 3, () =>
         [
             Parameter.Uuids("ids", Enumerable.Range(FirstRunning, 100).Select(JobId)), Parameter.Texts("expected_statuses", Enumerable.Repeat("Running", 100)),
