@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Client.Models;
 
@@ -12,8 +11,7 @@ public class JobLogLineInfo
 
     /// <summary>Its level.</summary>
     [JsonPropertyName("level")]
-    [JsonConverter(typeof(JsonStringEnumConverter<LogLevel>))]
-    public LogLevel Level { get; set; }
+    public JobLogLevel Level { get; set; }
 
     /// <summary>The attempt that wrote it.</summary>
     [JsonPropertyName("attempt")]

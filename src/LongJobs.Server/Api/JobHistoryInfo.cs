@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using LongJobs.Server.Jobs;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Api;
 
@@ -37,7 +36,7 @@ public sealed class JobHistoryInfo
             Outcome = attempt.Outcome,
             Error = attempt.Error is { } error ? JobInfo.ToProblem(error) : null,
         })],
-        Log = [.. history.Log.Select(line => new JobLogLineInfo { Time = line.Time, Level = line.Level, Attempt = line.Attempt, Message = line.Message })],
+        Log = [.. history.Log.Select(line => new JobLogLineInfo { Time = line.Time, Level = (JobLogLevel)line.Level, Attempt = line.Attempt, Message = line.Message })],
         RemovedLogLines = history.RemovedLogLines,
     };
 }
@@ -73,10 +72,9 @@ public sealed class JobLogLineInfo
     [Required]
     public required DateTimeOffset Time { get; init; }
 
-    /// <summary>Its level: Trace, Debug, Information, Warning, Error or Critical.</summary>
+    /// <summary>Its level.</summary>
     [Required]
-    [JsonConverter(typeof(JsonStringEnumConverter<LogLevel>))]
-    public required LogLevel Level { get; init; }
+    public required JobLogLevel Level { get; init; }
 
     /// <summary>The attempt that wrote it.</summary>
     [Required]
@@ -85,4 +83,27 @@ public sealed class JobLogLineInfo
     /// <summary>The text.</summary>
     [Required]
     public required string Message { get; init; }
+}
+
+/// <summary>The level of a job's log line: <see cref="Microsoft.Extensions.Logging.LogLevel"/>'s, as the REST contract names them.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<JobLogLevel>))]
+public enum JobLogLevel
+{
+    /// <summary>The most detailed messages.</summary>
+    Trace,
+
+    /// <summary>Messages for debugging.</summary>
+    Debug,
+
+    /// <summary>The general flow of the job.</summary>
+    Information,
+
+    /// <summary>Something unexpected that did not stop the job.</summary>
+    Warning,
+
+    /// <summary>A failure of the current step.</summary>
+    Error,
+
+    /// <summary>A failure that needs immediate attention.</summary>
+    Critical,
 }
