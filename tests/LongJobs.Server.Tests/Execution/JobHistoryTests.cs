@@ -56,6 +56,31 @@ public sealed class JobHistoryTests
     }
 
     [Fact]
+    public async Task LogLines_AsManyAsOneWriteTakes_GoToTheStoreWithoutWaitingForTheInterval()
+    {
+        await using var test = Create();
+        var gate = test.Gates["a"];
+
+        var job = await test.Scheduler.StartAsync(async (context, token) =>
+        {
+            for (var line = 1; line <= 1_000; line++)
+            {
+                context.Log(LogLevel.Debug, $"line {line}");
+            }
+
+            await gate.PassAsync(token);
+            return 0;
+        });
+        await test.Written.Task.WithSafetyTimeout();
+
+        Assert.Equal(1_000, Assert.Single(test.Writes).Count);
+        var history = (await test.Store.GetHistoryAsync(job.Id))!;
+        Assert.Equal(200, history.Log.Count);
+        Assert.Equal(("line 801", "line 1000", 800), (history.Log[0].Message, history.Log[^1].Message, history.RemovedLogLines));
+        gate.Release();
+    }
+
+    [Fact]
     public async Task LogLines_OfAJobThatEnds_AreInTheStoreBeforeItsOutcome_WithItsAttempt()
     {
         await using var test = Create();

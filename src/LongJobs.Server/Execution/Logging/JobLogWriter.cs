@@ -80,8 +80,9 @@ internal sealed class JobLogWriter
         }
 
         _pending.Enqueue(new JobLogEntry(jobId, line));
-        if (pending >= MaxLinesPerWrite)
+        if (pending == MaxLinesPerWrite)
         {
+            // Once per crossing: the write takes every line waiting by then, and those that follow start the interval again.
             _ = FlushAsync();
             return;
         }
