@@ -89,6 +89,17 @@ public class LongJobsClient
         }
     }
 
+    /// <summary>Reads a job's attempts (start, end, server, outcome, error) and the last lines of its log.</summary>
+    /// <param name="id">The job's ID.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The job's history.</returns>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job, or could not be reached (status code 0).</exception>
+    public virtual async Task<JobHistoryInfo> GetJobHistoryAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _httpClient.GetAsync(JobPaths.History(_options, id), cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadAsync<JobHistoryInfo>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Asks a job to stop: a queued job is cancelled at once, a running one when it honours the request.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

@@ -21,7 +21,7 @@ namespace LongJobs.Server.PostgreSql;
 /// Concurrent starts, finishes and progress reports are coalesced into one statement per flush (<see cref="JobInserts"/>,
 /// <see cref="JobFinishes"/>, <see cref="ProgressReports"/>), each row still guarded on its own.
 /// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
-/// <see cref="IJobAttempts"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
+/// <see cref="IJobAttempts"/>, <see cref="IJobHistory"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
 /// <see cref="IJobRetention"/>, <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it
 /// (<see cref="JobLeases"/>). A trigger puts every job that finishes with notifications into the outbox, whichever
 /// statement finishes it.
@@ -199,8 +199,20 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
         new(_progress.TryReportAsync(id, attempt, progress, message, cancellationToken));
 
-    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
-        new(_database.QueryJobAsync("TryStartNextAttempt", Repeat.OnlyIfUnsent, cancellationToken, Parameter.Uuid("id", id), Parameter.Integer("failed_attempt", failedAttempt), Parameter.Text("message", message)));
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        return new(_database.QueryJobAsync(
+            "TryStartNextAttempt",
+            Repeat.OnlyIfUnsent,
+            cancellationToken,
+            Parameter.Uuid("id", id),
+            Parameter.Integer("failed_attempt", failedAttempt),
+            Parameter.Text("message", retry.Message),
+            Parameter.Timestamp("failed_at", retry.FailedAt),
+            Parameter.Timestamp("next_starts_at", retry.NextStartsAt),
+            Parameter.Json("error", retry.Error is { } error ? JobRows.ToStoredJson(error) : null)));
+    }
 
     public async ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         Finished(await _database.QueryJobAsync(
@@ -210,7 +222,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Parameter.Uuid("id", id),
             Parameter.Integer("attempt", attempt),
             Parameter.Text("message", message),
-            Parameter.Timestamp("at", at)).ConfigureAwait(false));
+            Parameter.Timestamp("at", at),
+            Parameter.Text("node", _node)).ConfigureAwait(false));
 
     public async ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default) =>
         Finished(await _finishes.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken).ConfigureAwait(false));

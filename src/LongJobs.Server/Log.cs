@@ -88,4 +88,11 @@ internal static partial class Log
     // 60 to 69: scheduled jobs.
     [LoggerMessage(60, LogLevel.Debug, "{Count} scheduled jobs came due and were queued.")]
     public static partial void ScheduledJobsQueued(ILogger logger, int count);
+
+    // 70 to 72: the jobs' own log lines (issue 16).
+    [LoggerMessage(EventId = 70, Message = "Job {JobId} of kind {Kind}, attempt {Attempt}: {Message}")]
+    public static partial void JobLogLine(ILogger logger, LogLevel level, Guid jobId, string kind, int attempt, string message);
+
+    [LoggerMessage(71, LogLevel.Warning, "{Count} log lines of {Jobs} jobs were dropped: the job store could not take them, or more than {Pending} lines waited for it.")]
+    public static partial void JobLogLinesDropped(ILogger logger, long count, int jobs, int pending);
 }

@@ -82,6 +82,22 @@ public sealed class LongJobsOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ProgressWriteInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How many of its log lines (<see cref="Jobs.JobContext.Log"/>) the store keeps per job: the last ones; older lines
+    /// are removed as new ones come, and counted. Zero keeps none (the lines still go to the server's log).
+    /// </summary>
+    /// <value>The default value is 200.</value>
+    [Range(0, 10_000)]
+    public int MaxLogLinesPerJob { get; set; } = 200;
+
+    /// <summary>
+    /// How long the jobs' log lines wait in this server's buffer before they are written to the store, all jobs' lines
+    /// in one write; a job's lines are written at once when its attempt ends.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan LogWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The polling interval suggested to clients in <c>Retry-After</c> while a job is unfinished.</summary>
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -61,7 +61,7 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task AJobsDetail_ShowsItsRequestProgressAndResult_OrItsProblem_AndCancelsFromThePage()
+    public async Task AJobsDetail_ShowsItsRequestProgressResultAttemptsAndLog_OrItsProblem_AndCancelsFromThePage()
     {
         await using var server = SampleServer.Start();
         var primes = await server.StartJobAsync("primes", new { below = 1_000_000 });
@@ -80,6 +80,13 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(detail.Request).ToContainTextAsync("\"below\": 1000000");
         await Expect(detail.Outcome).ToContainTextAsync("\"count\": 78498");
         await Expect(detail.Cancel).ToBeHiddenAsync();
+        await Expect(detail.Attempts).ToHaveCountAsync(1);
+        await Expect(detail.Attempts.Nth(0)).ToContainTextAsync("Succeeded");
+        await Expect(detail.Attempts.Nth(0).Locator("td").Nth(3)).Not.ToHaveTextAsync("—");
+        await Expect(detail.LogLines).ToHaveCountAsync(2);
+        await Expect(detail.LogLines.Nth(0)).ToContainTextAsync("Sieving the primes below 1,000,000");
+        await Expect(detail.LogLines.Nth(1)).ToContainTextAsync("Found 78,498 primes");
+        await Expect(detail.LogLines.Nth(1)).ToContainTextAsync("Information");
         await page.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-job-detail.png"));
 
         await page.SearchAsync(failing);
@@ -88,6 +95,11 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(detail.Status).ToHaveTextAsync("Failed");
         await Expect(detail.OutcomeTitle).ToHaveTextAsync("Problem");
         await Expect(detail.Outcome).ToContainTextAsync("The job failed.");
+        await Expect(detail.Attempts).ToHaveCountAsync(1);
+        await Expect(detail.Attempts.Nth(0)).ToContainTextAsync("Failed");
+        await Expect(detail.Attempts.Nth(0)).ToContainTextAsync("The job failed.");
+        await Expect(detail.LogLines.Last).ToContainTextAsync("Failing on purpose.");
+        await Expect(detail.LogLines.Last).ToContainTextAsync("Error");
 
         await page.SearchAsync(slow);
 
@@ -96,10 +108,17 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         var message = await detail.ProgressMessage.TextContentAsync();
         await Expect(detail.ProgressMessage).Not.ToHaveTextAsync(message!);
         await Expect(detail.Request).ToContainTextAsync("\"seconds\": 60");
+        await Expect(detail.Attempts).ToHaveCountAsync(1);
+        await Expect(detail.Attempts.Nth(0)).ToContainTextAsync("Running");
+
+        // The running job's line reaches the store within a second, and the page within its next read.
+        await Expect(detail.LogLines).ToHaveCountAsync(1);
+        await Expect(detail.LogLines.Nth(0)).ToContainTextAsync("Sleeping 60 s in attempt 1.");
 
         await detail.Cancel.ClickAsync();
 
         await Expect(detail.Status).ToHaveTextAsync("Canceled");
+        await Expect(detail.Attempts.Nth(0)).ToContainTextAsync("Canceled");
         await Expect(detail.Cancel).ToBeHiddenAsync();
         await page.Page.GetByRole(AriaRole.Link, new() { Name = "← All jobs" }).ClickAsync();
         await Expect(page.Row(slow).Status).ToHaveTextAsync("Canceled");

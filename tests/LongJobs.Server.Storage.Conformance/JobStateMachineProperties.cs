@@ -79,7 +79,7 @@ public abstract partial class JobStoreConformanceTests
         Step.Claim => (await store.ClaimAsync([kind], 1, T0.AddSeconds(1))).SingleOrDefault(),
         Step.Start => await store.TryStartAsync(id, T0.AddSeconds(1)),
         Step.Progress => await store.TryReportProgressAsync(id, attempt, 0.5, "halfway"),
-        Step.NextAttempt => await store.TryStartNextAttemptAsync(id, attempt, "again"),
+        Step.NextAttempt => await store.TryStartNextAttemptAsync(id, attempt, new JobRetry("again", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)),
         Step.Requeue => await store.TryRequeueAsync(id, attempt, "handed over", T0.AddSeconds(2)),
         Step.RequestCancellation => await store.RequestCancellationAsync(id, T0.AddSeconds(2)),
         Step.Succeed => await store.TryFinishAsync(id, JobStatus.Running, attempt, Succeeded(T0.AddSeconds(3))),

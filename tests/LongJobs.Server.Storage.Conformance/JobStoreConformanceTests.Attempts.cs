@@ -208,13 +208,13 @@ public abstract partial class JobStoreConformanceTests
         var job = await InsertRunningAsync(store, "k", T0);
         await store.TryReportProgressAsync(job.Id, 1, 0.5, "half");
 
-        var next = await store.TryStartNextAttemptAsync(job.Id, 1, "Attempt 1 failed.");
+        var next = await store.TryStartNextAttemptAsync(job.Id, 1, Retry("Attempt 1 failed.", T0.AddSeconds(2)));
 
         Assert.Equal(2, next!.Attempt);
         Assert.Equal(JobStatus.Running, next.Status);
         Assert.Equal(0, next.Progress);
         Assert.Equal("Attempt 1 failed.", next.ProgressMessage);
-        Assert.Null(await store.TryStartNextAttemptAsync(job.Id, 1, "stale"));
+        Assert.Null(await store.TryStartNextAttemptAsync(job.Id, 1, Retry("stale", T0.AddSeconds(3))));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public abstract partial class JobStoreConformanceTests
     {
         var store = CreateStore();
         var job = await InsertRunningAsync(store, "k", T0);
-        var next = await store.TryStartNextAttemptAsync(job.Id, 1, "retrying");
+        var next = await store.TryStartNextAttemptAsync(job.Id, 1, Retry("retrying", T0.AddSeconds(2)));
 
         Assert.Null(await store.TryReportProgressAsync(job.Id, 1, 0.9, "old attempt"));
         Assert.Null(await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(5))));

@@ -62,5 +62,9 @@ public abstract partial class JobStoreConformanceTests
         }
     }
 
+    /// <summary>A retry of an attempt that failed at <paramref name="failedAt"/>, the next starting a second later.</summary>
+    protected static JobRetry Retry(string message, DateTimeOffset failedAt, JobError? error = null) =>
+        new(message, failedAt, failedAt.AddSeconds(1), error);
+
     private static string UniqueKind() => "k" + Guid.NewGuid().ToString("N")[..12];
 }

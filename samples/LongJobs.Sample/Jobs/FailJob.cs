@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using LongJobs.Server.Jobs;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Sample.Jobs;
 
@@ -18,6 +19,7 @@ public sealed class FailJob(TimeProvider time) : IJobHandler<FailRequest, SleepR
     public async Task<SleepResult> ExecuteAsync(FailRequest request, JobContext context, CancellationToken cancellationToken)
     {
         await SleepJob.SleepAsync(request.Seconds, context, time, cancellationToken);
+        context.Log(LogLevel.Error, "Failing on purpose.");
         throw new InvalidOperationException($"The job failed on purpose after {request.Seconds} s.");
     }
 }

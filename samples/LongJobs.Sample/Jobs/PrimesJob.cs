@@ -1,6 +1,8 @@
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using LongJobs.Server.Jobs;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Sample.Jobs;
 
@@ -41,6 +43,7 @@ public sealed class PrimesJob : IJobHandler<PrimesRequest, PrimesResult>
         var basePrimes = SmallPrimes(root);
         var segment = new BitArray(SegmentSize);
         int count = 0, largest = 0;
+        context.Log(LogLevel.Information, string.Create(CultureInfo.InvariantCulture, $"Sieving the primes below {below:N0} in segments of {SegmentSize:N0}."));
 
         for (long low = 2; low < below; low += SegmentSize)
         {
@@ -76,6 +79,7 @@ public sealed class PrimesJob : IJobHandler<PrimesRequest, PrimesResult>
             await Task.Yield();
         }
 
+        context.Log(LogLevel.Information, string.Create(CultureInfo.InvariantCulture, $"Found {count:N0} primes; the largest is {largest:N0}."));
         return new PrimesResult { Below = below, Count = count, Largest = largest };
     }
 

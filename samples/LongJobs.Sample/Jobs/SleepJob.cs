@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using LongJobs.Server.Jobs;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Sample.Jobs;
 
@@ -36,6 +37,7 @@ public sealed class SleepJob(TimeProvider time) : IJobHandler<SleepRequest, Slee
     /// <summary>Sleeps <paramref name="seconds"/> seconds, one second at a time, reporting progress after each.</summary>
     internal static async Task SleepAsync(int seconds, JobContext context, TimeProvider time, CancellationToken cancellationToken)
     {
+        context.Log(LogLevel.Information, $"Sleeping {seconds} s in attempt {context.Attempt}.");
         for (var second = 1; second <= seconds; second++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);

@@ -20,6 +20,10 @@ internal static class JobPaths
     public static Uri Cancel(LongJobsClientOptions options, Guid id) =>
         Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + "/cancel");
 
+    /// <summary><c>{JobsPath}{id}/history</c>.</summary>
+    public static Uri History(LongJobsClientOptions options, Guid id) =>
+        Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + "/history");
+
     /// <summary><c>{JobsPath}{path}</c>.</summary>
     public static Uri Relative(LongJobsClientOptions options, string path)
     {

@@ -60,7 +60,7 @@ public class JobInfo
         StatusUrl = statusUrl,
     };
 
-    private static ProblemDetails ToProblem(JobError error)
+    internal static ProblemDetails ToProblem(JobError error)
     {
         var problem = new ProblemDetails { Type = error.Type, Title = error.Title, Detail = error.Detail };
         if (error.ExceptionType is not null)

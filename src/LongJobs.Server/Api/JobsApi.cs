@@ -11,7 +11,7 @@ namespace LongJobs.Server.Api;
 
 /// <summary>
 /// The handlers behind <c>MapLongJobs</c>, one file per idea: starting (<c>JobsApi.Start.cs</c>), reading and waiting
-/// (<c>JobsApi.Read.cs</c>), cancelling and deleting (<c>JobsApi.CancelAndDelete.cs</c>), listing
+/// (<c>JobsApi.Read.cs</c>), a job's history (<c>JobsApi.History.cs</c>), cancelling and deleting (<c>JobsApi.CancelAndDelete.cs</c>), listing
 /// (<c>JobsApi.List.cs</c>). Every error is RFC 9457 problem details. A job with an owner is its owner's (and
 /// administrators'): to anyone else it is unknown (404, as for an ID that does not exist), and absent from lists. Every
 /// response with one job's state carries its <c>ETag</c> (<see cref="JobETags"/>).
@@ -20,6 +20,7 @@ internal sealed partial class JobsApi(
     string prefix,
     JobKindRegistry kinds,
     IJobRecords store,
+    IJobHistory history,
     IJobScheduler scheduler,
     IRegisteredJobStarter starter,
     JobAccess access,

@@ -25,7 +25,8 @@ public static class LongJobsEndpointRouteBuilderExtensions
     /// Maps the jobs API under <paramref name="prefix"/>: for every registered kind <c>POST {prefix}/{kind}</c>
     /// (with <c>Prefer: wait=N</c> to answer with the end of a quick job), <c>POST {prefix}/{kind}/batch</c> (many jobs
     /// at once) and <c>GET {prefix}/{kind}/{id}</c>, and for
-    /// all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c> long-poll and <c>If-None-Match</c>),
+    /// all jobs <c>GET {prefix}/{id}</c> (with <c>?wait=N</c> long-poll and <c>If-None-Match</c>), <c>GET {prefix}/{id}/history</c>
+    /// (its attempts and log),
     /// <c>POST {prefix}/{id}/cancel</c>, <c>DELETE {prefix}/{id}</c> (removes a finished job) and <c>GET {prefix}</c>.
     /// A job started by an authenticated user belongs to them (see <see cref="LongJobs.Server.Security.IJobOwnerResolver"/>);
     /// to require authentication, or a policy, for the whole API, call <c>RequireAuthorization</c> on the returned group.
@@ -50,6 +51,7 @@ public static class LongJobsEndpointRouteBuilderExtensions
             prefix.TrimEnd('/'),
             kinds,
             services.GetRequiredService<IJobRecords>(),
+            services.GetRequiredService<IJobHistory>(),
             services.GetRequiredService<IJobScheduler>(),
             services.GetRequiredService<IRegisteredJobStarter>(),
             access,
@@ -81,6 +83,12 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .WithName("GetJob")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/{id}/history", api.GetHistoryAsync)
+            .WithName("GetJobHistory")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var events = services.GetRequiredService<JobEventStreams>();
         group.MapGet("/{id}/events", events.StreamJobAsync)

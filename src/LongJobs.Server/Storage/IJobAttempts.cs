@@ -26,14 +26,16 @@ public interface IJobAttempts
 
     /// <summary>
     /// Starts the next attempt of a job whose attempt <paramref name="failedAttempt"/> failed and will be retried
-    /// in place: progress starts again from zero, with <paramref name="message"/>.
+    /// in place: progress starts again from zero, with the retry's message. The failed attempt is recorded as
+    /// <see cref="JobAttemptOutcome.Retried"/> with the retry's error, and the next one as starting at its
+    /// <see cref="JobRetry.NextStartsAt"/> (<see cref="IJobHistory"/>).
     /// </summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="failedAttempt">The attempt that failed; the job must be running in it.</param>
-    /// <param name="message">Says why and when the job runs again.</param>
+    /// <param name="retry">The failure and when the next attempt starts.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The new snapshot, or <see langword="null"/> when the job is not running in that attempt.</returns>
-    ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default);
+    ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Moves a job from <paramref name="expectedStatus"/> in attempt <paramref name="expectedAttempt"/> to the

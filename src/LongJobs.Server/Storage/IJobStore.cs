@@ -6,10 +6,11 @@ namespace LongJobs.Server.Storage;
 /// operation on the stored state (it happens only when the job is in the expected status and attempt) and nothing
 /// in the contract refers to in-process objects such as tasks or delegates. A store implements this aggregate of its
 /// roles, each a small interface: <see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>, <see cref="IScheduledJobs"/>, <see cref="IKindPauses"/>, <see cref="IJobAttempts"/>,
+/// <see cref="IJobHistory"/>,
 /// <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>, <see cref="IJobRetention"/> and
 /// <see cref="IJobStoreDurability"/>. Dependency injection registers the store as this interface and as each role, all
 /// the same instance; each part of LongJobs takes only the roles it uses.
 /// </summary>
-public interface IJobStore : IJobRecords, IQueuedJobs, IScheduledJobs, IKindPauses, IJobAttempts, IJobChangeFeed, IJobDeliveryLog, IJobOutbox, IJobRetention, IJobStoreDurability
+public interface IJobStore : IJobRecords, IQueuedJobs, IScheduledJobs, IKindPauses, IJobAttempts, IJobHistory, IJobChangeFeed, IJobDeliveryLog, IJobOutbox, IJobRetention, IJobStoreDurability
 {
 }

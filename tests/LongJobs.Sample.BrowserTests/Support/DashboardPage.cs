@@ -145,4 +145,10 @@ internal sealed record JobDetail(ILocator Locator)
     public ILocator OutcomeTitle => Locator.Locator("#detail-outcome-title");
 
     public ILocator Cancel => Locator.GetByTestId("detail-cancel");
+
+    /// <summary>The rows of the attempts' table, the first attempt first.</summary>
+    public ILocator Attempts => Locator.GetByTestId("detail-attempt-row");
+
+    /// <summary>The job's log lines, oldest first.</summary>
+    public ILocator LogLines => Locator.GetByTestId("detail-log-line");
 }

@@ -84,9 +84,13 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.NullableTexts("messages", Enumerable.Repeat("Halfway.", 100)),
         ]),
         new("TryStartNextAttempt", "TryStartNextAttempt", 1, () =>
-            [Parameter.Uuid("id", RunningJob), Parameter.Integer("failed_attempt", 1), Parameter.Text("message", "Retrying.")]),
+        [
+            Parameter.Uuid("id", RunningJob), Parameter.Integer("failed_attempt", 1), Parameter.Text("message", "Retrying."),
+            Parameter.Timestamp("failed_at", Now), Parameter.Timestamp("next_starts_at", Now.AddSeconds(2)),
+            new NpgsqlParameter("error", NpgsqlDbType.Json) { Value = "{\"type\":\"urn:test\",\"title\":\"Transient.\"}" },
+        ]),
         new("TryRequeueJob", "TryRequeueJob", 1, () =>
-            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now)]),
+            [Parameter.Uuid("id", RunningJob), Parameter.Integer("attempt", 1), Parameter.Text("message", "Stopping."), Parameter.Timestamp("at", Now), Parameter.Text("node", "node-1")]),
         new("FinishJobs", "FinishJobs", 100 * 3, () =>
         [
             Parameter.Uuids("ids", Enumerable.Range(FirstRunning, 100).Select(JobId)), Parameter.Texts("expected_statuses", Enumerable.Repeat("Running", 100)),
@@ -128,6 +132,13 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Uuid("beyond_id", JobId(Finished / 2)), Parameter.Integer("batch_size", BatchSize),
         ]),
         new("DeleteFinishedJob", "DeleteFinishedJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
+        new("GetJobHistory", "GetJobHistory", 1, () => [Parameter.Uuid("id", FinishedJob)]),
+        new("AppendJobLog", "AppendJobLog", 100, () =>
+        [
+            Parameter.Uuids("job_ids", Enumerable.Range(FirstRunning, 100).Select(JobId)), Parameter.Timestamps("ats", Enumerable.Repeat<DateTimeOffset?>(Now, 100)),
+            Parameter.Texts("levels", Enumerable.Repeat("Information", 100)), Parameter.Integers("attempts", Enumerable.Repeat(1, 100)),
+            Parameter.Texts("messages", Enumerable.Repeat("A line.", 100)), Parameter.Integer("keep_last", 200),
+        ]),
     }.ToDictionary(planCase => planCase.Name);
 
     /// <summary>The names of the cases, for the theory.</summary>

@@ -1,4 +1,5 @@
 using LongJobs.Server.Jobs;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Tests.Jobs;
 
@@ -8,6 +9,10 @@ public sealed class JobContextTests
     private sealed class RecordingContext() : JobContext(Guid.NewGuid(), "test")
     {
         public List<(double Fraction, string? Message)> Reports { get; } = [];
+
+        public List<(LogLevel Level, string Message)> Lines { get; } = [];
+
+        protected override void OnLog(LogLevel level, string message) => Lines.Add((level, message));
 
         protected override ValueTask OnProgressAsync(double fraction, string? message, CancellationToken cancellationToken)
         {
@@ -74,5 +79,35 @@ public sealed class JobContextTests
 
         Assert.Equal("message", exception.ParamName);
         Assert.Empty(context.Reports);
+    }
+
+    [Fact]
+    public void Log_CutsLongMessages_ReplacesNul_AndWritesNothingAtLevelNone()
+    {
+        var context = new RecordingContext();
+
+        context.Log(LogLevel.Information, new string('x', JobContext.MaxLogMessageLength + 10));
+        context.Log(LogLevel.Warning, "a\0b");
+        context.Log(LogLevel.None, "nothing");
+
+        Assert.Equal(2, context.Lines.Count);
+        Assert.Equal(JobContext.MaxLogMessageLength, context.Lines[0].Message.Length);
+        Assert.Equal((LogLevel.Warning, "a\uFFFDb"), context.Lines[1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => context.Log((LogLevel)42, "no such level"));
+    }
+
+    [Fact]
+    public void Logger_FormatsTemplatesAndExceptions_IntoTheJobsLog()
+    {
+        var context = new RecordingContext();
+
+#pragma warning disable CA1848 // The extension methods users call on JobContext.Logger.
+        context.Logger.LogWarning(new InvalidOperationException("broken"), "Row {Row} skipped", 7);
+        context.Logger.LogDebug("Debug lines are kept too");
+#pragma warning restore CA1848
+
+        Assert.Equal(
+            [(LogLevel.Warning, "Row 7 skipped (InvalidOperationException: broken)"), (LogLevel.Debug, "Debug lines are kept too")],
+            context.Lines);
     }
 }

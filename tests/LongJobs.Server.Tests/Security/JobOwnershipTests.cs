@@ -39,6 +39,7 @@ public sealed class JobOwnershipTests
             (HttpMethod.Get, $"/api/jobs/gated/{id}"),
             (HttpMethod.Get, $"/api/jobs/gated/{id}?wait=30"),
             (HttpMethod.Get, $"/api/jobs/{id}/events"),
+            (HttpMethod.Get, $"/api/jobs/{id}/history"),
             (HttpMethod.Post, $"/api/jobs/{id}/cancel"),
             (HttpMethod.Delete, $"/api/jobs/{id}"),
         })

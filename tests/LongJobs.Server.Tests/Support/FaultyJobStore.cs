@@ -149,8 +149,33 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
         ProgressFailure is { } failure ? throw failure : Inner.TryReportProgressAsync(id, attempt, progress, message, cancellationToken);
 
-    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
-        Inner.TryStartNextAttemptAsync(id, failedAttempt, message, cancellationToken);
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry, CancellationToken cancellationToken = default) =>
+        Inner.TryStartNextAttemptAsync(id, failedAttempt, retry, cancellationToken);
+
+    /// <summary>While set, thrown by every <see cref="AppendLogAsync"/>.</summary>
+    public Exception? LogFailure
+    {
+        get => Volatile.Read(ref _logFailure);
+        set => Volatile.Write(ref _logFailure, value);
+    }
+
+    private Exception? _logFailure;
+
+    public ValueTask<JobHistory?> GetHistoryAsync(Guid id, CancellationToken cancellationToken = default) => Inner.GetHistoryAsync(id, cancellationToken);
+
+    /// <summary>Raised with the lines of every write the store took.</summary>
+    public event Action<IReadOnlyList<JobLogEntry>>? LogAppended;
+
+    public async ValueTask AppendLogAsync(IReadOnlyList<JobLogEntry> entries, int keepLast, CancellationToken cancellationToken = default)
+    {
+        if (LogFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        await Inner.AppendLogAsync(entries, keepLast, cancellationToken);
+        LogAppended?.Invoke(entries);
+    }
 
     public ValueTask<JobRecord?> TryRequeueAsync(Guid id, int attempt, string message, DateTimeOffset at, CancellationToken cancellationToken = default) =>
         Inner.TryRequeueAsync(id, attempt, message, at, cancellationToken);

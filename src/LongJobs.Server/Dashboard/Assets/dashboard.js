@@ -53,6 +53,7 @@ async function request(url, init = {}) {
 }
 
 const getJob = id => request(`${api}/${encodeURIComponent(id)}`);
+const getHistory = id => request(`${api}/${encodeURIComponent(id)}/history`);
 const getRequest = id => request(`_api/jobs/${encodeURIComponent(id)}/request`);
 const getOverview = () => request('_api/overview');
 const cancelJob = id => request(`_api/jobs/${encodeURIComponent(id)}/cancel`, {
@@ -290,12 +291,70 @@ function renderDetail(state) {
     : state.result === undefined || state.result === null ? '(none)' : JSON.stringify(state.result, null, 2);
 }
 
+/** Builds a row of cells (or list item of spans) with the given texts and class names, as text: never as HTML. */
+function cells(tag, cell, values) {
+  const row = document.createElement(tag);
+  for (const [text, className] of values) {
+    const element = row.appendChild(document.createElement(cell));
+    element.textContent = text;
+    if (className) {
+      element.className = className;
+    }
+  }
+  return row;
+}
+
+function renderHistory(history) {
+  const view = $('detail-view');
+  const attempts = testId(view, 'detail-attempts');
+  attempts.replaceChildren(...history.attempts.map(attempt => {
+    const row = cells('tr', 'td', [
+      [String(attempt.number)],
+      [formatTime(attempt.startedAt)],
+      [attempt.endedAt ? formatTime(attempt.endedAt) : 'running'],
+      [attempt.node ?? '—'],
+      [attempt.outcome ?? 'Running', `outcome outcome-${(attempt.outcome ?? 'running').toLowerCase()}`],
+      [attempt.error ? [attempt.error.title, attempt.error.detail].filter(Boolean).join(' ') : '', 'error'],
+    ]);
+    row.dataset.testid = 'detail-attempt-row';
+    return row;
+  }));
+  testId(view, 'detail-no-attempts').hidden = history.attempts.length > 0;
+  const log = testId(view, 'detail-log');
+  log.replaceChildren(...history.log.map(line => {
+    const item = cells('li', 'span', [
+      [formatTime(line.time), 'time'],
+      [line.level, `level level-${line.level.toLowerCase()}`],
+      [`#${line.attempt}`, 'attempt'],
+      [line.message, 'message'],
+    ]);
+    item.dataset.testid = 'detail-log-line';
+    return item;
+  }));
+  log.hidden = history.log.length === 0;
+  testId(view, 'detail-no-log').hidden = history.log.length > 0;
+  const removed = testId(view, 'detail-log-removed');
+  removed.hidden = history.removedLogLines === 0;
+  removed.textContent = `${numberFormat.format(history.removedLogLines)} earlier lines were removed: the last lines are kept.`;
+}
+
 function showDetail(id) {
   let current = null;
+  // Log lines change no job state (no event): the history is read after each change, and every few seconds while the
+  // job runs; once it has finished, after the change that says so (its lines are stored before its outcome).
+  let stopped = false;
+  const loadHistory = () => getHistory(id).then(history => stopped || renderHistory(history)).catch(showProblem);
+  const historySoon = throttle(loadHistory, listDelay);
+  const historyTimer = setInterval(() => {
+    if (current && !isFinished(current)) {
+      loadHistory();
+    }
+  }, pollInterval);
   const apply = state => {
     if (state.id === id && supersedes(state, current)) {
       current = state;
       renderDetail(state);
+      historySoon();
     }
   };
   let gone = false;
@@ -304,6 +363,7 @@ function showDetail(id) {
     showProblem(error);
   });
   $('detail-title').textContent = `Job ${id}`;
+  renderHistory({ attempts: [], log: [], removedLogLines: 0 });
   $('detail-outcome').hidden = true;
   $('detail-cancel').hidden = true;
   const button = $('detail-cancel');
@@ -323,7 +383,11 @@ function showDetail(id) {
       load();
     }
   });
-  return stop;
+  return () => {
+    stopped = true;
+    stop();
+    clearInterval(historyTimer);
+  };
 }
 
 // ---- Views -------------------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+using LongJobs.Server.Execution.Logging;
 using LongJobs.Server.Execution.Slots;
 
 namespace LongJobs.Server.Execution.Running;
@@ -9,7 +10,7 @@ namespace LongJobs.Server.Execution.Running;
 /// work that ignores the signal. Polly's timeout strategy would instead wait for such work to stop, holding the slot
 /// that the kind's timeout exists to free; hence this one.
 /// </summary>
-internal sealed class AttemptRunner(ProgressWriter progress)
+internal sealed class AttemptRunner(ProgressWriter progress, JobLogWriter logs)
 {
     /// <summary>Runs the current attempt of <paramref name="item"/>.</summary>
     /// <param name="item">The job; its work is bound.</param>
@@ -19,7 +20,7 @@ internal sealed class AttemptRunner(ProgressWriter progress)
     public async ValueTask<object?> RunAsync(JobWorkItem item, CancellationToken jobToken)
     {
         // The attempt's progress ends with it: a report written later would race the outcome, or the next attempt.
-        using var context = new ExecutionJobContext(item, item.Attempt, progress);
+        using var context = new ExecutionJobContext(item, item.Attempt, progress, logs);
         if (item.Kind?.Timeout is not { } timeout)
         {
             return await item.RunWorkAsync(context, jobToken).ConfigureAwait(false);

@@ -1,11 +1,14 @@
+using LongJobs.Server.Execution.Logging;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace LongJobs.Server.Execution.Running;
 
 /// <summary>
-/// The context of one attempt of a job running in this process: progress goes to the store and to the job's handle,
+/// The context of one attempt of a job running in this process: progress goes to the store and to the job's handle, log
+/// lines to the <see cref="JobLogWriter"/>,
 /// and a cancellation request found in the store (made through any server sharing it) signals the job's token.
 /// Progress is written at most once per <see cref="LongJobsOptions.ProgressWriteInterval"/>: the first report of a
 /// burst at once, the latest of the reports that follow at the end of the interval (so whoever waits for the job's
@@ -15,7 +18,7 @@ namespace LongJobs.Server.Execution.Running;
 /// nothing). Disposed when the attempt ends: later reports, and a write still waiting for the end of its interval, are
 /// dropped.
 /// </summary>
-internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, ProgressWriter writer)
+internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, ProgressWriter writer, JobLogWriter logs)
     : JobContext(item.Id, item.Job.Kind, attempt), IDisposable
 {
     /// <summary>The state of reporting, made at the first report: most jobs never report, and then their context is small.</summary>
@@ -56,6 +59,13 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, Progres
         {
             reporting.Writing.Release();
         }
+    }
+
+    /// <summary>Lines go to the server's buffer, even after the attempt ended (work that outlives it may still log).</summary>
+    protected override void OnLog(LogLevel level, string message)
+    {
+        item.HasLogLines = true;
+        logs.Write(JobId, Kind, new JobLogLine(writer.Time.GetUtcNow(), level, Attempt, message));
     }
 
     /// <summary>Ends the attempt's reporting: drops later reports and the write waiting for the end of its interval.</summary>
@@ -109,7 +119,7 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, Progres
         catch (Exception exception)
         {
             // Nobody awaits this write: the job goes on, as when a report is dropped.
-            Log.StoreFailed(writer.Logger, exception, JobId);
+            LongJobs.Server.Log.StoreFailed(writer.Logger, exception, JobId);
         }
         finally
         {
@@ -141,7 +151,7 @@ internal sealed class ExecutionJobContext(JobWorkItem item, int attempt, Progres
 
         if (updated is null)
         {
-            Log.JobLost(writer.Logger, JobId, Kind, Attempt);
+            LongJobs.Server.Log.JobLost(writer.Logger, JobId, Kind, Attempt);
             await item.CancelAttemptAsync(Attempt).ConfigureAwait(false);
             return;
         }

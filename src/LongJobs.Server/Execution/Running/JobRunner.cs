@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using LongJobs.Server.Execution.Logging;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
 using LongJobs.Server.Jobs;
@@ -25,6 +26,7 @@ internal sealed class JobRunner(
     JobCompleter completer,
     ShutdownHandOver handOver,
     JobInstrumentation instrumentation,
+    JobLogWriter logs,
     IServiceScopeFactory scopes,
     LongJobsOptions options,
     bool includeExceptionDetails,
@@ -118,6 +120,12 @@ internal sealed class JobRunner(
                     JobTimeoutException timedOut => JobErrors.TimedOut(timedOut.Timeout),
                     _ => JobErrors.FromException(exception, job.Id, includeExceptionDetails),
                 });
+            }
+
+            if (item.HasLogLines && !logs.IsFailing)
+            {
+                // Whoever sees the job's end sees its log complete.
+                await logs.FlushAsync().ConfigureAwait(false);
             }
 
             if (outcome is not null)

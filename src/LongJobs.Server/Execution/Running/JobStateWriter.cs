@@ -59,8 +59,8 @@ internal sealed class JobStateWriter
 
     /// <summary>Starts the next attempt of a job whose attempt <paramref name="failedAttempt"/> failed.</summary>
     /// <returns>The new state, or <see langword="null"/> when the job no longer runs here in that attempt.</returns>
-    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message) =>
-        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Message, token), (Id: id, FailedAttempt: failedAttempt, Message: message), whileWaiting: null, lastTryAtStop: false);
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry) =>
+        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Retry, token), (Id: id, FailedAttempt: failedAttempt, Retry: retry), whileWaiting: null, lastTryAtStop: false);
 
     /// <summary>
     /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/> and

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Kinds;
+using LongJobs.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -21,12 +22,16 @@ internal sealed class KindPipelines
     private readonly AttemptRunner _attempts;
     private readonly JobStateWriter _writer;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly bool _includeExceptionDetails;
 
-    public KindPipelines(JobKindRegistry kinds, AttemptRunner attempts, JobStateWriter writer, TimeProvider time, ILogger logger)
+    public KindPipelines(JobKindRegistry kinds, AttemptRunner attempts, JobStateWriter writer, TimeProvider time, bool includeExceptionDetails, ILogger logger)
     {
         _attempts = attempts;
         _writer = writer;
         _logger = logger;
+        _time = time;
+        _includeExceptionDetails = includeExceptionDetails;
         foreach (var kind in kinds.Kinds.Where(kind => kind.Retry.MaxAttempts > 1))
         {
             _pipelines[kind] = Build(kind, time);
@@ -87,13 +92,18 @@ internal sealed class KindPipelines
         }
     }
 
-    /// <summary>Records the next attempt before the backoff; a job no longer running here in its attempt is stopped.</summary>
+    /// <summary>
+    /// Records the next attempt before the backoff, and the failed one with its error; a job no longer running here in
+    /// its attempt is stopped.
+    /// </summary>
     private async ValueTask OnRetryAsync(JobWorkItem item, Exception exception, TimeSpan delay)
     {
         var failed = item.Attempt;
         Log.JobRetrying(_logger, exception, item.Id, item.Job.Kind, failed, item.Job.Row().MaxAttempts, delay);
         var message = string.Create(CultureInfo.InvariantCulture, $"Attempt {failed} of {item.Job.Row().MaxAttempts} failed; the next starts in {delay.TotalSeconds:0.#} s.");
-        var next = await _writer.TryStartNextAttemptAsync(item.Id, failed, message).ConfigureAwait(false);
+        var failedAt = _time.GetUtcNow();
+        var retry = new JobRetry(message, failedAt, failedAt + delay, JobErrors.FromException(exception, item.Id, _includeExceptionDetails));
+        var next = await _writer.TryStartNextAttemptAsync(item.Id, failed, retry).ConfigureAwait(false);
         if (next is null)
         {
             Log.JobLost(_logger, item.Id, item.Job.Kind, failed);

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using LongJobs.Server.Execution.Claiming;
 using LongJobs.Server.Execution.Following;
+using LongJobs.Server.Execution.Logging;
 using LongJobs.Server.Execution.Running;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
@@ -59,16 +60,17 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         _followed = new FollowedJobs(store, topology, time, settings.SerializerOptions, includeExceptionDetails, logger, shutdown.Token);
         _completer = new JobCompleter(_pool, _followed, writer, time);
         var handOver = new ShutdownHandOver(_pool, topology, writer, _completer, time, logger);
-        var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger));
-        var pipelines = new KindPipelines(kinds, attempts, writer, time, logger);
-        var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
+        var logs = new JobLogWriter(store, time, settings, logger);
+        var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger), logs);
+        var pipelines = new KindPipelines(kinds, attempts, writer, time, includeExceptionDetails, logger);
+        var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, logs, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
         var claimer = _claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
         _kinds = kinds;
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
         var dueJobs = new DueJobQueuer(store, claimer, topology, time, settings.QueuePollInterval, logger, shutdown.Token);
         _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, dueJobs, runner, _completer, settings, time, logger);
-        _lifecycle = new SchedulerLifecycle(_pool, claimer, dueJobs, topology, _followed, _completer, handOver, writer, shutdown, settings, time, logger);
+        _lifecycle = new SchedulerLifecycle(_pool, claimer, dueJobs, topology, _followed, _completer, handOver, writer, logs, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }
 

@@ -1,5 +1,6 @@
 using LongJobs.Server.Execution.Claiming;
 using LongJobs.Server.Execution.Following;
+using LongJobs.Server.Execution.Logging;
 using LongJobs.Server.Execution.Running;
 using LongJobs.Server.Execution.Slots;
 using LongJobs.Server.Execution.Topology;
@@ -16,7 +17,7 @@ namespace LongJobs.Server.Execution.Scheduling;
 /// to <see cref="LongJobsOptions.ShutdownTimeout"/> for them and abandons the rest, and waits for every follower. From
 /// the start of the stop, a write the store refuses is not tried again after a wait: an outcome still waiting for the
 /// store gets one last try, and when that fails too is given up (its job stays running in the store under this server's
-/// lease, which runs out, and another server runs it again).
+/// lease, which runs out, and another server runs it again). Last, the log lines still waiting are written.
 /// </summary>
 internal sealed class SchedulerLifecycle(
     SlotPool pool,
@@ -27,6 +28,7 @@ internal sealed class SchedulerLifecycle(
     JobCompleter completer,
     ShutdownHandOver handOver,
     JobStateWriter writer,
+    JobLogWriter logs,
     CancellationTokenSource shutdown,
     LongJobsOptions options,
     TimeProvider time,
@@ -74,6 +76,9 @@ internal sealed class SchedulerLifecycle(
 
         // The handles of jobs that went on on another server while this one stopped, and their followers.
         await followed.StopAsync().ConfigureAwait(false);
+
+        // The log lines of abandoned jobs, and of work that logged after its attempt ended.
+        await logs.FlushAsync().ConfigureAwait(false);
     }
 
     /// <summary>Signals every job to stop; the host may call this while <see cref="StopAsync"/> is still running.</summary>

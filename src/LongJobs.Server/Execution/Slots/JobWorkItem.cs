@@ -13,6 +13,7 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThread
 {
     private int _attempt;
     private bool _superseded;
+    private bool _hasLogLines;
     private Action<JobWorkItem, JobRecord?>? _run;
     private JobRecord? _started;
     private ExecutionContext? _context;
@@ -38,6 +39,13 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThread
     {
         get => Volatile.Read(ref _attempt);
         set => Volatile.Write(ref _attempt, value);
+    }
+
+    /// <summary>Whether the job wrote to its log here: its lines are written to the store before its outcome.</summary>
+    public bool HasLogLines
+    {
+        get => Volatile.Read(ref _hasLogLines);
+        set => Volatile.Write(ref _hasLogLines, value);
     }
 
     /// <summary>Whether the item waits in the ad-hoc queue; guarded by the <see cref="SlotPool"/>'s lock.</summary>

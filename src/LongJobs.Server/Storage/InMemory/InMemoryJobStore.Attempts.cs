@@ -6,17 +6,28 @@ namespace LongJobs.Server.Storage.InMemory;
 internal sealed partial class InMemoryJobStore
 {
     public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null));
+        ValueTask.FromResult(Update(id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, record: RecordStart));
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Update(id, (attempt, progress, message), static (job, version, report) => IsRunning(job, report.attempt)
             ? job with { Progress = report.progress, ProgressMessage = report.message, Version = version }
             : null));
 
-    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, string message, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Update(id, (failedAttempt, message), static (job, version, next) => IsRunning(job, next.failedAttempt)
-            ? job with { Attempt = next.failedAttempt + 1, Progress = 0, ProgressMessage = next.message, Version = version }
-            : null));
+    public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        return ValueTask.FromResult(Update(
+            id,
+            (failedAttempt, retry),
+            static (job, version, next) => IsRunning(job, next.failedAttempt)
+                ? job with { Attempt = next.failedAttempt + 1, Progress = 0, ProgressMessage = next.retry.Message, Version = version }
+                : null,
+            record: static (history, before, after, next) =>
+            {
+                RecordEnd(history, before, after, next.retry.FailedAt, next.retry.Error);
+                RecordStart(history, before, after, next.retry.NextStartsAt);
+            }));
+    }
 
     public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
     {
@@ -36,7 +47,8 @@ internal sealed partial class InMemoryJobStore
                 Error = finish.outcome.Error,
                 Version = version,
             }
-            : null);
+            : null,
+            record: static (history, before, after, finish) => RecordEnd(history, before, after, finish.outcome.CompletedAt, finish.outcome.Error));
 
         if (finished is not null)
         {

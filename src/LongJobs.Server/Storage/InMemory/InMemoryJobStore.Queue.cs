@@ -30,7 +30,7 @@ internal sealed partial class InMemoryJobStore
                 }
 
                 taken.Add(position);
-                if (Update(position.Id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false) is { } started)
+                if (Update(position.Id, startedAt, static (job, version, startedAt) => job.Status == JobStatus.Queued ? Started(job, startedAt, version) : null, maintainQueue: false, RecordStart) is { } started)
                 {
                     claimed.Add(started);
                 }
@@ -53,7 +53,8 @@ internal sealed partial class InMemoryJobStore
     {
         var changed = Update(id, (attempt, message, at), static (job, version, requeue) => !IsRunning(job, requeue.attempt) ? null
             : job.CancellationRequested ? job with { Status = JobStatus.Canceled, CompletedAt = requeue.at, Version = version }
-            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = requeue.message, Version = version });
+            : job with { Status = JobStatus.Queued, Progress = 0, ProgressMessage = requeue.message, Version = version },
+            record: static (history, before, after, requeue) => RecordEnd(history, before, after, requeue.at, error: null));
         if (changed?.Status == JobStatus.Canceled)
         {
             OnFinished(changed);

@@ -45,7 +45,11 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
     /// takes its arguments in <paramref name="arguments"/>, so a static lambda needs no closure: a job's changes allocate
     /// only their records.
     /// </summary>
-    private JobRecord? Update<TArguments>(Guid id, TArguments arguments, Func<JobRecord, long, TArguments, JobRecord?> change, bool maintainQueue = true)
+    /// <remarks>
+    /// <paramref name="record"/>, when given, writes the change to the job's history (<see cref="IJobHistory"/>) under the
+    /// same lock, before anyone waiting for the change wakes.
+    /// </remarks>
+    private JobRecord? Update<TArguments>(Guid id, TArguments arguments, Func<JobRecord, long, TArguments, JobRecord?> change, bool maintainQueue = true, Action<History, JobRecord, JobRecord, TArguments>? record = null)
     {
         if (!_jobs.TryGetValue(id, out var entry))
         {
@@ -64,6 +68,11 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
 
             Debug.Assert(next.Version == before.Version + 1, "A change builds the job's next version.");
             after = entry.Current = next;
+            if (record is not null)
+            {
+                record(entry.History ??= new History(), before, after, arguments);
+            }
+
             entry.Changed?.TrySetResult();
             entry.Changed = null;
         }
@@ -89,6 +98,9 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
         return after;
     }
 
+    /// <summary>The name this store gives the one server it serves, in the jobs' attempts.</summary>
+    private static readonly string Node = Environment.MachineName;
+
     private static JobRecord Started(JobRecord job, DateTimeOffset startedAt, long version) =>
         job with { Status = JobStatus.Running, StartedAt = startedAt, Attempt = job.Attempt + 1, Progress = 0, ProgressMessage = null, Version = version };
 
@@ -102,5 +114,8 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
 
         /// <summary>Whether the job was removed (retention): waiters stop waiting.</summary>
         public bool IsRemoved { get; set; }
+
+        /// <summary>The job's attempts and log, guarded by the entry's lock; <see langword="null"/> until it starts or logs.</summary>
+        public History? History { get; set; }
     }
 }
