@@ -120,15 +120,15 @@ internal sealed partial class JobSubmission(
             throw;
         }
 
-        if (stored.Id != record.Id)
+        if (OutcomeOf(record, stored) is var found and not StartOutcome.New)
         {
             followed.Forget(record.Id);
-            if (OutcomeOf(record, stored) == StartOutcome.Deduplicated)
+            if (found == StartOutcome.Deduplicated)
             {
                 Log.JobDeduplicated(logger, stored.Id, stored.Kind);
             }
 
-            return (null, stored, OutcomeOf(record, stored));
+            return (null, stored, found);
         }
 
         handle?.Recorded(record, stored);
