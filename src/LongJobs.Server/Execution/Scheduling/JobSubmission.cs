@@ -272,14 +272,17 @@ internal sealed partial class JobSubmission(
     }
 
     /// <summary>The record of a new job of a registered kind, for <paramref name="start"/>.</summary>
-    private JobRecord NewRecord(JobKind kind, ValidatedStart start) =>
-        NewRecord(kind.Name, JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions), kind.Retry.MaxAttempts, start.Owner, start.IdempotencyKey, start.Notifications) with
-        {
-            UniqueKey = start.UniqueKey,
-            Priority = start.Priority ?? kind.Priority,
-        };
+    private JobRecord NewRecord(JobKind kind, ValidatedStart start) => NewRecord(
+        kind.Name,
+        JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions),
+        kind.Retry.MaxAttempts,
+        start.Owner,
+        start.IdempotencyKey,
+        start.Notifications,
+        start.UniqueKey,
+        start.Priority ?? kind.Priority);
 
-    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null)
+    private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null, string? uniqueKey = null, int priority = 0)
     {
         var now = time.GetUtcNow();
         return new()
@@ -293,6 +296,8 @@ internal sealed partial class JobSubmission(
             Owner = owner,
             IdempotencyKey = idempotencyKey,
             Notifications = notifications,
+            UniqueKey = uniqueKey,
+            Priority = priority,
             TraceParent = JobInstrumentation.CurrentTraceParent(),
         };
     }
