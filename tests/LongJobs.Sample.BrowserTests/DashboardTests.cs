@@ -140,6 +140,36 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task AJobsFinalEvent_ThatComesWhileTheListIsRead_IsNotUndoneByTheOlderList()
+    {
+        await using var server = SampleServer.Start();
+        var running = await server.StartJobAsync("sleep", new { seconds = 60 });
+        await using var page = await DashboardPage.OpenAsync(chromium.Browser, new Uri(server.Address, "jobs/"));
+        await Expect(page.Connection).ToContainTextAsync("server-sent events");
+        await Expect(page.Row(running).Status).ToHaveTextAsync("Running");
+
+        // Hold the list's next answer, read while the job still ran, until the job's final event has been shown.
+        var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.Page.RouteAsync(url => new Uri(url).AbsolutePath.EndsWith("/api/jobs", StringComparison.Ordinal), async route =>
+        {
+            var response = await route.FetchAsync();
+            read.TrySetResult();
+            await release.Task;
+            await route.FulfillAsync(new() { Response = response });
+        });
+        var added = await server.StartJobAsync("sleep", new { seconds = 60 }); // a new job: the page reads its list again
+        await read.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await server.CancelJobAsync(running);
+        await Expect(page.Row(running).Status).ToHaveTextAsync("Canceled");
+
+        release.SetResult();
+
+        await Expect(page.Row(added).Status).ToBeVisibleAsync(); // the held list is shown
+        Assert.Equal("Canceled", await page.Row(running).Status.TextContentAsync());
+    }
+
+    [Fact]
     public async Task UnderAPathBase_ThePageAndEveryRequestItMakesStayUnderIt()
     {
         await using var server = SampleServer.Start("/ops");

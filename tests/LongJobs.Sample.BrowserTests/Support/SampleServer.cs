@@ -48,6 +48,13 @@ internal sealed class SampleServer : WebApplicationFactory<Program>, IJobServer
     /// <inheritdoc />
     public Task<Guid> StartJobAsync(string kind, object request) => JobServers.StartJobAsync(_client!, kind, request);
 
+    /// <summary>Asks for the cancellation of a job through the REST API, as a client of the app would.</summary>
+    public async Task CancelJobAsync(Guid id)
+    {
+        using var response = await _client!.PostAsync(new Uri($"api/jobs/{id}/cancel", UriKind.Relative), content: null);
+        Assert.True(response.IsSuccessStatusCode, $"The cancel of job {id} answered {(int)response.StatusCode}.");
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.ConfigureLogging(logging => logging.ClearProviders());

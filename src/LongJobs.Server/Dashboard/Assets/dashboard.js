@@ -235,8 +235,14 @@ async function loadList() {
     query.set('pageToken', token);
   }
   const page = await request(`${api}?${query}`);
-  list.rows.clear();
-  $('job-rows').replaceChildren(...page.items.map(renderRow));
+  // An event that came while this page was read is newer than the page: keep the newest state known of each job.
+  const shown = list.rows;
+  list.rows = new Map();
+  const newest = state => {
+    const known = shown.get(state.id)?.state;
+    return known && !supersedes(state, known) ? known : state;
+  };
+  $('job-rows').replaceChildren(...page.items.map(state => renderRow(newest(state))));
   $('no-jobs').hidden = page.items.length > 0;
   list.tokens[list.page + 1] = page.nextPageToken ?? null;
   $('older').disabled = !page.nextPageToken;
