@@ -89,6 +89,18 @@ internal static partial class Log
     [LoggerMessage(60, LogLevel.Debug, "{Count} scheduled jobs came due and were queued.")]
     public static partial void ScheduledJobsQueued(ILogger logger, int count);
 
+    [LoggerMessage(61, LogLevel.Information, "Schedule {Schedule} started job {JobId} of kind {Kind}, due at {DueAt:O}.")]
+    public static partial void OccurrenceStarted(ILogger logger, string schedule, Guid jobId, string kind, DateTimeOffset dueAt);
+
+    [LoggerMessage(62, LogLevel.Warning, "Schedule {Schedule} missed its occurrences from {MissedFrom:O} to {DueAt:O}: one job starts now for them.")]
+    public static partial void MissedOccurrencesRunOnce(ILogger logger, string schedule, DateTimeOffset missedFrom, DateTimeOffset dueAt);
+
+    [LoggerMessage(63, LogLevel.Warning, "Schedule {Schedule} missed its occurrences from {MissedFrom:O} to {DueAt:O}: skipped, as its misfire policy says.")]
+    public static partial void MissedOccurrencesSkipped(ILogger logger, string schedule, DateTimeOffset missedFrom, DateTimeOffset dueAt);
+
+    [LoggerMessage(64, LogLevel.Information, "Schedule {Schedule} started no job for {DueAt:O}: an unfinished job of kind {Kind} holds the unique key of its request.")]
+    public static partial void OccurrenceDeduplicated(ILogger logger, string schedule, string kind, DateTimeOffset dueAt);
+
     // 70 to 72: the jobs' own log lines (issue 16).
     [LoggerMessage(EventId = 70, Message = "Job {JobId} of kind {Kind}, attempt {Attempt}: {Message}")]
     public static partial void JobLogLine(ILogger logger, LogLevel level, Guid jobId, string kind, int attempt, string message);

@@ -104,7 +104,8 @@ internal sealed class JobInserts
         return stored;
     }
 
-    private static void Validate(JobRecord job)
+    /// <summary>Throws when <paramref name="job"/> is not a new job a statement may insert.</summary>
+    internal static void Validate(JobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);

@@ -52,6 +52,7 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<IQueuedJobs>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IScheduledJobs>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IKindPauses>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobSchedules>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobHistory>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());

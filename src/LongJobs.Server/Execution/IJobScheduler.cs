@@ -122,6 +122,28 @@ public interface IJobScheduler
     /// <returns>The paused kinds by name, each with the time it was paused.</returns>
     Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Reads the recurring schedules (<c>JobKindOptions.AddSchedule</c>) with their next and last run, as every server sharing the store sees them.</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The schedules, by name.</returns>
+    Task<IReadOnlyList<JobSchedule>> GetSchedulesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Pauses a recurring schedule on every server sharing the store: none of its occurrences starts until it is resumed,
+    /// and those due meanwhile are not caught up. Jobs it started already are not touched.
+    /// </summary>
+    /// <param name="schedule">The schedule's name.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The schedule, paused.</returns>
+    /// <exception cref="KeyNotFoundException">No schedule of that name is added to a registered kind.</exception>
+    Task<JobSchedule> PauseScheduleAsync(string schedule, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused schedule: its next occurrence after now starts as usual. Resuming a schedule not paused changes nothing.</summary>
+    /// <param name="schedule">The schedule's name.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The schedule, running.</returns>
+    /// <exception cref="KeyNotFoundException">No schedule of that name is added to a registered kind.</exception>
+    Task<JobSchedule> ResumeScheduleAsync(string schedule, CancellationToken cancellationToken = default);
+
     /// <summary>Asks a job to stop. A queued job is cancelled at once; a running job's token is signalled.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="cancellationToken">Cancels the request.</param>

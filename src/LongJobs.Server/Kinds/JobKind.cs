@@ -24,6 +24,12 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>How soon the kind's jobs are claimed among queued jobs, unless a start gives a job its own.</summary>
     public int Priority { get; } = options.Priority;
 
+    /// <summary>The kind's recurring schedules (<see cref="JobKindOptions.AddSchedule{TRequest}"/>).</summary>
+    public IReadOnlyList<JobScheduleDefinition> Schedules { get; } = [.. options.Schedules.Select(schedule =>
+        requestType.IsAssignableFrom(schedule.RequestType)
+            ? schedule.Schedule
+            : throw new ArgumentException($"The schedule '{schedule.Schedule.Name}' of job kind '{name}' gives a {schedule.RequestType.Name}; the kind takes a {requestType.Name}.", nameof(options)))];
+
     /// <summary>Computes a request's uniqueness key, when the kind's jobs are unique (<see cref="JobKindOptions.UniqueBy{TRequest}"/>).</summary>
     private readonly Func<object, string?>? _uniqueKey = options.UniqueKey?.Key;
 

@@ -6,6 +6,7 @@ namespace LongJobs.Server.Kinds;
 public sealed class JobKindOptions
 {
     private readonly List<Func<FinishedJob, CancellationToken, Task>> _finishedCallbacks = [];
+    private readonly List<(Type RequestType, JobScheduleDefinition Schedule)> _schedules = [];
 
     /// <summary>How often a job of the kind may run, and when it runs again.</summary>
     public JobRetryOptions Retry { get; } = new();
@@ -72,6 +73,58 @@ public sealed class JobKindOptions
 
     /// <summary>The longest uniqueness key that <see cref="UniqueBy{TRequest}"/> may compute.</summary>
     public const int MaxUniqueKeyLength = 255;
+
+    /// <summary>The recurring schedules added with <see cref="AddSchedule{TRequest}"/>, and the request type each was given for.</summary>
+    internal IReadOnlyList<(Type RequestType, JobScheduleDefinition Schedule)> Schedules => _schedules;
+
+    /// <summary>
+    /// Starts a job of the kind on a recurring schedule: at each time the cron expression gives, one job with
+    /// <paramref name="request"/>, started exactly once however many servers share the store (the store records each
+    /// schedule's last due time, and only the server that moves it forward starts the job, in the same write). Each
+    /// occurrence is an ordinary job of the kind, listed and awaited as any other; it has no owner, so administrators see
+    /// it. A schedule is listed with its next and last run, and paused and resumed, in code (<c>IJobScheduler</c>) and
+    /// over REST (<c>{prefix}/schedules</c>). The first occurrence is the first due after a server first ran the
+    /// schedule; a kind whose jobs are unique (<see cref="UniqueBy{TRequest}"/>) starts nothing for an occurrence while
+    /// the previous one still runs.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type, as given to <c>AddJob</c>.</typeparam>
+    /// <param name="name">The schedule's name: lowercase words joined by hyphens, at most 64 characters, unique among every kind's schedules.</param>
+    /// <param name="cron">
+    /// When it runs: five fields (minute, hour, day of month, month, day of week), six with seconds first, or a macro
+    /// such as <c>@daily</c>; read in <see cref="JobScheduleOptions.TimeZone"/>.
+    /// </param>
+    /// <param name="request">The request of each occurrence's job; validated when the server starts.</param>
+    /// <param name="configure">Sets the time zone and what to do with missed occurrences.</param>
+    /// <returns>These options, to chain calls.</returns>
+    /// <exception cref="ArgumentException">The name or the cron expression is not valid, or the name is taken.</exception>
+    public JobKindOptions AddSchedule<TRequest>(string name, string cron, TRequest request, Action<JobScheduleOptions>? configure = null)
+        where TRequest : notnull
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!JobKindRegistry.IsValidName(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid schedule name: lowercase letters and digits, words joined by single hyphens, starting with a letter, at most 64 characters.", nameof(name));
+        }
+
+        if (_schedules.Any(schedule => schedule.Schedule.Name == name))
+        {
+            throw new ArgumentException($"The kind already has a schedule named '{name}'.", nameof(name));
+        }
+
+        var options = new JobScheduleOptions();
+        configure?.Invoke(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MisfireThreshold, TimeSpan.FromSeconds(1), "MisfireThreshold");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MisfireThreshold, JobScheduleDefinition.MaxMisfireThreshold, "MisfireThreshold");
+        if (!Enum.IsDefined(options.Misfire))
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.Misfire, "Misfire is not a ScheduleMisfirePolicy.");
+        }
+
+        var schedule = new JobScheduleDefinition(name, CronSchedule.Parse(cron, options.TimeZone ?? TimeZoneInfo.Utc), request, options.Misfire, options.MisfireThreshold);
+        _schedules.Add((typeof(TRequest), schedule));
+        return this;
+    }
 
     /// <summary>
     /// Adds code to run when a job of the kind finishes (succeeded, failed or cancelled), on the server that

@@ -27,8 +27,18 @@ internal sealed partial class JobKindRegistry
                 $"A job kind named '{clash.Name}' is already registered" + (clash.Name == kind.Name ? "." : $"; '{kind.Name}' would share its operation names."));
         }
 
+        var scheduleNames = new HashSet<string>(_kinds.Values.SelectMany(other => other.Schedules).Select(schedule => schedule.Name), StringComparer.Ordinal);
+        if (kind.Schedules.FirstOrDefault(schedule => scheduleNames.Contains(schedule.Name)) is { } taken)
+        {
+            throw new InvalidOperationException($"A schedule named '{taken.Name}' is already added to another kind; schedule names are unique among all kinds.");
+        }
+
         _kinds.Add(kind.Name, kind);
     }
+
+    /// <summary>Every kind's recurring schedules, with their kinds.</summary>
+    public IEnumerable<(JobKind Kind, JobScheduleDefinition Schedule)> Schedules =>
+        _kinds.Values.SelectMany(kind => kind.Schedules.Select(schedule => (kind, schedule)));
 
     public bool TryGet(string name, [NotNullWhen(true)] out JobKind? kind) => _kinds.TryGetValue(name, out kind);
 

@@ -82,6 +82,12 @@ public sealed class SchedulerReplacementTests
 
         public Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default) => inner.GetPausedKindsAsync(cancellationToken);
 
+        public Task<IReadOnlyList<JobSchedule>> GetSchedulesAsync(CancellationToken cancellationToken = default) => inner.GetSchedulesAsync(cancellationToken);
+
+        public Task<JobSchedule> PauseScheduleAsync(string schedule, CancellationToken cancellationToken = default) => inner.PauseScheduleAsync(schedule, cancellationToken);
+
+        public Task<JobSchedule> ResumeScheduleAsync(string schedule, CancellationToken cancellationToken = default) => inner.ResumeScheduleAsync(schedule, cancellationToken);
+
         public Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
         {
             lock (_cancelled)

@@ -47,6 +47,15 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     private Exception? _claimFailure;
     private Exception? _progressFailure;
 
+    private Exception? _scheduleFailure;
+
+    /// <summary>While set, thrown by <see cref="AddSchedulesAsync"/>, <see cref="GetSchedulesAsync"/> and <see cref="AdvanceScheduleAsync"/>.</summary>
+    public Exception? ScheduleFailure
+    {
+        get => Volatile.Read(ref _scheduleFailure);
+        set => Volatile.Write(ref _scheduleFailure, value);
+    }
+
     /// <summary>While set, thrown by every <see cref="ClaimAsync"/>.</summary>
     public Exception? ClaimFailure
     {
@@ -137,6 +146,19 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     public ValueTask<KindPause> PauseKindAsync(string kind, DateTimeOffset pausedAt, CancellationToken cancellationToken = default) => Inner.PauseKindAsync(kind, pausedAt, cancellationToken);
 
     public ValueTask<bool> ResumeKindAsync(string kind, CancellationToken cancellationToken = default) => Inner.ResumeKindAsync(kind, cancellationToken);
+
+    public ValueTask AddSchedulesAsync(IReadOnlyCollection<string> names, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        ScheduleFailure is { } failure ? throw failure : Inner.AddSchedulesAsync(names, now, cancellationToken);
+
+    public ValueTask<IReadOnlyList<StoredSchedule>> GetSchedulesAsync(CancellationToken cancellationToken = default) =>
+        ScheduleFailure is { } failure ? throw failure : Inner.GetSchedulesAsync(cancellationToken);
+
+    public ValueTask<ScheduleAdvance> AdvanceScheduleAsync(string schedule, DateTimeOffset due, JobRecord? job, CancellationToken cancellationToken = default) =>
+        ScheduleFailure is { } failure ? throw failure : Inner.AdvanceScheduleAsync(schedule, due, job, cancellationToken);
+
+    public ValueTask<StoredSchedule> PauseScheduleAsync(string schedule, DateTimeOffset pausedAt, CancellationToken cancellationToken = default) => Inner.PauseScheduleAsync(schedule, pausedAt, cancellationToken);
+
+    public ValueTask<bool> ResumeScheduleAsync(string schedule, DateTimeOffset resumedAt, CancellationToken cancellationToken = default) => Inner.ResumeScheduleAsync(schedule, resumedAt, cancellationToken);
 
     public ValueTask<DateTimeOffset?> GetNextDueTimeAsync(CancellationToken cancellationToken = default) => Inner.GetNextDueTimeAsync(cancellationToken);
 

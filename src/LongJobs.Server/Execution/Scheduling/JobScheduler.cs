@@ -34,6 +34,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     private readonly JobKindRegistry _kinds;
     private readonly QueueClaimer _claimer;
     private readonly JobSubmission _submission;
+    private readonly ScheduleRegistry _schedules;
     private readonly SchedulerLifecycle _lifecycle;
 
     public JobScheduler(
@@ -70,7 +71,9 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var admission = new AdmissionGate(_pool, topology, settings);
         var dueJobs = new DueJobQueuer(store, claimer, topology, time, settings.QueuePollInterval, logger, shutdown.Token);
         _submission = new JobSubmission(store, store, kinds, admission, _pool, topology, _followed, claimer, dueJobs, runner, _completer, settings, time, logger);
-        _lifecycle = new SchedulerLifecycle(_pool, claimer, dueJobs, topology, _followed, _completer, handOver, writer, logs, shutdown, settings, time, logger);
+        _schedules = new ScheduleRegistry(kinds, store, time);
+        var recurring = new RecurringJobStarter(store, _schedules, _submission, time, settings.QueuePollInterval, logger, shutdown.Token);
+        _lifecycle = new SchedulerLifecycle(_pool, claimer, dueJobs, recurring, topology, _followed, _completer, handOver, writer, logs, shutdown, settings, time, logger);
         instrumentation.Observe(() => _pool.Running, topology.QueueLengthForMetrics);
     }
 
@@ -125,6 +128,12 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
 
     public Task<IReadOnlyList<KindPause>> GetPausedKindsAsync(CancellationToken cancellationToken = default) =>
         _store.GetPausedKindsAsync(cancellationToken).AsTask();
+
+    public Task<IReadOnlyList<JobSchedule>> GetSchedulesAsync(CancellationToken cancellationToken = default) => _schedules.ListAsync(cancellationToken);
+
+    public Task<JobSchedule> PauseScheduleAsync(string schedule, CancellationToken cancellationToken = default) => _schedules.PauseAsync(schedule, cancellationToken);
+
+    public Task<JobSchedule> ResumeScheduleAsync(string schedule, CancellationToken cancellationToken = default) => _schedules.ResumeAsync(schedule, cancellationToken);
 
     public async Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default)
     {

@@ -71,6 +71,28 @@ internal sealed partial class JobSubmission(
     }
 
     /// <summary>
+    /// The job of a recurring schedule's occurrence, not stored yet: its request validated, keyed and given its kind's
+    /// priority as a start in code would be; it has no owner.
+    /// </summary>
+    /// <exception cref="ArgumentException">The request is not of the kind's type, or its unique key cannot be computed.</exception>
+    /// <exception cref="ValidationException">The request is not valid.</exception>
+    public JobRecord NewOccurrence(JobKind kind, object request)
+    {
+        EnsureValidRequest(kind, request, index: null);
+        return NewRecord(kind, new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null, kind.UniqueKeyOf(request)));
+    }
+
+    /// <summary>Gets a job that was queued in the store outside a start (a schedule's occurrence) claimed, here if a slot is free.</summary>
+    public void Queued(JobRecord stored)
+    {
+        Log.JobQueued(logger, stored.Id, stored.Kind);
+        topology.NoteQueueChange(1);
+        claimer.MayHaveQueuedJobs();
+        claimer.EnsureStarted();
+        claimer.Wake();
+    }
+
+    /// <summary>
     /// The handle of an unfinished job that a start found by its unique key: the one this server holds (the job runs here,
     /// or was started here and waits), or a new one that follows the job in the store until it finishes, wherever it runs.
     /// </summary>

@@ -23,6 +23,7 @@ internal sealed class SchedulerLifecycle(
     SlotPool pool,
     QueueClaimer claimer,
     DueJobQueuer dueJobs,
+    RecurringJobStarter recurring,
     StoreTopology topology,
     FollowedJobs followed,
     JobCompleter completer,
@@ -35,11 +36,13 @@ internal sealed class SchedulerLifecycle(
     ILogger logger)
 {
     /// <summary>
-    /// Starts claiming jobs of registered kinds from the store's queue, such as those left by a previous run, and queueing
-    /// scheduled jobs as they come due.
+    /// Starts claiming jobs of registered kinds from the store's queue, such as those left by a previous run, queueing
+    /// scheduled jobs as they come due, and starting the recurring schedules' occurrences.
     /// </summary>
+    /// <exception cref="InvalidOperationException">A schedule's request makes no job of its kind: the host does not start.</exception>
     public void Start()
     {
+        recurring.Start();
         claimer.EnsureStarted();
         dueJobs.EnsureStarted();
     }
@@ -65,6 +68,7 @@ internal sealed class SchedulerLifecycle(
         await shutdown.CancelAsync().ConfigureAwait(false);
         await claimer.StopAsync().ConfigureAwait(false);
         await dueJobs.StopAsync().ConfigureAwait(false);
+        await recurring.StopAsync().ConfigureAwait(false);
         try
         {
             await pool.Drained.WaitAsync(options.ShutdownTimeout, time, cancellationToken).ConfigureAwait(false);

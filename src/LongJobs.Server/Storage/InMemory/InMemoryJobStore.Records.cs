@@ -5,7 +5,10 @@ namespace LongJobs.Server.Storage.InMemory;
 /// <summary>The jobs' records (<see cref="IJobRecords"/>): add, read, list, ask to cancel.</summary>
 internal sealed partial class InMemoryJobStore
 {
-    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => ValueTask.FromResult(Insert(job));
+
+    /// <summary>Adds <paramref name="job"/> as <see cref="InsertAsync"/> does, at once.</summary>
+    private JobRecord Insert(JobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
@@ -20,14 +23,14 @@ internal sealed partial class InMemoryJobStore
         if (job.IdempotencyKey is null && job.UniqueKey is null)
         {
             Add(stored);
-            return ValueTask.FromResult(stored);
+            return stored;
         }
 
         lock (_keysGate)
         {
             if (KeyHolder(job) is { } existing)
             {
-                return ValueTask.FromResult(existing);
+                return existing;
             }
 
             Add(stored);
@@ -42,7 +45,7 @@ internal sealed partial class InMemoryJobStore
             }
         }
 
-        return ValueTask.FromResult(stored);
+        return stored;
     }
 
     /// <summary>
