@@ -13,8 +13,17 @@ var jobs = builder.Services
     .AddJob<SleepJob, SleepRequest, SleepResult>("sleep")
     .AddJob<FailJob, FailRequest, SleepResult>("fail")
     .AddJob<PrimesJob, PrimesRequest, PrimesResult>("primes")
-    // One report at a time per customer: a start while one is unfinished answers with it (LongJobs-Deduplicated).
-    .AddJob<ReportJob, ReportRequest, ReportResult>("report", kind => kind.UniqueBy<ReportRequest>(request => request.CustomerId));
+    // One report at a time per customer: a start while one is unfinished answers with it (LongJobs-Deduplicated). With
+    // "Sample:NightlyReport" (a cron expression, UTC), a report of every customer runs on that schedule, once per
+    // occurrence however many servers share the store.
+    .AddJob<ReportJob, ReportRequest, ReportResult>("report", kind =>
+    {
+        kind.UniqueBy<ReportRequest>(request => request.CustomerId);
+        if (builder.Configuration["Sample:NightlyReport"] is { Length: > 0 } nightly)
+        {
+            kind.AddSchedule("nightly-report", nightly, new ReportRequest { CustomerId = "all-customers", Seconds = 5 });
+        }
+    });
 
 // "LongJobs:Store": InMemory (the default) or PostgreSql, with the connection string "ConnectionStrings:LongJobs"
 // and the store's options in "LongJobs:PostgreSql" (Schema, LeaseDuration, HeartbeatInterval, NodeName).

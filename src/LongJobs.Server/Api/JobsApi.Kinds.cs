@@ -62,22 +62,20 @@ internal sealed partial class JobsApi
     }
 
     /// <summary>403 unless the caller is an administrator; 404 for a kind not registered here.</summary>
-    private ProblemHttpResult? KindActionRefused(string kind, HttpContext context)
-    {
-        if (!access.CallerOf(context).IsAdministrator)
-        {
-            return JobProblems.Problem(
+    private ProblemHttpResult? KindActionRefused(string kind, HttpContext context) =>
+        AdministratorsOnly(context, "Pausing and resuming kinds")
+        ?? (kinds.TryGet(kind, out _) ? null : JobProblems.Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered."));
+
+    /// <summary>403 unless the caller is an administrator, saying that <paramref name="action"/> is for administrators.</summary>
+    private ProblemHttpResult? AdministratorsOnly(HttpContext context, string action) =>
+        access.CallerOf(context).IsAdministrator
+            ? null
+            : JobProblems.Problem(
                 StatusCodes.Status403Forbidden,
                 "Administrators only.",
                 options.AdministratorRole is null
-                    ? "Pausing and resuming kinds is for administrators: set LongJobsOptions.AdministratorRole to the role of those who may."
-                    : $"Pausing and resuming kinds is for administrators: members of the role '{options.AdministratorRole}'.");
-        }
-
-        return kinds.TryGet(kind, out _)
-            ? null
-            : JobProblems.Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
-    }
+                    ? $"{action} is for administrators: set LongJobsOptions.AdministratorRole to the role of those who may."
+                    : $"{action} is for administrators: members of the role '{options.AdministratorRole}'.");
 }
 
 /// <summary>A registered job kind and whether it is paused.</summary>

@@ -34,6 +34,8 @@ internal static class ParameterDescriptions
 
     public const string KindName = "A registered job kind's name (in any case).";
 
+    public const string ScheduleName = "A recurring schedule's name, as added to its kind.";
+
     public const string Kind = "Only jobs of this kind (a registered kind's name, or an ad-hoc job's).";
 
     public const string PageSize = "How many jobs a page holds, from 1 to 100; 20 when absent.";

@@ -81,8 +81,8 @@ public sealed class JobKindOptions
     /// Starts a job of the kind on a recurring schedule: at each time the cron expression gives, one job with
     /// <paramref name="request"/>, started exactly once however many servers share the store (the store records each
     /// schedule's last due time, and only the server that moves it forward starts the job, in the same write). Each
-    /// occurrence is an ordinary job of the kind, listed and awaited as any other; it has no owner, so administrators see
-    /// it. A schedule is listed with its next and last run, and paused and resumed, in code (<c>IJobScheduler</c>) and
+    /// occurrence is an ordinary job of the kind; it has no owner, so like a job started in code it is read by its ID and
+    /// listed for administrators. A schedule is listed with its next and last run, and paused and resumed, in code (<c>IJobScheduler</c>) and
     /// over REST (<c>{prefix}/schedules</c>). The first occurrence is the first due after a server first ran the
     /// schedule; a kind whose jobs are unique (<see cref="UniqueBy{TRequest}"/>) starts nothing for an occurrence while
     /// the previous one still runs.

@@ -12,8 +12,8 @@ namespace LongJobs.Client.Tests.Support;
 
 /// <summary>
 /// The sample server (<c>samples/LongJobs.Sample</c>) on Kestrel at a free loopback port, so the client talks to it
-/// over real HTTP; one per test, in the Development environment. <paramref name="configure"/> adds settings or
-/// replaces services.
+/// over real HTTP; one per test, in the Development environment, without the sample's nightly schedule.
+/// <paramref name="configure"/> adds settings or replaces services.
 /// </summary>
 internal sealed class SampleServerFactory : WebApplicationFactory<Program>
 {
@@ -51,6 +51,9 @@ internal sealed class SampleServerFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         builder.ConfigureLogging(logging => logging.ClearProviders());
+
+        // No nightly report in the middle of a test's jobs (a test that wants the schedule sets it again).
+        builder.UseSetting("Sample:NightlyReport", string.Empty);
         _configure?.Invoke(builder);
     }
 
