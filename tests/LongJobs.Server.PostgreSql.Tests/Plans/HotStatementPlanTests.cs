@@ -20,7 +20,7 @@ namespace LongJobs.Server.PostgreSql.Tests.Plans;
 public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputHelper output) : IClassFixture<MillionJobsDatabase>
 {
     /// <summary>The statements that do not read the jobs table (the sweep's advisory lock, the paused kinds' table).</summary>
-    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind"];
+    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind", "AddSchedules", "GetSchedules", "PauseSchedule", "ResumeSchedule"];
 
     private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10, DueBatch = 500;
 
@@ -44,6 +44,13 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         // A third of the jobs have a unique key ('customer-{i}'), the queued job FirstQueued among them.
         new("GetJobByUniqueKey", "GetJobByUniqueKey", 1, () =>
             [Parameter.Text("kind", "export"), Parameter.Text("unique_key", string.Create(CultureInfo.InvariantCulture, $"customer-{FirstQueued}"))]),
+        // A schedule ('nightly-report', done up to a day ago) whose occurrence due now starts its job.
+        new("AdvanceSchedule", "AdvanceSchedule", 1, () =>
+        [
+            Parameter.Text("name", "nightly-report"), Parameter.Timestamp("due", Now), Parameter.Uuid("id", JobId(Total + 1_000)),
+            Parameter.Text("kind", "report"), Parameter.Timestamp("created_at", Now), Parameter.Json("request", JsonDocument.Parse("{\"n\":1}").RootElement),
+            Parameter.Integer("max_attempts", 3), Parameter.Text("trace_parent", null), Parameter.Text("unique_key", "customer-nightly"), Parameter.Integer("priority", 0),
+        ]),
         new("InsertJobs", "InsertJobs", 100, () =>
         [
             Parameter.Uuids("ids", Enumerable.Range(Total + 1, 100).Select(JobId)), Parameter.Texts("kinds", Enumerable.Repeat("report", 100)),

@@ -133,5 +133,7 @@ public sealed class MillionJobsDatabase(PostgreSqlServer server) : IAsyncLifetim
         DO $$ DECLARE saved record; BEGIN
             FOR saved IN SELECT indexdef FROM saved_indexes LOOP EXECUTE saved.indexdef; END LOOP;
         END $$;
+
+        INSERT INTO longjobs.job_schedules (name, done_until) VALUES ('nightly-report', @now - interval '1 day');
         """);
 }
