@@ -83,7 +83,7 @@ internal static partial class Log
     public static partial void JobDeduplicated(ILogger logger, Guid jobId, string kind);
 
     [LoggerMessage(54, LogLevel.Warning, "A start of kind {Kind} was refused: {Reason}")]
-    public static partial void UniqueKeyRefused(ILogger logger, Exception? exception, string kind, string reason);
+    public static partial void RequestRefusedByKind(ILogger logger, Exception? exception, string kind, string reason);
 
     // 60 to 69: scheduled jobs.
     [LoggerMessage(60, LogLevel.Debug, "{Count} scheduled jobs came due and were queued.")]

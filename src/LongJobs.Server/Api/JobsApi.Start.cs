@@ -93,7 +93,8 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(errors, title: "The job's request is not valid.");
         }
 
-        if (!TryGetUniqueKey(kind, jobRequest, out var uniqueKey, out var keyErrors))
+        if (!TryGetUniqueKey(kind, jobRequest, out var uniqueKey, out var keyErrors)
+            || (priority is null && !TryGetPriority(kind, jobRequest, out priority, out keyErrors)))
         {
             return TypedResults.ValidationProblem(keyErrors, title: "The job's request is not valid.");
         }
@@ -167,8 +168,29 @@ internal sealed partial class JobsApi
         }
         catch (ArgumentException exception)
         {
-            Log.UniqueKeyRefused(logger, exception.InnerException, kind.Name, exception.Message);
+            Log.RequestRefusedByKind(logger, exception.InnerException, kind.Name, exception.Message);
             key = null;
+            errors = new(StringComparer.Ordinal) { ["$"] = [exception.Message] };
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The priority of <paramref name="request"/>'s job (<see cref="JobKind.PriorityOf"/>), or the errors that say why the
+    /// request is refused: the kind's priority function threw for it (logged with its exception), or gave a priority out of range.
+    /// </summary>
+    private bool TryGetPriority(JobKind kind, object request, out int? priority, out Dictionary<string, string[]> errors)
+    {
+        try
+        {
+            priority = kind.PriorityOf(request);
+            errors = [];
+            return true;
+        }
+        catch (ArgumentException exception)
+        {
+            Log.RequestRefusedByKind(logger, exception.InnerException, kind.Name, exception.Message);
+            priority = null;
             errors = new(StringComparer.Ordinal) { ["$"] = [exception.Message] };
             return false;
         }

@@ -189,12 +189,14 @@ internal sealed partial class JobsApi
         }
 
         string? uniqueKey = null;
-        if (errors.Count == 0 && !TryGetUniqueKey(kind, item.Request, out uniqueKey, out var keyErrors))
+        var jobPriority = item.Priority;
+        if (errors.Count == 0
+            && (!TryGetUniqueKey(kind, item.Request, out uniqueKey, out var keyErrors) || (jobPriority is null && !TryGetPriority(kind, item.Request, out jobPriority, out keyErrors))))
         {
             errors = keyErrors.ToDictionary(error => "request", error => error.Value, StringComparer.Ordinal);
         }
 
-        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications, uniqueKey, item.Priority);
+        start = new ValidatedStart(item.Request, owner, item.IdempotencyKey, notifications, uniqueKey, jobPriority);
         return errors.Count > 0 ? errors : null;
     }
 

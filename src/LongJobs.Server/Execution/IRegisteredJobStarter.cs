@@ -36,7 +36,7 @@ internal interface IRegisteredJobStarter
 /// <param name="IdempotencyKey">The client's key for this start, if any.</param>
 /// <param name="Notifications">Who to tell when the job finishes, if anyone.</param>
 /// <param name="UniqueKey">The request's uniqueness key (<see cref="JobKind.UniqueKeyOf"/>), if its kind's jobs are unique.</param>
-/// <param name="Priority">The job's own priority, or <see langword="null"/> for its kind's.</param>
+/// <param name="Priority">The job's own priority, or <see langword="null"/> for its kind's (<see cref="JobKind.PriorityOf"/>).</param>
 internal readonly record struct ValidatedStart(object Request, string? Owner, string? IdempotencyKey, JobNotifications? Notifications, string? UniqueKey, int? Priority = null);
 
 /// <summary>What a start did: queued a new job, or found the job that held one of its keys.</summary>

@@ -60,6 +60,37 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
             : throw new ArgumentException($"The unique key of a job of kind '{Name}' must have 1 to {JobKindOptions.MaxUniqueKeyLength} characters; this request's has {key.Length}.", nameof(request));
     }
 
+    /// <summary>Computes a request's priority, when the kind's jobs have their own (<see cref="JobKindOptions.PriorityBy{TRequest}"/>).</summary>
+    private readonly Func<object, int>? _priority = options.PriorityOfRequest is { } priority
+        ? requestType.IsAssignableFrom(priority.RequestType)
+            ? priority.Priority
+            : throw new ArgumentException($"The priority function of job kind '{name}' takes a {priority.RequestType.Name}; the kind takes a {requestType.Name}.", nameof(options))
+        : null;
+
+    /// <summary>The priority of <paramref name="request"/>'s job: computed from it, or else the kind's.</summary>
+    /// <exception cref="ArgumentException">The priority cannot be computed (the function threw: the inner exception), or is out of range.</exception>
+    public int PriorityOf(object request)
+    {
+        if (_priority is null)
+        {
+            return Priority;
+        }
+
+        int priority;
+        try
+        {
+            priority = _priority(request);
+        }
+        catch (Exception exception)
+        {
+            throw new ArgumentException($"The priority of a job of kind '{Name}' could not be computed from its request.", nameof(request), exception);
+        }
+
+        return priority is >= JobKindOptions.MinPriority and <= JobKindOptions.MaxPriority
+            ? priority
+            : throw new ArgumentException($"The priority of a job of kind '{Name}' must be from {JobKindOptions.MinPriority} to {JobKindOptions.MaxPriority}; this request's is {priority}.", nameof(request));
+    }
+
     /// <summary>The name in operation IDs: <c>count-primes</c> is <c>CountPrimes</c> (<c>StartCountPrimesJob</c>).</summary>
     public string OperationName { get; } = string.Concat(name.Split('-').Select(word => char.ToUpperInvariant(word[0]) + word[1..]));
 

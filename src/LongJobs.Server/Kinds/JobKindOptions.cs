@@ -36,6 +36,27 @@ public sealed class JobKindOptions
     /// <value>The default value is <see langword="null"/>: only the server's <see cref="LongJobsOptions.MaxConcurrency"/> bounds it; from 1 to 1024.</value>
     public int? MaxConcurrency { get; set; }
 
+    /// <summary>
+    /// Gives each job of the kind its own priority, computed from its request (an express order, say), instead of
+    /// <see cref="Priority"/>: in code, in recurring schedules and over REST, where a start's <c>LongJobs-Priority</c>
+    /// header (or a batch item's <c>priority</c>) still decides when given.
+    /// </summary>
+    /// <typeparam name="TRequest">The kind's request type, as given to <c>AddJob</c>.</typeparam>
+    /// <param name="priority">
+    /// Computes the priority, from <see cref="MinPriority"/> to <see cref="MaxPriority"/>. It must not throw: a request it
+    /// throws for, or gives a priority out of range, is refused.
+    /// </param>
+    /// <returns>These options, to chain calls.</returns>
+    public JobKindOptions PriorityBy<TRequest>(Func<TRequest, int> priority)
+    {
+        ArgumentNullException.ThrowIfNull(priority);
+        PriorityOfRequest = (typeof(TRequest), request => priority((TRequest)request));
+        return this;
+    }
+
+    /// <summary>The priority of a job of the kind, computed from its request by <see cref="PriorityBy{TRequest}"/>, and the request type it was given for.</summary>
+    internal (Type RequestType, Func<object, int> Priority)? PriorityOfRequest { get; private set; }
+
     /// <summary>The lowest <see cref="Priority"/>.</summary>
     public const int MinPriority = -1000;
 

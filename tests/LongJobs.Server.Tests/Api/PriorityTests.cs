@@ -3,7 +3,10 @@ using LongJobs.Server.Tests.Support;
 
 namespace LongJobs.Server.Tests.Api;
 
-/// <summary>A job's priority over REST: its kind's, or its own from <c>LongJobs-Priority</c> or a batch item's <c>priority</c>.</summary>
+/// <summary>
+/// A job's priority over REST: its kind's, or the kind's function's for its request (<c>PriorityBy</c>), or its own from
+/// <c>LongJobs-Priority</c> or a batch item's <c>priority</c>.
+/// </summary>
 public sealed class PriorityTests
 {
     [Fact]
@@ -53,6 +56,43 @@ public sealed class PriorityTests
         Assert.Equal(5, items[2].GetProperty("job").GetProperty("priority").GetInt32());
     }
 
+    [Fact]
+    public async Task AKindsPriorityFunction_GivesEachJobItsOwn_UnlessTheHeaderOrTheBatchItemSaysOtherwise()
+    {
+        await using var api = await StartAsync();
+
+        using var computed = await api.PostAsync("express", """{"gateKey":"a","value":40}""");
+        using var fromHeader = await api.PostAsync("express", """{"gateKey":"b","value":40}""", ("LongJobs-Priority", "-2"));
+        using var batch = await api.Client.PostAsync(
+            new Uri("/api/jobs/express/batch", UriKind.Relative),
+            TestApi.Json("""[{"request":{"gateKey":"c","value":7}},{"request":{"gateKey":"d","value":7},"priority":1}]"""));
+
+        Assert.Equal(80, (await TestApi.ReadJsonAsync(computed)).GetProperty("priority").GetInt32());
+        Assert.Equal(-2, (await TestApi.ReadJsonAsync(fromHeader)).GetProperty("priority").GetInt32());
+        var items = (await TestApi.ReadJsonAsync(batch)).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([14, 1], items.Select(item => item.GetProperty("job").GetProperty("priority").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData(600, "must be from -1000 to 1000")]
+    [InlineData(999, "could not be computed")]
+    public async Task APriorityFunctionThatRefusesARequest_Is400_AndStartsNothing_ButAHeaderStartsIt(int value, string saying)
+    {
+        await using var api = await StartAsync();
+
+        using var refused = await api.PostAsync("express", $$"""{"gateKey":"a","value":{{value}}}""");
+        using var batch = await api.Client.PostAsync(new Uri("/api/jobs/express/batch", UriKind.Relative), TestApi.Json($$$"""[{"request":{"gateKey":"b","value":{{{value}}}}}]"""));
+        Assert.Equal(0, api.Store.Count);
+        using var started = await api.PostAsync("express", $$"""{"gateKey":"c","value":{{value}}}""", ("LongJobs-Priority", "3"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains(saying, (await TestApi.ReadProblemAsync(refused)).GetProperty("errors").GetProperty("$")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(400, (await TestApi.ReadJsonAsync(batch)).GetProperty("items")[0].GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+    }
+
     private static Task<TestApi> StartAsync() => TestApi.StartAsync(
-        addJobs: jobs => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("urgent", kind => kind.Priority = 5));
+        addJobs: jobs => jobs
+            .AddJob<GatedJob, GatedRequest, GatedResult>("urgent", kind => kind.Priority = 5)
+            .AddJob<GatedJob, GatedRequest, GatedResult>("express", kind => kind.PriorityBy<GatedRequest>(request => request.Value == 999 ? throw new InvalidOperationException("No priority for 999.") : request.Value * 2)));
 }

@@ -31,6 +31,38 @@ public sealed class JobSchedulerPriorityTests
     }
 
     [Fact]
+    public async Task AKindsPriorityFunction_GivesEachJobStartedInCodeItsOwn_AndAFreedSlotTakesTheHigherFirst()
+    {
+        await using var services = TestServices.Create(
+            options => options.MaxConcurrency = 1,
+            addJobs: jobs => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("orders", kind => kind.PriorityBy<GatedRequest>(request => request.Value * 2)));
+        await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "busy" });
+        await services.Gates["busy"].Started;
+        var standard = await services.Scheduler.StartKindAsync("orders", new GatedRequest { GateKey = "standard", Value = 0 });
+        services.Time.Advance(TimeSpan.FromMinutes(1));
+        var express = await services.Scheduler.StartManyAsync("orders", [new GatedRequest { GateKey = "express", Value = 9 }]);
+
+        services.Gates["busy"].Release();
+        await services.Gates["express"].Started;
+
+        Assert.False(services.Gates["standard"].HasStarted);
+        Assert.Equal((0, 18), ((await services.GetRecordAsync(standard.Id)).Priority, (await services.GetRecordAsync(express[0].Id)).Priority));
+    }
+
+    [Fact]
+    public async Task AKindsPriorityFunction_ThatRefusesARequest_RefusesTheStartInCode()
+    {
+        await using var services = TestServices.Create(addJobs: jobs => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("orders", kind => kind.PriorityBy<GatedRequest>(request => request.Value * 2)));
+
+        var single = await Assert.ThrowsAsync<ArgumentException>(() => services.Scheduler.StartKindAsync("orders", new GatedRequest { GateKey = "a", Value = 600 }));
+        var many = await Assert.ThrowsAsync<ArgumentException>(() => services.Scheduler.StartManyAsync("orders", [new GatedRequest { GateKey = "b" }, new GatedRequest { GateKey = "c", Value = 501 }]));
+
+        Assert.Contains("from -1000 to 1000", single.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Request 1:", many.Message, StringComparison.Ordinal);
+        Assert.Equal(0, services.Store.Count);
+    }
+
+    [Fact]
     public async Task AJobOfALowerPriority_QueuedLongEnoughBefore_IsTakenFirst()
     {
         await using var services = TestServices.Create(

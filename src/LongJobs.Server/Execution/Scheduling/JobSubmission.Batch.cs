@@ -20,16 +20,18 @@ internal sealed partial class JobSubmission
             ArgumentNullException.ThrowIfNull(request, nameof(requests));
             EnsureValidRequest(jobKind, request, starts.Count);
             string? uniqueKey;
+            int priority;
             try
             {
                 uniqueKey = jobKind.UniqueKeyOf(request);
+                priority = jobKind.PriorityOf(request);
             }
             catch (ArgumentException exception)
             {
                 throw new ArgumentException($"Request {starts.Count}: {exception.Message}", nameof(requests), exception.InnerException);
             }
 
-            starts.Add(new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null, uniqueKey));
+            starts.Add(new ValidatedStart(request, Owner: null, IdempotencyKey: null, Notifications: null, uniqueKey, priority));
         }
 
         var started = await StartRegisteredManyAsync(jobKind, starts, withHandle: true, cancellationToken).ConfigureAwait(false);

@@ -293,7 +293,8 @@ internal sealed partial class JobSubmission(
         }
     }
 
-    /// <summary>The record of a new job of a registered kind, for <paramref name="start"/>.</summary>
+    /// <summary>The record of a new job of a registered kind, for <paramref name="start"/>; without a priority of its own, the kind's for its request.</summary>
+    /// <exception cref="ArgumentException">The kind's priority function refuses the request (<see cref="JobKind.PriorityOf"/>).</exception>
     private JobRecord NewRecord(JobKind kind, ValidatedStart start) => NewRecord(
         kind.Name,
         JsonSerializer.SerializeToElement(start.Request, kind.RequestType, options.SerializerOptions),
@@ -302,7 +303,7 @@ internal sealed partial class JobSubmission(
         start.IdempotencyKey,
         start.Notifications,
         start.UniqueKey,
-        start.Priority ?? kind.Priority);
+        start.Priority ?? kind.PriorityOf(start.Request));
 
     private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null, string? uniqueKey = null, int priority = 0)
     {
