@@ -140,9 +140,10 @@ internal sealed class RecurringJobStarter(IJobSchedules store, ScheduleRegistry 
             return schedule.Cron.NextAfter(state.DoneUntil > now ? state.DoneUntil : now);
         }
 
-        if (schedule.Cron.NextAfter(state.DoneUntil) is not { } due || due > now)
+        var next = schedule.Cron.NextAfter(state.DoneUntil);
+        if (next is not { } due || due > now)
         {
-            return schedule.Cron.NextAfter(state.DoneUntil);
+            return next;
         }
 
         var missedFrom = due;
