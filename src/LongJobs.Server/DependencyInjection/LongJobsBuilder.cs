@@ -68,6 +68,11 @@ public sealed class LongJobsBuilder
             throw new ArgumentException($"The MaxConcurrency of job kind '{kind}' must be from 1 to 1024.", nameof(configure));
         }
 
+        if (options.MaxClusterConcurrency is < 1 or > 100_000)
+        {
+            throw new ArgumentException($"The MaxClusterConcurrency of job kind '{kind}' must be from 1 to 100,000.", nameof(configure));
+        }
+
         if (options.Priority is < JobKindOptions.MinPriority or > JobKindOptions.MaxPriority)
         {
             throw new ArgumentException($"The priority of job kind '{kind}' must be from {JobKindOptions.MinPriority} to {JobKindOptions.MaxPriority}.", nameof(configure));

@@ -21,6 +21,9 @@ internal abstract class JobKind(string name, Type requestType, Type resultType, 
     /// <summary>The most jobs of the kind one server runs at once, or <see langword="null"/> for no limit of its own.</summary>
     public int? MaxConcurrency { get; } = options.MaxConcurrency;
 
+    /// <summary>The most jobs of the kind running at once on all servers sharing the store, or <see langword="null"/> for no such limit.</summary>
+    public int? MaxClusterConcurrency { get; } = options.MaxClusterConcurrency;
+
     /// <summary>How soon the kind's jobs are claimed among queued jobs, unless a start gives a job its own.</summary>
     public int Priority { get; } = options.Priority;
 

@@ -37,6 +37,14 @@ public sealed class JobKindOptions
     public int? MaxConcurrency { get; set; }
 
     /// <summary>
+    /// The most jobs of the kind running at once on all the servers sharing the store: for work that calls a service that
+    /// takes only so many calls at a time from everyone (a rate-limited API, a licence). The store enforces it as it
+    /// claims: no server claims a job of the kind while that many run anywhere.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: no limit across servers; from 1 to 100,000.</value>
+    public int? MaxClusterConcurrency { get; set; }
+
+    /// <summary>
     /// Gives each job of the kind its own priority, computed from its request (an express order, say), instead of
     /// <see cref="Priority"/>: in code, in recurring schedules and over REST, where a start's <c>LongJobs-Priority</c>
     /// header (or a batch item's <c>priority</c>) still decides when given.

@@ -20,14 +20,17 @@ public interface IQueuedJobs
     /// First means in order of <see cref="JobRecord.CreatedAt"/> less <see cref="JobRecord.Priority"/> minutes, then of
     /// <see cref="JobRecord.Id"/>: oldest first within a priority, a higher priority ahead of the jobs created up to a minute
     /// per level before it, and never behind a job of any priority created long enough after it (no starvation).
-    /// Concurrent claims, from this server or others sharing the store, never take the same job.
+    /// Concurrent claims, from this server or others sharing the store, never take the same job. A kind in
+    /// <paramref name="runningLimits"/> never has more jobs running than its limit after the claim, counting those every
+    /// server runs, however many claims run at once (a claim may then take fewer jobs than there are waiting).
     /// </summary>
     /// <param name="kinds">The kinds the caller can run.</param>
     /// <param name="limit">How many jobs to take at most.</param>
     /// <param name="startedAt">When they start.</param>
+    /// <param name="runningLimits">For kinds limited across servers, the most of their jobs that may run at once; <see langword="null"/> when none is.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The started jobs, first first; empty when none is waiting.</returns>
-    ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Completes when a job may have been queued by another server sharing the store, or queued again after its

@@ -37,6 +37,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         new("ClaimJobs", "ClaimJobs", ClaimLimit * 3, () => [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
         // The rare kind has one queued job among the queue: the claim reads the whole queue, and no more.
         new("ClaimJobs of a kind rarely queued", "ClaimJobs", Queued + ClaimLimit, () => [Parameter.Texts("kinds", [RareKind]), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
+        // 'report' limited across nodes: its running jobs are counted (through the running jobs' index), then the queue read as above.
+        new("ClaimLimitedJobs", "ClaimLimitedJobs", ClaimLimit * 3 + (FirstAdHocQueued - FirstRunning), () =>
+            [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere(), Parameter.Texts("limited_kinds", ["report"]), Parameter.Integers("max_running", [100_000])]),
         new("CountQueuedJobs", "CountQueuedJobs", 1_000, () => [Parameter.Integer("count_at_most", 1_000)]),
         new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
         new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
@@ -212,10 +215,14 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         }
     }
 
+    /// <summary>The statement of <paramref name="planCase"/> that reads and writes the jobs: a script's last (a claim of limited kinds first takes locks).</summary>
+    private string LastStatement(PlanCase planCase) =>
+        jobs.Sql[planCase.Statement].Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+
     private async Task<QueryPlan> ExplainAsync(NpgsqlConnection connection, PlanCase planCase, bool analyze)
     {
         var options = analyze ? "ANALYZE, FORMAT JSON" : "FORMAT JSON";
-        await using var command = new NpgsqlCommand($"EXPLAIN ({options})\n{jobs.Sql[planCase.Statement]}", connection);
+        await using var command = new NpgsqlCommand($"EXPLAIN ({options})\n{LastStatement(planCase)}", connection);
         command.Parameters.AddRange(planCase.Parameters());
         return QueryPlan.Parse((string)(await command.ExecuteScalarAsync())!);
     }
@@ -228,7 +235,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     {
         var parameters = planCase.Parameters();
         var names = new List<string>();
-        var sql = Regex.Replace(Regex.Replace(jobs.Sql[planCase.Statement], "--[^\n]*", string.Empty), "@([a-z_]+)", match =>
+        var sql = Regex.Replace(Regex.Replace(LastStatement(planCase), "--[^\n]*", string.Empty), "@([a-z_]+)", match =>
         {
             if (!names.Contains(match.Groups[1].Value))
             {

@@ -9,6 +9,31 @@ namespace LongJobs.Server.Tests.Execution;
 public sealed class JobSchedulerKindLimitTests
 {
     [Fact]
+    public async Task AKindAtItsLimitAcrossServers_WaitsInTheQueue_ThoughTwoServersHaveFreeSlots()
+    {
+        var time = new ObservedFakeTimeProvider();
+        var store = new FaultyJobStore(time);
+        void AddLimited(LongJobsBuilder jobs) => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("limited", kind => kind.MaxClusterConcurrency = 2);
+        await using var first = TestServices.Create(options => options.MaxConcurrency = 4, addJobs: AddLimited, store: _ => store, time: time);
+        await using var second = TestServices.Create(options => options.MaxConcurrency = 4, addJobs: AddLimited, store: _ => store, time: time);
+
+        var one = await first.Scheduler.StartKindAsync("limited", new GatedRequest { GateKey = "one" });
+        time.Advance(TimeSpan.FromSeconds(1));
+        var two = await second.Scheduler.StartKindAsync("limited", new GatedRequest { GateKey = "two" });
+        time.Advance(TimeSpan.FromSeconds(1));
+        var three = await first.Scheduler.StartKindAsync("limited", new GatedRequest { GateKey = "three" });
+        var four = await second.Scheduler.StartKindAsync("limited", new GatedRequest { GateKey = "four" });
+
+        await Task.WhenAll(first.Gates["one"].Started, second.Gates["two"].Started);
+        Assert.Equal(JobStatus.Queued, (await first.GetRecordAsync(three.Id)).Status);
+        Assert.Equal(JobStatus.Queued, (await first.GetRecordAsync(four.Id)).Status);
+
+        first.Gates["one"].Release();
+        await first.Gates["three"].Started;
+        Assert.Equal(JobStatus.Queued, (await first.GetRecordAsync(four.Id)).Status);
+    }
+
+    [Fact]
     public async Task AKindAtItsLimit_WaitsInTheQueue_WhileOtherKindsTakeTheFreeSlots_AndGoesOnWhenOneOfItsJobsEnds()
     {
         await using var services = TestServices.Create(

@@ -72,7 +72,7 @@ public sealed class SharedStoreTopologyTests
             return new ValueTask<int>(Answer.Task);
         }
 
-        public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
 
         public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();

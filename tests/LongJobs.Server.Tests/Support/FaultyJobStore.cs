@@ -136,8 +136,8 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) => Inner.CountQueuedAsync(countAtMost, cancellationToken);
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
-        ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, cancellationToken);
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default) =>
+        ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, runningLimits, cancellationToken);
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
 

@@ -22,6 +22,9 @@ internal sealed class QueueClaimer
     private readonly IQueuedJobs _queue;
     private readonly JobKindRegistry _kinds;
     private readonly string[] _kindNames;
+
+    /// <summary>The kinds limited across servers (<see cref="JobKindOptions.MaxClusterConcurrency"/>) and their limits; <see langword="null"/> when none is.</summary>
+    private readonly Dictionary<string, int>? _runningLimits;
     private readonly SlotPool _pool;
     private readonly StoreTopology _topology;
     private readonly FollowedJobs _followed;
@@ -69,6 +72,8 @@ internal sealed class QueueClaimer
         _queue = queue;
         _kinds = kinds;
         _kindNames = [.. kinds.Kinds.Select(kind => kind.Name)];
+        var runningLimits = kinds.Kinds.Where(kind => kind.MaxClusterConcurrency is not null).ToDictionary(kind => kind.Name, kind => kind.MaxClusterConcurrency!.Value, StringComparer.Ordinal);
+        _runningLimits = runningLimits.Count > 0 ? runningLimits : null;
         _pool = pool;
         _topology = topology;
         _followed = followed;
@@ -219,7 +224,7 @@ internal sealed class QueueClaimer
             IReadOnlyList<JobRecord> claimed;
             try
             {
-                claimed = await _queue.ClaimAsync(plan.Kinds, plan.Count, _time.GetUtcNow(), _shutdown).ConfigureAwait(false);
+                claimed = await _queue.ClaimAsync(plan.Kinds, plan.Count, _time.GetUtcNow(), _runningLimits, _shutdown).ConfigureAwait(false);
                 _claims.Worked();
             }
             catch (Exception exception)
@@ -242,10 +247,10 @@ internal sealed class QueueClaimer
             }
 
             all.AddRange(claimed);
-            if (claimed.Count < plan.Count && plan.Capped)
+            if (claimed.Count < plan.Count && (plan.Capped || _runningLimits is not null))
             {
-                // A kind's limit left kinds out or made the claim smaller: it says nothing of the jobs it could not take,
-                // which a slot of their kind, once freed, claims.
+                // A kind's limit (here, or across servers) left kinds out or made the claim smaller: it says nothing of the
+                // jobs it could not take, which a slot of their kind, once freed (or the next poll, on a shared store), claims.
                 return all;
             }
 

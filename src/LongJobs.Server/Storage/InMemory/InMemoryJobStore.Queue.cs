@@ -8,7 +8,7 @@ internal sealed partial class InMemoryJobStore
     public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Math.Min(Volatile.Read(ref _queuedCount), countAtMost));
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(kinds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
@@ -16,6 +16,8 @@ internal sealed partial class InMemoryJobStore
         var paused = PausedKinds();
         lock (_claimable)
         {
+            // Under the claim's lock no other claim starts a job, so the room counted stays right until this one ends.
+            var room = RoomOf(runningLimits, kinds);
             var taken = new List<QueuePosition>();
             foreach (var position in _claimable)
             {
@@ -24,9 +26,14 @@ internal sealed partial class InMemoryJobStore
                     break;
                 }
 
-                if (!kinds.Contains(position.Kind) || paused?.Contains(position.Kind) == true)
+                if (!kinds.Contains(position.Kind) || paused?.Contains(position.Kind) == true || room?.GetValueOrDefault(position.Kind, int.MaxValue) <= 0)
                 {
                     continue;
+                }
+
+                if (room is not null && room.TryGetValue(position.Kind, out var left))
+                {
+                    room[position.Kind] = left - 1;
                 }
 
                 taken.Add(position);
@@ -44,6 +51,26 @@ internal sealed partial class InMemoryJobStore
 
         Interlocked.Add(ref _queuedCount, -claimed.Count);
         return ValueTask.FromResult<IReadOnlyList<JobRecord>>(claimed);
+    }
+
+    /// <summary>How many more jobs of each limited kind among <paramref name="kinds"/> may start: its limit less its running jobs.</summary>
+    private Dictionary<string, int>? RoomOf(IReadOnlyDictionary<string, int>? runningLimits, IReadOnlyCollection<string> kinds)
+    {
+        if (runningLimits is null || !kinds.Any(runningLimits.ContainsKey))
+        {
+            return null;
+        }
+
+        var room = runningLimits.Where(limit => kinds.Contains(limit.Key)).ToDictionary(StringComparer.Ordinal);
+        foreach (var job in _jobs.Values)
+        {
+            if (job.Current is { Status: JobStatus.Running } running && room.TryGetValue(running.Kind, out var left))
+            {
+                room[running.Kind] = left - 1;
+            }
+        }
+
+        return room;
     }
 
     /// <summary>No other server shares this store: nothing is ever queued behind the scheduler's back.</summary>

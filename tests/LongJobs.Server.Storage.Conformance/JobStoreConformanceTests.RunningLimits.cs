@@ -1,0 +1,51 @@
+using LongJobs.Server.Jobs;
+
+namespace LongJobs.Server.Storage.Conformance;
+
+/// <summary>Kinds limited across servers (<c>runningLimits</c> of <see cref="IQueuedJobs.ClaimAsync"/>): claims never run more of them at once than their limit.</summary>
+public abstract partial class JobStoreConformanceTests
+{
+    [Fact]
+    public async Task Claim_TakesNoMoreOfALimitedKindThanItsLimitLeaves_CountingItsRunningJobs_AndOtherKindsAsUsual()
+    {
+        var store = CreateStore();
+        var (limited, other) = (UniqueKind(), UniqueKind());
+        var limits = new Dictionary<string, int> { [limited] = 2 };
+        for (var i = 0; i < 4; i++)
+        {
+            await store.InsertAsync(NewRegisteredJob(limited, T0.AddSeconds(i)));
+        }
+
+        await store.InsertAsync(NewRegisteredJob(other, T0.AddSeconds(10)));
+        await store.InsertAsync(NewRegisteredJob(other, T0.AddSeconds(11)));
+
+        var first = await store.ClaimAsync([limited, other], 10, T0.AddMinutes(1), limits);
+        var none = await store.ClaimAsync([limited, other], 10, T0.AddMinutes(1), limits);
+        var finished = first.First(job => job.Kind == limited);
+        await store.TryFinishAsync(finished.Id, JobStatus.Running, finished.Attempt, Succeeded(T0.AddMinutes(2)));
+        var next = await store.ClaimAsync([limited, other], 10, T0.AddMinutes(2), limits);
+
+        Assert.Equal([limited, limited, other, other], first.Select(job => job.Kind));
+        Assert.Empty(none);
+        Assert.Equal([limited], next.Select(job => job.Kind));
+        Assert.Equal(1, await store.CountQueuedAsync(10));
+        Assert.Single(await store.ClaimAsync([limited], 10, T0.AddMinutes(3)));
+    }
+
+    [Fact]
+    public async Task ConcurrentClaims_OfALimitedKind_NeverRunMoreThanItsLimit()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var limits = new Dictionary<string, int> { [kind] = 3 };
+        for (var i = 0; i < 12; i++)
+        {
+            await store.InsertAsync(NewRegisteredJob(kind, T0.AddSeconds(i)));
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () => await store.ClaimAsync([kind], 2, T0.AddMinutes(1), limits))));
+
+        Assert.Equal(3, claims.Sum(claimed => claimed.Count));
+        Assert.Equal(9, await store.CountQueuedAsync(100));
+    }
+}
