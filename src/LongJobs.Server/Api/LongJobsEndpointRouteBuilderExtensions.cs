@@ -104,6 +104,14 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/{id}/retry", api.RetryAsync)
+            .WithName("RetryJob")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
         group.MapDelete("/{id}", api.DeleteAsync)
             .WithName("DeleteJob")
             .ProducesValidationProblem()

@@ -62,7 +62,7 @@ internal sealed class DashboardEndpoints(
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
-        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, token), "text/html; charset=utf-8");
+        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, token, kinds.Kinds.Select(kind => kind.Name)), "text/html; charset=utf-8");
     }
 
     /// <summary>GET /_assets/{file}: the embedded script or style sheet, revalidated by <c>ETag</c>.</summary>
@@ -114,6 +114,7 @@ internal sealed class DashboardEndpoints(
         while (page.Next is not null && counted < OverviewScanLimit);
 
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
+        var paused = await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new DashboardOverview
         {
             Counted = counted,
@@ -123,6 +124,8 @@ internal sealed class DashboardEndpoints(
             Queued = queued,
             QueuedAtLeast = queued >= QueueCountLimit,
             KindNames = [.. kinds.Kinds.Select(kind => kind.Name).Union(byKind.Keys).Order(StringComparer.Ordinal)],
+            RegisteredKinds = [.. kinds.Kinds.Select(kind => kind.Name).Order(StringComparer.Ordinal)],
+            PausedKinds = [.. paused.OrderBy(pause => pause.Kind, StringComparer.Ordinal).Select(pause => JobKindInfo.Of(pause.Kind, pause))],
         }, PageJson);
     }
 
@@ -141,20 +144,9 @@ internal sealed class DashboardEndpoints(
     /// </summary>
     public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!await CanOperateAsync(context).ConfigureAwait(false))
+        if (await RefuseActionAsync("Cancelling jobs", context).ConfigureAwait(false) is { } refused)
         {
-            return JobProblems.Problem(
-                StatusCodes.Status403Forbidden,
-                "Not allowed to act on jobs.",
-                $"Cancelling jobs from the dashboard needs the authorization policy '{options.OperatorPolicy}'; this caller may only view them.");
-        }
-
-        if (!await antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
-        {
-            return JobProblems.Problem(
-                StatusCodes.Status400BadRequest,
-                "The antiforgery token is missing or not valid.",
-                "Send the token of the dashboard's page in the 'RequestVerificationToken' header, with its cookie; reload the page to get a new one.");
+            return refused;
         }
 
         // A job's owner never changes: checked once, it holds for the cancel.
@@ -168,6 +160,98 @@ internal sealed class DashboardEndpoints(
         return state is null
             ? notFound.Problem(id)
             : TypedResults.Ok(JobState.Of(state, $"{context.Request.PathBase}{ApiPath}/{state.Id}"));
+    }
+
+    /// <summary>
+    /// POST /_api/jobs/{id}/retry: as the jobs API's retry (a new job linked to the failed or cancelled one), for operators
+    /// only (403 otherwise), with the page's antiforgery token (400 without it); 409 for a job that cannot be retried. A
+    /// second retry of the same job answers with the first retry (a double click starts one job).
+    /// </summary>
+    public async Task<Results<Accepted<JobState>, ProblemHttpResult>> RetryAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await RefuseActionAsync("Retrying jobs", context).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
+        var job = await records.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null || !access.CallerOf(context).CanAccess(job))
+        {
+            return notFound.Problem(id);
+        }
+
+        if (JobsApi.WhyNotRetryable(job.Status, job.Request is null, kinds.Contains(job.Kind)) is { } reason)
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status409Conflict,
+                "The job cannot be retried.",
+                $"Job '{id}' {reason}",
+                new Dictionary<string, object?> { ["jobStatus"] = job.Status.ToString() });
+        }
+
+        var retry = await scheduler.RetryAsync(id, cancellationToken).ConfigureAwait(false);
+        if (retry is null)
+        {
+            return notFound.Problem(id);
+        }
+
+        var statusUrl = $"{context.Request.PathBase}{ApiPath}/{retry.Id}";
+        return TypedResults.Accepted(statusUrl, JobState.Of(retry.State, statusUrl));
+    }
+
+    /// <summary>POST /_api/kinds/{kind}/pause: pauses a registered kind on every server sharing the store, for operators only, with the antiforgery token.</summary>
+    public Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> PauseKindAsync(string kind, HttpContext context, CancellationToken cancellationToken) =>
+        ChangeKindAsync(kind, pause: true, context, cancellationToken);
+
+    /// <summary>POST /_api/kinds/{kind}/resume: resumes a paused kind, for operators only, with the antiforgery token.</summary>
+    public Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> ResumeKindAsync(string kind, HttpContext context, CancellationToken cancellationToken) =>
+        ChangeKindAsync(kind, pause: false, context, cancellationToken);
+
+    private async Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> ChangeKindAsync(string kind, bool pause, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await RefuseActionAsync(pause ? "Pausing kinds" : "Resuming kinds", context).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!kinds.TryGet(kind, out var registered))
+        {
+            return JobProblems.Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
+        }
+
+        if (pause)
+        {
+            var paused = await scheduler.PauseKindAsync(registered.Name, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(JobKindInfo.Of(paused.Kind, paused));
+        }
+
+        await scheduler.ResumeKindAsync(registered.Name, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(JobKindInfo.Of(registered.Name, pause: null));
+    }
+
+    /// <summary>
+    /// The answer to an action the caller may not take: 403 without <see cref="LongJobsDashboardOptions.OperatorPolicy"/>,
+    /// 400 without the page's antiforgery token; <see langword="null"/> when the action may go on.
+    /// </summary>
+    private async Task<ProblemHttpResult?> RefuseActionAsync(string action, HttpContext context)
+    {
+        if (!await CanOperateAsync(context).ConfigureAwait(false))
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status403Forbidden,
+                "Not allowed to act on jobs.",
+                $"{action} from the dashboard needs the authorization policy '{options.OperatorPolicy}'; this caller may only view them.");
+        }
+
+        if (!await antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status400BadRequest,
+                "The antiforgery token is missing or not valid.",
+                "Send the token of the dashboard's page in the 'RequestVerificationToken' header, with its cookie; reload the page to get a new one.");
+        }
+
+        return null;
     }
 
     /// <summary>Whether the caller meets <see cref="LongJobsDashboardOptions.OperatorPolicy"/> (every viewer when there is none).</summary>
@@ -199,6 +283,12 @@ internal sealed record DashboardOverview
 
     /// <summary>The registered kinds and those of the counted jobs, for the list's filter.</summary>
     public required IReadOnlyList<string> KindNames { get; init; }
+
+    /// <summary>The kinds this server registers: their failed and cancelled jobs can be retried, and they can be paused.</summary>
+    public required IReadOnlyList<string> RegisteredKinds { get; init; }
+
+    /// <summary>The paused kinds, on every server sharing the store, with the time each was paused.</summary>
+    public required IReadOnlyList<JobKindInfo> PausedKinds { get; init; }
 }
 
 /// <summary>The counted jobs of one kind.</summary>

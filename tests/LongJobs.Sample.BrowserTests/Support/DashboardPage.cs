@@ -85,6 +85,18 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The overview's row of one kind: its name, total, and one cell per status.</summary>
     public ILocator KindRow(string kind) => Page.Locator($"[data-testid=kind-row][data-kind='{kind}']");
 
+    /// <summary>The claims cell of a kind's row: whether it is paused ("Paused", "Active").</summary>
+    public ILocator KindPaused(string kind) => KindRow(kind).GetByTestId("kind-paused");
+
+    /// <summary>The Pause button of a kind's row (operators only).</summary>
+    public ILocator PauseKind(string kind) => KindRow(kind).GetByTestId("kind-pause");
+
+    /// <summary>The Resume button of a paused kind's row (operators only).</summary>
+    public ILocator ResumeKind(string kind) => KindRow(kind).GetByTestId("kind-resume");
+
+    /// <summary>The notice that says what an action did (such as the retry it started).</summary>
+    public ILocator Notice => Page.GetByTestId("notice");
+
     /// <summary>The list's row of one job.</summary>
     public JobRow Row(Guid id) => new(Page.Locator($"[data-testid=job-row][data-job-id='{id}']"));
 
@@ -120,6 +132,9 @@ internal sealed record JobRow(ILocator Locator)
     /// <summary>The Cancel button.</summary>
     public ILocator Cancel => Locator.GetByTestId("job-cancel");
 
+    /// <summary>The Retry button (a failed or cancelled job, for operators).</summary>
+    public ILocator Retry => Locator.GetByTestId("job-retry");
+
     /// <summary>The link to the job's detail.</summary>
     public ILocator Link => Locator.GetByRole(AriaRole.Link);
 }
@@ -145,6 +160,11 @@ internal sealed record JobDetail(ILocator Locator)
     public ILocator OutcomeTitle => Locator.Locator("#detail-outcome-title");
 
     public ILocator Cancel => Locator.GetByTestId("detail-cancel");
+
+    public ILocator Retry => Locator.GetByTestId("detail-retry");
+
+    /// <summary>The link to the job this one retries, or a dash.</summary>
+    public ILocator RetryOf => Locator.GetByTestId("detail-retry-of");
 
     /// <summary>The rows of the attempts' table, the first attempt first.</summary>
     public ILocator Attempts => Locator.GetByTestId("detail-attempt-row");

@@ -58,6 +58,13 @@ internal sealed class SecuredServer : IJobServer
     /// <inheritdoc />
     public Task<Guid> StartJobAsync(string kind, object request) => JobServers.StartJobAsync(_client, kind, request);
 
+    /// <summary>Cancels a job through the REST API as the server's default user (its owner may).</summary>
+    public async Task CancelJobAsync(Guid id)
+    {
+        using var response = await _client.PostAsync(new Uri($"api/jobs/{id}/cancel", UriKind.Relative), content: null);
+        Assert.True(response.IsSuccessStatusCode, $"The cancel of job {id} answered {(int)response.StatusCode}.");
+    }
+
     /// <summary>Starts a job as <paramref name="user"/>, who owns it.</summary>
     public async Task<Guid> StartJobAsync(string kind, object request, string user)
     {

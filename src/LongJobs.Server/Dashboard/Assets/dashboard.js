@@ -5,6 +5,8 @@
 const config = document.body.dataset;
 const api = config.api;
 const canOperate = config.canOperate === 'true';
+const registeredKinds = new Set(config.kinds.split(' ').filter(Boolean));
+const retryable = new Set(['Failed', 'Canceled']);
 const finished = new Set(['Succeeded', 'Failed', 'Canceled']);
 const statuses = ['Scheduled', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
 const pollInterval = 2000;
@@ -56,10 +58,12 @@ const getJob = id => request(`${api}/${encodeURIComponent(id)}`);
 const getHistory = id => request(`${api}/${encodeURIComponent(id)}/history`);
 const getRequest = id => request(`_api/jobs/${encodeURIComponent(id)}/request`);
 const getOverview = () => request('_api/overview');
-const cancelJob = id => request(`_api/jobs/${encodeURIComponent(id)}/cancel`, {
-  method: 'POST',
-  headers: { RequestVerificationToken: config.token },
-});
+const act = url => request(url, { method: 'POST', headers: { RequestVerificationToken: config.token } });
+const cancelJob = id => act(`_api/jobs/${encodeURIComponent(id)}/cancel`);
+const retryJob = id => act(`_api/jobs/${encodeURIComponent(id)}/retry`);
+const pauseKind = (kind, pause) => act(`_api/kinds/${encodeURIComponent(kind)}/${pause ? 'pause' : 'resume'}`);
+/** Whether the page offers to retry the job: it failed or was cancelled, and this server runs its kind (ad-hoc jobs cannot run again). */
+const canRetry = state => canOperate && retryable.has(state.status) && registeredKinds.has(state.kind);
 
 function showProblem(error) {
   const box = $('problem');
@@ -127,18 +131,27 @@ function setProgress(bar, state) {
   bar.setAttribute('aria-valuenow', String(percent(state)));
 }
 
-async function cancel(id, button) {
+/**
+ * Runs an operator action from its button. The button is disabled before the request leaves (a double click sends one
+ * request; the server also answers a second retry of a job with the first retry) and stays so after a success.
+ */
+async function perform(button, action) {
+  if (button.disabled) {
+    return null;
+  }
   button.disabled = true;
   try {
-    const state = await cancelJob(id);
+    const answer = await action();
     showProblem(null);
-    return state;
+    return answer;
   } catch (error) {
     showProblem(error);
     button.disabled = false;
     return null;
   }
 }
+
+const cancel = (id, button) => perform(button, () => cancelJob(id));
 
 // ---- The overview and the list -----------------------------------------------------------------------------------
 
@@ -172,13 +185,18 @@ async function loadOverview() {
   $('overview-note').lastChild.textContent = overview.countedAll
     ? `Counts of all ${numberFormat.format(overview.counted)} jobs you can see.`
     : `Counts of the newest ${numberFormat.format(overview.counted)} jobs you can see.`;
-  $('kind-counts').replaceChildren(...overview.kinds.map(kind => {
+  const paused = new Map(overview.pausedKinds.map(pause => [pause.name, pause]));
+  const counted = new Map(overview.kinds.map(kind => [kind.kind, kind]));
+  const names = [...new Set([...counted.keys(), ...overview.registeredKinds])].sort();
+  $('kind-counts').replaceChildren(...names.map(name => {
+    const kind = counted.get(name) ?? { kind: name, total: 0, statuses: {} };
     const row = document.createElement('tr');
     row.dataset.testid = 'kind-row';
     row.dataset.kind = kind.kind;
     const cells = [kind.kind, kind.total, ...statuses.map(status => kind.statuses[status] ?? 0)];
-    row.innerHTML = cells.map((_, i) => (i === 0 ? '<th scope="row"></th>' : '<td></td>')).join('');
+    row.innerHTML = cells.map((_, i) => (i === 0 ? '<th scope="row"></th>' : '<td></td>')).join('') + '<td class="claims"></td>';
     cells.forEach((value, i) => { row.children[i].textContent = typeof value === 'number' ? numberFormat.format(value) : value; });
+    row.lastChild.append(kindClaims(name, paused.get(name), overview.registeredKinds.includes(name)));
     return row;
   }));
   const kindFilter = $('filter-kind');
@@ -186,6 +204,43 @@ async function loadOverview() {
   for (const name of overview.kindNames.filter(name => !known.has(name))) {
     kindFilter.add(new Option(name, name));
   }
+}
+
+/** The claims cell of a kind: paused or not, and for operators the button that changes it. */
+function kindClaims(name, pause, registered) {
+  const cell = document.createDocumentFragment();
+  const label = cell.appendChild(document.createElement('span'));
+  label.dataset.testid = 'kind-paused';
+  label.className = pause ? 'paused' : '';
+  label.textContent = pause ? 'Paused' : registered ? 'Active' : '—';
+  label.title = pause ? `Paused since ${formatTime(pause.pausedAt)}: its queued jobs wait` : '';
+  if (canOperate && registered) {
+    const button = cell.appendChild(document.createElement('button'));
+    button.type = 'button';
+    button.dataset.testid = pause ? 'kind-resume' : 'kind-pause';
+    button.textContent = pause ? 'Resume' : 'Pause';
+    button.setAttribute('aria-label', `${button.textContent} ${name} jobs`);
+    button.addEventListener('click', async () => {
+      if (await perform(button, () => pauseKind(name, !pause))) {
+        loadOverview().catch(showProblem);
+      }
+    });
+  }
+  return cell;
+}
+
+/** Retries a job from its button; on success tells where the retry is, and opens it when asked. */
+async function retry(id, button, open) {
+  const state = await perform(button, () => retryJob(id));
+  if (state) {
+    const notice = $('notice');
+    notice.replaceChildren('Retried as ', Object.assign(document.createElement('a'), { href: `#job/${state.id}`, textContent: `job ${state.id}` }), '.');
+    notice.hidden = false;
+    if (open) {
+      location.hash = `#job/${state.id}`;
+    }
+  }
+  return state;
 }
 
 function renderRow(state) {
@@ -199,7 +254,8 @@ function renderRow(state) {
     row.dataset.jobId = state.id;
     row.innerHTML = '<td><a class="id"></a></td><td data-testid="job-kind"></td><td><span data-testid="job-status"></span></td>'
       + '<td><progress max="100" data-testid="job-progress"></progress> <span class="message" data-testid="job-progress-message"></span></td>'
-      + '<td data-testid="job-created"></td><td><button type="button" data-testid="job-cancel" hidden>Cancel</button></td>';
+      + '<td data-testid="job-created"></td><td><button type="button" data-testid="job-cancel" hidden>Cancel</button>'
+      + '<button type="button" data-testid="job-retry" hidden>Retry</button></td>';
     const link = row.querySelector('a');
     link.href = `#job/${state.id}`;
     link.textContent = state.id.slice(-12);
@@ -213,6 +269,9 @@ function renderRow(state) {
         renderRow(canceled);
       }
     });
+    const again = testId(row, 'job-retry');
+    again.setAttribute('aria-label', `Retry job ${state.id}`);
+    again.addEventListener('click', () => retry(state.id, again, false));
     list.rows.set(state.id, row);
   }
   row.state = state;
@@ -225,6 +284,7 @@ function renderRow(state) {
   testId(row, 'job-progress-message').textContent = state.error ? state.error.title ?? '' : state.progressMessage ?? '';
   testId(row, 'job-created').textContent = formatTime(state.createdAt);
   testId(row, 'job-cancel').hidden = !canOperate || isFinished(state);
+  testId(row, 'job-retry').hidden = !canRetry(state);
   return row;
 }
 
@@ -288,6 +348,13 @@ function renderDetail(state) {
   testId(view, 'detail-started').textContent = formatTime(state.startedAt);
   testId(view, 'detail-completed').textContent = formatTime(state.completedAt);
   $('detail-cancel').hidden = !canOperate || isFinished(state);
+  $('detail-retry').hidden = !canRetry(state);
+  const retryOf = testId(view, 'detail-retry-of');
+  if (state.retryOf) {
+    retryOf.replaceChildren(Object.assign(document.createElement('a'), { href: `#job/${state.retryOf}`, textContent: state.retryOf }));
+  } else {
+    retryOf.textContent = '—';
+  }
   const outcome = $('detail-outcome');
   outcome.hidden = !isFinished(state);
   const problem = state.error;
@@ -372,6 +439,10 @@ function showDetail(id) {
   renderHistory({ attempts: [], log: [], removedLogLines: 0 });
   $('detail-outcome').hidden = true;
   $('detail-cancel').hidden = true;
+  $('detail-retry').hidden = true;
+  const again = $('detail-retry');
+  again.disabled = false;
+  again.onclick = () => retry(id, again, true);
   const button = $('detail-cancel');
   button.onclick = async () => {
     const state = await cancel(id, button);
@@ -403,6 +474,7 @@ let stopView = () => {};
 function route() {
   stopView();
   showProblem(null);
+  $('notice').hidden = true;
   const match = /^#job\/([0-9a-fA-F-]{32,36})$/.exec(location.hash);
   $('overview-view').hidden = Boolean(match);
   $('detail-view').hidden = !match;
