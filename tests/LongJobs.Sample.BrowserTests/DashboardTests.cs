@@ -47,6 +47,10 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(page.KindRow("sleep")).ToContainTextAsync("sleep3");
         await Expect(page.KindRow("primes")).ToContainTextAsync("primes1");
         await Expect(page.QueueLength).ToHaveTextAsync("0");
+        await Expect(page.ThroughputChart).ToHaveAttributeAsync("data-total", "4");
+        await Expect(page.FailuresChart).ToHaveAttributeAsync("data-total", "1");
+        await Expect(page.ThroughputChart.Locator("rect.bar-succeeded")).Not.ToHaveCountAsync(0);
+        await Expect(page.FailuresChart.Locator("rect.bar-failed")).ToHaveCountAsync(1);
         await page.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-overview.png"));
 
         await page.Page.GetByLabel("Status").SelectOptionAsync("Failed");

@@ -25,14 +25,22 @@ internal sealed class DashboardEndpoints(
     JobKindRegistry kinds,
     IJobRecords records,
     IQueuedJobs queue,
+    IJobStatistics counts,
     IJobScheduler scheduler,
+    TimeProvider time,
     JobAccess access,
     JobNotFound notFound,
     IAntiforgery antiforgery,
     IAuthorizationService? authorization)
 {
-    /// <summary>How many of the caller's newest jobs the overview counts: a bounded read, whatever the store holds.</summary>
-    internal const int OverviewScanLimit = 1000;
+    /// <summary>How many minutes the overview's charts show, the current one last: the window of its finished jobs.</summary>
+    internal const int ChartMinutes = 60;
+
+    /// <summary>Where the overview stops counting the unfinished jobs of one status.</summary>
+    internal const int CountLimit = 10_000;
+
+    /// <summary>Where the overview stops counting the jobs that finished in the last hour (the oldest minutes then fall short).</summary>
+    internal const int FinishedCountLimit = 100_000;
 
     /// <summary>Where the overview stops counting the queue.</summary>
     internal const int QueueCountLimit = 10_000;
@@ -85,42 +93,65 @@ internal sealed class DashboardEndpoints(
         return TypedResults.Bytes(asset.Content, asset.ContentType);
     }
 
-    /// <summary>GET /_api/overview: counts by status and kind of the caller's newest jobs, the queue's length, the kinds.</summary>
+    /// <summary>
+    /// GET /_api/overview: the caller's jobs (an administrator's: everyone's) by status and kind, the unfinished ones now
+    /// and those that finished in the last hour, with the finished ones per minute (the charts); the queue's length; the
+    /// kinds and their pauses. From the store's counts (<see cref="IJobStatistics"/>), bounded whatever the store holds.
+    /// </summary>
     public async Task<JsonHttpResult<DashboardOverview>> OverviewAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var query = new JobQuery { Owner = access.CallerOf(context).ListedOwner, PageSize = JobQuery.MaxPageSize };
+        var now = time.GetUtcNow();
+        var currentMinute = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        var query = new JobStatisticsQuery
+        {
+            Owner = access.CallerOf(context).ListedOwner,
+            Since = currentMinute.AddMinutes(1 - ChartMinutes),
+            Until = currentMinute.AddMinutes(1),
+            CountAtMost = CountLimit,
+            FinishedAtMost = FinishedCountLimit,
+        };
+        var statistics = await counts.CountJobsAsync(query, cancellationToken).ConfigureAwait(false);
         var byStatus = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
         var byKind = new SortedDictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
-        var counted = 0;
-        JobPage page;
-        do
+        foreach (var count in statistics.Counts)
         {
-            page = await records.ListAsync(query, cancellationToken).ConfigureAwait(false);
-            foreach (var job in page.Items.Take(OverviewScanLimit - counted))
+            var status = count.Status.ToString();
+            byStatus[status] += count.Count;
+            if (!byKind.TryGetValue(count.Kind, out var kind))
             {
-                var status = job.Status.ToString();
-                byStatus[status]++;
-                if (!byKind.TryGetValue(job.Kind, out var kind))
-                {
-                    byKind[job.Kind] = kind = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
-                }
-
-                kind[status]++;
-                counted++;
+                byKind[count.Kind] = kind = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
             }
 
-            query = query with { After = page.Next };
+            kind[status] += count.Count;
         }
-        while (page.Next is not null && counted < OverviewScanLimit);
+
+        var minutes = new DashboardMinutes { Succeeded = new int[ChartMinutes], Failed = new int[ChartMinutes], Canceled = new int[ChartMinutes] };
+        foreach (var bucket in statistics.Buckets)
+        {
+            var minute = (int)((bucket.Start - query.Since) / query.BucketWidth);
+            if (minute is >= 0 and < ChartMinutes)
+            {
+                var series = bucket.Status switch
+                {
+                    JobStatus.Succeeded => minutes.Succeeded,
+                    JobStatus.Failed => minutes.Failed,
+                    _ => minutes.Canceled,
+                };
+                series[minute] += bucket.Count;
+            }
+        }
 
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
         var paused = await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false);
+        var finished = statistics.Counts.Where(count => count.Status.IsFinished()).Sum(count => count.Count);
         return TypedResults.Json(new DashboardOverview
         {
-            Counted = counted,
-            CountedAll = page.Next is null,
+            Since = query.Since,
             Statuses = byStatus,
+            StatusesAtLeast = [.. Enum.GetValues<JobStatus>().Where(status => !status.IsFinished() && byStatus[status.ToString()] >= CountLimit).Select(status => status.ToString())],
+            FinishedAtLeast = finished >= FinishedCountLimit,
             Kinds = [.. byKind.Select(kind => new DashboardKindCount { Kind = kind.Key, Total = kind.Value.Values.Sum(), Statuses = kind.Value })],
+            Minutes = minutes,
             Queued = queued,
             QueuedAtLeast = queued >= QueueCountLimit,
             KindNames = [.. kinds.Kinds.Select(kind => kind.Name).Union(byKind.Keys).Order(StringComparer.Ordinal)],
@@ -260,20 +291,29 @@ internal sealed class DashboardEndpoints(
         || (await authorization!.AuthorizeAsync(context.User, policy).ConfigureAwait(false)).Succeeded;
 }
 
-/// <summary>The overview: counts of the caller's newest jobs (at most <see cref="DashboardEndpoints.OverviewScanLimit"/>) and the queue's length.</summary>
+/// <summary>
+/// The overview: the caller's unfinished jobs now and the jobs that finished since <see cref="Since"/> (the last hour), by
+/// status and kind and per minute; the queue's length; the kinds.
+/// </summary>
 internal sealed record DashboardOverview
 {
-    /// <summary>How many jobs were counted.</summary>
-    public required int Counted { get; init; }
+    /// <summary>The start of the window of finished jobs: the first minute of the charts.</summary>
+    public required DateTimeOffset Since { get; init; }
 
-    /// <summary>Whether those are all the caller's jobs; else the newest ones.</summary>
-    public required bool CountedAll { get; init; }
-
-    /// <summary>The counted jobs per status name.</summary>
+    /// <summary>The counted jobs per status name: unfinished ones now, finished ones since <see cref="Since"/>.</summary>
     public required IReadOnlyDictionary<string, int> Statuses { get; init; }
+
+    /// <summary>The unfinished statuses whose count stopped at <see cref="DashboardEndpoints.CountLimit"/>: there are at least that many.</summary>
+    public required IReadOnlyList<string> StatusesAtLeast { get; init; }
+
+    /// <summary>Whether the finished jobs' count stopped at <see cref="DashboardEndpoints.FinishedCountLimit"/>.</summary>
+    public required bool FinishedAtLeast { get; init; }
 
     /// <summary>The counted jobs per kind, by status.</summary>
     public required IReadOnlyList<DashboardKindCount> Kinds { get; init; }
+
+    /// <summary>The jobs that finished in each minute since <see cref="Since"/>, oldest first; the last is the current minute.</summary>
+    public required DashboardMinutes Minutes { get; init; }
 
     /// <summary>The queued jobs of every caller, up to <see cref="DashboardEndpoints.QueueCountLimit"/>.</summary>
     public required int Queued { get; init; }
@@ -289,6 +329,22 @@ internal sealed record DashboardOverview
 
     /// <summary>The paused kinds, on every server sharing the store, with the time each was paused.</summary>
     public required IReadOnlyList<JobKindInfo> PausedKinds { get; init; }
+}
+
+/// <summary>
+/// The jobs that finished in each minute of the charts, one series per final status, each a count per minute from the
+/// overview's <see cref="DashboardOverview.Since"/> (arrays rather than an object per minute: a sixth of the bytes).
+/// </summary>
+internal sealed record DashboardMinutes
+{
+    /// <summary>How many succeeded, per minute.</summary>
+    public required int[] Succeeded { get; init; }
+
+    /// <summary>How many failed, per minute.</summary>
+    public required int[] Failed { get; init; }
+
+    /// <summary>How many were cancelled, per minute.</summary>
+    public required int[] Canceled { get; init; }
 }
 
 /// <summary>The counted jobs of one kind.</summary>

@@ -40,6 +40,12 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The queue's length in the overview.</summary>
     public ILocator QueueLength => Page.Locator("#queue-length");
 
+    /// <summary>The chart of jobs finished per minute over the last hour; <c>data-total</c> is their number.</summary>
+    public ILocator ThroughputChart => Page.GetByTestId("chart-throughput");
+
+    /// <summary>The chart of failures per minute over the last hour; <c>data-total</c> is their number.</summary>
+    public ILocator FailuresChart => Page.GetByTestId("chart-failures");
+
     /// <summary>The detail view of one job.</summary>
     public JobDetail Detail => new(Page.Locator("#detail-view"));
 

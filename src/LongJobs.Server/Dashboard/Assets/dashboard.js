@@ -168,23 +168,78 @@ function filters() {
   return query;
 }
 
+const svgNs = 'http://www.w3.org/2000/svg';
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+function svg(tag, attributes, text) {
+  const element = document.createElementNS(svgNs, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, String(value));
+  }
+  if (text !== undefined) {
+    element.textContent = text;
+  }
+  return element;
+}
+
+/**
+ * Draws a bar chart of the minutes into an inline SVG (no library): one bar per minute, stacked by the given series,
+ * the tallest bar's count on the axis, each bar's minute and counts in its tooltip.
+ */
+function drawChart(chart, overview, series) {
+  const width = 600, height = 130, top = 14, bottom = 16, left = 4;
+  const since = Date.parse(overview.since);
+  const minutes = overview.minutes.succeeded.map((_, i) => ({
+    start: since + (i * 60000), ...Object.fromEntries(series.map(([name]) => [name, overview.minutes[name][i]])),
+  }));
+  const totals = minutes.map(minute => series.reduce((sum, [name]) => sum + minute[name], 0));
+  const max = Math.max(1, ...totals);
+  const step = (width - left) / minutes.length;
+  const scale = (height - top - bottom) / max;
+  const parts = [
+    svg('line', { x1: left, x2: width, y1: height - bottom, y2: height - bottom, class: 'axis' }),
+    svg('text', { x: left, y: 10, class: 'label' }, `${numberFormat.format(max)} / min`),
+    svg('text', { x: left, y: height - 3, class: 'label' }, timeFormat.format(new Date(minutes[0].start))),
+    svg('text', { x: width - 2, y: height - 3, class: 'label', 'text-anchor': 'end' }, 'now'),
+  ];
+  minutes.forEach((minute, i) => {
+    let y = height - bottom;
+    const bar = svg('g', {});
+    for (const [name, className] of series) {
+      const count = minute[name];
+      if (count > 0) {
+        const h = Math.max(1, count * scale);
+        y -= h;
+        bar.append(svg('rect', { x: (left + (i * step) + 1).toFixed(1), y: y.toFixed(1), width: Math.max(1, step - 2).toFixed(1), height: h.toFixed(1), class: className }));
+      }
+    }
+    bar.append(svg('title', {}, `${timeFormat.format(new Date(minute.start))}: ${series.map(([name]) => `${numberFormat.format(minute[name])} ${name}`).join(', ')}`));
+    parts.push(bar);
+  });
+  chart.replaceChildren(...parts);
+  const total = totals.reduce((sum, count) => sum + count, 0);
+  chart.dataset.total = String(total);
+  chart.setAttribute('aria-label', `${numberFormat.format(total)} in the last hour; at most ${numberFormat.format(Math.max(...totals))} in a minute`);
+}
+
 async function loadOverview() {
   const overview = await getOverview();
+  const atLeast = new Set(overview.statusesAtLeast);
   $('status-counts').replaceChildren(...statuses.map(status => {
     const tile = document.createElement('div');
     tile.className = `tile status-${status.toLowerCase()}`;
     tile.innerHTML = '<span class="count"></span><span class="label"></span>';
-    tile.firstChild.textContent = numberFormat.format(overview.statuses[status] ?? 0);
+    tile.firstChild.textContent = numberFormat.format(overview.statuses[status] ?? 0) + (atLeast.has(status) || (finished.has(status) && overview.finishedAtLeast) ? '+' : '');
     tile.firstChild.dataset.testid = `count-${status}`;
-    tile.lastChild.textContent = status;
+    tile.lastChild.textContent = finished.has(status) ? `${status}, last hour` : status;
     return tile;
   }));
   const queue = `${numberFormat.format(overview.queued)}${overview.queuedAtLeast ? '+' : ''}`;
   $('overview-note').innerHTML = 'Queue length: <strong id="queue-length"></strong>. <span></span>';
   $('queue-length').textContent = queue;
-  $('overview-note').lastChild.textContent = overview.countedAll
-    ? `Counts of all ${numberFormat.format(overview.counted)} jobs you can see.`
-    : `Counts of the newest ${numberFormat.format(overview.counted)} jobs you can see.`;
+  $('overview-note').lastChild.textContent = 'The jobs you can see: scheduled, queued and running now; finished in the last hour.';
+  drawChart($('chart-throughput'), overview, [['succeeded', 'bar-succeeded'], ['canceled', 'bar-canceled'], ['failed', 'bar-failed']]);
+  drawChart($('chart-failures'), overview, [['failed', 'bar-failed']]);
   const paused = new Map(overview.pausedKinds.map(pause => [pause.name, pause]));
   const counted = new Map(overview.kinds.map(kind => [kind.kind, kind]));
   const names = [...new Set([...counted.keys(), ...overview.registeredKinds])].sort();
