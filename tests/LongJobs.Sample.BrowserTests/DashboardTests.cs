@@ -51,6 +51,8 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(page.FailuresChart).ToHaveAttributeAsync("data-total", "1");
         await Expect(page.ThroughputChart.Locator("rect.bar-succeeded")).Not.ToHaveCountAsync(0);
         await Expect(page.FailuresChart.Locator("rect.bar-failed")).ToHaveCountAsync(1);
+        await Expect(page.Nodes).ToHaveCountAsync(1);
+        await Expect(page.Nodes.Nth(0).Locator("td").Nth(1)).ToHaveTextAsync("1");
         await page.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-overview.png"));
 
         await page.Page.GetByLabel("Status").SelectOptionAsync("Failed");

@@ -26,6 +26,7 @@ internal sealed class DashboardEndpoints(
     IJobRecords records,
     IQueuedJobs queue,
     IJobStatistics counts,
+    IJobNodes nodes,
     IJobScheduler scheduler,
     TimeProvider time,
     JobAccess access,
@@ -143,6 +144,7 @@ internal sealed class DashboardEndpoints(
 
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
         var paused = await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false);
+        var alive = await nodes.GetNodesAsync(cancellationToken).ConfigureAwait(false);
         var finished = statistics.Counts.Where(count => count.Status.IsFinished()).Sum(count => count.Count);
         return TypedResults.Json(new DashboardOverview
         {
@@ -157,6 +159,7 @@ internal sealed class DashboardEndpoints(
             KindNames = [.. kinds.Kinds.Select(kind => kind.Name).Union(byKind.Keys).Order(StringComparer.Ordinal)],
             RegisteredKinds = [.. kinds.Kinds.Select(kind => kind.Name).Order(StringComparer.Ordinal)],
             PausedKinds = [.. paused.OrderBy(pause => pause.Kind, StringComparer.Ordinal).Select(pause => JobKindInfo.Of(pause.Kind, pause))],
+            Nodes = alive,
         }, PageJson);
     }
 
@@ -329,6 +332,9 @@ internal sealed record DashboardOverview
 
     /// <summary>The paused kinds, on every server sharing the store, with the time each was paused.</summary>
     public required IReadOnlyList<JobKindInfo> PausedKinds { get; init; }
+
+    /// <summary>The servers alive that share the store (every caller's: names and counts, no job data), each with its running jobs.</summary>
+    public required IReadOnlyList<JobNode> Nodes { get; init; }
 }
 
 /// <summary>

@@ -91,6 +91,7 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
             services.GetRequiredService<IJobRecords>(),
             services.GetRequiredService<IQueuedJobs>(),
             services.GetRequiredService<IJobStatistics>(),
+            services.GetRequiredService<IJobNodes>(),
             services.GetRequiredService<IJobScheduler>(),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<JobAccess>(),

@@ -55,6 +55,7 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobHistory>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobStatistics>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobNodes>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobOutbox>(provider => provider.GetRequiredService<IJobStore>());

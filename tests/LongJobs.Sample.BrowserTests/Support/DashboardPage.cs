@@ -46,6 +46,9 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The chart of failures per minute over the last hour; <c>data-total</c> is their number.</summary>
     public ILocator FailuresChart => Page.GetByTestId("chart-failures");
 
+    /// <summary>The rows of the nodes alive: name, running jobs, started, last heartbeat.</summary>
+    public ILocator Nodes => Page.GetByTestId("node-row");
+
     /// <summary>The detail view of one job.</summary>
     public JobDetail Detail => new(Page.Locator("#detail-view"));
 

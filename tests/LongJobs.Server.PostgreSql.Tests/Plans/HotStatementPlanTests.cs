@@ -20,7 +20,7 @@ namespace LongJobs.Server.PostgreSql.Tests.Plans;
 public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputHelper output) : IClassFixture<MillionJobsDatabase>
 {
     /// <summary>The statements that do not read the jobs table (the sweep's advisory lock, the paused kinds' table).</summary>
-    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind"];
+    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind", "BeatNode", "LeaveNode"];
 
     private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10, DueBatch = 500;
 
@@ -82,6 +82,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         Overview("CountJobs, an owner, the busy hour", owner: "user-3", until: EndOfFinished),
         Overview("CountJobs, an owner of ten jobs, the busy hour", owner: RareOwner, until: EndOfFinished),
         Overview("CountJobs, no owner, the busy hour", owner: string.Empty, until: EndOfFinished),
+        // The nodes alive: the running jobs by node, through their partial index.
+        new("ListNodes", "ListNodes", Running, () => [Parameter.Timestamp("now", Now), Parameter.Timestamp("alive_after", Now.AddSeconds(-30))]),
         new("GetNextDueTime", "GetNextDueTime", 10, () => []),
         new("QueueDueJobs", "QueueDueJobs", DueBatch * 3, () => [Parameter.Timestamp("now", Now), Parameter.Integer("limit", DueBatch)]),
         new("TryStartJob", "TryStartJob", 1, () => [Parameter.Uuid("id", AdHocJob), .. StartedHere()]),

@@ -204,6 +204,7 @@ public sealed partial class MapLongJobsDashboardTests
         Assert.All(bobs.GetProperty("statuses").EnumerateObject(), status => Assert.Equal(0, status.Value.GetInt32()));
         Assert.Equal(0, bobs.GetProperty("kinds").GetArrayLength());
         Assert.Equal(1, admins.GetProperty("statuses").GetProperty("Running").GetInt32());
+        Assert.Equal(1, Assert.Single(bobs.GetProperty("nodes").EnumerateArray()).GetProperty("runningJobs").GetInt32());
         Assert.Equal(0, bobsList.GetProperty("items").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, bobsRequest.StatusCode);
         Assert.Equal("g", (await TestApi.ReadJsonAsync(alicesRequest)).GetProperty("request").GetProperty("gateKey").GetString());

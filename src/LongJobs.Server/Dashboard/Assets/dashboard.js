@@ -240,6 +240,14 @@ async function loadOverview() {
   $('overview-note').lastChild.textContent = 'The jobs you can see: scheduled, queued and running now; finished in the last hour.';
   drawChart($('chart-throughput'), overview, [['succeeded', 'bar-succeeded'], ['canceled', 'bar-canceled'], ['failed', 'bar-failed']]);
   drawChart($('chart-failures'), overview, [['failed', 'bar-failed']]);
+  $('node-rows').replaceChildren(...overview.nodes.map(node => {
+    const row = cells('tr', 'td', [
+      [node.name], [numberFormat.format(node.runningJobs)], [formatTime(node.startedAt)], [formatTime(node.lastHeartbeatAt)],
+    ]);
+    row.dataset.testid = 'node-row';
+    row.dataset.node = node.name;
+    return row;
+  }));
   const paused = new Map(overview.pausedKinds.map(pause => [pause.name, pause]));
   const counted = new Map(overview.kinds.map(kind => [kind.kind, kind]));
   const names = [...new Set([...counted.keys(), ...overview.registeredKinds])].sort();
