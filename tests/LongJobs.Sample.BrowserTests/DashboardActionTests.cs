@@ -99,5 +99,44 @@ public sealed class DashboardActionTests(Chromium chromium) : IClassFixture<Chro
         await Expect(page.Detail.Status).ToHaveTextAsync("Canceled");
     }
 
+    [Fact]
+    public async Task TheList_FiltersByCreationTime_AndForAnAdministratorByOwner()
+    {
+        await using var server = await SecuredServer.StartAsync("val");
+        var vals = await server.StartJobAsync("sleep", new { seconds = 60 });
+        var mallorys = await server.StartJobAsync("sleep", new { seconds = 60 }, user: "mallory");
+        var viewer = new Dictionary<string, string> { [HeaderAuthenticationHandler.UserHeader] = "val" };
+        var admin = new Dictionary<string, string> { [HeaderAuthenticationHandler.UserHeader] = "ada", [HeaderAuthenticationHandler.RolesHeader] = SecuredServer.AdministratorRole };
+        await using var viewersPage = await DashboardPage.OpenAsync(chromium.Browser, new Uri(server.Address, "jobs/"), viewer);
+        await using var page = await DashboardPage.OpenAsync(chromium.Browser, new Uri(server.Address, "jobs/"), admin);
+        await Expect(viewersPage.Rows).ToHaveCountAsync(1);
+        await Expect(viewersPage.OwnerFilter).ToBeHiddenAsync();
+        await Expect(page.Rows).ToHaveCountAsync(2);
+
+        await page.OwnerFilter.FillAsync("mallory");
+        await page.OwnerFilter.PressAsync("Enter");
+
+        await Expect(page.Rows).ToHaveCountAsync(1);
+        await Expect(page.Row(mallorys).Status).ToHaveTextAsync("Running");
+
+        await page.CreatedFrom.FillAsync("2020-01-01T00:00");
+        await page.CreatedTo.FillAsync("2020-01-02T00:00");
+
+        await Expect(page.NoJobs).ToBeVisibleAsync();
+        await Expect(page.Rows).ToHaveCountAsync(0);
+
+        await page.CreatedTo.FillAsync(string.Empty);
+        await page.OwnerFilter.FillAsync(string.Empty);
+        await page.OwnerFilter.PressAsync("Enter");
+
+        await Expect(page.Rows).ToHaveCountAsync(2);
+        await Expect(page.Row(vals).Status).ToHaveTextAsync("Running");
+        await page.OwnerFilter.FillAsync("val");
+        await page.OwnerFilter.PressAsync("Enter");
+        await Expect(page.Rows).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-list-filtered.png"));
+        await viewersPage.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-viewer.png"));
+    }
+
     private static Regex RetriedAs() => new("^Retried as job [0-9a-f-]{36}\\.$");
 }

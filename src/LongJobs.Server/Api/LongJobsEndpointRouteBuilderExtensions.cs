@@ -119,7 +119,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         group.MapGet("/", api.ListAsync)
-            .WithName("ListJobs");
+            .WithName("ListJobs")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/kinds", api.ListKindsAsync)
             .WithName("ListJobKinds")

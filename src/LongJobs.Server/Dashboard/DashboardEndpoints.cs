@@ -71,7 +71,7 @@ internal sealed class DashboardEndpoints(
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
-        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, token, kinds.Kinds.Select(kind => kind.Name)), "text/html; charset=utf-8");
+        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, access.CallerOf(context).IsAdministrator, token, kinds.Kinds.Select(kind => kind.Name)), "text/html; charset=utf-8");
     }
 
     /// <summary>GET /_assets/{file}: the embedded script or style sheet, revalidated by <c>ETag</c>.</summary>

@@ -46,6 +46,18 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The chart of failures per minute over the last hour; <c>data-total</c> is their number.</summary>
     public ILocator FailuresChart => Page.GetByTestId("chart-failures");
 
+    /// <summary>The list's owner filter (administrators only).</summary>
+    public ILocator OwnerFilter => Page.GetByLabel("Owner");
+
+    /// <summary>The start of the list's creation time range.</summary>
+    public ILocator CreatedFrom => Page.GetByLabel("Created from");
+
+    /// <summary>The end of the list's creation time range.</summary>
+    public ILocator CreatedTo => Page.GetByLabel("to", new() { Exact = true });
+
+    /// <summary>The note that says no job matches the filters.</summary>
+    public ILocator NoJobs => Page.Locator("#no-jobs");
+
     /// <summary>The rows of the nodes alive: name, running jobs, started, last heartbeat.</summary>
     public ILocator Nodes => Page.GetByTestId("node-row");
 

@@ -18,6 +18,9 @@ internal sealed class SecuredServer : IJobServer
 {
     public const string OperatorRole = "ops";
 
+    /// <summary>The role of administrators, who see every user's jobs and filter them by owner.</summary>
+    public const string AdministratorRole = "jobs-admin";
+
     private readonly WebApplication _app;
     private readonly HttpClient _client;
 
@@ -42,7 +45,7 @@ internal sealed class SecuredServer : IJobServer
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy("jobs-viewers", policy => policy.RequireAuthenticatedUser())
             .AddPolicy("jobs-operators", policy => policy.RequireRole(OperatorRole));
-        builder.Services.AddLongJobs().AddJob<SleepJob, SleepRequest, SleepResult>("sleep");
+        builder.Services.AddLongJobs(options => options.AdministratorRole = AdministratorRole).AddJob<SleepJob, SleepRequest, SleepResult>("sleep");
 
         var app = builder.Build();
         app.MapLongJobs().RequireAuthorization("jobs-viewers");

@@ -71,6 +71,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         List("ListJobs, an owner of ten jobs", PageSize, owner: RareOwner),
         List("ListJobs, no owner", PageSize, owner: string.Empty),
         List("ListJobs, next page", PageSize, after: (Now.AddDays(-10), JobId(Finished / 3))),
+        List("ListJobs, created in a day", PageSize, created: (Now.AddDays(-11), Now.AddDays(-10))),
+        List("ListJobs, an owner, created in a day", PageSize, owner: "user-3", created: (Now.AddDays(-11), Now.AddDays(-10))),
+        List("ListJobs, Failed, created in a day", PageSize, status: "Failed", created: (Now.AddDays(-11), Now.AddDays(-10))),
         List("ListJobs, stream resync: Queued", StreamPageSize, status: "Queued", owner: "user-3"),
         List("ListJobs, stream resync: Running", StreamPageSize, status: "Running", owner: "user-3"),
         List("ListJobs, stream resync: finished since", StreamPageSize, owner: "user-3", completedAfter: Now.AddMinutes(-2)),
@@ -307,10 +310,11 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     /// newest jobs first past the unfinished ones, which are the newest of all: the planner does not know that the status
     /// is rare at that end of the table (a known weakness of the catch-all list statement, with no worse case than this).
     /// </summary>
-    private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null) =>
+    private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null, (DateTimeOffset After, DateTimeOffset Before)? created = null) =>
         new(name, "ListJobs", (Total / 100) + Running + AdHocQueued + Queued + Scheduled, GenericPlanBounded: false, () =>
         [
             Parameter.Text("status", status), Parameter.Text("kind", kind), Parameter.Text("owner", owner), Parameter.Timestamp("completed_after", completedAfter),
+            Parameter.Timestamp("created_after", created?.After), Parameter.Timestamp("created_before", created?.Before),
             Parameter.Timestamp("after_created_at", after?.CreatedAt), Parameter.Uuid("after_id", after?.Id), Parameter.Integer("limit", limit),
         ]);
 

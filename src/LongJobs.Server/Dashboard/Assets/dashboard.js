@@ -157,12 +157,13 @@ const cancel = (id, button) => perform(button, () => cancelJob(id));
 
 const list = { tokens: [null], page: 0, rows: new Map() };
 
+/** The list's query from the filters; the time range's local date and time become instants with their offset (UTC). */
 function filters() {
   const form = new FormData($('filters'));
   const query = new URLSearchParams();
   for (const [name, value] of form) {
     if (value) {
-      query.set(name, value);
+      query.set(name, name.startsWith('created') ? new Date(value).toISOString() : value.trim());
     }
   }
   return query;
@@ -544,6 +545,8 @@ function route() {
   stopView = match ? showDetail(match[1]) : showOverview();
 }
 
+$('filter-owner-label').hidden = config.administrator !== 'true';
+$('filters').addEventListener('submit', event => event.preventDefault());
 $('filters').addEventListener('change', () => {
   list.tokens = [null];
   list.page = 0;
