@@ -42,7 +42,7 @@ public sealed class MapLongJobsTests
             .Order()
             .ToList();
         Assert.Equal(
-            ["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobs", "PauseJobKind", "ResumeJobKind", "StartFailingJob", "StartFailingJobs", "StartGatedWorkJob", "StartGatedWorkJobs", "StreamAllJobEvents", "StreamJobEvents"],
+            ["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobs", "PauseJobKind", "ResumeJobKind", "RetryJob", "StartFailingJob", "StartFailingJobs", "StartGatedWorkJob", "StartGatedWorkJobs", "StreamAllJobEvents", "StreamJobEvents"],
             names);
     }
 
