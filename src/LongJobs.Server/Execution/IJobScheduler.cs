@@ -136,7 +136,10 @@ public interface IJobScheduler
     /// </summary>
     /// <param name="id">The ID of the job to retry.</param>
     /// <param name="cancellationToken">Cancels starting the retry, not the retry itself.</param>
-    /// <returns>The retry, queued (or the retry started earlier); <see langword="null"/> when no job has that ID.</returns>
+    /// <returns>
+    /// The retry, queued (or the retry started earlier; or, for a kind whose jobs are unique, the unfinished job that holds
+    /// the request's key, as a start would answer); <see langword="null"/> when no job has that ID.
+    /// </returns>
     /// <exception cref="InvalidOperationException">The job has not failed or been cancelled, or it is an ad-hoc job (it has no request to run again).</exception>
     /// <exception cref="KeyNotFoundException">The job's kind is not registered on this server.</exception>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
