@@ -66,16 +66,22 @@ public class LongJobsClient
     /// <param name="kind">Only jobs of this kind.</param>
     /// <param name="pageSize">At most this many jobs (1 to 100); the server's default (20) when <see langword="null"/>.</param>
     /// <param name="pageToken">The <see cref="JobList.NextPageToken"/> of the previous page, to read the next one.</param>
+    /// <param name="owner">Only jobs of this owner: an administrator's filter (another caller may name only themselves).</param>
+    /// <param name="createdAfter">Only jobs created at or after this instant.</param>
+    /// <param name="createdBefore">Only jobs created before this instant.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The page, with the token of the next one.</returns>
-    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 400 for a bad page token, or could not be reached.</exception>
-    public virtual async Task<JobList> ListJobsAsync(JobStatus? status = null, string? kind = null, int? pageSize = null, string? pageToken = null, CancellationToken cancellationToken = default)
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 400 for a bad page token or 403 for another owner's jobs, or could not be reached.</exception>
+    public virtual async Task<JobList> ListJobsAsync(JobStatus? status = null, string? kind = null, int? pageSize = null, string? pageToken = null, string? owner = null, DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, CancellationToken cancellationToken = default)
     {
         var query = new StringBuilder();
         Append(query, "status", status?.ToString());
         Append(query, "kind", kind);
         Append(query, "pageSize", pageSize?.ToString(CultureInfo.InvariantCulture));
         Append(query, "pageToken", pageToken);
+        Append(query, "owner", owner);
+        Append(query, "createdAfter", createdAfter?.ToString("O", CultureInfo.InvariantCulture));
+        Append(query, "createdBefore", createdBefore?.ToString("O", CultureInfo.InvariantCulture));
         var path = JobPaths.List(_options, query.Length == 0 ? string.Empty : "?" + query.ToString(1, query.Length - 1));
         using var response = await _httpClient.GetAsync(path, cancellationToken).ConfigureAwait(false);
         return await JobResponses.ReadAsync<JobList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
@@ -108,6 +114,21 @@ public class LongJobsClient
     public virtual async Task<JobState> CancelJobAsync(Guid id, CancellationToken cancellationToken = default)
     {
         using var response = await _httpClient.PostAsync(JobPaths.Cancel(_options, id), content: null, cancellationToken).ConfigureAwait(false);
+        return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Retries a job that failed or was cancelled: the server starts a new job of the same kind, request, owner and
+    /// priority, whose <see cref="JobInfo.RetryOf"/> is <paramref name="id"/>; the retried job stays as it ended. Asking
+    /// again answers with the same retry.
+    /// </summary>
+    /// <param name="id">The ID of the job to retry.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The retry's state.</returns>
+    /// <exception cref="LongJobsRequestException">The server answered with an error, such as 404 for an unknown job or 409 for a job that cannot be retried, or could not be reached (status code 0).</exception>
+    public virtual async Task<JobState> RetryJobAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var response = await _httpClient.PostAsync(JobPaths.Retry(_options, id), content: null, cancellationToken).ConfigureAwait(false);
         return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
     }
 

@@ -119,6 +119,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             Parameter.Text("kind", query.Kind),
             Parameter.Text("owner", query.Owner),
             Parameter.Timestamp("completed_after", query.CompletedAfter),
+            Parameter.Timestamp("created_after", query.CreatedAfter),
+            Parameter.Timestamp("created_before", query.CreatedBefore),
             Parameter.Timestamp("after_created_at", query.After?.CreatedAt),
             Parameter.Uuid("after_id", query.After?.Id),
             Parameter.Integer("limit", query.PageSize + 1)).ConfigureAwait(false);

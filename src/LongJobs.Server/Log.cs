@@ -101,10 +101,14 @@ internal static partial class Log
     [LoggerMessage(64, LogLevel.Information, "Schedule {Schedule} started no job for {DueAt:O}: an unfinished job of kind {Kind} holds the unique key of its request.")]
     public static partial void OccurrenceDeduplicated(ILogger logger, string schedule, string kind, DateTimeOffset dueAt);
 
-    // 70 to 72: the jobs' own log lines (issue 16).
+    // 70 and 71: the jobs' own log lines (issue 16).
     [LoggerMessage(EventId = 70, Message = "Job {JobId} of kind {Kind}, attempt {Attempt}: {Message}")]
     public static partial void JobLogLine(ILogger logger, LogLevel level, Guid jobId, string kind, int attempt, string message);
 
     [LoggerMessage(71, LogLevel.Warning, "{Count} log lines of {Jobs} jobs were dropped: the job store could not take them, or more than {Pending} lines waited for it.")]
     public static partial void JobLogLinesDropped(ILogger logger, long count, int jobs, int pending);
+
+    // 72 to 79: the dashboard and its operator actions (issue 16).
+    [LoggerMessage(72, LogLevel.Information, "Job {JobId} of kind {Kind} was retried as job {RetryId}.")]
+    public static partial void JobRetried(ILogger logger, Guid jobId, string kind, Guid retryId);
 }

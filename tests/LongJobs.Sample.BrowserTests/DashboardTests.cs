@@ -47,6 +47,12 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(page.KindRow("sleep")).ToContainTextAsync("sleep3");
         await Expect(page.KindRow("primes")).ToContainTextAsync("primes1");
         await Expect(page.QueueLength).ToHaveTextAsync("0");
+        await Expect(page.ThroughputChart).ToHaveAttributeAsync("data-total", "4");
+        await Expect(page.FailuresChart).ToHaveAttributeAsync("data-total", "1");
+        await Expect(page.ThroughputChart.Locator("rect.bar-succeeded")).Not.ToHaveCountAsync(0);
+        await Expect(page.FailuresChart.Locator("rect.bar-failed")).ToHaveCountAsync(1);
+        await Expect(page.Nodes).ToHaveCountAsync(1);
+        await Expect(page.Nodes.Nth(0).Locator("td").Nth(1)).ToHaveTextAsync("1");
         await page.ScreenshotAsync(Artifacts.PathOf("screenshots/dashboard-overview.png"));
 
         await page.Page.GetByLabel("Status").SelectOptionAsync("Failed");
@@ -239,6 +245,8 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         await Expect(page.Count("Succeeded")).ToHaveTextAsync("2");
         await Expect(page.Rows).ToHaveCountAsync(5);
         var shown = await page.Page.EvaluateAsync<double>("performance.now()");
+        var interactive = await page.Page.EvaluateAsync<double>("performance.getEntriesByName('dashboard-interactive')[0]?.startTime ?? -1");
+        var domContentLoaded = await page.Page.EvaluateAsync<double>("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd");
         long total = 0;
         foreach (var response in page.Responses.Where(response => response.Headers.GetValueOrDefault("content-type")?.StartsWith("text/event-stream", StringComparison.Ordinal) != true))
         {
@@ -248,6 +256,8 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
         }
 
         output.WriteLine($"First load: {total} bytes (page, script, style sheet, overview, list; uncompressed); counts and jobs shown {shown:F0} ms after navigation began.");
+        output.WriteLine($"Time to interactive: {interactive:F0} ms (the page's own mark: counts, charts and first page of jobs rendered, controls wired); DOMContentLoaded at {domContentLoaded:F0} ms.");
+        Assert.InRange(interactive, 1, shown);
 
         return total;
     }

@@ -17,6 +17,10 @@ internal static class JobPaths
         new(options.JobsPath.TrimEnd('/') + query, UriKind.Relative);
 
     /// <summary><c>{JobsPath}{id}/cancel</c>.</summary>
+    /// <summary><c>{JobsPath}{id}/retry</c>.</summary>
+    public static Uri Retry(LongJobsClientOptions options, Guid id) =>
+        Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + "/retry");
+
     public static Uri Cancel(LongJobsClientOptions options, Guid id) =>
         Relative(options, id.ToString("D", CultureInfo.InvariantCulture) + "/cancel");
 

@@ -65,6 +65,10 @@ public class JobInfo
     [JsonPropertyName("deliveries")]
     public IReadOnlyList<NotificationDelivery>? Deliveries { get; set; }
 
+    /// <summary>The ID of the failed or cancelled job this one retries; <see langword="null"/> for any other job.</summary>
+    [JsonPropertyName("retryOf")]
+    public Guid? RetryOf { get; set; }
+
     /// <summary>Where to read the job's state.</summary>
     [JsonPropertyName("statusUrl")]
     public string StatusUrl { get; set; } = string.Empty;

@@ -45,7 +45,13 @@ internal sealed partial class LeaseKeeper(
     /// <summary>The heartbeat's supervision, which tests read.</summary>
     internal SupervisedLoop Heartbeat => _heartbeat;
 
-    /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes.</summary>
+    /// <summary>How long a stopping node tries to remove its heartbeat.</summary>
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>When this node started, as its heartbeat row says.</summary>
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
+    /// <summary>One heartbeat: renew, apply remote cancellations, recover jobs of lost nodes, then say this node is alive (last: the leases come first).</summary>
     internal async Task BeatAsync(CancellationToken cancellationToken)
     {
         var held = scheduler.GetActiveJobs();
@@ -81,10 +87,30 @@ internal sealed partial class LeaseKeeper(
                 JobOfLostNodeEnded(logger, job.Id, job.Kind, job.Status);
             }
         }
+
+        await store.NodeHeartbeats.BeatAsync(_options.NodeName, _startedAt, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(BeatEveryIntervalAsync(stoppingToken), ApplyCancellationRequestsAsync(stoppingToken));
+
+    /// <summary>Stops the loops, then says this node is no longer alive (best effort: else its row ages out within a lease).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+
+        // A database out of reach must not hold the shutdown: one lease at most, as long as the row would age anyway.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(LeaveTimeout);
+        try
+        {
+            await store.NodeHeartbeats.LeaveAsync(_options.NodeName, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            NodeLeaveFailed(logger, exception, _options.NodeName);
+        }
+    }
 
     private async Task BeatEveryIntervalAsync(CancellationToken stoppingToken)
     {
@@ -123,6 +149,9 @@ internal sealed partial class LeaseKeeper(
             // The host is stopping.
         }
     }
+
+    [LoggerMessage(73, LogLevel.Debug, "Node {Node} could not remove its heartbeat as it stopped; it ages out within a lease.")]
+    private static partial void NodeLeaveFailed(ILogger logger, Exception exception, string node);
 
     [LoggerMessage(1, LogLevel.Warning, "Job {JobId} of kind {Kind} ended as {Status}: the server running it stopped renewing its lease.")]
     private static partial void JobOfLostNodeEnded(ILogger logger, Guid jobId, string kind, JobStatus status);

@@ -57,6 +57,7 @@ internal static class JobRows
         NotBefore,
         UniqueKey,
         Priority,
+        RetryOf,
     }
 
     /// <summary>Reads the current row of a statement that selected <see cref="Columns"/> or <see cref="ListColumns"/>.</summary>
@@ -83,6 +84,7 @@ internal static class JobRows
         NotBefore = NullableTimestamp(reader, Column.NotBefore),
         UniqueKey = NullableString(reader, Column.UniqueKey),
         Priority = reader.GetInt32((int)Column.Priority),
+        RetryOf = reader.IsDBNull((int)Column.RetryOf) ? null : reader.GetGuid((int)Column.RetryOf),
         CancellationRequested = reader.GetBoolean((int)Column.CancellationRequested),
         Version = reader.GetInt64((int)Column.Version),
     };

@@ -26,6 +26,10 @@ internal static class Parameter
     public static NpgsqlParameter Uuids(string name, IEnumerable<Guid> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = values.ToArray() };
 
+    /// <summary>IDs, as <c>uuid[]</c>, any of them <see langword="null"/>.</summary>
+    public static NpgsqlParameter NullableUuids(string name, IEnumerable<Guid?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = values.ToArray() };
+
     public static NpgsqlParameter Texts(string name, IEnumerable<string> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
 

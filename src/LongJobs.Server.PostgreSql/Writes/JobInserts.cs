@@ -232,6 +232,7 @@ internal sealed class JobInserts
             Parameter.NullableTexts("idempotency_keys", jobs.Select(job => job.IdempotencyKey)),
             Parameter.NullableTexts("unique_keys", jobs.Select(job => job.UniqueKey)),
             Parameter.Integers("priorities", jobs.Select(job => job.Priority)),
+            Parameter.NullableUuids("retry_ofs", jobs.Select(job => job.RetryOf)),
             Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
             Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
             Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),

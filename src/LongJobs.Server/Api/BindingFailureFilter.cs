@@ -37,6 +37,14 @@ internal sealed class BindingFailureFilter : IEndpointFilter
             }
         }
 
+        foreach (var name in (string[])["createdAfter", "createdBefore"])
+        {
+            if (request.Query.TryGetValue(name, out var value) && !StartTimeHeaders.TryParseDateTime(value, out _))
+            {
+                errors[name] = [JobsApi.DateTimeRule];
+            }
+        }
+
         if (request.Query.TryGetValue("status", out var status) && !JobsApi.IsStatusName(status))
         {
             errors["status"] = [JobsApi.StatusNames];

@@ -36,6 +36,7 @@ public class JobInfo
         CancellationRequested = info.CancellationRequested;
         Error = info.Error;
         Deliveries = info.Deliveries;
+        RetryOf = info.RetryOf;
         StatusUrl = info.StatusUrl;
     }
 
@@ -57,6 +58,7 @@ public class JobInfo
         CancellationRequested = job.CancellationRequested,
         Error = job.Error is { } error ? ToProblem(error) : null,
         Deliveries = job.Deliveries.Count > 0 ? job.Deliveries : null,
+        RetryOf = job.RetryOf,
         StatusUrl = statusUrl,
     };
 
@@ -127,6 +129,9 @@ public class JobInfo
 
     /// <summary>How the webhook and email asked for when the job started were delivered, once tried; <see langword="null"/> until then.</summary>
     public IReadOnlyList<NotificationDelivery>? Deliveries { get; init; }
+
+    /// <summary>The ID of the failed or cancelled job this one retries (POST /{id}/retry); absent for any other job.</summary>
+    public Guid? RetryOf { get; init; }
 
     /// <summary>Where to read the job's state.</summary>
     [Required]

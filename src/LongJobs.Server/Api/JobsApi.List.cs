@@ -15,21 +15,54 @@ internal sealed partial class JobsApi
 
     /// <summary>Lists jobs, newest first.</summary>
     /// <remarks>
-    /// One page of the caller's jobs (with authentication; an administrator's: every job), newest first, optionally of
-    /// one status or kind, without their requests and results. Paging is by keyset: pass 'nextPageToken' as 'pageToken'
-    /// for the next page, with no duplicates or gaps while jobs arrive.
+    /// One page of the caller's jobs (with authentication; an administrator's: every job, or one owner's), newest first,
+    /// optionally of one status or kind and created within a time range, without their requests and results. Paging is
+    /// by keyset: pass 'nextPageToken' as 'pageToken' (with the same filters) for the next page, with no duplicates or
+    /// gaps while jobs arrive.
     /// </remarks>
     /// <response code="200">One page of jobs; 'nextPageToken' is absent on the last page.</response>
     /// <response code="400">A filter, the page size or the page token is not valid.</response>
-    public async Task<Results<Ok<JobList>, ValidationProblem>> ListAsync(
+    /// <response code="403">A caller who is not an administrator named another owner.</response>
+    public async Task<Results<Ok<JobList>, ValidationProblem, ProblemHttpResult>> ListAsync(
         [Description(ParameterDescriptions.Status)] JobStatus? status,
         [Description(ParameterDescriptions.Kind)] string? kind,
         [Description(ParameterDescriptions.PageSize)] int? pageSize,
         [Description(ParameterDescriptions.PageToken)] string? pageToken,
+        [Description(ParameterDescriptions.Owner)] string? owner,
+        [Description(ParameterDescriptions.CreatedAfter)] DateTimeOffset? createdAfter,
+        [Description(ParameterDescriptions.CreatedBefore)] DateTimeOffset? createdBefore,
         HttpContext context,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var caller = access.CallerOf(context);
+        if (owner is not null && (owner.Length == 0 || !OwnerIdentifierFilter.IsValid(owner)))
+        {
+            errors["owner"] = [$"The owner is an owner identifier: 1 to {OwnerIdentifierFilter.MaxLength} characters, without control characters."];
+        }
+        else if (owner is not null && !caller.IsAdministrator && !string.Equals(owner, caller.Owner, StringComparison.Ordinal))
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status403Forbidden,
+                "Administrators only.",
+                options.AdministratorRole is null
+                    ? "Listing another owner's jobs is for administrators: set LongJobsOptions.AdministratorRole to the role of those who may."
+                    : $"Listing another owner's jobs is for administrators: members of the role '{options.AdministratorRole}'.");
+        }
+
+        foreach (var (name, value) in new[] { ("createdAfter", createdAfter), ("createdBefore", createdBefore) })
+        {
+            // Binding takes a time without an offset as the server's local time: the filter asks for the offset.
+            if (value is not null && !StartTimeHeaders.TryParseDateTime(context.Request.Query[name], out _))
+            {
+                errors[name] = [DateTimeRule];
+            }
+        }
+
+        if (createdAfter >= createdBefore && !errors.ContainsKey("createdAfter") && !errors.ContainsKey("createdBefore"))
+        {
+            errors["createdBefore"] = ["The end of the range must come after its start ('createdAfter')."];
+        }
         if (status is not null && !IsStatusName(context.Request.Query["status"]))
         {
             errors["status"] = [StatusNames];
@@ -56,7 +89,16 @@ internal sealed partial class JobsApi
             return TypedResults.ValidationProblem(errors, title: "The list request is not valid.");
         }
 
-        var query = new JobQuery { Status = status, Kind = kind, Owner = access.CallerOf(context).ListedOwner, PageSize = pageSize ?? DefaultPageSize, After = after };
+        var query = new JobQuery
+        {
+            Status = status,
+            Kind = kind,
+            Owner = owner ?? caller.ListedOwner,
+            CreatedAfter = createdAfter,
+            CreatedBefore = createdBefore,
+            PageSize = pageSize ?? DefaultPageSize,
+            After = after,
+        };
         var page = await store.ListAsync(query, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new JobList
         {
@@ -67,6 +109,9 @@ internal sealed partial class JobsApi
 
     /// <summary>The message for a bad <c>status</c> filter.</summary>
     internal static string StatusNames { get; } = $"The status must be one of: {string.Join(", ", Enum.GetNames<JobStatus>())}.";
+
+    /// <summary>The message for a bad <c>createdAfter</c> or <c>createdBefore</c> filter.</summary>
+    internal const string DateTimeRule = "Send one RFC 3339 date and time with its offset, such as 2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00.";
 
     /// <summary>The message for a bad <c>kind</c> filter.</summary>
     internal const string KindFilterRule = "The kind is a job kind's name: at most 64 letters and digits, in words joined by single hyphens, starting with a letter.";

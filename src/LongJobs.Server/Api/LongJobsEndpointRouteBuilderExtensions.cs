@@ -104,6 +104,14 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/{id}/retry", api.RetryAsync)
+            .WithName("RetryJob")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
         group.MapDelete("/{id}", api.DeleteAsync)
             .WithName("DeleteJob")
             .ProducesValidationProblem()
@@ -111,7 +119,9 @@ public static class LongJobsEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         group.MapGet("/", api.ListAsync)
-            .WithName("ListJobs");
+            .WithName("ListJobs")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/kinds", api.ListKindsAsync)
             .WithName("ListJobKinds")

@@ -40,5 +40,11 @@ internal static class ParameterDescriptions
 
     public const string PageSize = "How many jobs a page holds, from 1 to 100; 20 when absent.";
 
+    public const string Owner = "Administrators only: only jobs of this owner (the identifier of the principal that started them). Another caller may name only themselves; any other owner is 403.";
+
+    public const string CreatedAfter = "Only jobs created at or after this instant: an RFC 3339 date and time with its offset, such as 2026-12-24T18:00:00Z.";
+
+    public const string CreatedBefore = "Only jobs created before this instant: an RFC 3339 date and time with its offset; after 'createdAfter' when both are sent.";
+
     public const string PageToken = "The 'nextPageToken' of the previous page, to read the next one; absent for the first page.";
 }

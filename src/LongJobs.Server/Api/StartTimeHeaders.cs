@@ -65,7 +65,7 @@ internal static partial class StartTimeHeaders
     }
 
     /// <summary>Parses an RFC 3339 <c>date-time</c>: date, <c>T</c>, time with optional fraction, and <c>Z</c> or an offset.</summary>
-    private static bool TryParseDateTime(string? value, out DateTimeOffset parsed)
+    internal static bool TryParseDateTime(string? value, out DateTimeOffset parsed)
     {
         parsed = default;
         return value is not null

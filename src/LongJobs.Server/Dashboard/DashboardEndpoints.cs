@@ -25,14 +25,23 @@ internal sealed class DashboardEndpoints(
     JobKindRegistry kinds,
     IJobRecords records,
     IQueuedJobs queue,
+    IJobStatistics counts,
+    IJobNodes nodes,
     IJobScheduler scheduler,
+    TimeProvider time,
     JobAccess access,
     JobNotFound notFound,
     IAntiforgery antiforgery,
     IAuthorizationService? authorization)
 {
-    /// <summary>How many of the caller's newest jobs the overview counts: a bounded read, whatever the store holds.</summary>
-    internal const int OverviewScanLimit = 1000;
+    /// <summary>How many minutes the overview's charts show, the current one last: the window of its finished jobs.</summary>
+    internal const int ChartMinutes = 60;
+
+    /// <summary>Where the overview stops counting the unfinished jobs of one status.</summary>
+    internal const int CountLimit = 10_000;
+
+    /// <summary>Where the overview stops counting the jobs that finished in the last hour (the oldest minutes then fall short).</summary>
+    internal const int FinishedCountLimit = 100_000;
 
     /// <summary>Where the overview stops counting the queue.</summary>
     internal const int QueueCountLimit = 10_000;
@@ -62,7 +71,7 @@ internal sealed class DashboardEndpoints(
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
-        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, token), "text/html; charset=utf-8");
+        return TypedResults.Content(DashboardPage.Render(DashboardPage.RelativeApiPath(path, ApiPath), canOperate, access.CallerOf(context).IsAdministrator, token, kinds.Kinds.Select(kind => kind.Name)), "text/html; charset=utf-8");
     }
 
     /// <summary>GET /_assets/{file}: the embedded script or style sheet, revalidated by <c>ETag</c>.</summary>
@@ -85,44 +94,72 @@ internal sealed class DashboardEndpoints(
         return TypedResults.Bytes(asset.Content, asset.ContentType);
     }
 
-    /// <summary>GET /_api/overview: counts by status and kind of the caller's newest jobs, the queue's length, the kinds.</summary>
+    /// <summary>
+    /// GET /_api/overview: the caller's jobs (an administrator's: everyone's) by status and kind, the unfinished ones now
+    /// and those that finished in the last hour, with the finished ones per minute (the charts); the queue's length; the
+    /// kinds and their pauses. From the store's counts (<see cref="IJobStatistics"/>), bounded whatever the store holds.
+    /// </summary>
     public async Task<JsonHttpResult<DashboardOverview>> OverviewAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var query = new JobQuery { Owner = access.CallerOf(context).ListedOwner, PageSize = JobQuery.MaxPageSize };
+        var now = time.GetUtcNow();
+        var currentMinute = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        var query = new JobStatisticsQuery
+        {
+            Owner = access.CallerOf(context).ListedOwner,
+            Since = currentMinute.AddMinutes(1 - ChartMinutes),
+            Until = currentMinute.AddMinutes(1),
+            CountAtMost = CountLimit,
+            FinishedAtMost = FinishedCountLimit,
+        };
+        var statistics = await counts.CountJobsAsync(query, cancellationToken).ConfigureAwait(false);
         var byStatus = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
         var byKind = new SortedDictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
-        var counted = 0;
-        JobPage page;
-        do
+        foreach (var count in statistics.Counts)
         {
-            page = await records.ListAsync(query, cancellationToken).ConfigureAwait(false);
-            foreach (var job in page.Items.Take(OverviewScanLimit - counted))
+            var status = count.Status.ToString();
+            byStatus[status] += count.Count;
+            if (!byKind.TryGetValue(count.Kind, out var kind))
             {
-                var status = job.Status.ToString();
-                byStatus[status]++;
-                if (!byKind.TryGetValue(job.Kind, out var kind))
-                {
-                    byKind[job.Kind] = kind = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
-                }
-
-                kind[status]++;
-                counted++;
+                byKind[count.Kind] = kind = Enum.GetNames<JobStatus>().ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
             }
 
-            query = query with { After = page.Next };
+            kind[status] += count.Count;
         }
-        while (page.Next is not null && counted < OverviewScanLimit);
+
+        var minutes = new DashboardMinutes { Succeeded = new int[ChartMinutes], Failed = new int[ChartMinutes], Canceled = new int[ChartMinutes] };
+        foreach (var bucket in statistics.Buckets)
+        {
+            var minute = (int)((bucket.Start - query.Since) / query.BucketWidth);
+            if (minute is >= 0 and < ChartMinutes)
+            {
+                var series = bucket.Status switch
+                {
+                    JobStatus.Succeeded => minutes.Succeeded,
+                    JobStatus.Failed => minutes.Failed,
+                    _ => minutes.Canceled,
+                };
+                series[minute] += bucket.Count;
+            }
+        }
 
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
+        var paused = await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false);
+        var alive = await nodes.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+        var finished = statistics.Counts.Where(count => count.Status.IsFinished()).Sum(count => count.Count);
         return TypedResults.Json(new DashboardOverview
         {
-            Counted = counted,
-            CountedAll = page.Next is null,
+            Since = query.Since,
             Statuses = byStatus,
+            StatusesAtLeast = [.. Enum.GetValues<JobStatus>().Where(status => !status.IsFinished() && byStatus[status.ToString()] >= CountLimit).Select(status => status.ToString())],
+            FinishedAtLeast = finished >= FinishedCountLimit,
             Kinds = [.. byKind.Select(kind => new DashboardKindCount { Kind = kind.Key, Total = kind.Value.Values.Sum(), Statuses = kind.Value })],
+            Minutes = minutes,
             Queued = queued,
             QueuedAtLeast = queued >= QueueCountLimit,
             KindNames = [.. kinds.Kinds.Select(kind => kind.Name).Union(byKind.Keys).Order(StringComparer.Ordinal)],
+            RegisteredKinds = [.. kinds.Kinds.Select(kind => kind.Name).Order(StringComparer.Ordinal)],
+            PausedKinds = [.. paused.OrderBy(pause => pause.Kind, StringComparer.Ordinal).Select(pause => JobKindInfo.Of(pause.Kind, pause))],
+            Nodes = alive,
         }, PageJson);
     }
 
@@ -141,20 +178,9 @@ internal sealed class DashboardEndpoints(
     /// </summary>
     public async Task<Results<Ok<JobState>, ProblemHttpResult>> CancelAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!await CanOperateAsync(context).ConfigureAwait(false))
+        if (await RefuseActionAsync("Cancelling jobs", context).ConfigureAwait(false) is { } refused)
         {
-            return JobProblems.Problem(
-                StatusCodes.Status403Forbidden,
-                "Not allowed to act on jobs.",
-                $"Cancelling jobs from the dashboard needs the authorization policy '{options.OperatorPolicy}'; this caller may only view them.");
-        }
-
-        if (!await antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
-        {
-            return JobProblems.Problem(
-                StatusCodes.Status400BadRequest,
-                "The antiforgery token is missing or not valid.",
-                "Send the token of the dashboard's page in the 'RequestVerificationToken' header, with its cookie; reload the page to get a new one.");
+            return refused;
         }
 
         // A job's owner never changes: checked once, it holds for the cancel.
@@ -170,26 +196,127 @@ internal sealed class DashboardEndpoints(
             : TypedResults.Ok(JobState.Of(state, $"{context.Request.PathBase}{ApiPath}/{state.Id}"));
     }
 
+    /// <summary>
+    /// POST /_api/jobs/{id}/retry: as the jobs API's retry (a new job linked to the failed or cancelled one), for operators
+    /// only (403 otherwise), with the page's antiforgery token (400 without it); 409 for a job that cannot be retried. A
+    /// second retry of the same job answers with the first retry (a double click starts one job).
+    /// </summary>
+    public async Task<Results<Accepted<JobState>, ProblemHttpResult>> RetryAsync(Guid id, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await RefuseActionAsync("Retrying jobs", context).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
+        var job = await records.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null || !access.CallerOf(context).CanAccess(job))
+        {
+            return notFound.Problem(id);
+        }
+
+        if (JobsApi.WhyNotRetryable(job.Status, job.Request is null, kinds.Contains(job.Kind)) is { } reason)
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status409Conflict,
+                "The job cannot be retried.",
+                $"Job '{id}' {reason}",
+                new Dictionary<string, object?> { ["jobStatus"] = job.Status.ToString() });
+        }
+
+        var retry = await scheduler.RetryAsync(id, cancellationToken).ConfigureAwait(false);
+        if (retry is null)
+        {
+            return notFound.Problem(id);
+        }
+
+        var statusUrl = $"{context.Request.PathBase}{ApiPath}/{retry.Id}";
+        return TypedResults.Accepted(statusUrl, JobState.Of(retry.State, statusUrl));
+    }
+
+    /// <summary>POST /_api/kinds/{kind}/pause: pauses a registered kind on every server sharing the store, for operators only, with the antiforgery token.</summary>
+    public Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> PauseKindAsync(string kind, HttpContext context, CancellationToken cancellationToken) =>
+        ChangeKindAsync(kind, pause: true, context, cancellationToken);
+
+    /// <summary>POST /_api/kinds/{kind}/resume: resumes a paused kind, for operators only, with the antiforgery token.</summary>
+    public Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> ResumeKindAsync(string kind, HttpContext context, CancellationToken cancellationToken) =>
+        ChangeKindAsync(kind, pause: false, context, cancellationToken);
+
+    private async Task<Results<Ok<JobKindInfo>, ProblemHttpResult>> ChangeKindAsync(string kind, bool pause, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await RefuseActionAsync(pause ? "Pausing kinds" : "Resuming kinds", context).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!kinds.TryGet(kind, out var registered))
+        {
+            return JobProblems.Problem(StatusCodes.Status404NotFound, "Unknown job kind.", $"No job kind named '{kind}' is registered.");
+        }
+
+        if (pause)
+        {
+            var paused = await scheduler.PauseKindAsync(registered.Name, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(JobKindInfo.Of(paused.Kind, paused));
+        }
+
+        await scheduler.ResumeKindAsync(registered.Name, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(JobKindInfo.Of(registered.Name, pause: null));
+    }
+
+    /// <summary>
+    /// The answer to an action the caller may not take: 403 without <see cref="LongJobsDashboardOptions.OperatorPolicy"/>,
+    /// 400 without the page's antiforgery token; <see langword="null"/> when the action may go on.
+    /// </summary>
+    private async Task<ProblemHttpResult?> RefuseActionAsync(string action, HttpContext context)
+    {
+        if (!await CanOperateAsync(context).ConfigureAwait(false))
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status403Forbidden,
+                "Not allowed to act on jobs.",
+                $"{action} from the dashboard needs the authorization policy '{options.OperatorPolicy}'; this caller may only view them.");
+        }
+
+        if (!await antiforgery.IsRequestValidAsync(context).ConfigureAwait(false))
+        {
+            return JobProblems.Problem(
+                StatusCodes.Status400BadRequest,
+                "The antiforgery token is missing or not valid.",
+                "Send the token of the dashboard's page in the 'RequestVerificationToken' header, with its cookie; reload the page to get a new one.");
+        }
+
+        return null;
+    }
+
     /// <summary>Whether the caller meets <see cref="LongJobsDashboardOptions.OperatorPolicy"/> (every viewer when there is none).</summary>
     private async Task<bool> CanOperateAsync(HttpContext context) =>
         options.OperatorPolicy is not { } policy
         || (await authorization!.AuthorizeAsync(context.User, policy).ConfigureAwait(false)).Succeeded;
 }
 
-/// <summary>The overview: counts of the caller's newest jobs (at most <see cref="DashboardEndpoints.OverviewScanLimit"/>) and the queue's length.</summary>
+/// <summary>
+/// The overview: the caller's unfinished jobs now and the jobs that finished since <see cref="Since"/> (the last hour), by
+/// status and kind and per minute; the queue's length; the kinds.
+/// </summary>
 internal sealed record DashboardOverview
 {
-    /// <summary>How many jobs were counted.</summary>
-    public required int Counted { get; init; }
+    /// <summary>The start of the window of finished jobs: the first minute of the charts.</summary>
+    public required DateTimeOffset Since { get; init; }
 
-    /// <summary>Whether those are all the caller's jobs; else the newest ones.</summary>
-    public required bool CountedAll { get; init; }
-
-    /// <summary>The counted jobs per status name.</summary>
+    /// <summary>The counted jobs per status name: unfinished ones now, finished ones since <see cref="Since"/>.</summary>
     public required IReadOnlyDictionary<string, int> Statuses { get; init; }
+
+    /// <summary>The unfinished statuses whose count stopped at <see cref="DashboardEndpoints.CountLimit"/>: there are at least that many.</summary>
+    public required IReadOnlyList<string> StatusesAtLeast { get; init; }
+
+    /// <summary>Whether the finished jobs' count stopped at <see cref="DashboardEndpoints.FinishedCountLimit"/>.</summary>
+    public required bool FinishedAtLeast { get; init; }
 
     /// <summary>The counted jobs per kind, by status.</summary>
     public required IReadOnlyList<DashboardKindCount> Kinds { get; init; }
+
+    /// <summary>The jobs that finished in each minute since <see cref="Since"/>, oldest first; the last is the current minute.</summary>
+    public required DashboardMinutes Minutes { get; init; }
 
     /// <summary>The queued jobs of every caller, up to <see cref="DashboardEndpoints.QueueCountLimit"/>.</summary>
     public required int Queued { get; init; }
@@ -199,6 +326,31 @@ internal sealed record DashboardOverview
 
     /// <summary>The registered kinds and those of the counted jobs, for the list's filter.</summary>
     public required IReadOnlyList<string> KindNames { get; init; }
+
+    /// <summary>The kinds this server registers: their failed and cancelled jobs can be retried, and they can be paused.</summary>
+    public required IReadOnlyList<string> RegisteredKinds { get; init; }
+
+    /// <summary>The paused kinds, on every server sharing the store, with the time each was paused.</summary>
+    public required IReadOnlyList<JobKindInfo> PausedKinds { get; init; }
+
+    /// <summary>The servers alive that share the store (every caller's: names and counts, no job data), each with its running jobs.</summary>
+    public required IReadOnlyList<JobNode> Nodes { get; init; }
+}
+
+/// <summary>
+/// The jobs that finished in each minute of the charts, one series per final status, each a count per minute from the
+/// overview's <see cref="DashboardOverview.Since"/> (arrays rather than an object per minute: a sixth of the bytes).
+/// </summary>
+internal sealed record DashboardMinutes
+{
+    /// <summary>How many succeeded, per minute.</summary>
+    public required int[] Succeeded { get; init; }
+
+    /// <summary>How many failed, per minute.</summary>
+    public required int[] Failed { get; init; }
+
+    /// <summary>How many were cancelled, per minute.</summary>
+    public required int[] Canceled { get; init; }
 }
 
 /// <summary>The counted jobs of one kind.</summary>

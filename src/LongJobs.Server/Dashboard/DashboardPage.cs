@@ -17,15 +17,20 @@ internal static class DashboardPage
     public const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    /// <summary>Fills in the template.</summary>
-    public static string Render(string apiPath, bool canOperate, string? antiforgeryToken)
+    /// <summary>
+    /// Fills in the template; <paramref name="isAdministrator"/> shows the owner filter (the API refuses it to others),
+    /// <paramref name="registeredKinds"/> are the kinds whose failed jobs can be retried here.
+    /// </summary>
+    public static string Render(string apiPath, bool canOperate, bool isAdministrator, string? antiforgeryToken, IEnumerable<string> registeredKinds)
     {
         var template = Encoding.UTF8.GetString(DashboardAssets.Find(DashboardAssets.PageName)!.Content);
         var encoder = HtmlEncoder.Default;
         return template
             .Replace("{{api}}", encoder.Encode(apiPath), StringComparison.Ordinal)
             .Replace("{{can-operate}}", canOperate ? "true" : "false", StringComparison.Ordinal)
-            .Replace("{{token}}", encoder.Encode(antiforgeryToken ?? string.Empty), StringComparison.Ordinal);
+            .Replace("{{administrator}}", isAdministrator ? "true" : "false", StringComparison.Ordinal)
+            .Replace("{{token}}", encoder.Encode(antiforgeryToken ?? string.Empty), StringComparison.Ordinal)
+            .Replace("{{kinds}}", encoder.Encode(string.Join(' ', registeredKinds)), StringComparison.Ordinal);
     }
 
     /// <summary>

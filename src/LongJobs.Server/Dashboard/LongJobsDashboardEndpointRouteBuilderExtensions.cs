@@ -1,3 +1,4 @@
+using LongJobs.Server;
 using LongJobs.Server.Api;
 using LongJobs.Server.Dashboard;
 using LongJobs.Server.Execution;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -88,7 +90,10 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
             kinds,
             services.GetRequiredService<IJobRecords>(),
             services.GetRequiredService<IQueuedJobs>(),
+            services.GetRequiredService<IJobStatistics>(),
+            services.GetRequiredService<IJobNodes>(),
             services.GetRequiredService<IJobScheduler>(),
+            services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<JobAccess>(),
             services.GetRequiredService<JobNotFound>(),
             services.GetRequiredService<IAntiforgery>(),
@@ -97,6 +102,7 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup(pattern)
             .ExcludeFromDescription()
             .AddEndpointFilter<BindingFailureFilter>()
+            .AddEndpointFilter(new RetryLaterFilter(services.GetRequiredService<IOptions<LongJobsOptions>>().Value))
             .AddEndpointFilter(new OwnerIdentifierFilter(services.GetRequiredService<JobAccess>()));
         if (options.ViewerPolicy is { } viewers)
         {
@@ -114,6 +120,19 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/_api/jobs/{id}/cancel", dashboard.CancelAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/_api/jobs/{id}/retry", dashboard.RetryAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapPost("/_api/kinds/{kind}/pause", dashboard.PauseKindAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/_api/kinds/{kind}/resume", dashboard.ResumeKindAsync)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 

@@ -55,6 +55,8 @@ public static class LongJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobSchedules>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobAttempts>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobHistory>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobStatistics>(provider => provider.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IJobNodes>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobChangeFeed>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobDeliveryLog>(provider => provider.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IJobOutbox>(provider => provider.GetRequiredService<IJobStore>());

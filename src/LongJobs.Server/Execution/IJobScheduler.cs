@@ -150,6 +150,23 @@ public interface IJobScheduler
     /// <returns>The job's state after the request, or <see langword="null"/> when the job is unknown.</returns>
     Task<JobSnapshot?> CancelAsync(Guid id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Retries a job that <see cref="JobStatus.Failed"/> or was <see cref="JobStatus.Canceled"/>: starts a new job of the
+    /// same kind, request, owner and priority, whose <see cref="JobSnapshot.RetryOf"/> names it. The retried job stays as it
+    /// ended (its result, events and notifications are final). A job is retried at most once while its retry is kept:
+    /// asking again, from this server or another, answers with the same retry (to retry again, retry the retry).
+    /// </summary>
+    /// <param name="id">The ID of the job to retry.</param>
+    /// <param name="cancellationToken">Cancels starting the retry, not the retry itself.</param>
+    /// <returns>
+    /// The retry, queued (or the retry started earlier; or, for a kind whose jobs are unique, the unfinished job that holds
+    /// the request's key, as a start would answer); <see langword="null"/> when no job has that ID.
+    /// </returns>
+    /// <exception cref="InvalidOperationException">The job has not failed or been cancelled, or it is an ad-hoc job (it has no request to run again).</exception>
+    /// <exception cref="KeyNotFoundException">The job's kind is not registered on this server.</exception>
+    /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
+    Task<LongRunningJob?> RetryAsync(Guid id, CancellationToken cancellationToken = default);
+
     /// <summary>Finds a job this server runs, or an ad-hoc job waiting in its queue.</summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="job">The job, when found.</param>

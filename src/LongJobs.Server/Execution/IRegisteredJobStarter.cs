@@ -37,7 +37,8 @@ internal interface IRegisteredJobStarter
 /// <param name="Notifications">Who to tell when the job finishes, if anyone.</param>
 /// <param name="UniqueKey">The request's uniqueness key (<see cref="JobKind.UniqueKeyOf"/>), if its kind's jobs are unique.</param>
 /// <param name="Priority">The job's own priority, or <see langword="null"/> for its kind's (<see cref="JobKind.PriorityOf"/>).</param>
-internal readonly record struct ValidatedStart(object Request, string? Owner, string? IdempotencyKey, JobNotifications? Notifications, string? UniqueKey, int? Priority = null);
+/// <param name="RetryOf">The job this one retries, if it is a retry (<see cref="IJobScheduler.RetryAsync"/>).</param>
+internal readonly record struct ValidatedStart(object Request, string? Owner, string? IdempotencyKey, JobNotifications? Notifications, string? UniqueKey, int? Priority = null, Guid? RetryOf = null);
 
 /// <summary>What a start did: queued a new job, or found the job that held one of its keys.</summary>
 internal enum StartOutcome

@@ -39,6 +39,9 @@ public sealed record JobSnapshot
     /// <summary>When the job finished, once it has.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>The job this one retries, when it was started as a retry of a failed or cancelled job (<c>IJobScheduler.RetryAsync</c>); <see langword="null"/> otherwise.</summary>
+    public Guid? RetryOf { get; init; }
+
     /// <summary>
     /// How many times the job has started running: 0 while it waits for its first run. A retry after a transient
     /// failure, or a new run after the server running it was lost, is the next attempt.

@@ -8,9 +8,9 @@ namespace LongJobs.Server.Storage;
 /// roles, each a small interface: <see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>, <see cref="IScheduledJobs"/>, <see cref="IKindPauses"/>, <see cref="IJobSchedules"/>, <see cref="IJobAttempts"/>,
 /// <see cref="IJobHistory"/>,
 /// <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>, <see cref="IJobRetention"/> and
-/// <see cref="IJobStoreDurability"/>. Dependency injection registers the store as this interface and as each role, all
+/// <see cref="IJobStoreDurability"/>, <see cref="IJobStatistics"/>, <see cref="IJobNodes"/>. Dependency injection registers the store as this interface and as each role, all
 /// the same instance; each part of LongJobs takes only the roles it uses.
 /// </summary>
-public interface IJobStore : IJobRecords, IQueuedJobs, IScheduledJobs, IKindPauses, IJobSchedules, IJobAttempts, IJobHistory, IJobChangeFeed, IJobDeliveryLog, IJobOutbox, IJobRetention, IJobStoreDurability
+public interface IJobStore : IJobRecords, IQueuedJobs, IScheduledJobs, IKindPauses, IJobSchedules, IJobAttempts, IJobHistory, IJobChangeFeed, IJobDeliveryLog, IJobOutbox, IJobRetention, IJobStoreDurability, IJobStatistics, IJobNodes
 {
 }

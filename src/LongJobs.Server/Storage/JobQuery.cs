@@ -26,6 +26,12 @@ public sealed record JobQuery
     /// <summary>Only jobs that finished at or after this instant, or any job when <see langword="null"/>.</summary>
     public DateTimeOffset? CompletedAfter { get; init; }
 
+    /// <summary>Only jobs created at or after this instant, or any job when <see langword="null"/>.</summary>
+    public DateTimeOffset? CreatedAfter { get; init; }
+
+    /// <summary>Only jobs created before this instant, or any job when <see langword="null"/>.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
+
     /// <summary>How many jobs one page holds, from 1 to <see cref="MaxPageSize"/>.</summary>
     /// <value>The default value is 20.</value>
     public int PageSize { get; init; } = 20;

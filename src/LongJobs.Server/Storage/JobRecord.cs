@@ -102,6 +102,13 @@ public sealed record JobRecord : IJobSnapshotSource
     /// </summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>
+    /// The job this one retries: a new job of the same kind, request, owner and priority, started for a job that
+    /// <see cref="JobStatus.Failed"/> or was <see cref="JobStatus.Canceled"/>; <see langword="null"/> for any other job.
+    /// Written once by the insert; the retried job itself never changes.
+    /// </summary>
+    public Guid? RetryOf { get; init; }
+
     /// <summary>Whether someone asked for the job to be cancelled.</summary>
     public bool CancellationRequested { get; init; }
 
@@ -131,6 +138,7 @@ public sealed record JobRecord : IJobSnapshotSource
         Error = Error,
         Deliveries = Deliveries,
         Owner = Owner,
+        RetryOf = RetryOf,
         Version = Version,
     };
 }

@@ -23,7 +23,7 @@ public sealed class GeneratedClientContractTests
         var operations = Operations(document).Select(operation => operation.Id).ToHashSet(StringComparer.Ordinal);
 
         Assert.Superset(
-            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "StartPrimesJobs", "StartSleepJobs", "StartFailJobs", "GetJob", "CancelJob", "DeleteJob", "ListJobs" },
+            new HashSet<string>(StringComparer.Ordinal) { "StartPrimesJob", "GetPrimesJob", "StartSleepJob", "GetSleepJob", "StartFailJob", "GetFailJob", "StartPrimesJobs", "StartSleepJobs", "StartFailJobs", "GetJob", "CancelJob", "RetryJob", "DeleteJob", "ListJobs" },
             operations);
     }
 

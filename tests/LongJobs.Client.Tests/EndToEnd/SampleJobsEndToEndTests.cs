@@ -375,6 +375,27 @@ public sealed class SampleJobsEndToEndTests
     }
 
     [Fact]
+    public async Task RetryJob_OfAFailedJob_StartsANewJobLinkedToIt_AndTheListFindsBothByCreationTime()
+    {
+        await using var server = new SampleServerFactory();
+        var jobs = CreateClient(server, new LongJobsClientOptions());
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var failed = await jobs.StartFailJobAsync(new FailRequest { Seconds = 0 }).WaitAsync(TestTimeouts.Signal);
+        await Assert.ThrowsAsync<JobFailedException>(() => failed.WaitForCompletionAsync().WaitAsync(TestTimeouts.Signal));
+
+        var retry = await jobs.RetryJobAsync(failed.Id).WaitAsync(TestTimeouts.Signal);
+        var again = await jobs.RetryJobAsync(failed.Id).WaitAsync(TestTimeouts.Signal);
+        var listed = await jobs.ListJobsAsync(kind: "fail", createdAfter: before, createdBefore: DateTimeOffset.UtcNow.AddMinutes(1)).WaitAsync(TestTimeouts.Signal);
+        var none = await jobs.ListJobsAsync(kind: "fail", createdBefore: before).WaitAsync(TestTimeouts.Signal);
+
+        Assert.Equal(failed.Id, retry.RetryOf);
+        Assert.Equal("fail", retry.Kind);
+        Assert.Equal(retry.Id, again.Id);
+        Assert.Equal([retry.Id, failed.Id], listed.Items.Select(job => job.Id));
+        Assert.Empty(none.Items);
+    }
+
+    [Fact]
     public async Task StartPrimes_WhenTheFirstResponseIsLost_RetriesWithTheSameKeyAndStartsExactlyOneJob()
     {
         await using var server = new SampleServerFactory();

@@ -40,6 +40,27 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The queue's length in the overview.</summary>
     public ILocator QueueLength => Page.Locator("#queue-length");
 
+    /// <summary>The chart of jobs finished per minute over the last hour; <c>data-total</c> is their number.</summary>
+    public ILocator ThroughputChart => Page.GetByTestId("chart-throughput");
+
+    /// <summary>The chart of failures per minute over the last hour; <c>data-total</c> is their number.</summary>
+    public ILocator FailuresChart => Page.GetByTestId("chart-failures");
+
+    /// <summary>The list's owner filter (administrators only).</summary>
+    public ILocator OwnerFilter => Page.GetByLabel("Owner");
+
+    /// <summary>The start of the list's creation time range.</summary>
+    public ILocator CreatedFrom => Page.GetByLabel("Created from");
+
+    /// <summary>The end of the list's creation time range.</summary>
+    public ILocator CreatedTo => Page.GetByLabel("to", new() { Exact = true });
+
+    /// <summary>The note that says no job matches the filters.</summary>
+    public ILocator NoJobs => Page.Locator("#no-jobs");
+
+    /// <summary>The rows of the nodes alive: name, running jobs, started, last heartbeat.</summary>
+    public ILocator Nodes => Page.GetByTestId("node-row");
+
     /// <summary>The detail view of one job.</summary>
     public JobDetail Detail => new(Page.Locator("#detail-view"));
 
@@ -85,6 +106,18 @@ internal sealed class DashboardPage : IAsyncDisposable
     /// <summary>The overview's row of one kind: its name, total, and one cell per status.</summary>
     public ILocator KindRow(string kind) => Page.Locator($"[data-testid=kind-row][data-kind='{kind}']");
 
+    /// <summary>The claims cell of a kind's row: whether it is paused ("Paused", "Active").</summary>
+    public ILocator KindPaused(string kind) => KindRow(kind).GetByTestId("kind-paused");
+
+    /// <summary>The Pause button of a kind's row (operators only).</summary>
+    public ILocator PauseKind(string kind) => KindRow(kind).GetByTestId("kind-pause");
+
+    /// <summary>The Resume button of a paused kind's row (operators only).</summary>
+    public ILocator ResumeKind(string kind) => KindRow(kind).GetByTestId("kind-resume");
+
+    /// <summary>The notice that says what an action did (such as the retry it started).</summary>
+    public ILocator Notice => Page.GetByTestId("notice");
+
     /// <summary>The list's row of one job.</summary>
     public JobRow Row(Guid id) => new(Page.Locator($"[data-testid=job-row][data-job-id='{id}']"));
 
@@ -120,6 +153,9 @@ internal sealed record JobRow(ILocator Locator)
     /// <summary>The Cancel button.</summary>
     public ILocator Cancel => Locator.GetByTestId("job-cancel");
 
+    /// <summary>The Retry button (a failed or cancelled job, for operators).</summary>
+    public ILocator Retry => Locator.GetByTestId("job-retry");
+
     /// <summary>The link to the job's detail.</summary>
     public ILocator Link => Locator.GetByRole(AriaRole.Link);
 }
@@ -145,6 +181,11 @@ internal sealed record JobDetail(ILocator Locator)
     public ILocator OutcomeTitle => Locator.Locator("#detail-outcome-title");
 
     public ILocator Cancel => Locator.GetByTestId("detail-cancel");
+
+    public ILocator Retry => Locator.GetByTestId("detail-retry");
+
+    /// <summary>The link to the job this one retries, or a dash.</summary>
+    public ILocator RetryOf => Locator.GetByTestId("detail-retry-of");
 
     /// <summary>The rows of the attempts' table, the first attempt first.</summary>
     public ILocator Attempts => Locator.GetByTestId("detail-attempt-row");

@@ -18,6 +18,9 @@ internal sealed class SecuredServer : IJobServer
 {
     public const string OperatorRole = "ops";
 
+    /// <summary>The role of administrators, who see every user's jobs and filter them by owner.</summary>
+    public const string AdministratorRole = "jobs-admin";
+
     private readonly WebApplication _app;
     private readonly HttpClient _client;
 
@@ -42,7 +45,7 @@ internal sealed class SecuredServer : IJobServer
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy("jobs-viewers", policy => policy.RequireAuthenticatedUser())
             .AddPolicy("jobs-operators", policy => policy.RequireRole(OperatorRole));
-        builder.Services.AddLongJobs().AddJob<SleepJob, SleepRequest, SleepResult>("sleep");
+        builder.Services.AddLongJobs(options => options.AdministratorRole = AdministratorRole).AddJob<SleepJob, SleepRequest, SleepResult>("sleep");
 
         var app = builder.Build();
         app.MapLongJobs().RequireAuthorization("jobs-viewers");
@@ -57,6 +60,13 @@ internal sealed class SecuredServer : IJobServer
 
     /// <inheritdoc />
     public Task<Guid> StartJobAsync(string kind, object request) => JobServers.StartJobAsync(_client, kind, request);
+
+    /// <summary>Cancels a job through the REST API as the server's default user (its owner may).</summary>
+    public async Task CancelJobAsync(Guid id)
+    {
+        using var response = await _client.PostAsync(new Uri($"api/jobs/{id}/cancel", UriKind.Relative), content: null);
+        Assert.True(response.IsSuccessStatusCode, $"The cancel of job {id} answered {(int)response.StatusCode}.");
+    }
 
     /// <summary>Starts a job as <paramref name="user"/>, who owns it.</summary>
     public async Task<Guid> StartJobAsync(string kind, object request, string user)

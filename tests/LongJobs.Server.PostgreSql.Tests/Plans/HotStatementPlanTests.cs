@@ -20,7 +20,7 @@ namespace LongJobs.Server.PostgreSql.Tests.Plans;
 public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputHelper output) : IClassFixture<MillionJobsDatabase>
 {
     /// <summary>The statements that do not read the jobs table (the sweep's advisory lock, the paused kinds' table).</summary>
-    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind", "AddSchedules", "GetSchedules", "PauseSchedule", "ResumeSchedule"];
+    private static readonly string[] NotOnJobs = ["TakeSweepLock", "ReleaseSweepLock", "GetPausedKinds", "PauseKind", "ResumeKind", "AddSchedules", "GetSchedules", "PauseSchedule", "ResumeSchedule", "BeatNode", "LeaveNode"];
 
     private const int PageSize = 21, StreamPageSize = 101, BatchSize = 1_000, ClaimLimit = 10, DueBatch = 500;
 
@@ -63,6 +63,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.NullableTexts("idempotency_keys", Enumerable.Range(0, 100).Select(i => string.Create(CultureInfo.InvariantCulture, $"key-new-{i}"))),
             Parameter.NullableTexts("unique_keys", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? string.Create(CultureInfo.InvariantCulture, $"customer-new-{i}") : null)),
             Parameter.Integers("priorities", Enumerable.Range(0, 100).Select(i => i % 5)),
+            Parameter.NullableUuids("retry_ofs", Enumerable.Range(0, 100).Select(i => i % 10 == 0 ? (Guid?)JobId(i + 1) : null)),
             Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
             Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)),
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),
@@ -80,10 +81,22 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         List("ListJobs, an owner of ten jobs", PageSize, owner: RareOwner),
         List("ListJobs, no owner", PageSize, owner: string.Empty),
         List("ListJobs, next page", PageSize, after: (Now.AddDays(-10), JobId(Finished / 3))),
+        List("ListJobs, created in a day", PageSize, created: (Now.AddDays(-11), Now.AddDays(-10))),
+        List("ListJobs, an owner, created in a day", PageSize, owner: "user-3", created: (Now.AddDays(-11), Now.AddDays(-10))),
+        List("ListJobs, Failed, created in a day", PageSize, status: "Failed", created: (Now.AddDays(-11), Now.AddDays(-10))),
         List("ListJobs, stream resync: Queued", StreamPageSize, status: "Queued", owner: "user-3"),
         List("ListJobs, stream resync: Running", StreamPageSize, status: "Running", owner: "user-3"),
         List("ListJobs, stream resync: finished since", StreamPageSize, owner: "user-3", completedAfter: Now.AddMinutes(-2)),
         List("ListJobs, stream resync of all: finished since", StreamPageSize, completedAfter: Now.AddMinutes(-2)),
+        // The dashboard's overview: the unfinished jobs (each status up to its limit), and the last hour of finished jobs, at
+        // Now (none finished then: the window is empty) and at the end of the finished jobs (1,440 of them in the hour).
+        Overview("CountJobs, all, now", owner: null, until: Now),
+        Overview("CountJobs, all, the busy hour", owner: null, until: EndOfFinished),
+        Overview("CountJobs, an owner, the busy hour", owner: "user-3", until: EndOfFinished),
+        Overview("CountJobs, an owner of ten jobs, the busy hour", owner: RareOwner, until: EndOfFinished),
+        Overview("CountJobs, no owner, the busy hour", owner: string.Empty, until: EndOfFinished),
+        // The nodes alive: the running jobs by node, through their partial index.
+        new("ListNodes", "ListNodes", Running, () => [Parameter.Timestamp("now", Now), Parameter.Timestamp("alive_after", Now.AddSeconds(-30))]),
         new("GetNextDueTime", "GetNextDueTime", 10, () => []),
         new("QueueDueJobs", "QueueDueJobs", DueBatch * 3, () => [Parameter.Timestamp("now", Now), Parameter.Integer("limit", DueBatch)]),
         new("TryStartJob", "TryStartJob", 1, () => [Parameter.Uuid("id", AdHocJob), .. StartedHere()]),
@@ -311,11 +324,26 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     /// newest jobs first past the unfinished ones, which are the newest of all: the planner does not know that the status
     /// is rare at that end of the table (a known weakness of the catch-all list statement, with no worse case than this).
     /// </summary>
-    private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null) =>
+    private static PlanCase List(string name, int limit, string? status = null, string? kind = null, string? owner = null, DateTimeOffset? completedAfter = null, (DateTimeOffset CreatedAt, Guid Id)? after = null, (DateTimeOffset After, DateTimeOffset Before)? created = null) =>
         new(name, "ListJobs", (Total / 100) + Running + AdHocQueued + Queued + Scheduled, GenericPlanBounded: false, () =>
         [
             Parameter.Text("status", status), Parameter.Text("kind", kind), Parameter.Text("owner", owner), Parameter.Timestamp("completed_after", completedAfter),
+            Parameter.Timestamp("created_after", created?.After), Parameter.Timestamp("created_before", created?.Before),
             Parameter.Timestamp("after_created_at", after?.CreatedAt), Parameter.Uuid("after_id", after?.Id), Parameter.Integer("limit", limit),
+        ]);
+
+    /// <summary>Shortly after the newest finished job finished: the hour before holds 1,440 finished jobs (one per 2.5 s).</summary>
+    private static DateTimeOffset EndOfFinished => MillionJobsDatabase.Now.AddSeconds(-55_000);
+
+    /// <summary>
+    /// The overview's counts (as the dashboard asks: each unfinished status up to 10,000, the hour before
+    /// <paramref name="until"/> per minute): the unfinished jobs, and the hour's finished jobs, whatever the table's size.
+    /// </summary>
+    private static PlanCase Overview(string name, string? owner, DateTimeOffset until) =>
+        new(name, "CountJobs", Scheduled + Queued + AdHocQueued + Running + 2_000, () =>
+        [
+            Parameter.Text("owner", owner), Parameter.Timestamp("since", until.AddHours(-1)), Parameter.Timestamp("until", until),
+            Parameter.Interval("bucket", TimeSpan.FromMinutes(1)), Parameter.Integer("count_at_most", 10_000), Parameter.Integer("finished_at_most", 100_000),
         ]);
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed class ApiDescriptionTests
 
         var operations = Operations(api);
 
-        Assert.Equal(["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobSchedules", "ListJobs", "PauseJobKind", "PauseJobSchedule", "ResumeJobKind", "ResumeJobSchedule", "StartFailingJob", "StartFailingJobs", "StartGatedJob", "StartGatedJobs"], operations.Select(Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobSchedules", "ListJobs", "PauseJobKind", "PauseJobSchedule", "ResumeJobKind", "ResumeJobSchedule", "RetryJob", "StartFailingJob", "StartFailingJobs", "StartGatedJob", "StartGatedJobs"], operations.Select(Name).Order(StringComparer.Ordinal));
         Assert.All(operations, operation =>
         {
             var docs = DocumentationOf(Handler(operation));

@@ -42,7 +42,7 @@ public sealed class MapLongJobsTests
             .Order()
             .ToList();
         Assert.Equal(
-            ["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobs", "ListJobSchedules", "PauseJobKind", "PauseJobSchedule", "ResumeJobKind", "ResumeJobSchedule", "StartFailingJob", "StartFailingJobs", "StartGatedWorkJob", "StartGatedWorkJobs", "StreamAllJobEvents", "StreamJobEvents"],
+            ["CancelJob", "DeleteJob", "GetFailingJob", "GetGatedWorkJob", "GetJob", "GetJobHistory", "ListJobKinds", "ListJobs", "ListJobSchedules", "PauseJobKind", "PauseJobSchedule", "ResumeJobKind", "ResumeJobSchedule", "RetryJob", "StartFailingJob", "StartFailingJobs", "StartGatedWorkJob", "StartGatedWorkJobs", "StreamAllJobEvents", "StreamJobEvents"],
             names);
     }
 

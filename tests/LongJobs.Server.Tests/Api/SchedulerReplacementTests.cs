@@ -98,6 +98,8 @@ public sealed class SchedulerReplacementTests
             return inner.CancelAsync(id, cancellationToken);
         }
 
+        public Task<LongRunningJob?> RetryAsync(Guid id, CancellationToken cancellationToken = default) => inner.RetryAsync(id, cancellationToken);
+
         public bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job) => inner.TryGetActiveJob(id, out job);
 
         public IReadOnlyList<LongRunningJob> GetActiveJobs() => inner.GetActiveJobs();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using LongJobs.Server.Dashboard;
+using LongJobs.Server.Jobs;
 using LongJobs.Server.Storage;
 using LongJobs.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
@@ -200,9 +201,10 @@ public sealed partial class MapLongJobsDashboardTests
 
         Assert.Equal(1, alices.GetProperty("statuses").GetProperty("Running").GetInt32());
         Assert.Equal("gated", alices.GetProperty("kinds")[0].GetProperty("kind").GetString());
-        Assert.Equal(0, bobs.GetProperty("counted").GetInt32());
+        Assert.All(bobs.GetProperty("statuses").EnumerateObject(), status => Assert.Equal(0, status.Value.GetInt32()));
         Assert.Equal(0, bobs.GetProperty("kinds").GetArrayLength());
-        Assert.Equal(1, admins.GetProperty("counted").GetInt32());
+        Assert.Equal(1, admins.GetProperty("statuses").GetProperty("Running").GetInt32());
+        Assert.Equal(1, Assert.Single(bobs.GetProperty("nodes").EnumerateArray()).GetProperty("runningJobs").GetInt32());
         Assert.Equal(0, bobsList.GetProperty("items").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, bobsRequest.StatusCode);
         Assert.Equal("g", (await TestApi.ReadJsonAsync(alicesRequest)).GetProperty("request").GetProperty("gateKey").GetString());
@@ -211,20 +213,43 @@ public sealed partial class MapLongJobsDashboardTests
     }
 
     [Fact]
-    public async Task TheOverview_OfMoreJobsThanItCounts_CountsTheNewest_AndSaysSo()
+    public async Task TheOverview_CountsUnfinishedJobsNow_AndTheLastHoursFinishedJobsPerMinute()
     {
         await using var api = await TestApi.StartAsync(configureApp: app => app.MapLongJobsDashboard("/jobs", options => options.AllowAnonymous = true));
         var now = api.Time.GetUtcNow();
-        await api.Store.InsertManyAsync([.. Enumerable.Range(0, DashboardEndpoints.OverviewScanLimit + 1)
-            .Select(index => new JobRecord { Id = Guid.CreateVersion7(), Kind = "imported", CreatedAt = now.AddSeconds(index) })]);
+        var minute = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        var error = new JobError("urn:test:failed", "Failed.");
+        await api.Store.InsertManyAsync([
+            new JobRecord { Id = Guid.CreateVersion7(), Kind = "imported", CreatedAt = now },
+            new JobRecord { Id = Guid.CreateVersion7(), Kind = "imported", CreatedAt = now, Status = JobStatus.Scheduled, NotBefore = now.AddHours(1) },
+        ]);
+        await FinishAtAsync(api, "imported", minute.AddMinutes(-59), JobStatus.Succeeded, null);
+        await FinishAtAsync(api, "imported", minute.AddMinutes(-59).AddSeconds(30), JobStatus.Failed, error);
+        await FinishAtAsync(api, "imported", minute.AddMinutes(-60), JobStatus.Failed, error);      // an hour and more ago
+        await FinishAtAsync(api, "other", minute, JobStatus.Canceled, null);
 
         var overview = await TestApi.ReadJsonAsync(await api.GetAsync("/jobs/_api/overview"));
 
-        Assert.Equal(DashboardEndpoints.OverviewScanLimit, overview.GetProperty("counted").GetInt32());
-        Assert.False(overview.GetProperty("countedAll").GetBoolean());
-        Assert.Equal(DashboardEndpoints.OverviewScanLimit, overview.GetProperty("statuses").GetProperty("Queued").GetInt32());
-        Assert.Equal(DashboardEndpoints.OverviewScanLimit + 1, overview.GetProperty("queued").GetInt32());
-        Assert.Contains("imported", overview.GetProperty("kindNames").EnumerateArray().Select(name => name.GetString()));
+        var statuses = overview.GetProperty("statuses");
+        Assert.Equal((1, 1, 1, 1, 1), (statuses.GetProperty("Queued").GetInt32(), statuses.GetProperty("Scheduled").GetInt32(),
+            statuses.GetProperty("Succeeded").GetInt32(), statuses.GetProperty("Failed").GetInt32(), statuses.GetProperty("Canceled").GetInt32()));
+        var minutes = overview.GetProperty("minutes");
+        int[] Series(string name) => [.. minutes.GetProperty(name).EnumerateArray().Select(count => count.GetInt32())];
+        var (succeeded, failed, canceled) = (Series("succeeded"), Series("failed"), Series("canceled"));
+        Assert.All([succeeded, failed, canceled], series => Assert.Equal(DashboardEndpoints.ChartMinutes, series.Length));
+        Assert.Equal((1, 1, 0), (succeeded[0], failed[0], canceled[0]));
+        Assert.Equal(1, canceled[59]);
+        Assert.Equal(3, succeeded.Sum() + failed.Sum() + canceled.Sum());
+        Assert.Equal(minute.AddMinutes(-59), overview.GetProperty("since").GetDateTimeOffset());
+        Assert.Empty(overview.GetProperty("statusesAtLeast").EnumerateArray());
+        Assert.Equal(4, overview.GetProperty("kinds").EnumerateArray().Single(kind => kind.GetProperty("kind").GetString() == "imported").GetProperty("total").GetInt32());
+    }
+
+    private static async Task FinishAtAsync(TestApi api, string kind, DateTimeOffset at, JobStatus status, JobError? error)
+    {
+        var job = await api.Store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = kind, CreatedAt = at.AddSeconds(-5) });
+        Assert.NotNull(await api.Store.TryStartAsync(job.Id, at.AddSeconds(-4)));
+        Assert.NotNull(await api.Store.TryFinishAsync(job.Id, JobStatus.Running, 1, new JobOutcome(status, at, Error: error)));
     }
 
     [Theory]

@@ -185,6 +185,10 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public ValueTask<JobHistory?> GetHistoryAsync(Guid id, CancellationToken cancellationToken = default) => Inner.GetHistoryAsync(id, cancellationToken);
 
+    public ValueTask<IReadOnlyList<JobNode>> GetNodesAsync(CancellationToken cancellationToken = default) => Inner.GetNodesAsync(cancellationToken);
+
+    public ValueTask<JobStatistics> CountJobsAsync(JobStatisticsQuery query, CancellationToken cancellationToken = default) => Inner.CountJobsAsync(query, cancellationToken);
+
     /// <summary>Raised with the lines of every write the store took.</summary>
     public event Action<IReadOnlyList<JobLogEntry>>? LogAppended;
 

@@ -5,6 +5,8 @@
 const config = document.body.dataset;
 const api = config.api;
 const canOperate = config.canOperate === 'true';
+const registeredKinds = new Set(config.kinds.split(' ').filter(Boolean));
+const retryable = new Set(['Failed', 'Canceled']);
 const finished = new Set(['Succeeded', 'Failed', 'Canceled']);
 const statuses = ['Scheduled', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'];
 const pollInterval = 2000;
@@ -56,10 +58,12 @@ const getJob = id => request(`${api}/${encodeURIComponent(id)}`);
 const getHistory = id => request(`${api}/${encodeURIComponent(id)}/history`);
 const getRequest = id => request(`_api/jobs/${encodeURIComponent(id)}/request`);
 const getOverview = () => request('_api/overview');
-const cancelJob = id => request(`_api/jobs/${encodeURIComponent(id)}/cancel`, {
-  method: 'POST',
-  headers: { RequestVerificationToken: config.token },
-});
+const act = url => request(url, { method: 'POST', headers: { RequestVerificationToken: config.token } });
+const cancelJob = id => act(`_api/jobs/${encodeURIComponent(id)}/cancel`);
+const retryJob = id => act(`_api/jobs/${encodeURIComponent(id)}/retry`);
+const pauseKind = (kind, pause) => act(`_api/kinds/${encodeURIComponent(kind)}/${pause ? 'pause' : 'resume'}`);
+/** Whether the page offers to retry the job: it failed or was cancelled, and this server runs its kind (ad-hoc jobs cannot run again). */
+const canRetry = state => canOperate && retryable.has(state.status) && registeredKinds.has(state.kind);
 
 function showProblem(error) {
   const box = $('problem');
@@ -127,12 +131,19 @@ function setProgress(bar, state) {
   bar.setAttribute('aria-valuenow', String(percent(state)));
 }
 
-async function cancel(id, button) {
+/**
+ * Runs an operator action from its button. The button is disabled before the request leaves (a double click sends one
+ * request; the server also answers a second retry of a job with the first retry) and stays so after a success.
+ */
+async function perform(button, action) {
+  if (button.disabled) {
+    return null;
+  }
   button.disabled = true;
   try {
-    const state = await cancelJob(id);
+    const answer = await action();
     showProblem(null);
-    return state;
+    return answer;
   } catch (error) {
     showProblem(error);
     button.disabled = false;
@@ -140,45 +151,116 @@ async function cancel(id, button) {
   }
 }
 
+const cancel = (id, button) => perform(button, () => cancelJob(id));
+
 // ---- The overview and the list -----------------------------------------------------------------------------------
 
 const list = { tokens: [null], page: 0, rows: new Map() };
 
+/** The list's query from the filters; the time range's local date and time become instants with their offset (UTC). */
 function filters() {
   const form = new FormData($('filters'));
   const query = new URLSearchParams();
   for (const [name, value] of form) {
     if (value) {
-      query.set(name, value);
+      query.set(name, name.startsWith('created') ? new Date(value).toISOString() : value.trim());
     }
   }
   return query;
 }
 
+const svgNs = 'http://www.w3.org/2000/svg';
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+function svg(tag, attributes, text) {
+  const element = document.createElementNS(svgNs, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    element.setAttribute(name, String(value));
+  }
+  if (text !== undefined) {
+    element.textContent = text;
+  }
+  return element;
+}
+
+/**
+ * Draws a bar chart of the minutes into an inline SVG (no library): one bar per minute, stacked by the given series,
+ * the tallest bar's count on the axis, each bar's minute and counts in its tooltip.
+ */
+function drawChart(chart, overview, series) {
+  const width = 600, height = 130, top = 14, bottom = 16, left = 4;
+  const since = Date.parse(overview.since);
+  const minutes = overview.minutes.succeeded.map((_, i) => ({
+    start: since + (i * 60000), ...Object.fromEntries(series.map(([name]) => [name, overview.minutes[name][i]])),
+  }));
+  const totals = minutes.map(minute => series.reduce((sum, [name]) => sum + minute[name], 0));
+  const max = Math.max(1, ...totals);
+  const step = (width - left) / minutes.length;
+  const scale = (height - top - bottom) / max;
+  const parts = [
+    svg('line', { x1: left, x2: width, y1: height - bottom, y2: height - bottom, class: 'axis' }),
+    svg('text', { x: left, y: 10, class: 'label' }, `${numberFormat.format(max)} / min`),
+    svg('text', { x: left, y: height - 3, class: 'label' }, timeFormat.format(new Date(minutes[0].start))),
+    svg('text', { x: width - 2, y: height - 3, class: 'label', 'text-anchor': 'end' }, 'now'),
+  ];
+  minutes.forEach((minute, i) => {
+    let y = height - bottom;
+    const bar = svg('g', {});
+    for (const [name, className] of series) {
+      const count = minute[name];
+      if (count > 0) {
+        const h = Math.max(1, count * scale);
+        y -= h;
+        bar.append(svg('rect', { x: (left + (i * step) + 1).toFixed(1), y: y.toFixed(1), width: Math.max(1, step - 2).toFixed(1), height: h.toFixed(1), class: className }));
+      }
+    }
+    bar.append(svg('title', {}, `${timeFormat.format(new Date(minute.start))}: ${series.map(([name]) => `${numberFormat.format(minute[name])} ${name}`).join(', ')}`));
+    parts.push(bar);
+  });
+  chart.replaceChildren(...parts);
+  const total = totals.reduce((sum, count) => sum + count, 0);
+  chart.dataset.total = String(total);
+  chart.setAttribute('aria-label', `${numberFormat.format(total)} in the last hour; at most ${numberFormat.format(Math.max(...totals))} in a minute`);
+}
+
 async function loadOverview() {
   const overview = await getOverview();
+  const atLeast = new Set(overview.statusesAtLeast);
   $('status-counts').replaceChildren(...statuses.map(status => {
     const tile = document.createElement('div');
     tile.className = `tile status-${status.toLowerCase()}`;
     tile.innerHTML = '<span class="count"></span><span class="label"></span>';
-    tile.firstChild.textContent = numberFormat.format(overview.statuses[status] ?? 0);
+    tile.firstChild.textContent = numberFormat.format(overview.statuses[status] ?? 0) + (atLeast.has(status) || (finished.has(status) && overview.finishedAtLeast) ? '+' : '');
     tile.firstChild.dataset.testid = `count-${status}`;
-    tile.lastChild.textContent = status;
+    tile.lastChild.textContent = finished.has(status) ? `${status}, last hour` : status;
     return tile;
   }));
   const queue = `${numberFormat.format(overview.queued)}${overview.queuedAtLeast ? '+' : ''}`;
   $('overview-note').innerHTML = 'Queue length: <strong id="queue-length"></strong>. <span></span>';
   $('queue-length').textContent = queue;
-  $('overview-note').lastChild.textContent = overview.countedAll
-    ? `Counts of all ${numberFormat.format(overview.counted)} jobs you can see.`
-    : `Counts of the newest ${numberFormat.format(overview.counted)} jobs you can see.`;
-  $('kind-counts').replaceChildren(...overview.kinds.map(kind => {
+  $('overview-note').lastChild.textContent = 'The jobs you can see: scheduled, queued and running now; finished in the last hour.';
+  drawChart($('chart-throughput'), overview, [['succeeded', 'bar-succeeded'], ['canceled', 'bar-canceled'], ['failed', 'bar-failed']]);
+  drawChart($('chart-failures'), overview, [['failed', 'bar-failed']]);
+  $('node-rows').replaceChildren(...overview.nodes.map(node => {
+    const row = cells('tr', 'td', [
+      [node.name], [numberFormat.format(node.runningJobs)], [formatTime(node.startedAt)], [formatTime(node.lastHeartbeatAt)],
+    ]);
+    row.dataset.testid = 'node-row';
+    row.dataset.node = node.name;
+    return row;
+  }));
+  const paused = new Map(overview.pausedKinds.map(pause => [pause.name, pause]));
+  const counted = new Map(overview.kinds.map(kind => [kind.kind, kind]));
+  const names = [...new Set([...counted.keys(), ...overview.registeredKinds])].sort();
+  $('kind-counts').replaceChildren(...names.map(name => {
+    const kind = counted.get(name) ?? { kind: name, total: 0, statuses: {} };
     const row = document.createElement('tr');
     row.dataset.testid = 'kind-row';
     row.dataset.kind = kind.kind;
     const cells = [kind.kind, kind.total, ...statuses.map(status => kind.statuses[status] ?? 0)];
-    row.innerHTML = cells.map((_, i) => (i === 0 ? '<th scope="row"></th>' : '<td></td>')).join('');
+    row.innerHTML = cells.map((_, i) => (i === 0 ? '<th scope="row"></th>' : '<td></td>')).join('') + '<td class="claims"></td>';
     cells.forEach((value, i) => { row.children[i].textContent = typeof value === 'number' ? numberFormat.format(value) : value; });
+    row.lastChild.append(kindClaims(name, paused.get(name), overview.registeredKinds.includes(name)));
     return row;
   }));
   const kindFilter = $('filter-kind');
@@ -186,6 +268,43 @@ async function loadOverview() {
   for (const name of overview.kindNames.filter(name => !known.has(name))) {
     kindFilter.add(new Option(name, name));
   }
+}
+
+/** The claims cell of a kind: paused or not, and for operators the button that changes it. */
+function kindClaims(name, pause, registered) {
+  const cell = document.createDocumentFragment();
+  const label = cell.appendChild(document.createElement('span'));
+  label.dataset.testid = 'kind-paused';
+  label.className = pause ? 'paused' : '';
+  label.textContent = pause ? 'Paused' : registered ? 'Active' : '—';
+  label.title = pause ? `Paused since ${formatTime(pause.pausedAt)}: its queued jobs wait` : '';
+  if (canOperate && registered) {
+    const button = cell.appendChild(document.createElement('button'));
+    button.type = 'button';
+    button.dataset.testid = pause ? 'kind-resume' : 'kind-pause';
+    button.textContent = pause ? 'Resume' : 'Pause';
+    button.setAttribute('aria-label', `${button.textContent} ${name} jobs`);
+    button.addEventListener('click', async () => {
+      if (await perform(button, () => pauseKind(name, !pause))) {
+        loadOverview().catch(showProblem);
+      }
+    });
+  }
+  return cell;
+}
+
+/** Retries a job from its button; on success tells where the retry is, and opens it when asked. */
+async function retry(id, button, open) {
+  const state = await perform(button, () => retryJob(id));
+  if (state) {
+    const notice = $('notice');
+    notice.replaceChildren('Retried as ', Object.assign(document.createElement('a'), { href: `#job/${state.id}`, textContent: `job ${state.id}` }), '.');
+    notice.hidden = false;
+    if (open) {
+      location.hash = `#job/${state.id}`;
+    }
+  }
+  return state;
 }
 
 function renderRow(state) {
@@ -199,7 +318,8 @@ function renderRow(state) {
     row.dataset.jobId = state.id;
     row.innerHTML = '<td><a class="id"></a></td><td data-testid="job-kind"></td><td><span data-testid="job-status"></span></td>'
       + '<td><progress max="100" data-testid="job-progress"></progress> <span class="message" data-testid="job-progress-message"></span></td>'
-      + '<td data-testid="job-created"></td><td><button type="button" data-testid="job-cancel" hidden>Cancel</button></td>';
+      + '<td data-testid="job-created"></td><td><button type="button" data-testid="job-cancel" hidden>Cancel</button>'
+      + '<button type="button" data-testid="job-retry" hidden>Retry</button></td>';
     const link = row.querySelector('a');
     link.href = `#job/${state.id}`;
     link.textContent = state.id.slice(-12);
@@ -213,6 +333,9 @@ function renderRow(state) {
         renderRow(canceled);
       }
     });
+    const again = testId(row, 'job-retry');
+    again.setAttribute('aria-label', `Retry job ${state.id}`);
+    again.addEventListener('click', () => retry(state.id, again, false));
     list.rows.set(state.id, row);
   }
   row.state = state;
@@ -225,6 +348,7 @@ function renderRow(state) {
   testId(row, 'job-progress-message').textContent = state.error ? state.error.title ?? '' : state.progressMessage ?? '';
   testId(row, 'job-created').textContent = formatTime(state.createdAt);
   testId(row, 'job-cancel').hidden = !canOperate || isFinished(state);
+  testId(row, 'job-retry').hidden = !canRetry(state);
   return row;
 }
 
@@ -262,6 +386,13 @@ function onListState(state) {
   refreshOverview();
 }
 
+/** Marks, once, when the page first showed its counts and jobs with its controls wired: its time to interactive. */
+function markInteractive() {
+  if (performance.getEntriesByName('dashboard-interactive').length === 0) {
+    performance.mark('dashboard-interactive');
+  }
+}
+
 function showOverview() {
   const query = filters();
   const kind = query.get('kind');
@@ -269,7 +400,7 @@ function showOverview() {
     loadList().catch(showProblem);
     loadOverview().catch(showProblem);
   });
-  Promise.all([loadOverview(), loadList()]).catch(showProblem);
+  Promise.all([loadOverview(), loadList()]).then(markInteractive).catch(showProblem);
   return stop;
 }
 
@@ -288,6 +419,13 @@ function renderDetail(state) {
   testId(view, 'detail-started').textContent = formatTime(state.startedAt);
   testId(view, 'detail-completed').textContent = formatTime(state.completedAt);
   $('detail-cancel').hidden = !canOperate || isFinished(state);
+  $('detail-retry').hidden = !canRetry(state);
+  const retryOf = testId(view, 'detail-retry-of');
+  if (state.retryOf) {
+    retryOf.replaceChildren(Object.assign(document.createElement('a'), { href: `#job/${state.retryOf}`, textContent: state.retryOf }));
+  } else {
+    retryOf.textContent = '—';
+  }
   const outcome = $('detail-outcome');
   outcome.hidden = !isFinished(state);
   const problem = state.error;
@@ -372,6 +510,10 @@ function showDetail(id) {
   renderHistory({ attempts: [], log: [], removedLogLines: 0 });
   $('detail-outcome').hidden = true;
   $('detail-cancel').hidden = true;
+  $('detail-retry').hidden = true;
+  const again = $('detail-retry');
+  again.disabled = false;
+  again.onclick = () => retry(id, again, true);
   const button = $('detail-cancel');
   button.onclick = async () => {
     const state = await cancel(id, button);
@@ -403,12 +545,15 @@ let stopView = () => {};
 function route() {
   stopView();
   showProblem(null);
+  $('notice').hidden = true;
   const match = /^#job\/([0-9a-fA-F-]{32,36})$/.exec(location.hash);
   $('overview-view').hidden = Boolean(match);
   $('detail-view').hidden = !match;
   stopView = match ? showDetail(match[1]) : showOverview();
 }
 
+$('filter-owner-label').hidden = config.administrator !== 'true';
+$('filters').addEventListener('submit', event => event.preventDefault());
 $('filters').addEventListener('change', () => {
   list.tokens = [null];
   list.page = 0;

@@ -171,6 +171,9 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     }
 
     /// <summary>Finds a job this server runs, or holds in its queue of ad-hoc jobs.</summary>
+    public Task<LongRunningJob?> RetryAsync(Guid id, CancellationToken cancellationToken = default) =>
+        _submission.RetryAsync(id, cancellationToken);
+
     public bool TryGetActiveJob(Guid id, [NotNullWhen(true)] out LongRunningJob? job) => _pool.TryGetJob(id, out job);
 
     public IReadOnlyList<LongRunningJob> GetActiveJobs() => _pool.Jobs();

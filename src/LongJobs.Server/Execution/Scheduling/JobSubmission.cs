@@ -303,7 +303,7 @@ internal sealed partial class JobSubmission(
         start.IdempotencyKey,
         start.Notifications,
         start.UniqueKey,
-        start.Priority ?? kind.PriorityOf(start.Request));
+        start.Priority ?? kind.PriorityOf(start.Request)) with { RetryOf = start.RetryOf };
 
     private JobRecord NewRecord(string kind, JsonElement? request, int maxAttempts, string? owner = null, string? idempotencyKey = null, JobNotifications? notifications = null, string? uniqueKey = null, int priority = 0)
     {

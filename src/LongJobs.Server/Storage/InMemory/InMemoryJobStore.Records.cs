@@ -126,6 +126,8 @@ internal sealed partial class InMemoryJobStore
                 && (query.Kind is null || string.Equals(job.Kind, query.Kind, StringComparison.Ordinal))
                 && (query.Owner is null || string.Equals(job.Owner ?? JobQuery.NoOwner, query.Owner, StringComparison.Ordinal))
                 && (query.CompletedAfter is not { } completedAfter || job.CompletedAt >= completedAfter)
+                && (query.CreatedAfter is not { } createdAfter || job.CreatedAt >= createdAfter)
+                && (query.CreatedBefore is not { } createdBefore || job.CreatedAt < createdBefore)
                 && (query.After is not { } after || IsAfter(job, after)))
             .OrderByDescending(job => job.CreatedAt)
             .ThenByDescending(job => job.Id)

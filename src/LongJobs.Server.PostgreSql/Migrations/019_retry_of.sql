@@ -1,0 +1,11 @@
+-- Retries (issue 16): a failed or cancelled job is retried as a new job of the same kind, request, owner and priority,
+-- which names the job it retries. The retried job's row never changes (it stays final: its events, long-polls and
+-- webhooks are over), so the link lives on the new job only, written once by its insert.
+--
+-- No foreign key: retention and DELETE remove the retried job on their own schedule, and the link then names a job
+-- that is gone (the dashboard says so). No index: nothing looks a job up by the job it retries (a second retry of the
+-- same job is found by the retry's idempotency key, which its owner's key index already holds).
+--
+-- Rolling upgrade: additive (a nullable column without a default rewrites nothing). Nodes of the previous version
+-- never write it and read it as absent; retries are started by upgraded nodes only.
+ALTER TABLE {{schema}}.jobs ADD COLUMN retry_of uuid;
