@@ -19,7 +19,7 @@ namespace LongJobs.Server.Dashboard;
 /// antiforgery token). The page reads jobs through the jobs API itself, as the caller: the API's ownership rules decide
 /// what it shows, and the endpoints here apply the same rules (<see cref="JobAccess"/>).
 /// </summary>
-internal sealed class DashboardEndpoints(
+internal sealed partial class DashboardEndpoints(
     LongJobsDashboardOptions options,
     JobLinks links,
     JobKindRegistry kinds,
@@ -145,6 +145,7 @@ internal sealed class DashboardEndpoints(
         var queued = await queue.CountQueuedAsync(QueueCountLimit, cancellationToken).ConfigureAwait(false);
         var paused = await scheduler.GetPausedKindsAsync(cancellationToken).ConfigureAwait(false);
         var alive = await nodes.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+        var schedules = await scheduler.GetSchedulesAsync(cancellationToken).ConfigureAwait(false);
         var finished = statistics.Counts.Where(count => count.Status.IsFinished()).Sum(count => count.Count);
         return TypedResults.Json(new DashboardOverview
         {
@@ -160,6 +161,7 @@ internal sealed class DashboardEndpoints(
             RegisteredKinds = [.. kinds.Kinds.Select(kind => kind.Name).Order(StringComparer.Ordinal)],
             PausedKinds = [.. paused.OrderBy(pause => pause.Kind, StringComparer.Ordinal).Select(pause => JobKindInfo.Of(pause.Kind, pause))],
             Nodes = alive,
+            Schedules = [.. schedules.Select(JobScheduleInfo.Of)],
         }, PageJson);
     }
 
@@ -332,6 +334,9 @@ internal sealed record DashboardOverview
 
     /// <summary>The paused kinds, on every server sharing the store, with the time each was paused.</summary>
     public required IReadOnlyList<JobKindInfo> PausedKinds { get; init; }
+
+    /// <summary>The recurring schedules, with their next and last run and whether each is paused.</summary>
+    public required IReadOnlyList<JobScheduleInfo> Schedules { get; init; }
 
     /// <summary>The servers alive that share the store (every caller's: names and counts, no job data), each with its running jobs.</summary>
     public required IReadOnlyList<JobNode> Nodes { get; init; }

@@ -136,6 +136,14 @@ public static class LongJobsDashboardEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/_api/schedules/{name}/pause", dashboard.PauseScheduleAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/_api/schedules/{name}/resume", dashboard.ResumeScheduleAsync)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return group;
     }
 }

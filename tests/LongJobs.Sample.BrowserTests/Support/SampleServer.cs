@@ -21,23 +21,25 @@ namespace LongJobs.Sample.BrowserTests.Support;
 internal sealed class SampleServer : WebApplicationFactory<Program>, IJobServer
 {
     private readonly string? _pathBase;
+    private readonly string? _nightlyReport;
     private HttpClient? _client;
 
     // Not UseKestrel(0): that rewrites the server's addresses from the test's thread while the sample's own app.Run()
     // starts Kestrel (it once left two addresses under load). A listen endpoint is read when Kestrel starts.
-    private SampleServer(string? pathBase)
+    private SampleServer(string? pathBase, string? nightlyReport)
     {
         _pathBase = pathBase;
+        _nightlyReport = nightlyReport;
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
     }
 
     /// <summary>The app's root address, under the path base, such as <c>http://127.0.0.1:41234/ops/</c>.</summary>
     public Uri Address { get; private set; } = null!;
 
-    /// <summary>Starts a server and returns once it listens.</summary>
-    public static SampleServer Start(string? pathBase = null)
+    /// <summary>Starts a server and returns once it listens; with <paramref name="nightlyReport"/>, the sample's nightly report runs on that cron expression.</summary>
+    public static SampleServer Start(string? pathBase = null, string? nightlyReport = null)
     {
-        var server = new SampleServer(pathBase);
+        var server = new SampleServer(pathBase, nightlyReport);
         server.StartServer();
         var address = server.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         server.Address = new Uri(address.TrimEnd('/') + (pathBase ?? string.Empty) + "/");
@@ -59,8 +61,8 @@ internal sealed class SampleServer : WebApplicationFactory<Program>, IJobServer
     {
         builder.ConfigureLogging(logging => logging.ClearProviders());
 
-        // No nightly report among a test's jobs: the pages count them.
-        builder.UseSetting("Sample:NightlyReport", string.Empty);
+        // No nightly report among a test's jobs unless asked for: the pages count them.
+        builder.UseSetting("Sample:NightlyReport", _nightlyReport ?? string.Empty);
         if (_pathBase is { } pathBase)
         {
             builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new PathBaseFilter(pathBase)));

@@ -62,6 +62,7 @@ const act = url => request(url, { method: 'POST', headers: { RequestVerification
 const cancelJob = id => act(`_api/jobs/${encodeURIComponent(id)}/cancel`);
 const retryJob = id => act(`_api/jobs/${encodeURIComponent(id)}/retry`);
 const pauseKind = (kind, pause) => act(`_api/kinds/${encodeURIComponent(kind)}/${pause ? 'pause' : 'resume'}`);
+const pauseSchedule = (name, pause) => act(`_api/schedules/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`);
 /** Whether the page offers to retry the job: it failed or was cancelled, and this server runs its kind (ad-hoc jobs cannot run again). */
 const canRetry = state => canOperate && retryable.has(state.status) && registeredKinds.has(state.kind);
 
@@ -263,6 +264,8 @@ async function loadOverview() {
     row.lastChild.append(kindClaims(name, paused.get(name), overview.registeredKinds.includes(name)));
     return row;
   }));
+  $('schedules').hidden = overview.schedules.length === 0;
+  $('schedule-rows').replaceChildren(...overview.schedules.map(scheduleRow));
   const kindFilter = $('filter-kind');
   const known = new Set([...kindFilter.options].map(option => option.value));
   for (const name of overview.kindNames.filter(name => !known.has(name))) {
@@ -291,6 +294,32 @@ function kindClaims(name, pause, registered) {
     });
   }
   return cell;
+}
+
+/** A recurring schedule's row: when it runs, and for operators the button that pauses or resumes it. */
+function scheduleRow(schedule) {
+  const row = cells('tr', 'td', [
+    [schedule.name], [schedule.kind], [`${schedule.cron} (${schedule.timeZone})`],
+    [formatTime(schedule.nextRunAt)], [formatTime(schedule.lastRunAt)], [schedule.paused ? 'Paused' : 'Active', schedule.paused ? 'paused' : ''],
+  ]);
+  row.dataset.testid = 'schedule-row';
+  row.dataset.schedule = schedule.name;
+  const state = row.lastChild;
+  state.dataset.testid = 'schedule-state';
+  state.title = schedule.paused ? `Paused since ${formatTime(schedule.pausedAt)}: none of its occurrences starts` : '';
+  if (canOperate) {
+    const button = row.appendChild(document.createElement('td')).appendChild(document.createElement('button'));
+    button.type = 'button';
+    button.dataset.testid = schedule.paused ? 'schedule-resume' : 'schedule-pause';
+    button.textContent = schedule.paused ? 'Resume' : 'Pause';
+    button.setAttribute('aria-label', `${button.textContent} the schedule ${schedule.name}`);
+    button.addEventListener('click', async () => {
+      if (await perform(button, () => pauseSchedule(schedule.name, !schedule.paused))) {
+        loadOverview().catch(showProblem);
+      }
+    });
+  }
+  return row;
 }
 
 /** Retries a job from its button; on success tells where the retry is, and opens it when asked. */
