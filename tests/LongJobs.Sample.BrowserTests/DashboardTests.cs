@@ -178,6 +178,22 @@ public sealed partial class DashboardTests(Chromium chromium, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task AJobsDetail_ShowsItsNotificationDeliveries_AsTheyGo()
+    {
+        await using var server = SampleServer.Start();
+        // Nothing listens on the discard port: the webhook's first attempt fails, and it waits for the next.
+        var id = await server.StartJobWithCallbackAsync("sleep", new { seconds = 1 }, new Uri("http://127.0.0.1:9/hooks/jobs"));
+        await using var page = await DashboardPage.OpenAsync(chromium.Browser, new Uri(server.Address, $"jobs/#job/{id}"));
+
+        var delivery = page.Page.GetByTestId("detail-deliveries").Locator("tr");
+        await Expect(page.Detail.Status).ToHaveTextAsync("Succeeded");
+        await Expect(delivery).ToHaveCountAsync(1);
+        await Expect(delivery.Nth(0).Locator("td").Nth(0)).ToHaveTextAsync("webhook");
+        await Expect(delivery.Nth(0).Locator("td").Nth(2)).Not.ToHaveTextAsync("0");
+        await Expect(delivery.Nth(0).Locator("td").Nth(5)).Not.ToBeEmptyAsync();
+    }
+
+    [Fact]
     public async Task TheSchedules_AreListedWithTheirNextRun_AndAnOperatorPausesAndResumesOne()
     {
         await using var server = SampleServer.Start(nightlyReport: "30 4 * * *");

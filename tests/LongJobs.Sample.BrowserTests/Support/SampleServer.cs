@@ -50,6 +50,17 @@ internal sealed class SampleServer : WebApplicationFactory<Program>, IJobServer
     /// <inheritdoc />
     public Task<Guid> StartJobAsync(string kind, object request) => JobServers.StartJobAsync(_client!, kind, request);
 
+    /// <summary>Starts a job whose end is posted to <paramref name="callbackUrl"/> (a webhook), and returns its ID.</summary>
+    public async Task<Guid> StartJobWithCallbackAsync(string kind, object request, Uri callbackUrl)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri($"api/jobs/{kind}", UriKind.Relative)) { Content = JsonContent.Create(request) };
+        message.Headers.Add("LongJobs-Callback-Url", callbackUrl.ToString());
+        using var response = await _client!.SendAsync(message);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("id").GetGuid();
+    }
+
     /// <summary>Asks for the cancellation of a job through the REST API, as a client of the app would.</summary>
     public async Task CancelJobAsync(Guid id)
     {

@@ -462,6 +462,12 @@ function renderDetail(state) {
   testId(outcome, 'detail-result').textContent = problem
     ? JSON.stringify(problem, null, 2)
     : state.result === undefined || state.result === null ? '(none)' : JSON.stringify(state.result, null, 2);
+  const deliveries = state.deliveries ?? [];
+  $('detail-deliveries').hidden = deliveries.length === 0;
+  testId($('detail-deliveries'), 'detail-deliveries').replaceChildren(...deliveries.map(delivery => cells('tr', 'td', [
+    [delivery.channel], [delivery.status], [numberFormat.format(delivery.attempts)],
+    [formatTime(delivery.lastAttemptAt)], [formatTime(delivery.nextAttemptAt)], [delivery.lastError ?? ''],
+  ])));
 }
 
 /** Builds a row of cells (or list item of spans) with the given texts and class names, as text: never as HTML. */
