@@ -14,7 +14,7 @@ namespace LongJobs.Client;
 /// <c>Start{Kind}JobAsync</c>, <c>Run{Kind}JobAsync</c> and <c>Get{Kind}JobOperation</c>, typed by the kind's
 /// request and result.
 /// </summary>
-public class LongJobsClient
+public partial class LongJobsClient
 {
     /// <summary>The name of the <see cref="HttpClient"/> that <c>AddLongJobsClient</c> registers.</summary>
     public const string HttpClientName = "LongJobs";
@@ -131,58 +131,6 @@ public class LongJobsClient
         using var response = await _httpClient.PostAsync(JobPaths.Retry(_options, id), content: null, cancellationToken).ConfigureAwait(false);
         return await JobResponses.ReadStateAsync(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Lists the job kinds the server runs, with whether each is paused.</summary>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The kinds, by name.</returns>
-    /// <exception cref="LongJobsRequestException">The server refused the request or could not be reached.</exception>
-    public virtual async Task<JobKindList> ListJobKindsAsync(CancellationToken cancellationToken = default)
-    {
-        using var response = await _httpClient.GetAsync(JobPaths.Relative(_options, "kinds"), cancellationToken).ConfigureAwait(false);
-        return await JobResponses.ReadAsync<JobKindList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Pauses a job kind on every server sharing the store: its queued jobs wait until it is resumed (administrators only).</summary>
-    /// <param name="kind">The kind's name.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The kind, paused.</returns>
-    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown kind, or the server could not be reached.</exception>
-    public virtual Task<JobKindInfo> PauseJobKindAsync(string kind, CancellationToken cancellationToken = default) =>
-        ChangeKindAsync(kind, "pause", cancellationToken);
-
-    /// <summary>Resumes a paused job kind: its queued jobs are claimed again (administrators only).</summary>
-    /// <param name="kind">The kind's name.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The kind, not paused.</returns>
-    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown kind, or the server could not be reached.</exception>
-    public virtual Task<JobKindInfo> ResumeJobKindAsync(string kind, CancellationToken cancellationToken = default) =>
-        ChangeKindAsync(kind, "resume", cancellationToken);
-
-    /// <summary>Lists the server's recurring schedules, with their next and last run and whether each is paused.</summary>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The schedules, by name.</returns>
-    /// <exception cref="LongJobsRequestException">The server refused the request or could not be reached.</exception>
-    public virtual async Task<JobScheduleList> ListJobSchedulesAsync(CancellationToken cancellationToken = default)
-    {
-        using var response = await _httpClient.GetAsync(JobPaths.Relative(_options, "schedules"), cancellationToken).ConfigureAwait(false);
-        return await JobResponses.ReadAsync<JobScheduleList>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Pauses a recurring schedule on every server sharing the store: none of its occurrences starts until it is resumed (administrators only).</summary>
-    /// <param name="name">The schedule's name.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The schedule, paused.</returns>
-    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown schedule, or the server could not be reached.</exception>
-    public virtual Task<JobScheduleInfo> PauseJobScheduleAsync(string name, CancellationToken cancellationToken = default) =>
-        ChangeScheduleAsync(name, "pause", cancellationToken);
-
-    /// <summary>Resumes a paused recurring schedule: its next occurrence after now starts (administrators only).</summary>
-    /// <param name="name">The schedule's name.</param>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The schedule, not paused.</returns>
-    /// <exception cref="LongJobsRequestException">403 for a caller who is not an administrator, 404 for an unknown schedule, or the server could not be reached.</exception>
-    public virtual Task<JobScheduleInfo> ResumeJobScheduleAsync(string name, CancellationToken cancellationToken = default) =>
-        ChangeScheduleAsync(name, "resume", cancellationToken);
 
     /// <summary>Removes a finished job's record from the server, its result included.</summary>
     /// <param name="id">The job's ID.</param>
@@ -369,20 +317,6 @@ public class LongJobsClient
 
     /// <summary>The result type this client knows for <paramref name="kind"/>, if any.</summary>
     internal Type? ResultTypeOf(string kind) => ResultTypes.GetValueOrDefault(kind);
-
-    private async Task<JobKindInfo> ChangeKindAsync(string kind, string action, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(kind);
-        using var response = await _httpClient.PostAsync(JobPaths.Relative(_options, $"kinds/{Uri.EscapeDataString(kind)}/{action}"), content: null, cancellationToken).ConfigureAwait(false);
-        return await JobResponses.ReadAsync<JobKindInfo>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<JobScheduleInfo> ChangeScheduleAsync(string name, string action, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        using var response = await _httpClient.PostAsync(JobPaths.Relative(_options, $"schedules/{Uri.EscapeDataString(name)}/{action}"), content: null, cancellationToken).ConfigureAwait(false);
-        return await JobResponses.ReadAsync<JobScheduleInfo>(response, _options.SerializerOptions, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>Adds the header that starts a job for later, if <paramref name="options"/> ask for one.</summary>
     /// <exception cref="ArgumentException">Both a time and a delay are given, or the delay is negative.</exception>
