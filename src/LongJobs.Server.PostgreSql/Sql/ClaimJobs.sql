@@ -5,6 +5,10 @@
 -- table, the planner otherwise combines both indexes and reads every job of the kind, finished ones included. A paused
 -- kind's jobs are skipped: the paused kinds are read once, as an array (an init plan), and filter the queue's index
 -- scan row by row, so the scan still stops at the limit (NOT EXISTS would become an anti-join that reads the whole queue).
+-- The plan must not depend on the table's statistics or on a plan cached while the table was small (a fresh table, or
+-- one last analysed while its queue was empty): plan_by_index() (migration 021) rules out sorts and sequential scans for
+-- this command's transaction, which leaves the ordered walk of jobs_claim_idx, stopped at the limit, and the primary key.
+CALL {{schema}}.plan_by_index();
 WITH next AS (
     SELECT id AS job_id FROM {{schema}}.jobs
     WHERE status = 'Queued' AND request IS NOT NULL AND (kind = ANY(@kinds)) IS TRUE

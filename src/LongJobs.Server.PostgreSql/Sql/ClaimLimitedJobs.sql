@@ -4,7 +4,8 @@
 -- kind's running jobs through the index of running jobs and takes no more of a kind than its limit leaves room for. The
 -- locks hold until the claimed jobs are committed as running: claims of a limited kind take turns and never pass its
 -- limit. The second statement locks its candidates in queue order, then keeps those within each kind's room; the ones
--- left out stay queued (locked only until the commit).
+-- left out stay queued (locked only until the commit). Before both, plan_by_index(), as in ClaimJobs.
+CALL {{schema}}.plan_by_index();
 SELECT count(pg_advisory_xact_lock(@class, hashtext('kind-limit:' || kind))) FROM (SELECT unnest(@limited_kinds) AS kind ORDER BY 1) AS limited;
 WITH room AS (
     SELECT limited.kind, limited.max_running - (SELECT count(*) FROM {{schema}}.jobs WHERE status = 'Running' AND kind = limited.kind) AS room

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using Npgsql;
@@ -247,66 +246,16 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
     private async Task<QueryPlan> ExplainGenericAsync(NpgsqlConnection connection, PlanCase planCase)
     {
         var parameters = planCase.Parameters();
-        var names = new List<string>();
-        var sql = Regex.Replace(Regex.Replace(LastStatement(planCase), "--[^\n]*", string.Empty), "@([a-z_]+)", match =>
+        await using (var generic = new NpgsqlCommand("SET LOCAL plan_cache_mode = force_generic_plan", connection))
         {
-            if (!names.Contains(match.Groups[1].Value))
-            {
-                names.Add(match.Groups[1].Value);
-            }
-
-            return "$" + (names.IndexOf(match.Groups[1].Value) + 1).ToString(CultureInfo.InvariantCulture);
-        }).Trim().TrimEnd(';');
-        var ordered = names.Select(name => parameters.Single(parameter => parameter.ParameterName == name)).ToArray();
-        var types = ordered.Length == 0 ? string.Empty : $"({string.Join(", ", ordered.Select(TypeName))})";
-        var arguments = ordered.Length == 0 ? string.Empty : $"({string.Join(", ", ordered.Select(parameter => Literal(parameter.Value)))})";
-        await using (var prepare = new NpgsqlCommand($"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE generic {types} AS {sql}", connection))
-        {
-            await prepare.ExecuteNonQueryAsync();
+            await generic.ExecuteNonQueryAsync();
         }
 
-        // EXECUTE takes no parameters of the protocol: its arguments are literals, which the prepared types read.
-        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE generic {arguments}", connection);
-        var plan = QueryPlan.Parse((string)(await explain.ExecuteScalarAsync())!);
-        await using var deallocate = new NpgsqlCommand("DEALLOCATE generic", connection);
-        await deallocate.ExecuteNonQueryAsync();
+        var prepared = await PreparedInSql.PrepareAsync(connection, "generic", LastStatement(planCase), parameters);
+        var plan = await prepared.ExplainAsync(connection, parameters);
+        await prepared.DeallocateAsync(connection);
         return plan;
     }
-
-    private static string Literal(object? value) => value switch
-    {
-        null or DBNull => "NULL",
-        DateTimeOffset instant => Literal(instant.ToString("O", CultureInfo.InvariantCulture)),
-        IFormattable number and (int or double) => number.ToString(null, CultureInfo.InvariantCulture),
-        System.Collections.IEnumerable items and not string => Literal("{" + string.Join(",", items.Cast<object?>().Select(ArrayItem)) + "}"),
-        _ => "'" + Convert.ToString(value, CultureInfo.InvariantCulture)!.Replace("'", "''", StringComparison.Ordinal) + "'",
-    };
-
-    /// <summary>An item of an array literal: quoted, with its quotes and backslashes escaped.</summary>
-    private static string ArrayItem(object? item) => item switch
-    {
-        null => "NULL",
-        DateTimeOffset instant => $"\"{instant.ToString("O", CultureInfo.InvariantCulture)}\"",
-        _ => "\"" + Convert.ToString(item, CultureInfo.InvariantCulture)!.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
-    };
-
-    private static string TypeName(NpgsqlParameter parameter) => parameter.NpgsqlDbType switch
-    {
-        NpgsqlDbType.Uuid => "uuid",
-        NpgsqlDbType.Text => "text",
-        NpgsqlDbType.TimestampTz => "timestamptz",
-        NpgsqlDbType.Json => "json",
-        NpgsqlDbType.Integer => "integer",
-        NpgsqlDbType.Double => "double precision",
-        NpgsqlDbType.Interval => "interval",
-        NpgsqlDbType.Array | NpgsqlDbType.Uuid => "uuid[]",
-        NpgsqlDbType.Array | NpgsqlDbType.Text => "text[]",
-        NpgsqlDbType.Array | NpgsqlDbType.Integer => "integer[]",
-        NpgsqlDbType.Array | NpgsqlDbType.TimestampTz => "timestamptz[]",
-        NpgsqlDbType.Array | NpgsqlDbType.Json => "json[]",
-        NpgsqlDbType.Array | NpgsqlDbType.Double => "double precision[]",
-        var other => throw new NotSupportedException($"No SQL type for {other}."),
-    };
 
     /// <summary>The parameters of a start on <c>node-9</c>, as the store binds them.</summary>
     private static NpgsqlParameter[] StartedHere() =>
