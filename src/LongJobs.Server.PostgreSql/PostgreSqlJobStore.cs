@@ -317,8 +317,9 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
-        // A job this node inserted in knownVersion, and that no notification has mentioned since, is still in it:
-        // the first wait needs no read (a follower of a job queued here would otherwise read every queued job).
+        // A job whose state this node inserted, read or claimed in knownVersion, and that no notification has mentioned
+        // since, is still in it: that wait needs no read (a follower of a job queued here would otherwise read every
+        // queued job, and again when this node claims it).
         var read = false;
         while (true)
         {
@@ -330,12 +331,13 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
             if (_claims.TakeNewerThan(id, knownVersion) is { } claimed)
             {
+                _changes.Claimed(id, claimed.Version);
                 return claimed;
             }
 
-            if (read || !_changes.IsUnchangedSinceInsert(id, knownVersion))
+            if (read || !_changes.IsUnchangedSince(id, knownVersion))
             {
-                var job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+                var job = await ReadTrackedAsync(id, cancellationToken).ConfigureAwait(false);
                 if (job is null || job.Version > knownVersion)
                 {
                     return job;
@@ -351,6 +353,32 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             catch (TimeoutException)
             {
                 // No notification came: read again in case one was lost.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a job for a waiter and, while it is unfinished (a finished job may never be mentioned again), tracks the
+    /// version read until a notification mentions the job, so the waiter's next wait needs no read.
+    /// </summary>
+    private async Task<JobRecord?> ReadTrackedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        _changes.ExpectState(id);
+        JobRecord? job = null;
+        try
+        {
+            job = await GetAsync(id, cancellationToken).ConfigureAwait(false);
+            return job;
+        }
+        finally
+        {
+            if (job is { Status: var status } && !status.IsFinished())
+            {
+                _changes.StateKnown(id, job.Version);
+            }
+            else
+            {
+                _changes.Forget(id);
             }
         }
     }

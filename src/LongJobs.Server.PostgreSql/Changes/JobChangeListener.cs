@@ -41,17 +41,20 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
     private readonly System.Threading.Channels.Channel<Guid> _cancellations = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new() { SingleReader = true });
 
-    /// <summary>How many just-inserted jobs <see cref="ExpectInsert"/> tracks at most; beyond that, waiters read first as usual.</summary>
-    internal const int MaxTrackedInserts = 10_000;
+    /// <summary>
+    /// How many jobs <see cref="ExpectState"/> tracks at most (a few MB; fewer than the handles of queued jobs they
+    /// spare a read each); beyond that, waiters read first as usual.
+    /// </summary>
+    internal const int MaxTracked = 100_000;
 
     private readonly Dictionary<Guid, Waiter> _waiters = [];
 
     /// <summary>
-    /// Jobs this node inserted that no notification has mentioned since, with the version the insert returned
-    /// (0 while it runs) and the connection it was tracked under: while that connection listens, the job is
-    /// still in that version, or a notification for it is on its way.
+    /// Jobs whose state this node knows (it inserted, read or claimed them) and that no notification has mentioned
+    /// since, with the version it knows (0 while the insert or read runs) and the connection it was tracked under: while
+    /// that connection listens, the job is still in that version, or a notification for it is on its way.
     /// </summary>
-    private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchangedInserts = new();
+    private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchanged = new();
 
     /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
     private long _connection;
@@ -95,38 +98,52 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>
-    /// Call before inserting job <paramref name="id"/>, then <see cref="Inserted"/> or <see cref="Forget"/>: until a
-    /// notification mentions the job, <see cref="IsUnchangedSinceInsert"/> says that its state is the inserted one,
-    /// so a waiter need not read it first. Nothing is tracked while the listener is not listening.
+    /// Call before inserting or reading job <paramref name="id"/>, then <see cref="StateKnown"/> or <see cref="Forget"/>:
+    /// until a notification mentions the job, <see cref="IsUnchangedSince"/> says that its state is the one inserted or
+    /// read, so a waiter need not read it first. Nothing is tracked while the listener is not listening.
     /// </summary>
-    public void ExpectInsert(Guid id)
+    public void ExpectState(Guid id)
     {
         EnsureListening();
         var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 == 1 && _unchangedInserts.Count < MaxTrackedInserts)
+        if (connection % 2 == 1 && _unchanged.Count < MaxTracked)
         {
-            _unchangedInserts.TryAdd(id, (0, connection));
+            _unchanged.TryAdd(id, (0, connection));
         }
     }
 
-    /// <summary>Records the version that the insert of a job passed to <see cref="ExpectInsert"/> returned.</summary>
-    public void Inserted(Guid id, long version)
+    /// <summary>Records the version that the insert or read of a job passed to <see cref="ExpectState"/> returned.</summary>
+    public void StateKnown(Guid id, long version)
     {
-        if (_unchangedInserts.TryGetValue(id, out var tracked) && tracked.Version == 0)
+        if (_unchanged.TryGetValue(id, out var tracked) && tracked.Version == 0)
         {
-            _unchangedInserts.TryUpdate(id, (version, tracked.Connection), tracked);
+            _unchanged.TryUpdate(id, (version, tracked.Connection), tracked);
+        }
+    }
+
+    /// <summary>
+    /// Tracks a job this node claimed, in the claimed version, for the follower that took that state from the claim: the
+    /// claim's own notification has woken it (any later one untracks the job), or is on its way and untracks it. Nothing
+    /// newer than the claim is missed that matters: the claim takes the job's handle from its follower.
+    /// </summary>
+    public void Claimed(Guid id, long version)
+    {
+        var connection = Interlocked.Read(ref _connection);
+        if (connection % 2 == 1 && _unchanged.Count < MaxTracked)
+        {
+            _unchanged[id] = (version, connection);
         }
     }
 
     /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
-    public void Forget(Guid id) => _unchangedInserts.TryRemove(id, out _);
+    public void Forget(Guid id) => _unchanged.TryRemove(id, out _);
 
     /// <summary>
-    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted by this node,
-    /// or to have a notification on its way that wakes watches made before this call.
+    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted, read or claimed by
+    /// this node, or to have a notification on its way that wakes watches made before this call.
     /// </summary>
-    public bool IsUnchangedSinceInsert(Guid id, long version) =>
-        _unchangedInserts.TryGetValue(id, out var tracked)
+    public bool IsUnchangedSince(Guid id, long version) =>
+        _unchanged.TryGetValue(id, out var tracked)
         && tracked.Version == version
         && tracked.Connection == Interlocked.Read(ref _connection);
 
@@ -236,7 +253,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
         }
         finally
         {
-            StopTrackingInserts();
+            StopTracking();
             WakeAll();
             await ReleaseAsync(connection).ConfigureAwait(false);
         }
@@ -309,7 +326,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             foreach (var id in Ids(payload))
             {
                 // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-                _unchangedInserts.TryRemove(id, out var _);
+                _unchanged.TryRemove(id, out var _);
                 Wake(id);
                 _watchers.Announce(id);
             }
@@ -332,14 +349,14 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>Notifications may be lost from now on: no inserted job is known to be unchanged any more.</summary>
-    private void StopTrackingInserts()
+    private void StopTracking()
     {
         if (Interlocked.Read(ref _connection) % 2 == 1)
         {
             Interlocked.Increment(ref _connection);
         }
 
-        _unchangedInserts.Clear();
+        _unchanged.Clear();
     }
 
     /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>

@@ -138,7 +138,7 @@ internal sealed class JobInserts
     {
         if (job.Request is not null)
         {
-            _changes.ExpectInsert(job.Id);
+            _changes.ExpectState(job.Id);
         }
     }
 
@@ -149,7 +149,7 @@ internal sealed class JobInserts
         {
             if (inserted is not null)
             {
-                _changes.Inserted(job.Id, inserted.Version);
+                _changes.StateKnown(job.Id, inserted.Version);
             }
             else
             {
