@@ -56,6 +56,12 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     /// </summary>
     private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchanged = new();
 
+    /// <summary>
+    /// How many jobs <see cref="_unchanged"/> holds, kept beside it: its own Count takes every lock of the dictionary
+    /// (about 12 µs at 10,000 jobs), which every insert, read and claim of a waited-for job would pay.
+    /// </summary>
+    private int _unchangedCount;
+
     /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
     private long _connection;
     private readonly JobChangeWatchers _watchers = new();
@@ -106,9 +112,9 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     {
         EnsureListening();
         var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 == 1 && _unchanged.Count < MaxTracked)
+        if (connection % 2 == 1 && Volatile.Read(ref _unchangedCount) < MaxTracked && _unchanged.TryAdd(id, (0, connection)))
         {
-            _unchanged.TryAdd(id, (0, connection));
+            Interlocked.Increment(ref _unchangedCount);
         }
     }
 
@@ -129,14 +135,29 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     public void Claimed(Guid id, long version)
     {
         var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 == 1 && _unchanged.Count < MaxTracked)
+        if (connection % 2 != 1)
         {
-            _unchanged[id] = (version, connection);
+            return;
+        }
+
+        if (_unchanged.TryGetValue(id, out var tracked))
+        {
+            _unchanged.TryUpdate(id, (version, connection), tracked);
+        }
+        else if (Volatile.Read(ref _unchangedCount) < MaxTracked && _unchanged.TryAdd(id, (version, connection)))
+        {
+            Interlocked.Increment(ref _unchangedCount);
         }
     }
 
     /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
-    public void Forget(Guid id) => _unchanged.TryRemove(id, out _);
+    public void Forget(Guid id)
+    {
+        if (_unchanged.TryRemove(id, out _))
+        {
+            Interlocked.Decrement(ref _unchangedCount);
+        }
+    }
 
     /// <summary>
     /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted, read or claimed by
@@ -326,7 +347,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             foreach (var id in Ids(payload))
             {
                 // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-                _unchanged.TryRemove(id, out var _);
+                Forget(id);
                 Wake(id);
                 _watchers.Announce(id);
             }
@@ -356,7 +377,10 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             Interlocked.Increment(ref _connection);
         }
 
-        _unchanged.Clear();
+        foreach (var tracked in _unchanged)
+        {
+            Forget(tracked.Key);
+        }
     }
 
     /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>
