@@ -135,6 +135,28 @@ public sealed class OutageRecoveryTests
     }
 
     [Fact]
+    public async Task AJobWhoseWorkReturned_GivesItsSlotToTheNextJob_WhileItsOutcomeIsWritten()
+    {
+        var (services, shared, _) = Create(maxConcurrency: 1);
+        await using var _ = services;
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        shared.FinishWritesAfter = written.Task;
+        var first = (LongRunningJob<GatedResult>)await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "first", Value = 1 });
+        var second = (LongRunningJob<GatedResult>)await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "second", Value = 2 });
+        await services.Gates["first"].Started;
+
+        // The first job's work returns; its outcome waits for the store, and the only slot runs the second job meanwhile.
+        services.Gates["first"].Release();
+        await services.Gates["second"].Started.WithSafetyTimeout();
+        Assert.Equal((JobStatus.Running, JobStatus.Running), ((await services.GetRecordAsync(first.Id)).Status, first.Status));
+
+        written.SetResult();
+        services.Gates["second"].Release();
+        Assert.Equal((2, 4), ((await first.Task.WithSafetyTimeout()).DoubledValue, (await second.Task.WithSafetyTimeout()).DoubledValue));
+        Assert.Equal(JobStatus.Succeeded, (await services.GetRecordAsync(first.Id)).Status);
+    }
+
+    [Fact]
     public async Task ClaimsThatFailUnexpectedly_AreLoggedOnceWithTheirStack_ThenAtDebugLevel_AndOnceWhenTheyWorkAgain()
     {
         var (services, shared, logs) = Create(maxConcurrency: 1);

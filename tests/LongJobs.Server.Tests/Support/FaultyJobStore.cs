@@ -22,6 +22,9 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     /// <summary>While set, thrown by every <see cref="TryFinishAsync"/>: a failure no store should have.</summary>
     public Exception? FinishFailure { get; set; }
 
+    /// <summary>While set, every <see cref="TryFinishAsync"/> waits for it before writing: a slow database, or a batch of outcomes on its way.</summary>
+    public Task? FinishWritesAfter { get; set; }
+
     private int _insertAnswersToLose;
 
     /// <summary>
@@ -208,6 +211,11 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public ValueTask<JobRecord?> TryFinishAsync(Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken = default)
     {
+        if (FinishWritesAfter is { IsCompleted: false } written)
+        {
+            return FinishAfterAsync(written, id, expectedStatus, expectedAttempt, outcome, cancellationToken);
+        }
+
         if (FinishUnavailable)
         {
             // Thrown here, not made in advance, so its stack trace names this method as a database driver's would.
@@ -220,6 +228,12 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         }
 
         return Inner.TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken);
+    }
+
+    private async ValueTask<JobRecord?> FinishAfterAsync(Task written, Guid id, JobStatus expectedStatus, int expectedAttempt, JobOutcome outcome, CancellationToken cancellationToken)
+    {
+        await written.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await TryFinishAsync(id, expectedStatus, expectedAttempt, outcome, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<JobRecord?> RequestCancellationAsync(Guid id, DateTimeOffset canceledAt, CancellationToken cancellationToken = default) =>

@@ -130,8 +130,10 @@ internal sealed class JobRunner(
 
             if (outcome is not null)
             {
-                // While the store cannot take the outcome, the slot takes the next job: the write goes on without it.
-                var recorded = await writer.RecordAttemptOutcomeAsync(job.Row(), item.Attempt, outcome, () => completer.FreeSlot(item)).ConfigureAwait(false);
+                // The work has ended: its slot takes the next job while the outcome is written (batched with others'),
+                // and the job stays held until it is recorded.
+                completer.FreeSlot(item);
+                var recorded = await writer.RecordAttemptOutcomeAsync(job.Row(), item.Attempt, outcome).ConfigureAwait(false);
                 final = recorded.State;
                 if (recorded.TakenOver)
                 {
