@@ -53,6 +53,12 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     /// </summary>
     private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchangedInserts = new();
 
+    /// <summary>
+    /// How many jobs <see cref="_unchangedInserts"/> holds, kept beside it: its own Count takes every lock of the
+    /// dictionary (about 12 µs at 10,000 jobs), which every insert of a claimable job would pay.
+    /// </summary>
+    private int _unchangedInsertCount;
+
     /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
     private long _connection;
     private readonly JobChangeWatchers _watchers = new();
@@ -103,9 +109,9 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     {
         EnsureListening();
         var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 == 1 && _unchangedInserts.Count < MaxTrackedInserts)
+        if (connection % 2 == 1 && Volatile.Read(ref _unchangedInsertCount) < MaxTrackedInserts && _unchangedInserts.TryAdd(id, (0, connection)))
         {
-            _unchangedInserts.TryAdd(id, (0, connection));
+            Interlocked.Increment(ref _unchangedInsertCount);
         }
     }
 
@@ -119,7 +125,13 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
-    public void Forget(Guid id) => _unchangedInserts.TryRemove(id, out _);
+    public void Forget(Guid id)
+    {
+        if (_unchangedInserts.TryRemove(id, out _))
+        {
+            Interlocked.Decrement(ref _unchangedInsertCount);
+        }
+    }
 
     /// <summary>
     /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted by this node,
@@ -309,7 +321,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             foreach (var id in Ids(payload))
             {
                 // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-                _unchangedInserts.TryRemove(id, out var _);
+                Forget(id);
                 Wake(id);
                 _watchers.Announce(id);
             }
@@ -339,7 +351,10 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             Interlocked.Increment(ref _connection);
         }
 
-        _unchangedInserts.Clear();
+        foreach (var tracked in _unchangedInserts)
+        {
+            Forget(tracked.Key);
+        }
     }
 
     /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>
