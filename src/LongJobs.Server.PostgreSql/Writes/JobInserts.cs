@@ -247,10 +247,27 @@ internal sealed class JobInserts
 
     /// <summary>
     /// Inserts <paramref name="rows"/> (each as <see cref="RowOf"/> made it) in one statement, as <see cref="InsertRowsAsync"/>
-    /// does, but reads back only the IDs of those inserted: the rest of each row is known. Safe to repeat likewise.
+    /// does, but reads back only the IDs of those inserted: the rest of each row is known. Rows without keys go first
+    /// in a statement without ON CONFLICT (<c>InsertJobsWithoutKeys</c>): all are inserted, or, when an ID was taken,
+    /// none, and then they go as the others do. Safe to repeat likewise.
     /// </summary>
-    private Task<HashSet<Guid>> InsertNewRowsAsync(JobRecord[] rows, CancellationToken cancellationToken) =>
-        _database.ExecuteAsync("InsertJobIds", Repeat.Safe, ReadIdsAsync, cancellationToken, Parameters(rows));
+    private async Task<IReadOnlySet<Guid>> InsertNewRowsAsync(JobRecord[] rows, CancellationToken cancellationToken)
+    {
+        if (Array.TrueForAll(rows, row => row is { IdempotencyKey: null, UniqueKey: null }))
+        {
+            try
+            {
+                await _database.ExecuteAsync("InsertJobsWithoutKeys", Repeat.Safe, static (command, token) => command.ExecuteNonQueryAsync(token), cancellationToken, Parameters(rows)).ConfigureAwait(false);
+                return rows.Select(row => row.Id).ToHashSet();
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // An ID was taken, by an attempt whose answer was lost or by another job: the statement inserted nothing.
+            }
+        }
+
+        return await _database.ExecuteAsync("InsertJobIds", Repeat.Safe, ReadIdsAsync, cancellationToken, Parameters(rows)).ConfigureAwait(false);
+    }
 
     private static async Task<HashSet<Guid>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -295,7 +312,7 @@ internal sealed class JobInserts
     private static DateTimeOffset ToMicroseconds(DateTimeOffset time) =>
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 
-    /// <summary>The parameters of <c>InsertJobs</c> and <c>InsertJobIds</c> for <paramref name="jobs"/>.</summary>
+    /// <summary>The parameters of <c>InsertJobs</c>, <c>InsertJobIds</c> and <c>InsertJobsWithoutKeys</c> for <paramref name="jobs"/>.</summary>
     private NpgsqlParameter[] Parameters(IReadOnlyList<JobRecord> jobs) =>
     [
         Parameter.Uuids("ids", jobs.Select(job => job.Id)),

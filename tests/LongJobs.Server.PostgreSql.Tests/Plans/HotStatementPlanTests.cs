@@ -69,8 +69,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),
             Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
-        // The bulk inserts' statement: InsertJobs' rows, only the IDs returned.
+        // The bulk inserts' statements: InsertJobs' rows, only the IDs returned, or, without ON CONFLICT, nothing.
         new("InsertJobIds", "InsertJobIds", 100, () => ParametersOf("InsertJobs")),
+        new("InsertJobsWithoutKeys", "InsertJobsWithoutKeys", 100, () => ParametersOf("InsertJobs")),
         List("ListJobs, all", PageSize),
         List("ListJobs, Queued", PageSize, status: "Queued"),
         List("ListJobs, Running", PageSize, status: "Running"),

@@ -95,11 +95,28 @@ public sealed class JobInsertsTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public void InsertJobIds_IsInsertJobs_ButReturnsOnlyTheIds()
+    public async Task InsertMany_OfJobsWithoutKeys_SomeStoredByAnAttemptWhoseAnswerWasLost_AnswersEachWithItsRow()
+    {
+        var store = CreateStore();
+        var jobs = Enumerable.Range(0, 4).Select(i => Job(T0.AddTicks(i * 10)) with { Request = JsonSerializer.SerializeToElement(new { n = i }) }).ToList();
+        var first = await store.InsertManyAsync(jobs[..2]);
+
+        var again = await store.InsertManyAsync(jobs);
+
+        Assert.Equal(jobs.Select(job => job.Id), again.Select(job => job.Id));
+        Assert.Equal(first.Select(Json), again.Take(2).Select(Json));
+        Assert.Equal(4, await CountAsync());
+    }
+
+    [Fact]
+    public void InsertJobIdsAndInsertJobsWithoutKeys_AreInsertJobs_ButForWhatTheyReturnAndOnConflict()
     {
         var sql = new SqlScripts("s");
+        var returning = "ON CONFLICT DO NOTHING\nRETURNING " + JobRows.Columns + ";";
 
-        Assert.Equal(sql["InsertJobs"].Replace("RETURNING " + JobRows.Columns, "RETURNING id", StringComparison.Ordinal), sql["InsertJobIds"]);
+        Assert.EndsWith(returning + "\n", sql["InsertJobs"], StringComparison.Ordinal);
+        Assert.Equal(sql["InsertJobs"].Replace(returning, "ON CONFLICT DO NOTHING\nRETURNING id;", StringComparison.Ordinal), sql["InsertJobIds"]);
+        Assert.Equal(sql["InsertJobs"].Replace("\n" + returning, ";", StringComparison.Ordinal), sql["InsertJobsWithoutKeys"]);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
