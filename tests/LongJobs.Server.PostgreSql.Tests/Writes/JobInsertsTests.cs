@@ -41,12 +41,14 @@ public sealed class JobInsertsTests(PostgreSqlServer server) : IAsyncLifetime
             Job(sentAt.AddTicks(7)) with { Request = request, Priority = -3, NotBefore = sentAt.AddDays(1) }, // queued now: its time is for scheduled jobs only
         ];
 
-        var answered = await store.InsertManyAsync(jobs);
+        JobRecord[] bare = [Job(sentAt.AddTicks(8)), Job(sentAt.AddTicks(9)) with { MaxAttempts = 2 }]; // every nullable column null
 
-        for (var i = 0; i < jobs.Length; i++)
+        var answered = await store.InsertManyAsync(jobs);
+        var answeredBare = await store.InsertManyAsync(bare);
+
+        foreach (var answer in answered.Concat(answeredBare))
         {
-            var read = await store.GetAsync(jobs[i].Id);
-            Assert.Equal(Json(read), Json(answered[i]));
+            Assert.Equal(Json(await store.GetAsync(answer.Id)), Json(answer));
         }
     }
 
