@@ -3,6 +3,7 @@
 -- not inserted; the caller then reads the job that has it. An ad-hoc job (no request) belongs to this node from the
 -- start, and waits in its queue under a lease: if the node dies before running it, another node ends it. A job started
 -- for later is 'Scheduled' until its not_before. A retry names the job it retries (retry_of). Its claim_at is its creation time less a minute per level of priority.
+-- A column no job has a value for may come as an empty array: unnest pads the shorter arrays with NULLs.
 INSERT INTO {{schema}}.jobs (id, kind, status, created_at, request, owner, idempotency_key, max_attempts, notifications, trace_parent, node, lease_expires_at, heartbeat_at, not_before, unique_key, priority, claim_at, retry_of)
 SELECT item.id, item.kind, CASE WHEN item.not_before IS NULL THEN 'Queued' ELSE 'Scheduled' END, item.created_at, item.request, item.owner, item.idempotency_key, item.max_attempts, item.notifications, item.trace_parent,
        CASE WHEN item.request IS NULL THEN @node END,

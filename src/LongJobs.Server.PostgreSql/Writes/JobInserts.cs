@@ -7,12 +7,14 @@ using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.Storage;
+using Npgsql;
 
 namespace LongJobs.Server.PostgreSql.Writes;
 
 /// <summary>
 /// Adds jobs: single starts coalesced into one statement per flush (<see cref="GroupCommit{TItem, TResult}"/>), bulk
-/// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows. An item the statement did not insert (its owner's
+/// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows, which return only the IDs of the rows they
+/// inserted (each such item is answered with the row it sent, see <see cref="RowOf"/>). An item the statement did not insert (its owner's
 /// idempotency key, its kind's unique key or its ID was taken) is resolved alone: it gets the job with its key, or its own
 /// row when an attempt whose answer was lost had inserted it, or else the error that its ID is not new.
 /// </summary>
@@ -79,24 +81,29 @@ internal sealed class JobInserts
         for (var start = 0; start < jobs.Count; start += MaxRowsPerStatement)
         {
             var token = start == 0 ? cancellationToken : CancellationToken.None;
-            var chunk = jobs.Skip(start).Take(MaxRowsPerStatement).ToList();
-            chunk.ForEach(Track);
+            var rows = new JobRecord[Math.Min(MaxRowsPerStatement, jobs.Count - start)];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                rows[i] = RowOf(jobs[start + i]);
+                Track(rows[i]);
+            }
+
             try
             {
-                var inserted = await InsertRowsAsync(chunk, token).ConfigureAwait(false);
-                for (var i = 0; i < chunk.Count; i++)
+                var inserted = await InsertNewRowsAsync(rows, token).ConfigureAwait(false);
+                for (var i = 0; i < rows.Length; i++)
                 {
-                    stored[start + i] = Tracked(chunk[i], inserted[i]) ?? await ResolveAsync(chunk[i], token).ConfigureAwait(false);
+                    stored[start + i] = Tracked(rows[i], inserted.Contains(rows[i].Id) ? rows[i] : null) ?? await ResolveAsync(jobs[start + i], token).ConfigureAwait(false);
                 }
             }
             catch (Exception exception) when (start > 0 && exception is not JobStoreUnavailableException { MayHaveChanged: true })
             {
-                chunk.ForEach(job => _changes.Forget(job.Id));
+                Forget(rows);
                 throw new JobStoreUnavailableException($"Only the first {start:N0} of {jobs.Count:N0} jobs are known to be stored: {exception.Message}", exception);
             }
             catch
             {
-                chunk.ForEach(job => _changes.Forget(job.Id));
+                Forget(rows);
                 throw;
             }
         }
@@ -139,6 +146,15 @@ internal sealed class JobInserts
         if (job.Request is not null)
         {
             _changes.ExpectState(job.Id);
+        }
+    }
+
+    /// <summary>Stops tracking the jobs of a statement that failed.</summary>
+    private void Forget(JobRecord[] rows)
+    {
+        foreach (var row in rows)
+        {
+            _changes.Forget(row.Id);
         }
     }
 
@@ -220,26 +236,7 @@ internal sealed class JobInserts
     /// </summary>
     private async Task<IReadOnlyList<JobRecord?>> InsertRowsAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
-        var rows = await _database.QueryJobsAsync(
-            "InsertJobs",
-            Repeat.Safe,
-            cancellationToken,
-            Parameter.Uuids("ids", jobs.Select(job => job.Id)),
-            Parameter.Texts("kinds", jobs.Select(job => job.Kind)),
-            Parameter.Timestamps("created_ats", jobs.Select(job => (DateTimeOffset?)job.CreatedAt)),
-            Parameter.Jsons("requests", jobs.Select(job => job.Request)),
-            Parameter.NullableTexts("owners", jobs.Select(job => job.Owner)),
-            Parameter.NullableTexts("idempotency_keys", jobs.Select(job => job.IdempotencyKey)),
-            Parameter.NullableTexts("unique_keys", jobs.Select(job => job.UniqueKey)),
-            Parameter.Integers("priorities", jobs.Select(job => job.Priority)),
-            Parameter.NullableUuids("retry_ofs", jobs.Select(job => job.RetryOf)),
-            Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
-            Parameter.Jsons("notifications", jobs.Select(job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
-            Parameter.NullableTexts("trace_parents", jobs.Select(job => job.TraceParent)),
-            Parameter.Timestamps("not_befores", jobs.Select(job => job.Status == JobStatus.Scheduled ? job.NotBefore : null)),
-            Parameter.Text("node", _node),
-            Parameter.Interval("lease", _leaseDuration)).ConfigureAwait(false);
-
+        var rows = await _database.QueryJobsAsync("InsertJobs", Repeat.Safe, cancellationToken, Parameters(jobs)).ConfigureAwait(false);
         if (jobs.Count == 1)
         {
             return [rows.Count == 0 ? null : rows[0]];
@@ -247,4 +244,99 @@ internal sealed class JobInserts
 
         return JobRows.InOrderOf(rows, jobs.Select(job => job.Id));
     }
+
+    /// <summary>
+    /// Inserts <paramref name="rows"/> (each as <see cref="RowOf"/> made it) in one statement, as <see cref="InsertRowsAsync"/>
+    /// does, but reads back only the IDs of those inserted: the rest of each row is known. Rows without keys go first
+    /// in a statement without ON CONFLICT (<c>InsertJobsWithoutKeys</c>): all are inserted, or, when an ID was taken,
+    /// none, and then they go as the others do. Safe to repeat likewise.
+    /// </summary>
+    private async Task<IReadOnlySet<Guid>> InsertNewRowsAsync(JobRecord[] rows, CancellationToken cancellationToken)
+    {
+        if (Array.TrueForAll(rows, row => row is { IdempotencyKey: null, UniqueKey: null }))
+        {
+            try
+            {
+                await _database.ExecuteAsync("InsertJobsWithoutKeys", Repeat.Safe, static (command, token) => command.ExecuteNonQueryAsync(token), cancellationToken, Parameters(rows)).ConfigureAwait(false);
+                return rows.Select(row => row.Id).ToHashSet();
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // An ID was taken, by an attempt whose answer was lost or by another job: the statement inserted nothing.
+            }
+        }
+
+        return await _database.ExecuteAsync("InsertJobIds", Repeat.Safe, ReadIdsAsync, cancellationToken, Parameters(rows)).ConfigureAwait(false);
+    }
+
+    private static async Task<HashSet<Guid>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// The row that inserting <paramref name="job"/> writes, as reading it back gives it: the columns the insert sets from
+    /// the job, the others at their defaults (a new job has made no progress, has no result, is in version 1), and its
+    /// times in UTC and whole microseconds, as the database keeps them (sent so, they are stored exactly so).
+    /// </summary>
+    private static JobRecord RowOf(JobRecord job)
+    {
+        var scheduled = job.Status == JobStatus.Scheduled;
+        return new JobRecord
+        {
+            Id = job.Id,
+            Kind = job.Kind,
+            Status = scheduled ? JobStatus.Scheduled : JobStatus.Queued,
+            CreatedAt = ToMicroseconds(job.CreatedAt),
+            NotBefore = scheduled ? ToMicroseconds(job.NotBefore!.Value) : null,
+            Request = job.Request?.Clone(),
+            Owner = job.Owner,
+            IdempotencyKey = job.IdempotencyKey,
+            Priority = job.Priority,
+            UniqueKey = job.UniqueKey,
+            MaxAttempts = job.MaxAttempts,
+            Notifications = job.Notifications is { IsEmpty: false } notifications ? notifications : null,
+            TraceParent = job.TraceParent,
+            RetryOf = job.RetryOf,
+            Version = 1,
+        };
+    }
+
+    private static DateTimeOffset ToMicroseconds(DateTimeOffset time) =>
+        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+
+    /// <summary>
+    /// The parameters of <c>InsertJobs</c>, <c>InsertJobIds</c> and <c>InsertJobsWithoutKeys</c> for <paramref name="jobs"/>.
+    /// A column that no job has a value for (an owner, keys, a trace, a time to run at: most jobs have none) goes as an
+    /// empty array: unnest pads the shorter arrays with NULLs, and the database then unpacks no array of thousands of NULLs.
+    /// </summary>
+    private NpgsqlParameter[] Parameters(IReadOnlyList<JobRecord> jobs) =>
+    [
+        Parameter.Uuids("ids", jobs.Select(job => job.Id)),
+        Parameter.Texts("kinds", jobs.Select(job => job.Kind)),
+        Parameter.Timestamps("created_ats", jobs.Select(job => (DateTimeOffset?)job.CreatedAt)),
+        Parameter.Jsons("requests", UnlessNone(jobs, job => job.Request)),
+        Parameter.NullableTexts("owners", UnlessNone(jobs, job => job.Owner)),
+        Parameter.NullableTexts("idempotency_keys", UnlessNone(jobs, job => job.IdempotencyKey)),
+        Parameter.NullableTexts("unique_keys", UnlessNone(jobs, job => job.UniqueKey)),
+        Parameter.Integers("priorities", jobs.Select(job => job.Priority)),
+        Parameter.NullableUuids("retry_ofs", UnlessNone(jobs, job => job.RetryOf)),
+        Parameter.Integers("max_attempts", jobs.Select(job => job.MaxAttempts)),
+        Parameter.Jsons("notifications", UnlessNone(jobs, job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
+        Parameter.NullableTexts("trace_parents", UnlessNone(jobs, job => job.TraceParent)),
+        Parameter.Timestamps("not_befores", UnlessNone(jobs, job => job.Status == JobStatus.Scheduled ? job.NotBefore : null)),
+        Parameter.Text("node", _node),
+        Parameter.Interval("lease", _leaseDuration),
+    ];
+
+    /// <summary>Each job's value of a nullable column, or none at all when every value is <see langword="null"/>.</summary>
+    private static IEnumerable<T> UnlessNone<T>(IReadOnlyList<JobRecord> jobs, Func<JobRecord, T> value) =>
+        jobs.Any(job => value(job) is not null) ? jobs.Select(value) : [];
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Supervision;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.Storage;
@@ -98,6 +99,40 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
         Assert.False(store.Availability.IsOut);
     }
 
+    [Fact]
+    public async Task InsertsTracked_UpToTheLimit_AndAgainOnceForgottenOrAfterAReconnect()
+    {
+        var channel = "t_" + Guid.NewGuid().ToString("N") + "_job_changes";
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var listener = new JobChangeListener(dataSource, channel, TimeProvider.System, new(NullLogger.Instance, TimeProvider.System), NullLogger.Instance);
+        await listener.NextQueued().WaitAsync(SafetyTimeout.Value); // listening
+
+        var ids = Enumerable.Range(0, JobChangeListener.MaxTrackedInserts + 1).Select(_ => Guid.CreateVersion7()).ToList();
+        ids.ForEach(listener.ExpectInsert);
+        Assert.True(listener.IsUnchangedSinceInsert(ids[^2], 0));
+        Assert.False(listener.IsUnchangedSinceInsert(ids[^1], 0)); // one too many
+
+        listener.Forget(ids[0]);
+        listener.ExpectInsert(ids[^1]);
+        Assert.True(listener.IsUnchangedSinceInsert(ids[^1], 0));
+
+        // The listening connection breaks: what it tracked is forgotten, and the next one has the whole room again.
+        Assert.Equal(1, await TerminateListenerOfAsync(channel));
+        await WhenAsync(listener, () => !listener.IsUnchangedSinceInsert(ids[^2], 0));
+        await WhenAsync(listener, () =>
+        {
+            var probe = Guid.CreateVersion7();
+            listener.ExpectInsert(probe);
+            var tracked = listener.IsUnchangedSinceInsert(probe, 0);
+            listener.Forget(probe);
+            return tracked;
+        });
+
+        ids.ForEach(listener.ExpectInsert);
+        Assert.True(listener.IsUnchangedSinceInsert(ids[^2], 0));
+        Assert.False(listener.IsUnchangedSinceInsert(ids[^1], 0));
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var store in _stores)
@@ -124,6 +159,21 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
         return store;
     }
 
+    /// <summary>Returns once <paramref name="condition"/> holds, checking it again whenever the listener wakes its queue's waiters (as it stops or starts listening).</summary>
+    private static async Task WhenAsync(JobChangeListener listener, Func<bool> condition)
+    {
+        while (true)
+        {
+            var woken = listener.NextQueued();
+            if (condition())
+            {
+                return;
+            }
+
+            await woken.WaitAsync(SafetyTimeout.Value);
+        }
+    }
+
     private static async Task ReadUntilAsync(Channel<Guid> seen, Guid expected)
     {
         using var timeout = new CancellationTokenSource(SafetyTimeout.Value);
@@ -145,11 +195,14 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
     }
 
     /// <summary>Ends the server session that listens on the schema's channel, as a restart or a network failure would.</summary>
-    private async Task<int> TerminateListenerAsync(string schema)
+    private Task<int> TerminateListenerAsync(string schema) => TerminateListenerOfAsync($"{schema}_job_changes");
+
+    /// <summary>Ends the server session that listens on <paramref name="channel"/>.</summary>
+    private async Task<int> TerminateListenerOfAsync(string channel)
     {
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
         await using var command = dataSource.CreateCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = @listen");
-        command.Parameters.AddWithValue("listen", $"LISTEN \"{schema}_job_changes\"");
+        command.Parameters.AddWithValue("listen", $"LISTEN \"{channel}\"");
         await using var reader = await command.ExecuteReaderAsync();
         var terminated = 0;
         while (await reader.ReadAsync())

@@ -68,6 +68,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),
             Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
+        // The bulk inserts' statements: InsertJobs' rows, only the IDs returned, or, without ON CONFLICT, nothing.
+        new("InsertJobIds", "InsertJobIds", 100, () => ParametersOf("InsertJobs")),
+        new("InsertJobsWithoutKeys", "InsertJobsWithoutKeys", 100, () => ParametersOf("InsertJobs")),
         List("ListJobs, all", PageSize),
         List("ListJobs, Queued", PageSize, status: "Queued"),
         List("ListJobs, Running", PageSize, status: "Running"),
@@ -294,6 +297,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Text("owner", owner), Parameter.Timestamp("since", until.AddHours(-1)), Parameter.Timestamp("until", until),
             Parameter.Interval("bucket", TimeSpan.FromMinutes(1)), Parameter.Integer("count_at_most", 10_000), Parameter.Integer("finished_at_most", 100_000),
         ]);
+
+    /// <summary>The parameters of the case <paramref name="name"/>, for a statement that takes the same.</summary>
+    private static NpgsqlParameter[] ParametersOf(string name) => Cases[name].Parameters();
 
     /// <summary>
     /// One statement with realistic parameters, and the most rows of jobs its plan may read: the plan made for these
