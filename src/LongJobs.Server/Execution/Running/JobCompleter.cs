@@ -45,6 +45,9 @@ internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStat
     /// <summary>Gives back the slot of a job whose outcome waits for the store; the job stays held until it is recorded.</summary>
     public void FreeSlot(JobWorkItem item) => pool.FreeSlot(item);
 
+    /// <summary>Gives back the slot of a job whose work just ended while its outcome is written, within the pool's bound (<see cref="SlotPool.FreeSlotWhileWriting"/>).</summary>
+    public void FreeSlotWhileWriting(JobWorkItem item) => pool.FreeSlotWhileWriting(item);
+
     /// <summary>Records an ad-hoc job that never ran as cancelled, and ends it.</summary>
     public async Task CancelQueuedAsync(JobWorkItem item, JobError? error)
     {

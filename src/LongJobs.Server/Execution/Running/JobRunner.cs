@@ -131,9 +131,10 @@ internal sealed class JobRunner(
             if (outcome is not null)
             {
                 // The work has ended: its slot takes the next job while the outcome is written (batched with others'),
-                // and the job stays held until it is recorded.
-                completer.FreeSlot(item);
-                var recorded = await writer.RecordAttemptOutcomeAsync(job.Row(), item.Attempt, outcome).ConfigureAwait(false);
+                // as long as the outcomes being written stay within the slots' number; and, whatever that number, while
+                // the store cannot take the outcome. The job stays held until its outcome is recorded.
+                completer.FreeSlotWhileWriting(item);
+                var recorded = await writer.RecordAttemptOutcomeAsync(job.Row(), item.Attempt, outcome, () => completer.FreeSlot(item)).ConfigureAwait(false);
                 final = recorded.State;
                 if (recorded.TakenOver)
                 {

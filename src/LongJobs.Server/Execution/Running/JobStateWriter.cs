@@ -55,12 +55,12 @@ internal sealed class JobStateWriter
     /// <summary>Starts a queued ad-hoc job in its first attempt.</summary>
     /// <returns>The running state, or <see langword="null"/> when the job is no longer queued (cancelled, or abandoned at shutdown).</returns>
     public ValueTask<JobRecord?> TryStartAsync(Guid id) =>
-        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartAsync(state.Id, state.Time.GetUtcNow(), token), (Id: id, Time: _time), lastTryAtStop: false);
+        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartAsync(state.Id, state.Time.GetUtcNow(), token), (Id: id, Time: _time), whileWaiting: null, lastTryAtStop: false);
 
     /// <summary>Starts the next attempt of a job whose attempt <paramref name="failedAttempt"/> failed.</summary>
     /// <returns>The new state, or <see langword="null"/> when the job no longer runs here in that attempt.</returns>
     public ValueTask<JobRecord?> TryStartNextAttemptAsync(Guid id, int failedAttempt, JobRetry retry) =>
-        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Retry, token), (Id: id, FailedAttempt: failedAttempt, Retry: retry), lastTryAtStop: false);
+        WriteAsync(_whileUnavailable, static (attempts, state, token) => attempts.TryStartNextAttemptAsync(state.Id, state.FailedAttempt, state.Retry, token), (Id: id, FailedAttempt: failedAttempt, Retry: retry), whileWaiting: null, lastTryAtStop: false);
 
     /// <summary>
     /// Writes <paramref name="outcome"/> if the job is still in <paramref name="expected"/> and
@@ -69,16 +69,17 @@ internal sealed class JobStateWriter
     /// </summary>
     /// <remarks>Tried again only while the store cannot be reached: its callers (a claim, a cancel request, the stop) wait for it.</remarks>
     public async ValueTask<JobRecord> RecordOutcomeAsync(JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome) =>
-        (await RecordAsync(_whileUnavailable, known, expected, expectedAttempt, outcome).ConfigureAwait(false)).State;
+        (await RecordAsync(_whileUnavailable, known, expected, expectedAttempt, outcome, whileWaiting: null).ConfigureAwait(false)).State;
 
     /// <summary>
     /// Writes the outcome of attempt <paramref name="attempt"/> of a running job, unless the job no longer runs in that
-    /// attempt; the write goes on until it succeeds or the scheduler stops. Never throws.
+    /// attempt. When the first try fails, whatever the failure, <paramref name="whileWaiting"/> runs (the job gives back
+    /// its slot) and the write goes on until it succeeds or the scheduler stops. Never throws.
     /// </summary>
-    public ValueTask<RecordedOutcome> RecordAttemptOutcomeAsync(JobRecord known, int attempt, JobOutcome outcome) =>
-        RecordAsync(_untilRecorded, known, JobStatus.Running, attempt, outcome);
+    public ValueTask<RecordedOutcome> RecordAttemptOutcomeAsync(JobRecord known, int attempt, JobOutcome outcome, Action whileWaiting) =>
+        RecordAsync(_untilRecorded, known, JobStatus.Running, attempt, outcome, whileWaiting);
 
-    private async ValueTask<RecordedOutcome> RecordAsync(Retrying retrying, JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome)
+    private async ValueTask<RecordedOutcome> RecordAsync(Retrying retrying, JobRecord known, JobStatus expected, int expectedAttempt, JobOutcome outcome, Action? whileWaiting)
     {
         try
         {
@@ -99,6 +100,7 @@ internal sealed class JobStateWriter
                             : new RecordedOutcome(stored, TakenOver: stored.Attempt != state.ExpectedAttempt || !stored.Status.IsFinished());
                     },
                     (Known: known, Expected: expected, ExpectedAttempt: expectedAttempt, Outcome: outcome, Records: _records),
+                    whileWaiting,
                     lastTryAtStop: true)
                 .ConfigureAwait(false);
         }
@@ -131,7 +133,7 @@ internal sealed class JobStateWriter
     /// try made while the scheduler stops is the only one. With <paramref name="lastTryAtStop"/>, a write still waiting
     /// for the store when the scheduler stops is tried once more then.
     /// </summary>
-    private async ValueTask<T> WriteAsync<T, TState>(Retrying retrying, Func<IJobAttempts, TState, CancellationToken, ValueTask<T>> write, TState state, bool lastTryAtStop)
+    private async ValueTask<T> WriteAsync<T, TState>(Retrying retrying, Func<IJobAttempts, TState, CancellationToken, ValueTask<T>> write, TState state, Action? whileWaiting, bool lastTryAtStop)
     {
         T written;
         try
@@ -140,6 +142,7 @@ internal sealed class JobStateWriter
         }
         catch (Exception failure) when (!Stopping && retrying.RetryOn(failure))
         {
+            whileWaiting?.Invoke();
             written = await RetryAsync(retrying.Pipeline, new Retries<T, TState>(write, _attempts, state, failure), lastTryAtStop).ConfigureAwait(false);
         }
 

@@ -55,6 +55,12 @@ internal abstract class JobWorkItem(LongRunningJob job, JobKind? kind) : IThread
     public bool IsRunning { get; set; }
 
     /// <summary>
+    /// Whether the item gave its slot back when its work ended, while its outcome is written (one of the pool's bounded
+    /// number of such jobs); guarded by the <see cref="SlotPool"/>'s lock.
+    /// </summary>
+    public bool IsWriting { get; set; }
+
+    /// <summary>
     /// Whether a later attempt of the job, claimed here, took the job over from this item: its run then neither frees a
     /// slot nor completes the handle, which the later attempt holds. Set under the <see cref="SlotPool"/>'s lock.
     /// </summary>

@@ -20,6 +20,9 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
     private Action<JobWorkItem> _runWaiting = static _ => { };
     private Action _slotFreed = static () => { };
     private int _running;
+
+    /// <summary>The jobs that gave their slot back when their work ended, while their outcome is written: at most <c>capacity</c>.</summary>
+    private int _writing;
     private bool _stopping;
     private bool _cancelledAll;
 
@@ -197,6 +200,8 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
                     _running--;
                     kinds.Release(superseded.Kind?.Name, 1);
                 }
+
+                EndWriting(superseded);
             }
 
             _active[id] = item;
@@ -216,15 +221,31 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
     /// Gives back the slot of a job whose work has ended but whose outcome waits for the store: the job stays held (it
     /// can be found, and its handle completes once the outcome is recorded) while its slot takes the next job.
     /// </summary>
-    public void FreeSlot(JobWorkItem item)
+    public void FreeSlot(JobWorkItem item) => FreeSlot(item, whileWriting: false);
+
+    /// <summary>
+    /// Gives back the slot of a job whose work has just ended, while its outcome is written (with other jobs' outcomes,
+    /// where the store batches them), unless as many outcomes as there are slots are being written already: then the job
+    /// keeps its slot until its outcome is recorded, so the outcomes waiting to be written stay bounded however far the
+    /// work runs ahead of the store.
+    /// </summary>
+    public void FreeSlotWhileWriting(JobWorkItem item) => FreeSlot(item, whileWriting: true);
+
+    private void FreeSlot(JobWorkItem item, bool whileWriting)
     {
         bool slotFree;
         Waiting started;
         lock (_gate)
         {
-            if (!item.IsRunning || !IsHeld(item))
+            if (!item.IsRunning || !IsHeld(item) || (whileWriting && _writing >= capacity))
             {
                 return;
+            }
+
+            if (whileWriting)
+            {
+                item.IsWriting = true;
+                _writing++;
             }
 
             item.IsRunning = false;
@@ -278,6 +299,16 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
         }
     }
 
+    /// <summary>Counts out a job that was writing its outcome without its slot; call under the lock.</summary>
+    private void EndWriting(JobWorkItem item)
+    {
+        if (item.IsWriting)
+        {
+            item.IsWriting = false;
+            _writing--;
+        }
+    }
+
     /// <summary>Frees the item's slot and fills free slots: queued ad-hoc jobs first, then claims.</summary>
     /// <returns>
     /// Whether the scheduler stops and no job is left: the caller completes the item's handle, then calls
@@ -296,6 +327,7 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
             }
 
             _active.Remove(item.Id);
+            EndWriting(item);
 
             if (item.IsRunning)
             {
