@@ -317,9 +317,10 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask<JobRecord?> WaitForChangeAsync(Guid id, long knownVersion, CancellationToken cancellationToken = default)
     {
-        // A job whose state this node inserted, read or claimed in knownVersion, and that no notification has mentioned
-        // since, is still in it: that wait needs no read (a follower of a job queued here would otherwise read every
-        // queued job, and again when this node claims it).
+        // A job whose state this node inserted or read in knownVersion, and that no notification has mentioned since, is
+        // still in it: that wait needs no read (a follower of a job queued here would otherwise read every queued job).
+        // A state taken from this node's claim is not tracked: the job may have changed again, and its notification
+        // been handled, before the waiter took it.
         var read = false;
         while (true)
         {
@@ -331,7 +332,6 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
             if (_claims.TakeNewerThan(id, knownVersion) is { } claimed)
             {
-                _changes.Claimed(id, claimed.Version);
                 return claimed;
             }
 

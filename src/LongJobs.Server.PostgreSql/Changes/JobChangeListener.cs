@@ -50,7 +50,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     private readonly Dictionary<Guid, Waiter> _waiters = [];
 
     /// <summary>
-    /// Jobs whose state this node knows (it inserted, read or claimed them) and that no notification has mentioned
+    /// Jobs whose state this node knows (it inserted or read them) and that no notification has mentioned
     /// since, with the version it knows (0 while the insert or read runs) and the connection it was tracked under: while
     /// that connection listens, the job is still in that version, or a notification for it is on its way.
     /// </summary>
@@ -127,29 +127,6 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
         }
     }
 
-    /// <summary>
-    /// Tracks a job this node claimed, in the claimed version, for the follower that took that state from the claim: the
-    /// claim's own notification has woken it (any later one untracks the job), or is on its way and untracks it. Nothing
-    /// newer than the claim is missed that matters: the claim takes the job's handle from its follower.
-    /// </summary>
-    public void Claimed(Guid id, long version)
-    {
-        var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 != 1)
-        {
-            return;
-        }
-
-        if (_unchanged.TryGetValue(id, out var tracked))
-        {
-            _unchanged.TryUpdate(id, (version, connection), tracked);
-        }
-        else if (Volatile.Read(ref _unchangedCount) < MaxTracked && _unchanged.TryAdd(id, (version, connection)))
-        {
-            Interlocked.Increment(ref _unchangedCount);
-        }
-    }
-
     /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
     public void Forget(Guid id)
     {
@@ -160,7 +137,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>
-    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted, read or claimed by
+    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted or read by
     /// this node, or to have a notification on its way that wakes watches made before this call.
     /// </summary>
     public bool IsUnchangedSince(Guid id, long version) =>
