@@ -16,7 +16,8 @@ using Microsoft.Extensions.Logging;
 // reports what each job cost the database: commits (pg_stat_database.xact_commit of the database, every transaction
 // in it, reads included) and WAL bytes (the whole cluster's), from before the measured waves to after the host stopped.
 // With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (LoadShapes, shared with the benchmark
-// suite's postgres part; the burn-down needs the connection string). With "delayed", it measures how late jobs started
+// suite's postgres part; the burn-down needs the connection string); a steady stream runs on as many nodes as a fourth
+// argument says (default 1). With "delayed", it measures how late jobs started
 // for later begin, on one node and, given the connection string, two (DelayedStartRun, also in the postgres part).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 if (args.Length > 1 && args[1] == "delayed")
@@ -37,7 +38,8 @@ if (args.Length > 1 && args[1] is "steady" or "burn-down")
     var connectionString = args.Length > 2 ? args[2] : null;
     if (args[1] == "steady")
     {
-        Console.WriteLine(await LoadShapes.SteadyAsync(jobs, 1, connectionString));
+        var nodes = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+        Console.WriteLine(await LoadShapes.SteadyAsync(jobs, nodes, connectionString));
     }
     else
     {

@@ -2,6 +2,7 @@ using LongJobs.Server.Jobs;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Leases;
+using LongJobs.Server.PostgreSql.Reads;
 using LongJobs.Server.PostgreSql.Retention;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
@@ -18,8 +19,8 @@ namespace LongJobs.Server.PostgreSql;
 /// guarded statement (its <c>WHERE</c> names the expected status), and a trigger announces it with
 /// <c>NOTIFY</c>, so waiters on every node wake within milliseconds; a slow re-read covers lost notifications.
 /// Statements run through <see cref="JobDatabase"/> (retries, the schema, the pool); their SQL is in <c>Sql/</c>.
-/// Concurrent starts, finishes and progress reports are coalesced into one statement per flush (<see cref="JobInserts"/>,
-/// <see cref="JobFinishes"/>, <see cref="ProgressReports"/>), each row still guarded on its own.
+/// Concurrent starts, finishes, progress reports and reads are coalesced into one statement per flush (<see cref="JobInserts"/>,
+/// <see cref="JobFinishes"/>, <see cref="ProgressReports"/>, <see cref="JobReads"/>), each row still guarded on its own.
 /// It implements every role of the contract (<see cref="IJobRecords"/>, <see cref="IQueuedJobs"/>,
 /// <see cref="IJobAttempts"/>, <see cref="IJobHistory"/>, <see cref="IJobChangeFeed"/>, <see cref="IJobDeliveryLog"/>, <see cref="IJobOutbox"/>,
 /// <see cref="IJobRetention"/>, <see cref="IJobStoreDurability"/>) through the aggregate; leases stay inside it
@@ -41,6 +42,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly JobChangeListener _changes;
     private readonly FinishedJobSweep _sweep;
     private readonly JobLeases _leases;
+    private readonly JobReads _reads;
     private readonly JobInserts _inserts;
     private readonly JobFinishes _finishes;
     private readonly ProgressReports _progress;
@@ -67,7 +69,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _changes = new JobChangeListener(pool, sql.Channel, time, _database.Availability, logger);
         _sweep = new FinishedJobSweep(_database);
         _leases = new JobLeases(_database, job => Finished(job));
-        _inserts = new JobInserts(_database, _changes, settings.NodeName, settings.LeaseDuration);
+        _reads = new JobReads(_database);
+        _inserts = new JobInserts(_database, _reads, _changes, settings.NodeName, settings.LeaseDuration);
         _finishes = new JobFinishes(_database);
         _progress = new ProgressReports(_database);
         _time = time;
@@ -106,7 +109,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _inserts.InsertManyAsync(jobs, cancellationToken);
 
     public ValueTask<JobRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default) =>
-        new(_database.QueryJobAsync("GetJob", Repeat.Safe, cancellationToken, Parameter.Uuid("id", id)));
+        new(_reads.ReadAsync(id, cancellationToken));
 
     public async ValueTask<JobPage> ListAsync(JobQuery query, CancellationToken cancellationToken = default)
     {

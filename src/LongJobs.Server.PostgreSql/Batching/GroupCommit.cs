@@ -1,7 +1,7 @@
 namespace LongJobs.Server.PostgreSql.Batching;
 
 /// <summary>
-/// Coalesces concurrent single writes into one statement each flush (group commit): a write that comes while no flush
+/// Coalesces concurrent single writes (or reads) into one statement each flush (group commit): a write that comes while no flush
 /// runs is flushed at once, alone, so a quiet store adds no latency; writes that come while a flush runs wait for it
 /// and go together in the next, up to <paramref name="maxBatch"/>, so a busy store pays one round trip and one commit
 /// per flush instead of per write. The items of one flush have distinct keys (statements match their rows to items by

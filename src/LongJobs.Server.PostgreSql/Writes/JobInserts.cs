@@ -4,6 +4,7 @@ using LongJobs.Server.Kinds;
 using LongJobs.Server.PostgreSql.Batching;
 using LongJobs.Server.PostgreSql.Changes;
 using LongJobs.Server.PostgreSql.Connections;
+using LongJobs.Server.PostgreSql.Reads;
 using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.Storage;
@@ -27,14 +28,16 @@ internal sealed class JobInserts
     internal const int MaxCoalesced = 500;
 
     private readonly JobDatabase _database;
+    private readonly JobReads _reads;
     private readonly JobChangeListener _changes;
     private readonly string _node;
     private readonly TimeSpan _leaseDuration;
     private readonly GroupCommit<JobRecord, JobRecord?> _singles;
 
-    public JobInserts(JobDatabase database, JobChangeListener changes, string node, TimeSpan leaseDuration)
+    public JobInserts(JobDatabase database, JobReads reads, JobChangeListener changes, string node, TimeSpan leaseDuration)
     {
         _database = database;
+        _reads = reads;
         _changes = changes;
         _node = node;
         _leaseDuration = leaseDuration;
@@ -198,7 +201,7 @@ internal sealed class JobInserts
                 return unique;
             }
 
-            if (await _database.QueryJobAsync("GetJob", Repeat.Safe, cancellationToken, Parameter.Uuid("id", job.Id)).ConfigureAwait(false) is { } stored)
+            if (await _reads.ReadAsync(job.Id, cancellationToken).ConfigureAwait(false) is { } stored)
             {
                 return IsSameInsert(stored, job) ? stored : throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
             }

@@ -40,7 +40,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         new("ClaimLimitedJobs", "ClaimLimitedJobs", ClaimLimit * 3 + (FirstAdHocQueued - FirstRunning), () =>
             [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere(), Parameter.Texts("limited_kinds", ["report"]), Parameter.Integers("max_running", [100_000])]),
         new("CountQueuedJobs", "CountQueuedJobs", 1_000, () => [Parameter.Integer("count_at_most", 1_000)]),
-        new("GetJob", "GetJob", 1, () => [Parameter.Uuid("id", FinishedJob)]),
+        // A flush of reads: a finished, a running and a queued job, and jobs not found.
+        new("GetJobs", "GetJobs", 3, () => [Parameter.Uuids("ids", [FinishedJob, RunningJob, AdHocJob, JobId(Total + 1), JobId(Total + 2)])]),
         new("GetJobByIdempotencyKey", "GetJobByIdempotencyKey", 1, () =>
             [Parameter.Text("idempotency_key", "key-499995"), Parameter.Text("owner", string.Create(CultureInfo.InvariantCulture, $"user-{499_995 % 97}"))]),
         // A third of the jobs have a unique key ('customer-{i}'), the queued job FirstQueued among them.

@@ -1,2 +1,0 @@
-SELECT {{job_columns}}
-FROM {{schema}}.jobs WHERE id = @id;
