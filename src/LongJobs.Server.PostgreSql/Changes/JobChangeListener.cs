@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LongJobs.Server.PostgreSql.Connections;
 using LongJobs.Server.PostgreSql.Supervision;
 using LongJobs.Server.Storage;
@@ -41,29 +40,8 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
     private readonly System.Threading.Channels.Channel<Guid> _cancellations = System.Threading.Channels.Channel.CreateUnbounded<Guid>(new() { SingleReader = true });
 
-    /// <summary>
-    /// How many jobs <see cref="ExpectState"/> tracks at most (a few MB; fewer than the handles of queued jobs they
-    /// spare a read each); beyond that, waiters read first as usual.
-    /// </summary>
-    internal const int MaxTracked = 100_000;
-
     private readonly Dictionary<Guid, Waiter> _waiters = [];
-
-    /// <summary>
-    /// Jobs whose state this node knows (it inserted or read them) and that no notification has mentioned
-    /// since, with the version it knows (0 while the insert or read runs) and the connection it was tracked under: while
-    /// that connection listens, the job is still in that version, or a notification for it is on its way.
-    /// </summary>
-    private readonly ConcurrentDictionary<Guid, (long Version, long Connection)> _unchanged = new();
-
-    /// <summary>
-    /// How many jobs <see cref="_unchanged"/> holds, kept beside it: its own Count takes every lock of the dictionary
-    /// (about 12 µs at 10,000 jobs), which every insert, read and claim of a waited-for job would pay.
-    /// </summary>
-    private int _unchangedCount;
-
-    /// <summary>Counts the listening connections; odd while one listens, even while none does.</summary>
-    private long _connection;
+    private readonly KnownStates _known = new();
     private readonly JobChangeWatchers _watchers = new();
     private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -104,46 +82,17 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
     }
 
     /// <summary>
-    /// Call before inserting or reading job <paramref name="id"/>, then <see cref="StateKnown"/> or <see cref="Forget"/>:
-    /// until a notification mentions the job, <see cref="IsUnchangedSince"/> says that its state is the one inserted or
-    /// read, so a waiter need not read it first. Nothing is tracked while the listener is not listening.
+    /// The states of jobs this node inserted or read, and that no notification has named since: a waiter need not read
+    /// them first. Asking for them starts the listener, without which none is tracked.
     /// </summary>
-    public void ExpectState(Guid id)
+    public KnownStates KnownStates
     {
-        EnsureListening();
-        var connection = Interlocked.Read(ref _connection);
-        if (connection % 2 == 1 && Volatile.Read(ref _unchangedCount) < MaxTracked && _unchanged.TryAdd(id, (0, connection)))
+        get
         {
-            Interlocked.Increment(ref _unchangedCount);
+            EnsureListening();
+            return _known;
         }
     }
-
-    /// <summary>Records the version that the insert or read of a job passed to <see cref="ExpectState"/> returned.</summary>
-    public void StateKnown(Guid id, long version)
-    {
-        if (_unchanged.TryGetValue(id, out var tracked) && tracked.Version == 0)
-        {
-            _unchanged.TryUpdate(id, (version, tracked.Connection), tracked);
-        }
-    }
-
-    /// <summary>Stops tracking a job: its insert failed, or this node changed it.</summary>
-    public void Forget(Guid id)
-    {
-        if (_unchanged.TryRemove(id, out _))
-        {
-            Interlocked.Decrement(ref _unchangedCount);
-        }
-    }
-
-    /// <summary>
-    /// Whether job <paramref name="id"/> is known to be in <paramref name="version"/>, as inserted or read by
-    /// this node, or to have a notification on its way that wakes watches made before this call.
-    /// </summary>
-    public bool IsUnchangedSince(Guid id, long version) =>
-        _unchanged.TryGetValue(id, out var tracked)
-        && tracked.Version == version
-        && tracked.Connection == Interlocked.Read(ref _connection);
 
     /// <summary>
     /// Calls <paramref name="onChanged"/> with the ID of every job announced from now on, and with
@@ -245,13 +194,13 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
 
             availability.Succeeded(began);
             _loop.Succeeded();
-            Interlocked.Increment(ref _connection);
+            _known.Listening();
             WakeAll();
             await WaitForNotificationsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            StopTracking();
+            _known.StoppedListening();
             WakeAll();
             await ReleaseAsync(connection).ConfigureAwait(false);
         }
@@ -324,7 +273,7 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
             foreach (var id in Ids(payload))
             {
                 // Untracked before the wake: a waiter that still found it tracked has its watch woken now.
-                Forget(id);
+                _known.Forget(id);
                 Wake(id);
                 _watchers.Announce(id);
             }
@@ -344,20 +293,6 @@ internal sealed class JobChangeListener(NpgsqlDataSource dataSource, string chan
         }
 
         return ids;
-    }
-
-    /// <summary>Notifications may be lost from now on: no inserted job is known to be unchanged any more.</summary>
-    private void StopTracking()
-    {
-        if (Interlocked.Read(ref _connection) % 2 == 1)
-        {
-            Interlocked.Increment(ref _connection);
-        }
-
-        foreach (var tracked in _unchanged)
-        {
-            Forget(tracked.Key);
-        }
     }
 
     /// <summary>Completes the current waiters of job <paramref name="id"/>; later watchers wait for the change after.</summary>

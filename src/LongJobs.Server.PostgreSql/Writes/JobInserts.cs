@@ -56,7 +56,7 @@ internal sealed class JobInserts
         }
         catch
         {
-            _changes.Forget(job.Id);
+            _changes.KnownStates.Forget(job.Id);
             throw;
         }
 
@@ -148,7 +148,7 @@ internal sealed class JobInserts
     {
         if (job.Request is not null)
         {
-            _changes.ExpectState(job.Id);
+            _changes.KnownStates.Expect(job.Id);
         }
     }
 
@@ -157,7 +157,7 @@ internal sealed class JobInserts
     {
         foreach (var row in rows)
         {
-            _changes.Forget(row.Id);
+            _changes.KnownStates.Forget(row.Id);
         }
     }
 
@@ -168,11 +168,11 @@ internal sealed class JobInserts
         {
             if (inserted is not null)
             {
-                _changes.StateKnown(job.Id, inserted.Version);
+                _changes.KnownStates.Known(job.Id, inserted.Version);
             }
             else
             {
-                _changes.Forget(job.Id);
+                _changes.KnownStates.Forget(job.Id);
             }
         }
 
@@ -214,7 +214,7 @@ internal sealed class JobInserts
             }
             catch
             {
-                _changes.Forget(job.Id);
+                _changes.KnownStates.Forget(job.Id);
                 throw;
             }
 

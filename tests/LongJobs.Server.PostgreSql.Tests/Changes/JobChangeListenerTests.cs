@@ -107,30 +107,30 @@ public sealed class JobChangeListenerTests(PostgreSqlServer server) : IAsyncLife
         await using var listener = new JobChangeListener(dataSource, channel, TimeProvider.System, new(NullLogger.Instance, TimeProvider.System), NullLogger.Instance);
         await listener.NextQueued().WaitAsync(SafetyTimeout.Value); // listening
 
-        var ids = Enumerable.Range(0, JobChangeListener.MaxTracked + 1).Select(_ => Guid.CreateVersion7()).ToList();
-        ids.ForEach(listener.ExpectState);
-        Assert.True(listener.IsUnchangedSince(ids[^2], 0));
-        Assert.False(listener.IsUnchangedSince(ids[^1], 0)); // one too many
+        var ids = Enumerable.Range(0, KnownStates.MaxTracked + 1).Select(_ => Guid.CreateVersion7()).ToList();
+        ids.ForEach(listener.KnownStates.Expect);
+        Assert.True(listener.KnownStates.IsUnchangedSince(ids[^2], 0));
+        Assert.False(listener.KnownStates.IsUnchangedSince(ids[^1], 0)); // one too many
 
-        listener.Forget(ids[0]);
-        listener.ExpectState(ids[^1]);
-        Assert.True(listener.IsUnchangedSince(ids[^1], 0));
+        listener.KnownStates.Forget(ids[0]);
+        listener.KnownStates.Expect(ids[^1]);
+        Assert.True(listener.KnownStates.IsUnchangedSince(ids[^1], 0));
 
         // The listening connection breaks: what it tracked is forgotten, and the next one has the whole room again.
         Assert.Equal(1, await TerminateListenerOfAsync(channel));
-        await WhenAsync(listener, () => !listener.IsUnchangedSince(ids[^2], 0));
+        await WhenAsync(listener, () => !listener.KnownStates.IsUnchangedSince(ids[^2], 0));
         await WhenAsync(listener, () =>
         {
             var probe = Guid.CreateVersion7();
-            listener.ExpectState(probe);
-            var tracked = listener.IsUnchangedSince(probe, 0);
-            listener.Forget(probe);
+            listener.KnownStates.Expect(probe);
+            var tracked = listener.KnownStates.IsUnchangedSince(probe, 0);
+            listener.KnownStates.Forget(probe);
             return tracked;
         });
 
-        ids.ForEach(listener.ExpectState);
-        Assert.True(listener.IsUnchangedSince(ids[^2], 0));
-        Assert.False(listener.IsUnchangedSince(ids[^1], 0));
+        ids.ForEach(listener.KnownStates.Expect);
+        Assert.True(listener.KnownStates.IsUnchangedSince(ids[^2], 0));
+        Assert.False(listener.KnownStates.IsUnchangedSince(ids[^1], 0));
     }
 
     public async Task DisposeAsync()

@@ -43,36 +43,36 @@ public sealed class KnownStatesTests(PostgreSqlServer server) : IAsyncLifetime, 
     public async Task AStateRead_IsKnownUntilANotificationNamesItsJob()
     {
         Guid read = Guid.NewGuid(), other = Guid.NewGuid();
-        _listener.ExpectState(read);
-        _listener.StateKnown(read, 3);
+        _listener.KnownStates.Expect(read);
+        _listener.KnownStates.Known(read, 3);
 
-        Assert.Equal((true, false, false), (_listener.IsUnchangedSince(read, 3), _listener.IsUnchangedSince(read, 2), _listener.IsUnchangedSince(other, 1)));
+        Assert.Equal((true, false, false), (_listener.KnownStates.IsUnchangedSince(read, 3), _listener.KnownStates.IsUnchangedSince(read, 2), _listener.KnownStates.IsUnchangedSince(other, 1)));
 
         await NotifyAsync(read);
-        Assert.False(_listener.IsUnchangedSince(read, 3));
+        Assert.False(_listener.KnownStates.IsUnchangedSince(read, 3));
     }
 
     [Fact]
     public async Task AStateRead_WhileANotificationNamedItsJob_IsNotKnown()
     {
         var id = Guid.NewGuid();
-        _listener.ExpectState(id);
+        _listener.KnownStates.Expect(id);
 
         await NotifyAsync(id); // the job changed while it was being read: what the read returns may be the older state
-        _listener.StateKnown(id, 3);
+        _listener.KnownStates.Known(id, 3);
 
-        Assert.False(_listener.IsUnchangedSince(id, 3));
+        Assert.False(_listener.KnownStates.IsUnchangedSince(id, 3));
     }
 
     [Fact]
     public void AStateRead_ThatFailedOrWasForgotten_IsNotKnown()
     {
         var id = Guid.NewGuid();
-        _listener.ExpectState(id);
-        _listener.Forget(id);
-        _listener.StateKnown(id, 3);
+        _listener.KnownStates.Expect(id);
+        _listener.KnownStates.Forget(id);
+        _listener.KnownStates.Known(id, 3);
 
-        Assert.False(_listener.IsUnchangedSince(id, 3));
+        Assert.False(_listener.KnownStates.IsUnchangedSince(id, 3));
     }
 
     /// <summary>Sends a change notification naming <paramref name="id"/>, as a statement's trigger does, and waits until the listener has handled it.</summary>
