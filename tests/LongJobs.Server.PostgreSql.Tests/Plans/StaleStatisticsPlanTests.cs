@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace LongJobs.Server.PostgreSql.Tests.Plans;
 
 /// <summary>
-/// The claim and the batched finish on a jobs table whose statistics and cached plans are out of date, as on a fresh
+/// The claim, the batched finish and the batched read on a jobs table whose statistics and cached plans are out of date, as on a fresh
 /// install under load (autovacuum analyses a table at most once a minute) or when a burst follows a quiet spell: the
 /// table was analysed holding 200 finished jobs and no queue, and plans were cached then; since, 20,000 jobs were
 /// queued and 2,000 claimed. Each statement must still read only its own work's rows, not the queue or the table
@@ -19,7 +19,7 @@ namespace LongJobs.Server.PostgreSql.Tests.Plans;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class StaleStatisticsPlanTests(PostgreSqlServer server, ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Finished = 200, Queued = 20_000, Running = 2_000, ClaimLimit = 10, FinishBatch = 50;
+    private const int Finished = 200, Queued = 20_000, Running = 2_000, ClaimLimit = 10, FinishBatch = 50, ReadBatch = 20;
 
     private static readonly DateTimeOffset Now = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -76,6 +76,21 @@ public sealed class StaleStatisticsPlanTests(PostgreSqlServer server, ITestOutpu
         // Each job is read by the lock and again by the update (and its new version by the update's return).
         Assert.InRange(fresh.RowsReadFromJobs, FinishBatch, FinishBatch * 3);
         Assert.InRange(generic.RowsReadFromJobs, FinishBatch, FinishBatch * 3);
+    }
+
+    [Fact]
+    public async Task GetJobs_AfterTheTableGrewPastItsStatistics_ReadsOnlyItsJobs()
+    {
+        await using var connection = await OpenAsync();
+        var ids = Enumerable.Range(Finished + Queued + 1, ReadBatch).Select(JobId).ToList();
+        var parameters = () => new[] { Parameter.Uuids("ids", ids) };
+        var cached = await PrepareGenericAsync(connection, "GetJobs", parameters());
+        await GrowAsync();
+
+        var (fresh, generic) = await ExplainBothAsync(connection, "GetJobs", cached, parameters());
+
+        Assert.InRange(fresh.RowsReadFromJobs, ReadBatch, ReadBatch);
+        Assert.InRange(generic.RowsReadFromJobs, ReadBatch, ReadBatch);
     }
 
     private static Guid JobId(int i) => Guid.Parse(string.Create(CultureInfo.InvariantCulture, $"00000000-0000-7000-8000-{i:x12}"));
