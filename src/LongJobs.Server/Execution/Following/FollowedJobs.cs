@@ -202,11 +202,18 @@ internal sealed class FollowedJobs
         {
             while (true)
             {
-                var state = await _askAgain.ExecuteAsync(
-                    static (context, state) => state.Changes.WaitForChangeAsync(state.Handle.Id, state.Handle.Row().Version, context.CancellationToken),
+                var outcome = await _askAgain.ExecuteOutcomeAsync(
+                    static (context, state) => WaitForChangeAsync(state.Changes, state.Handle, context.CancellationToken),
                     context,
                     (Changes: _changes, Handle: handle)).ConfigureAwait(false);
+                if (outcome.Exception is not null)
+                {
+                    // Cancelled: this server claimed the job, or it stops (nothing else ends the retries).
+                    return;
+                }
+
                 _failures.Worked();
+                var state = outcome.Result;
 
                 state ??= UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
                 handle.Update(state);
@@ -225,12 +232,28 @@ internal sealed class FollowedJobs
         }
         catch (OperationCanceledException) when (following.IsCancellationRequested)
         {
-            // This server claimed the job, or it stops.
+            // This server claimed the job, or it stops, while Polly waited to ask again.
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
             following.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Waits for the job's next change as an outcome: a cancelled or failed wait is not thrown again here. Most followers
+    /// end cancelled (a slot of this server claims their job), and each rethrow up an await chain costs a stack walk.
+    /// </summary>
+    private static async ValueTask<Outcome<JobRecord?>> WaitForChangeAsync(IJobChangeFeed changes, LongRunningJob handle, CancellationToken cancellationToken)
+    {
+        Task<JobRecord?> wait = changes.WaitForChangeAsync(handle.Id, handle.Row().Version, cancellationToken).AsTask();
+        await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return wait.Status switch
+        {
+            TaskStatus.RanToCompletion => Outcome.FromResult<JobRecord?>(wait.Result),
+            TaskStatus.Canceled => Outcome.FromException<JobRecord?>(new OperationCanceledException(cancellationToken)),
+            _ => Outcome.FromException<JobRecord?>(wait.Exception!.InnerException!),
+        };
     }
 }
