@@ -208,14 +208,12 @@ internal sealed class FollowedJobs
                     (Changes: _changes, Handle: handle)).ConfigureAwait(false);
                 if (outcome.Exception is not null)
                 {
-                    // Cancelled: this server claimed the job, or it stops (nothing else ends the retries).
+                    // Cancelled: this server claimed the job, or it stops (the retries end on nothing else).
                     return;
                 }
 
                 _failures.Worked();
-                var state = outcome.Result;
-
-                state ??= UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
+                var state = outcome.Result ?? UnrecordedState.Of(handle.Row(), new JobOutcome(JobStatus.Canceled, _time.GetUtcNow()));
                 handle.Update(state);
                 if (!state.Status.IsFinished())
                 {
