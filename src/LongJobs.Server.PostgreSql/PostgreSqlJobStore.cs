@@ -96,6 +96,9 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => _inserts.InsertAsync(job, cancellationToken);
 
+    public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        _inserts.InsertStartedAsync(job, startedAt, cancellationToken);
+
     public ValueTask<IReadOnlyList<JobRecord>> InsertManyAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken = default) =>
         _inserts.InsertManyAsync(jobs, cancellationToken);
 

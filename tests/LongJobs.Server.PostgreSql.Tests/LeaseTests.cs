@@ -100,6 +100,27 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AJobInsertedStarted_IsHeldUnderItsNodesLease_AndRequeuedOnceTheLeaseRunsOut()
+    {
+        var nodeA = CreateStore("node-a");
+        var nodeB = CreateStore("node-b");
+        var job = await nodeA.InsertStartedAsync(NewJob() with { Kind = "registered", Request = JsonSerializer.SerializeToElement(new { }), MaxAttempts = 2 }, T0);
+
+        // Its lease runs from its start (the default 30 s), and node A's heartbeat renews it as a claimed job's.
+        Assert.Empty(await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+        Assert.Equal([(job.Id, false)], await nodeA.Leases.RenewAsync("node-a", [job.Id], T0.AddSeconds(20), T0.AddSeconds(50), CancellationToken.None));
+        Assert.Empty(await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(49), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+
+        var requeued = Assert.Single(await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(60), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+
+        Assert.Equal((job.Id, JobStatus.Queued, 1), (requeued.Id, requeued.Status, requeued.Attempt));
+        var lost = Assert.Single((await nodeB.GetHistoryAsync(job.Id))!.Attempts);
+        Assert.Equal((1, T0, "node-a", JobAttemptOutcome.Lost), (lost.Number, lost.StartedAt, lost.Node, lost.Outcome));
+        var again = Assert.Single(await nodeB.ClaimAsync(["registered"], 10, T0.AddMinutes(2)));
+        Assert.Equal((job.Id, 2), (again.Id, again.Attempt));
+    }
+
+    [Fact]
     public async Task AJobOfANodeThatDied_WithNoAttemptsLeft_FailsAsNodeLost_OnTheNodeThatLives()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

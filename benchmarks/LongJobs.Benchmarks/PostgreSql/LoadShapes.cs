@@ -184,7 +184,10 @@ internal static class LoadShapes
         builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
         var longJobs = builder.Services.AddLongJobs(options =>
         {
-            options.MaxConcurrency = Environment.ProcessorCount * 16;
+            // Slots are counters, not threads. A start that runs its job at once holds a slot from its insert on (a few
+            // milliseconds in a flush of starts), so each of the 32 producers may hold one while jobs run: 16 a core left
+            // none free, and every start queued its job for a claim.
+            options.MaxConcurrency = Environment.ProcessorCount * 64;
             options.MaxQueuedJobs = 1_000_000;
             options.MaxRetainedJobs = 1_000_000;
         });

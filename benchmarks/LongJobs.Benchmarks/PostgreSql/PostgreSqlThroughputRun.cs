@@ -53,7 +53,7 @@ internal static class PostgreSqlThroughputRun
                 Row($"Hangfire.PostgreSql {hangfire1.Name}, {hangfireJobs:N0} jobs", hangfire1, tps, null),
                 Row($"Hangfire.PostgreSql {hangfire2.Name}, {hangfireJobs:N0} jobs", hangfire2, tps, null),
             ]);
-        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
+        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. LongJobs runs with 64 slots a core on each node (MaxConcurrency; slots are not threads). Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
 
         Report.Heading($"Completion notice: a job ends on node A → a long-poll GET /api/jobs/{{id}}?wait=30 answered on node B; {noticeJobs} pause jobs of 50–250 ms, 30 at a time (ms from the job's work returning to the client reading the answer)");
         Report.Table(

@@ -44,8 +44,30 @@ internal sealed class JobInserts
         _singles = new(jobs => InsertRowsAsync(jobs, CancellationToken.None), static job => job.Id, MaxCoalesced, DatabaseFailures.IsRejectedValue);
     }
 
-    /// <summary>Adds one job, in the next flush of concurrent starts.</summary>
-    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken)
+    /// <summary>Adds one job, queued or scheduled, in the next flush of concurrent starts.</summary>
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return InsertOneAsync(job.Status == JobStatus.Running ? job with { Status = JobStatus.Queued } : job, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds one job started on this node at <paramref name="startedAt"/> (queued, when its kind is paused), in the next
+    /// flush of concurrent starts: the statement that inserts it starts it.
+    /// </summary>
+    public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Request is null || job.Status == JobStatus.Scheduled)
+        {
+            throw new ArgumentException("Only a job of a registered kind (with a request) that is not scheduled starts as it is added.", nameof(job));
+        }
+
+        return InsertOneAsync(job with { Status = JobStatus.Running, StartedAt = startedAt }, cancellationToken);
+    }
+
+    /// <summary>Adds one job, in the next flush of concurrent starts; a <see cref="JobStatus.Running"/> one starts at its <see cref="JobRecord.StartedAt"/>.</summary>
+    private async ValueTask<JobRecord> InsertOneAsync(JobRecord job, CancellationToken cancellationToken)
     {
         Validate(job);
         Track(job);
@@ -161,12 +183,15 @@ internal sealed class JobInserts
         }
     }
 
-    /// <summary>Records the version a claimable job was inserted in, or forgets it when it was not inserted; returns <paramref name="inserted"/>.</summary>
+    /// <summary>
+    /// Records the version a claimable job was inserted in, or forgets it when it was not inserted, or was started as it
+    /// was (it has no follower here, as a claimed job has none); returns <paramref name="inserted"/>.
+    /// </summary>
     private JobRecord? Tracked(JobRecord job, JobRecord? inserted)
     {
         if (job.Request is not null)
         {
-            if (inserted is not null)
+            if (inserted is { Status: not JobStatus.Running })
             {
                 _changes.KnownStates.Known(job.Id, inserted.Version);
             }
@@ -317,7 +342,7 @@ internal sealed class JobInserts
 
     /// <summary>
     /// The parameters of <c>InsertJobs</c>, <c>InsertJobIds</c> and <c>InsertJobsWithoutKeys</c> for <paramref name="jobs"/>.
-    /// A column that no job has a value for (an owner, keys, a trace, a time to run at: most jobs have none) goes as an
+    /// A column that no job has a value for (an owner, keys, a trace, a time to run at, a start: most jobs have none) goes as an
     /// empty array: unnest pads the shorter arrays with NULLs, and the database then unpacks no array of thousands of NULLs.
     /// </summary>
     private NpgsqlParameter[] Parameters(IReadOnlyList<JobRecord> jobs) =>
@@ -335,6 +360,7 @@ internal sealed class JobInserts
         Parameter.Jsons("notifications", UnlessNone(jobs, job => job.Notifications is { IsEmpty: false } notifications ? JobRows.ToStoredJson(notifications) : (JsonElement?)null)),
         Parameter.NullableTexts("trace_parents", UnlessNone(jobs, job => job.TraceParent)),
         Parameter.Timestamps("not_befores", UnlessNone(jobs, job => job.Status == JobStatus.Scheduled ? job.NotBefore : null)),
+        Parameter.Timestamps("started_ats", UnlessNone(jobs, job => job.Status == JobStatus.Running ? job.StartedAt : null)),
         Parameter.Text("node", _node),
         Parameter.Interval("lease", _leaseDuration),
     ];

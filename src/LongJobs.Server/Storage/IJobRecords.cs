@@ -22,6 +22,22 @@ public interface IJobRecords
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Adds a new job of a registered kind as <see cref="InsertAsync"/> does, but started at once in its first attempt on
+    /// the calling server, as <see cref="IQueuedJobs.ClaimAsync"/> would start it (<see cref="JobStatus.Running"/>,
+    /// <see cref="JobRecord.StartedAt"/> set, under the server's lease where the store has leases), in one write: how a
+    /// server with a free slot and an empty queue starts a job without queueing it first. A job of a paused kind
+    /// (<see cref="IKindPauses"/>) is added queued instead, as <see cref="InsertAsync"/> adds it, and waits for its kind to resume.
+    /// </summary>
+    /// <param name="job">The job to add, as for <see cref="InsertAsync"/>: of a registered kind (with a <see cref="JobRecord.Request"/>), not scheduled.</param>
+    /// <param name="startedAt">When it starts.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>
+    /// The stored snapshot: of <paramref name="job"/>, running (or queued, when its kind is paused); or of the job that
+    /// already had its idempotency key or unique key, unchanged.
+    /// </returns>
+    ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Adds many new jobs at once, each as <see cref="InsertAsync"/> adds one: an item whose
     /// <see cref="JobRecord.IdempotencyKey"/> its owner has used already, or whose <see cref="JobRecord.UniqueKey"/> an
     /// unfinished job of its kind has, in the store or earlier in <paramref name="jobs"/>, adds nothing and gets that job. A store writes them in as few statements as it can.

@@ -67,6 +67,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Integers("max_attempts", Enumerable.Repeat(3, 100)), Parameter.Jsons("notifications", Enumerable.Repeat<JsonElement?>(null, 100)),
             Parameter.NullableTexts("trace_parents", Enumerable.Repeat<string?>(null, 100)),
             Parameter.Timestamps("not_befores", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? (DateTimeOffset?)Now.AddHours(1) : null)), Parameter.Text("node", "node-0"),
+            Parameter.Timestamps("started_ats", Enumerable.Range(0, 100).Select(i => i % 4 == 1 ? (DateTimeOffset?)Now : null)),
             Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
         // The bulk inserts' statements: InsertJobs' rows, only the IDs returned, or, without ON CONFLICT, nothing.

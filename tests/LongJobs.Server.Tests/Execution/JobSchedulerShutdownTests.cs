@@ -213,12 +213,18 @@ public sealed class JobSchedulerShutdownTests
             failed.Add((await scheduler.StartAsync<int>((_, _) => throw new InvalidOperationException(marker))).Id);
         }
 
-        // With one slot, this job runs only after every failing job has finished and given its slot back.
+        // With one slot, this job runs only after every failing job's work has ended (their outcomes may still be written).
         var last = await scheduler.StartAsync((_, _) => Task.FromResult(0));
         await last.Task.WithSafetyTimeout();
         foreach (var id in failed)
         {
-            Assert.Equal(JobStatus.Failed, (await store.GetAsync(id))!.Status);
+            var job = (await store.GetAsync(id))!;
+            while (!job.Status.IsFinished())
+            {
+                job = (await store.WaitForChangeAsync(id, job.Version).AsTask().WithSafetyTimeout())!;
+            }
+
+            Assert.Equal(JobStatus.Failed, job.Status);
         }
 
         await host.StopAsync().WithSafetyTimeout();

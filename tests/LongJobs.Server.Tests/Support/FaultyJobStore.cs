@@ -113,14 +113,21 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
         return stored;
     }
 
-    public async ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default)
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) =>
+        WithInsertFaultsAsync(() => Inner.InsertAsync(job, cancellationToken));
+
+    public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
+        WithInsertFaultsAsync(() => Inner.InsertStartedAsync(job, startedAt, cancellationToken));
+
+    /// <summary>A single insert, unless the test made inserts fail: before it reaches the store, or after, with its answer lost.</summary>
+    private async ValueTask<JobRecord> WithInsertFaultsAsync(Func<ValueTask<JobRecord>> insert)
     {
         if (InsertUnreachable)
         {
             throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false };
         }
 
-        var stored = await Inner.InsertAsync(job, cancellationToken);
+        var stored = await insert();
         if (Interlocked.Decrement(ref _insertAnswersToLose) >= 0)
         {
             throw new JobStoreUnavailableException(new TimeoutException("The test's database committed, and its answer was lost."));
@@ -139,8 +146,16 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public ValueTask<int> CountQueuedAsync(int countAtMost, CancellationToken cancellationToken = default) => Inner.CountQueuedAsync(countAtMost, cancellationToken);
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default) =>
-        ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, runningLimits, cancellationToken);
+    private int _claimCalls;
+
+    /// <summary>How many times <see cref="ClaimAsync"/> was called.</summary>
+    public int ClaimCalls => Volatile.Read(ref _claimCalls);
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _claimCalls);
+        return ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, runningLimits, cancellationToken);
+    }
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);
 

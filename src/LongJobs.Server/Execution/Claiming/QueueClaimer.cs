@@ -49,6 +49,17 @@ internal sealed class QueueClaimer
     /// <summary>The value of <see cref="_queueChanges"/> when a claim last found the queue empty of jobs for this server.</summary>
     private long _queueEmptyAsOf;
 
+    /// <summary>
+    /// Counts the moments since which a job may wait in the store's queue for a slot of this server: a start found no slot
+    /// free, or a claim filled every slot it had. Starts at 1: the queue may hold jobs from before. A job queued while
+    /// slots are free (by a start here or on another server, a schedule, a batch) adds nothing: a claim takes it at once,
+    /// and finds no slot for it only when starts have taken them all, which counts.
+    /// </summary>
+    private long _mayWait = 1;
+
+    /// <summary>The value of <see cref="_mayWait"/> when a claim last took every job waiting for this server.</summary>
+    private long _noneWaitsAsOf;
+
     /// <summary>How many claims are in flight: the loop's and those of starts.</summary>
     private int _claimsInFlight;
 
@@ -113,11 +124,17 @@ internal sealed class QueueClaimer
     /// </summary>
     public void OnSlotFreed()
     {
-        if (Interlocked.Read(ref _queueChanges) != Interlocked.Read(ref _queueEmptyAsOf))
+        if (!IsQueueKnownEmpty)
         {
             Wake();
         }
     }
+
+    /// <summary>Whether a claim found the queue empty since anything last queued a job.</summary>
+    private bool IsQueueKnownEmpty => Interlocked.Read(ref _queueChanges) == Interlocked.Read(ref _queueEmptyAsOf);
+
+    /// <summary>Whether no job waits in the queue for a slot of this server since a claim last took them all: a start may then run its job without queueing it.</summary>
+    public bool NoJobWaits => Interlocked.Read(ref _mayWait) == Interlocked.Read(ref _noneWaitsAsOf);
 
     /// <summary>Notes that the store's queue may hold jobs to claim, so the next claim asks the store.</summary>
     public void MayHaveQueuedJobs() => Interlocked.Increment(ref _queueChanges);
@@ -164,6 +181,36 @@ internal sealed class QueueClaimer
         return claimed;
     }
 
+    /// <summary>
+    /// Reserves a free slot for a job of <paramref name="kind"/> that its start inserts already running
+    /// (<see cref="IJobRecords.InsertStartedAsync"/>), saving its claim: only while no job waits for a slot here
+    /// (<see cref="NoJobWaits"/>), so that a job started now never takes the slot of one that waits; never for a kind
+    /// limited across servers, whose running jobs only a claim counts. A start that finds no slot free leaves its job
+    /// waiting: the starts after it queue theirs too, until a claim has taken every waiting job.
+    /// </summary>
+    /// <returns>Whether a slot was reserved: <see cref="StartInsertedAsync"/> runs the job in it, <see cref="ReleaseStart"/> gives it back.</returns>
+    public bool TryReserveStart(string kind)
+    {
+        if (_runningLimits?.ContainsKey(kind) == true || !NoJobWaits)
+        {
+            return false;
+        }
+
+        if (_pool.TryReserveStart(kind))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _mayWait);
+        return false;
+    }
+
+    /// <summary>Gives back the slot <see cref="TryReserveStart"/> reserved, for a job that did not start as it was inserted.</summary>
+    public void ReleaseStart(string kind) => _pool.Return(1, kind);
+
+    /// <summary>Runs a job that its start inserted running on this server, in the slot <see cref="TryReserveStart"/> reserved; never throws.</summary>
+    public Task StartInsertedAsync(JobRecord job) => StartClaimedAsync(job);
+
     /// <summary>Claims queued jobs into this server's free slots until the slots are full or the queue is empty, and starts them.</summary>
     /// <returns>The jobs it claimed.</returns>
     public async Task<List<JobRecord>> ClaimWhileSlotsFreeAsync()
@@ -208,6 +255,7 @@ internal sealed class QueueClaimer
 
         while (true)
         {
+            var mayWait = Interlocked.Read(ref _mayWait);
             var queueChanges = Interlocked.Read(ref _queueChanges);
             if (queueChanges == Interlocked.Read(ref _queueEmptyAsOf))
             {
@@ -254,10 +302,16 @@ internal sealed class QueueClaimer
                 return all;
             }
 
-            if (claimed.Count < plan.Count)
+            if (claimed.Count == plan.Count)
+            {
+                // Every slot it had is filled: jobs may be left waiting.
+                Interlocked.Increment(ref _mayWait);
+            }
+            else
             {
                 // Empty as of the claim: unless something queued a job since it began. A start that queued one then left
                 // its claim to the loop, whose claim may have found no free slot (this one held them): claim again.
+                InterlockedMax(ref _noneWaitsAsOf, mayWait);
                 InterlockedMax(ref _queueEmptyAsOf, queueChanges);
                 if (Interlocked.Read(ref _queueChanges) == queueChanges)
                 {
@@ -293,7 +347,7 @@ internal sealed class QueueClaimer
     }
 
     /// <summary>
-    /// Starts a job this server claimed in one of the slots reserved for it; never throws. An earlier attempt of the job
+    /// Starts a job this server claimed (or inserted running) in one of the slots reserved for it; never throws. An earlier attempt of the job
     /// that this server still holds (the job went back to the queue behind its back, as when a store outage outlasted
     /// its lease) is cancelled and superseded: the new attempt takes its handle and runs. A job that cannot start fails,
     /// and its slot goes back.

@@ -37,6 +37,9 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     private readonly ScheduleRegistry _schedules;
     private readonly SchedulerLifecycle _lifecycle;
 
+    /// <summary>What claims this server's jobs from the store's queue (tests read whether it knows the queue empty).</summary>
+    internal QueueClaimer Claimer => _claimer;
+
     public JobScheduler(
         IJobStore store,
         JobKindRegistry kinds,

@@ -131,18 +131,24 @@ internal sealed partial class JobSubmission(
             followed.Add(handle, kind);
         }
 
+        // With a slot free and nothing queued, the job is stored running here and needs no claim.
+        var startHere = !scheduled && claimer.TryReserveStart(kind.Name);
         JobRecord stored;
         try
         {
-            stored = await InsertOrReadBackAsync(record, cancellationToken).ConfigureAwait(false);
+            stored = await InsertOrReadBackAsync(record, startHere ? time.GetUtcNow() : null, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             followed.Forget(record.Id);
+            ReleaseUnless(startHere, started: false, kind);
             throw;
         }
 
-        if (OutcomeOf(record, stored) is var found and not StartOutcome.New)
+        var outcome = OutcomeOf(record, stored);
+        var startedHere = outcome == StartOutcome.New && stored is { Status: JobStatus.Running, Attempt: 1 };
+        ReleaseUnless(startHere, startedHere, kind);
+        if (outcome is var found and not StartOutcome.New)
         {
             followed.Forget(record.Id);
             if (found == StartOutcome.Deduplicated)
@@ -166,6 +172,12 @@ internal sealed partial class JobSubmission(
             return (handle, stored, StartOutcome.New);
         }
 
+        if (startedHere)
+        {
+            await claimer.StartInsertedAsync(stored).ConfigureAwait(false);
+            return (handle, stored, StartOutcome.New);
+        }
+
         Log.JobQueued(logger, stored.Id, stored.Kind);
         topology.NoteQueueChange(1);
         claimer.MayHaveQueuedJobs();
@@ -173,6 +185,15 @@ internal sealed partial class JobSubmission(
         var claimed = await claimer.ClaimForStartAsync(handle?.Id).ConfigureAwait(false);
 
         return (handle, claimed.FirstOrDefault(job => job.Id == stored.Id) ?? stored, StartOutcome.New);
+    }
+
+    /// <summary>Gives back the slot reserved for a start that would run its job here (<paramref name="reserved"/>), unless the job <paramref name="started"/> in it.</summary>
+    private void ReleaseUnless(bool reserved, bool started, JobKind kind)
+    {
+        if (reserved && !started)
+        {
+            claimer.ReleaseStart(kind.Name);
+        }
     }
 
     /// <summary>
@@ -187,7 +208,7 @@ internal sealed partial class JobSubmission(
         try
         {
             var unstored = job.Row();
-            job.Recorded(unstored, await InsertOrReadBackAsync(unstored, cancellationToken).ConfigureAwait(false));
+            job.Recorded(unstored, await InsertOrReadBackAsync(unstored, startedAt: null, cancellationToken).ConfigureAwait(false));
         }
         catch
         {
@@ -213,16 +234,19 @@ internal sealed partial class JobSubmission(
     }
 
     /// <summary>
-    /// Inserts <paramref name="record"/>. A store that becomes unreachable while inserting cannot say whether the job was
-    /// stored (a database may commit and lose its answer): then the job is read back by its ID, so that a stored job is
-    /// never answered as an error. Only a job surely not stored, or a store still out of reach, throws
-    /// <see cref="JobStoreUnavailableException"/>; in the latter case the job may exist and run.
+    /// Inserts <paramref name="record"/>, started on this server at <paramref name="startedAt"/> when one is given. A store
+    /// that becomes unreachable while inserting cannot say whether the job was stored (a database may commit and lose its
+    /// answer): then the job is read back by its ID, so that a stored job is never answered as an error. Only a job surely
+    /// not stored, or a store still out of reach, throws <see cref="JobStoreUnavailableException"/>; in the latter case
+    /// the job may exist and run (one stored running here is run again elsewhere once its lease, never renewed, runs out).
     /// </summary>
-    private async Task<JobRecord> InsertOrReadBackAsync(JobRecord record, CancellationToken cancellationToken)
+    private async Task<JobRecord> InsertOrReadBackAsync(JobRecord record, DateTimeOffset? startedAt, CancellationToken cancellationToken)
     {
         try
         {
-            return await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
+            return startedAt is { } at
+                ? await records.InsertStartedAsync(record, at, cancellationToken).ConfigureAwait(false)
+                : await records.InsertAsync(record, cancellationToken).ConfigureAwait(false);
         }
         catch (JobStoreUnavailableException failure) when (failure.MayHaveChanged)
         {

@@ -73,6 +73,24 @@ internal sealed class KindSlots
         }
     }
 
+    /// <summary>Holds one slot of <paramref name="kind"/>, unless the kind is at its limit.</summary>
+    /// <returns>Whether the slot is held: always for a kind without a limit of its own.</returns>
+    public bool TryReserveOne(string kind)
+    {
+        if (!_limited.TryGetValue(kind, out var limited))
+        {
+            return true;
+        }
+
+        if (limited.Held >= limited.Limit)
+        {
+            return false;
+        }
+
+        limited.Held++;
+        return true;
+    }
+
     /// <summary>Gives back <paramref name="count"/> slots of <paramref name="kind"/> (an ad-hoc job's, <see langword="null"/>, has none).</summary>
     public void Release(string? kind, int count)
     {

@@ -141,6 +141,22 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
         }
     }
 
+    /// <summary>Reserves one free slot for a job of <paramref name="kind"/> that its start runs at once, unless its kind is at its own limit.</summary>
+    /// <returns>Whether a slot was reserved: <see cref="TryAddClaimed"/> holds the job in it, <see cref="Return(int, string)"/> gives it back.</returns>
+    public bool TryReserveStart(string kind)
+    {
+        lock (_gate)
+        {
+            if (_stopping || _running >= capacity || !kinds.TryReserveOne(kind))
+            {
+                return false;
+            }
+
+            _running++;
+            return true;
+        }
+    }
+
     /// <summary>After a claim: gives back the reserved slots it did not fill (to queued ad-hoc jobs first), and each kind's.</summary>
     public void Return(ClaimPlan plan, IReadOnlyList<JobRecord> claimed) =>
         Return(plan.Count - claimed.Count, () => kinds.Settle(plan, claimed.Select(job => job.Kind)));
@@ -168,7 +184,7 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
     }
 
     /// <summary>
-    /// Holds a claimed job in one of the slots reserved for its claim. An earlier attempt of the job that this server
+    /// Holds a claimed job in one of the slots reserved for its claim (or for its start). An earlier attempt of the job that this server
     /// still holds (the job was requeued behind its back, as when a store outage outlasted its lease, and claimed here
     /// again) is superseded: it leaves the active jobs and gives back its slot, and its run no longer ends the job.
     /// </summary>

@@ -5,10 +5,21 @@ namespace LongJobs.Server.Storage.InMemory;
 /// <summary>The jobs' records (<see cref="IJobRecords"/>): add, read, list, ask to cancel.</summary>
 internal sealed partial class InMemoryJobStore
 {
-    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => ValueTask.FromResult(Insert(job));
+    public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default) => ValueTask.FromResult(Insert(job, startedAt: null));
 
-    /// <summary>Adds <paramref name="job"/> as <see cref="InsertAsync"/> does, at once.</summary>
-    private JobRecord Insert(JobRecord job)
+    public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Request is null || job.Status == JobStatus.Scheduled)
+        {
+            throw new ArgumentException("Only a job of a registered kind (with a request) that is not scheduled starts as it is added.", nameof(job));
+        }
+
+        return ValueTask.FromResult(Insert(job, PausedKinds()?.Contains(job.Kind) == true ? null : startedAt));
+    }
+
+    /// <summary>Adds <paramref name="job"/> as <see cref="InsertAsync"/> does, at once; started at <paramref name="startedAt"/> when one is given.</summary>
+    private JobRecord Insert(JobRecord job, DateTimeOffset? startedAt)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(job.MaxAttempts);
@@ -17,9 +28,9 @@ internal sealed partial class InMemoryJobStore
 
         // A record made as it is to be stored (queued or scheduled, first version) is kept as it is: records are immutable.
         var notBefore = status == JobStatus.Scheduled ? job.NotBefore : null;
-        var stored = job.Status == status && job.NotBefore == notBefore && job is { Attempt: 0, Version: 1 }
-            ? job
-            : job with { Status = status, NotBefore = notBefore, Attempt = 0, Version = 1 };
+        var stored = startedAt is { } at ? Started(job with { Status = status, NotBefore = null, Attempt = 0 }, at, version: 1)
+            : job.Status == status && job.NotBefore == notBefore && job is { Attempt: 0, Version: 1, StartedAt: null } ? job
+            : job with { Status = status, NotBefore = notBefore, Attempt = 0, StartedAt = null, Version = 1 };
         if (job.IdempotencyKey is null && job.UniqueKey is null)
         {
             Add(stored);
@@ -97,7 +108,14 @@ internal sealed partial class InMemoryJobStore
 
     private void Add(JobRecord job)
     {
-        if (!_jobs.TryAdd(job.Id, new Entry(job)))
+        var entry = new Entry(job);
+        if (job.Status == JobStatus.Running)
+        {
+            // Started as it is added: its first attempt opens with it.
+            RecordStart(entry.History = new History(), job, job, job.StartedAt!.Value);
+        }
+
+        if (!_jobs.TryAdd(job.Id, entry))
         {
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
         }
@@ -106,7 +124,7 @@ internal sealed partial class InMemoryJobStore
         {
             Schedule(job);
         }
-        else
+        else if (job.Status == JobStatus.Queued)
         {
             Enqueue(job);
         }

@@ -44,7 +44,7 @@ internal sealed partial class InMemoryJobStore
             }
 
             // Under this lock no other call advances the schedule meanwhile.
-            var stored = job is null ? null : Insert(job);
+            var stored = job is null ? null : Insert(job, startedAt: null);
             var inserted = stored is not null && stored.Id == job!.Id ? stored : null;
             _schedules[schedule] = inserted is null
                 ? state with { DoneUntil = due }

@@ -1,0 +1,105 @@
+using LongJobs.Server.Execution.Scheduling;
+using LongJobs.Server.Jobs;
+using LongJobs.Server.Tests.Support;
+
+namespace LongJobs.Server.Tests.Execution;
+
+/// <summary>
+/// A start that finds a slot free, while no job waits for one, stores its job running on this server
+/// (<see cref="Storage.IJobRecords.InsertStartedAsync"/>) instead of queueing it for a claim (issue 14).
+/// </summary>
+public sealed class StartedInsertTests
+{
+    [Fact]
+    public async Task AStart_WithASlotFreeAndNoJobWaiting_StoresItsJobRunning_WithoutAClaim()
+    {
+        var (services, store) = Create(maxConcurrency: 2);
+        await using var _ = services;
+        await NoJobWaitsAsync(services);
+        var claims = store.ClaimCalls;
+
+        var job = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "started" });
+
+        // Two versions: its insert, running, and the progress the gated job reports. A claim would have made one more.
+        await services.Gates["started"].Started;
+        Assert.Equal((JobStatus.Running, 2L), await StatusAndVersionAsync(services, job.Id));
+        Assert.Equal(JobStatus.Running, job.State.Status);
+        Assert.Equal(claims, store.ClaimCalls);
+        services.Gates["started"].Release();
+        await job.Task.WithSafetyTimeout();
+        Assert.Equal(JobStatus.Succeeded, (await services.GetRecordAsync(job.Id)).Status);
+    }
+
+    [Fact]
+    public async Task AStart_OfAPausedKind_QueuesItsJob_AndGivesTheSlotItHadReservedBack()
+    {
+        var (services, store) = Create(maxConcurrency: 1);
+        await using var _ = services;
+        await services.Scheduler.PauseKindAsync("gated");
+        await NoJobWaitsAsync(services);
+
+        var paused = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "paused" });
+        var probe = await services.Scheduler.StartKindAsync("probe", new ProbeRequest());
+
+        // The only slot went to the probe: the paused kind's start gave it back.
+        await probe.Task.WithSafetyTimeout();
+        Assert.Equal(JobStatus.Queued, (await services.GetRecordAsync(paused.Id)).Status);
+        Assert.False(services.Gates["paused"].HasStarted);
+
+        await services.Scheduler.ResumeKindAsync("gated");
+        await services.Gates["paused"].Started;
+        services.Gates["paused"].Release();
+        await paused.Task.WithSafetyTimeout();
+    }
+
+    [Fact]
+    public async Task AStart_WithoutASlotFree_QueuesItsJob_AndTheStartsAfterItQueueTooUntilAClaimTakesIt()
+    {
+        var (services, store) = Create(maxConcurrency: 1);
+        await using var _ = services;
+        await NoJobWaitsAsync(services);
+        var claimer = ((JobScheduler)services.Scheduler).Claimer;
+        var first = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "first" });
+        await services.Gates["first"].Started;
+        Assert.Equal((JobStatus.Running, 2L), await StatusAndVersionAsync(services, first.Id));
+
+        var second = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "second" });
+
+        // It waits: a job started here from now on could take its slot, so none runs without a claim until one has taken it.
+        Assert.Equal(JobStatus.Queued, (await services.GetRecordAsync(second.Id)).Status);
+        Assert.False(claimer.NoJobWaits);
+        var claims = store.ClaimCalls;
+        services.Gates["first"].Release();
+        await services.Gates["second"].Started;
+
+        // The first was stored running; the second was queued, then claimed: one version more, before its progress.
+        Assert.Equal((JobStatus.Running, 3L), await StatusAndVersionAsync(services, second.Id));
+        Assert.True(store.ClaimCalls > claims);
+        services.Gates.ReleaseAll();
+        await Task.WhenAll(first.Task, second.Task).WithSafetyTimeout();
+    }
+
+    private static async Task<(JobStatus, long)> StatusAndVersionAsync(TestServices services, Guid id)
+    {
+        var job = await services.GetRecordAsync(id);
+        return (job.Status, job.Version);
+    }
+
+    private static (TestServices Services, FaultyJobStore Store) Create(int maxConcurrency)
+    {
+        var time = new ObservedFakeTimeProvider();
+        var store = new FaultyJobStore(time);
+        return (TestServices.Create(options => options.MaxConcurrency = maxConcurrency, store: _ => store, time: time), store);
+    }
+
+    /// <summary>
+    /// Waits for the claim loop, started by a first job, to find the queue empty: a start runs its job without a claim
+    /// only once a claim has taken every waiting job (no signal is raised for it).
+    /// </summary>
+    private static async Task NoJobWaitsAsync(TestServices services)
+    {
+        await (await services.Scheduler.StartKindAsync("probe", new ProbeRequest())).Task.WithSafetyTimeout();
+        var claimer = ((JobScheduler)services.Scheduler).Claimer;
+        await Eventually.TrueAsync(() => claimer.NoJobWaits, "A claim finds the queue empty once the first job ran.");
+    }
+}
