@@ -186,7 +186,8 @@ internal sealed class QueueClaimer
     /// (<see cref="IJobRecords.InsertStartedAsync"/>), saving its claim: only while no job waits for a slot here
     /// (<see cref="NoJobWaits"/>), so that a job started now never takes the slot of one that waits; never for a kind
     /// limited across servers, whose running jobs only a claim counts. A start that finds no slot free leaves its job
-    /// waiting: the starts after it queue theirs too, until a claim has taken every waiting job.
+    /// waiting: the starts after it queue theirs too, until a claim has taken every waiting job. One that finds the free
+    /// slots held by a claim in flight only queues its job: the loop's next claim, at once, takes it.
     /// </summary>
     /// <returns>Whether a slot was reserved: <see cref="StartInsertedAsync"/> runs the job in it, <see cref="ReleaseStart"/> gives it back.</returns>
     public bool TryReserveStart(string kind)
@@ -196,13 +197,13 @@ internal sealed class QueueClaimer
             return false;
         }
 
-        if (_pool.TryReserveStart(kind))
+        var slot = _pool.TryReserveStart(kind);
+        if (slot == SlotPool.StartSlot.Full)
         {
-            return true;
+            Interlocked.Increment(ref _mayWait);
         }
 
-        Interlocked.Increment(ref _mayWait);
-        return false;
+        return slot == SlotPool.StartSlot.Reserved;
     }
 
     /// <summary>Gives back the slot <see cref="TryReserveStart"/> reserved, for a job that did not start as it was inserted.</summary>

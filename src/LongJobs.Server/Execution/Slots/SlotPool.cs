@@ -21,6 +21,9 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
     private Action _slotFreed = static () => { };
     private int _running;
 
+    /// <summary>How many of the taken slots claims in flight hold, to give back those they do not fill.</summary>
+    private int _heldByClaims;
+
     /// <summary>The jobs that gave their slot back when their work ended, while their outcome is written: at most <c>capacity</c>.</summary>
     private int _writing;
     private bool _stopping;
@@ -40,6 +43,19 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
 
         /// <summary>The scheduler stops: it never runs.</summary>
         Stopping,
+    }
+
+    /// <summary>What a start that would run its job at once found (<see cref="TryReserveStart"/>).</summary>
+    public enum StartSlot
+    {
+        /// <summary>A free slot, now reserved for the job.</summary>
+        Reserved,
+
+        /// <summary>No slot: running jobs take them all, or all of its kind's.</summary>
+        Full,
+
+        /// <summary>No slot now, but claims in flight hold some, and give back those they do not fill.</summary>
+        HeldByClaims,
     }
 
     /// <summary>How many slots are taken: by running jobs, and by claims in flight.</summary>
@@ -136,41 +152,55 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
             }
 
             _running += plan.Count;
+            _heldByClaims += plan.Count;
             kinds.Reserve(plan);
             return plan;
         }
     }
 
     /// <summary>Reserves one free slot for a job of <paramref name="kind"/> that its start runs at once, unless its kind is at its own limit.</summary>
-    /// <returns>Whether a slot was reserved: <see cref="TryAddClaimed"/> holds the job in it, <see cref="Return(int, string)"/> gives it back.</returns>
-    public bool TryReserveStart(string kind)
+    /// <returns>
+    /// <see cref="StartSlot.Reserved"/> when a slot was reserved: <see cref="TryAddClaimed"/> holds the job in it,
+    /// <see cref="Return(int, string)"/> gives it back.
+    /// </returns>
+    public StartSlot TryReserveStart(string kind)
     {
         lock (_gate)
         {
-            if (_stopping || _running >= capacity || !kinds.TryReserveOne(kind))
+            if (_stopping || !kinds.TryReserveOne(kind))
             {
-                return false;
+                return StartSlot.Full;
+            }
+
+            if (_running >= capacity)
+            {
+                kinds.Release(kind, 1);
+                return _heldByClaims > 0 ? StartSlot.HeldByClaims : StartSlot.Full;
             }
 
             _running++;
-            return true;
+            return StartSlot.Reserved;
         }
     }
 
     /// <summary>After a claim: gives back the reserved slots it did not fill (to queued ad-hoc jobs first), and each kind's.</summary>
     public void Return(ClaimPlan plan, IReadOnlyList<JobRecord> claimed) =>
-        Return(plan.Count - claimed.Count, () => kinds.Settle(plan, claimed.Select(job => job.Kind)));
+        Return(plan.Count - claimed.Count, () => kinds.Settle(plan, claimed.Select(job => job.Kind)), plan.Count);
 
     /// <summary>Gives back <paramref name="count"/> reserved slots of jobs of <paramref name="kind"/> that did not start.</summary>
-    public void Return(int count, string kind) => Return(count, () => kinds.Release(kind, count));
+    public void Return(int count, string kind) => Return(count, () => kinds.Release(kind, count), claimed: 0);
 
-    private void Return(int count, Action settleKinds)
+    /// <param name="count">The slots given back.</param>
+    /// <param name="settleKinds">Gives back each kind's.</param>
+    /// <param name="claimed">The slots a claim held, now settled: filled or given back.</param>
+    private void Return(int count, Action settleKinds, int claimed)
     {
         bool drained;
         Waiting started;
         lock (_gate)
         {
             _running -= count;
+            _heldByClaims -= claimed;
             settleKinds();
             started = TakeWaiting();
             drained = IsDrained;
