@@ -31,6 +31,35 @@ public sealed class StartedInsertTests
     }
 
     [Fact]
+    public async Task AStart_WhileAClaimHoldsTheFreeSlots_WaitsForItToEnd_ThenRunsItsJobInASlotItGaveBack()
+    {
+        var (services, store) = Create(maxConcurrency: 2);
+        await using var _ = services;
+        await NoJobWaitsAsync(services);
+        var claimGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.ClaimGate = claimGate.Task;
+
+        // A resumed kind's jobs may wait: the loop claims, holding both free slots while the store answers.
+        await services.Scheduler.PauseKindAsync("probe");
+        await services.Scheduler.ResumeKindAsync("probe");
+        await store.ClaimHeld.WithSafetyTimeout();
+        var claims = store.ClaimCalls;
+        var start = services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "after-claim" });
+        Assert.False(start.IsCompleted);
+
+        store.ClaimGate = null;
+        claimGate.SetResult();
+        var job = await start.WithSafetyTimeout();
+
+        // The claim found nothing and gave its slots back; the start took one without queueing its job for another claim.
+        await services.Gates["after-claim"].Started;
+        Assert.Equal((JobStatus.Running, 2L), await StatusAndVersionAsync(services, job.Id));
+        Assert.Equal(claims, store.ClaimCalls);
+        services.Gates["after-claim"].Release();
+        await job.Task.WithSafetyTimeout();
+    }
+
+    [Fact]
     public async Task AStart_OfAPausedKind_QueuesItsJob_AndGivesTheSlotItHadReservedBack()
     {
         var (services, store) = Create(maxConcurrency: 1);

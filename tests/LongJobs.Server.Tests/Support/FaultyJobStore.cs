@@ -151,10 +151,24 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     /// <summary>How many times <see cref="ClaimAsync"/> was called.</summary>
     public int ClaimCalls => Volatile.Read(ref _claimCalls);
 
-    public ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default)
+    private readonly TaskCompletionSource _claimHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>When set, claims wait for it before they reach the store.</summary>
+    public Task? ClaimGate { get; set; }
+
+    /// <summary>Completes once a claim waits for <see cref="ClaimGate"/>.</summary>
+    public Task ClaimHeld => _claimHeld.Task;
+
+    public async ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _claimCalls);
-        return ClaimFailure is { } failure ? throw failure : Inner.ClaimAsync(kinds, limit, startedAt, runningLimits, cancellationToken);
+        if (ClaimGate is { } gate)
+        {
+            _claimHeld.TrySetResult();
+            await gate;
+        }
+
+        return ClaimFailure is { } failure ? throw failure : await Inner.ClaimAsync(kinds, limit, startedAt, runningLimits, cancellationToken);
     }
 
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => Inner.WaitForQueuedJobsAsync(cancellationToken);

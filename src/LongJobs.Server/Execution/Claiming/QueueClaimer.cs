@@ -60,8 +60,13 @@ internal sealed class QueueClaimer
     /// <summary>The value of <see cref="_mayWait"/> when a claim last took every job waiting for this server.</summary>
     private long _noneWaitsAsOf;
 
-    /// <summary>How many claims are in flight: the loop's and those of starts.</summary>
+    /// <summary>How many claims are in flight: the loop's and those of starts; changed under <see cref="_claimsGate"/>.</summary>
     private int _claimsInFlight;
+
+    /// <summary>Completes when no claim is in flight any more; <see langword="null"/> while nobody waits for that.</summary>
+    private TaskCompletionSource? _claimsSettled;
+
+    private readonly Lock _claimsGate = new();
 
     /// <summary>Jobs queued by starts that left their claim to the loop: their handles are followed after its next claim, unless it takes them.</summary>
     private readonly ConcurrentQueue<Guid> _followAfterClaim = new();
@@ -187,10 +192,11 @@ internal sealed class QueueClaimer
     /// (<see cref="NoJobWaits"/>), so that a job started now never takes the slot of one that waits; never for a kind
     /// limited across servers, whose running jobs only a claim counts. A start that finds no slot free leaves its job
     /// waiting: the starts after it queue theirs too, until a claim has taken every waiting job. One that finds the free
-    /// slots held by a claim in flight only queues its job: the loop's next claim, at once, takes it.
+    /// slots held by claims in flight (a claim holds every free slot while it runs) waits for them to end and looks again;
+    /// finding none then, it only queues its job, which the loop's next claim takes at once.
     /// </summary>
     /// <returns>Whether a slot was reserved: <see cref="StartInsertedAsync"/> runs the job in it, <see cref="ReleaseStart"/> gives it back.</returns>
-    public bool TryReserveStart(string kind)
+    public async ValueTask<bool> TryReserveStartAsync(string kind)
     {
         if (_runningLimits?.ContainsKey(kind) == true || !NoJobWaits)
         {
@@ -198,6 +204,12 @@ internal sealed class QueueClaimer
         }
 
         var slot = _pool.TryReserveStart(kind);
+        if (slot == SlotPool.StartSlot.HeldByClaims)
+        {
+            await ClaimsSettledAsync().ConfigureAwait(false);
+            slot = NoJobWaits ? _pool.TryReserveStart(kind) : SlotPool.StartSlot.HeldByClaims;
+        }
+
         if (slot == SlotPool.StartSlot.Full)
         {
             Interlocked.Increment(ref _mayWait);
@@ -206,24 +218,46 @@ internal sealed class QueueClaimer
         return slot == SlotPool.StartSlot.Reserved;
     }
 
-    /// <summary>Gives back the slot <see cref="TryReserveStart"/> reserved, for a job that did not start as it was inserted.</summary>
+    /// <summary>Completes when no claim is in flight (at once when none is); never throws.</summary>
+    private Task ClaimsSettledAsync()
+    {
+        lock (_claimsGate)
+        {
+            return _claimsInFlight == 0 ? Task.CompletedTask : (_claimsSettled ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    /// <summary>Gives back the slot <see cref="TryReserveStartAsync"/> reserved, for a job that did not start as it was inserted.</summary>
     public void ReleaseStart(string kind) => _pool.Return(1, kind);
 
-    /// <summary>Runs a job that its start inserted running on this server, in the slot <see cref="TryReserveStart"/> reserved; never throws.</summary>
+    /// <summary>Runs a job that its start inserted running on this server, in the slot <see cref="TryReserveStartAsync"/> reserved; never throws.</summary>
     public Task StartInsertedAsync(JobRecord job) => StartClaimedAsync(job);
 
     /// <summary>Claims queued jobs into this server's free slots until the slots are full or the queue is empty, and starts them.</summary>
     /// <returns>The jobs it claimed.</returns>
     public async Task<List<JobRecord>> ClaimWhileSlotsFreeAsync()
     {
-        Interlocked.Increment(ref _claimsInFlight);
+        lock (_claimsGate)
+        {
+            _claimsInFlight++;
+        }
+
         try
         {
             return await ClaimUntilFullOrEmptyAsync().ConfigureAwait(false);
         }
         finally
         {
-            Interlocked.Decrement(ref _claimsInFlight);
+            TaskCompletionSource? settled = null;
+            lock (_claimsGate)
+            {
+                if (--_claimsInFlight == 0)
+                {
+                    (settled, _claimsSettled) = (_claimsSettled, null);
+                }
+            }
+
+            settled?.TrySetResult();
         }
     }
 

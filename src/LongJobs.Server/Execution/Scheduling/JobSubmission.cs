@@ -132,7 +132,7 @@ internal sealed partial class JobSubmission(
         }
 
         // With a slot free and nothing queued, the job is stored running here and needs no claim.
-        var startHere = !scheduled && claimer.TryReserveStart(kind.Name);
+        var startHere = !scheduled && await claimer.TryReserveStartAsync(kind.Name).ConfigureAwait(false);
         JobRecord stored;
         try
         {
