@@ -15,12 +15,12 @@ namespace LongJobs.Server.Execution.Claiming;
 /// There are no idle workers: claims happen when a job is queued here, when a slot frees, and when the topology says
 /// the store's queue may have changed (another server queued a job, or the poll interval passed). Once a claim found
 /// the queue empty, the next asks the store only after something may have queued a job: a slot that frees while the
-/// queue is empty costs no query.
+/// queue is empty costs no query. While no job waits for a slot, a start may take one and store its job running
+/// (<see cref="TryReserveStartAsync"/>); <see cref="ClaimedJobStarter"/> runs the jobs either way takes.
 /// </summary>
 internal sealed class QueueClaimer
 {
     private readonly IQueuedJobs _queue;
-    private readonly JobKindRegistry _kinds;
     private readonly string[] _kindNames;
 
     /// <summary>The kinds limited across servers (<see cref="JobKindOptions.MaxClusterConcurrency"/>) and their limits; <see langword="null"/> when none is.</summary>
@@ -28,14 +28,11 @@ internal sealed class QueueClaimer
     private readonly SlotPool _pool;
     private readonly StoreTopology _topology;
     private readonly FollowedJobs _followed;
-    private readonly JobRunner _runner;
-    private readonly JobStateWriter _writer;
     private readonly TimeProvider _time;
     private readonly TimeSpan _pollInterval;
-    private readonly bool _includeExceptionDetails;
-    private readonly ILogger _logger;
     private readonly CancellationToken _shutdown;
     private readonly FailureEpisode _claims;
+    private readonly ClaimedJobStarter _starter;
     private readonly Func<Task> _claim;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task<Task>? _loop;
@@ -86,21 +83,17 @@ internal sealed class QueueClaimer
         CancellationToken shutdown)
     {
         _queue = queue;
-        _kinds = kinds;
         _kindNames = [.. kinds.Kinds.Select(kind => kind.Name)];
         var runningLimits = kinds.Kinds.Where(kind => kind.MaxClusterConcurrency is not null).ToDictionary(kind => kind.Name, kind => kind.MaxClusterConcurrency!.Value, StringComparer.Ordinal);
         _runningLimits = runningLimits.Count > 0 ? runningLimits : null;
         _pool = pool;
         _topology = topology;
         _followed = followed;
-        _runner = runner;
-        _writer = writer;
         _time = time;
         _pollInterval = options.QueuePollInterval;
-        _includeExceptionDetails = includeExceptionDetails;
-        _logger = logger;
         _shutdown = shutdown;
         _claims = new FailureEpisode("Taking jobs from the queue", logger, time);
+        _starter = new ClaimedJobStarter(kinds, pool, followed, runner, writer, time, includeExceptionDetails, logger, _claims);
         _claim = ClaimThenFollowAsync;
     }
 
@@ -231,7 +224,7 @@ internal sealed class QueueClaimer
     public void ReleaseStart(string kind) => _pool.Return(1, kind);
 
     /// <summary>Runs a job that its start inserted running on this server, in the slot <see cref="TryReserveStartAsync"/> reserved; never throws.</summary>
-    public Task StartInsertedAsync(JobRecord job) => StartClaimedAsync(job);
+    public Task StartInsertedAsync(JobRecord job) => _starter.StartAsync(job);
 
     /// <summary>Claims queued jobs into this server's free slots until the slots are full or the queue is empty, and starts them.</summary>
     /// <returns>The jobs it claimed.</returns>
@@ -326,7 +319,7 @@ internal sealed class QueueClaimer
             _topology.NoteQueueChange(-claimed.Count);
             foreach (var job in claimed)
             {
-                await StartClaimedAsync(job).ConfigureAwait(false);
+                await _starter.StartAsync(job).ConfigureAwait(false);
             }
 
             all.AddRange(claimed);
@@ -378,63 +371,6 @@ internal sealed class QueueClaimer
                 await Task.WhenAny(wake.Task, Task.Delay(_pollInterval, _time, _shutdown)).ConfigureAwait(false);
                 MayHaveQueuedJobs();
             }
-        }
-    }
-
-    /// <summary>
-    /// Starts a job this server claimed (or inserted running) in one of the slots reserved for it; never throws. An earlier attempt of the job
-    /// that this server still holds (the job went back to the queue behind its back, as when a store outage outlasted
-    /// its lease) is cancelled and superseded: the new attempt takes its handle and runs. A job that cannot start fails,
-    /// and its slot goes back.
-    /// </summary>
-    private async Task StartClaimedAsync(JobRecord job)
-    {
-        LongRunningJob? handle = null;
-        var holdsSlot = false;
-        try
-        {
-            // The handle of a job started here, which the claim takes over from following it.
-            handle = _followed.Take(job.Id)?.Handle;
-            var kind = _kinds.TryGet(job.Kind, out var found) ? found : throw new InvalidOperationException($"Claimed job '{job.Id}' has kind '{job.Kind}', which is not registered here.");
-            if (!_pool.TryAddClaimed(job.Id, job.Attempt, held => new ClaimedWorkItem(handle ?? held ?? kind.CreateJob(job), kind) { Attempt = job.Attempt }, out var item, out var superseded))
-            {
-                throw new InvalidOperationException($"Claimed job '{job.Id}' in attempt {job.Attempt}, which this server already holds in that attempt or a later one.");
-            }
-
-            // The run updates the handle with the claimed state.
-            holdsSlot = true;
-            _runner.Dispatch(item, job);
-            if (superseded is not null)
-            {
-                superseded.Cancel();
-                Log.AttemptSuperseded(_logger, job.Id, job.Kind, job.Attempt, superseded.Attempt);
-            }
-        }
-        catch (Exception exception) when (!holdsSlot)
-        {
-            _pool.Return(1, job.Kind);
-            await FailUnstartedAsync(job, handle, exception).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            // Logging failed after the job started: its run goes on, and ends it.
-            _claims.Failed(exception);
-        }
-    }
-
-    /// <summary>Fails a claimed job that could not be started here, rather than leave it running in the store, and completes its handle; never throws.</summary>
-    private async Task FailUnstartedAsync(JobRecord job, LongRunningJob? handle, Exception exception)
-    {
-        try
-        {
-            Log.JobFailed(_logger, exception, job.Id, job.Kind);
-            var outcome = new JobOutcome(JobStatus.Failed, _time.GetUtcNow(), Error: JobErrors.FromException(exception, job.Id, _includeExceptionDetails));
-            var final = await _writer.RecordOutcomeAsync(job, JobStatus.Running, job.Attempt, outcome).ConfigureAwait(false);
-            handle?.Complete(final, result: null, exception);
-        }
-        catch (Exception failure)
-        {
-            _claims.Failed(failure);
         }
     }
 

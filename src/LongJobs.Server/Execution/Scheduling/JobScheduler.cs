@@ -37,7 +37,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
     private readonly ScheduleRegistry _schedules;
     private readonly SchedulerLifecycle _lifecycle;
 
-    /// <summary>What claims this server's jobs from the store's queue (tests read whether it knows the queue empty).</summary>
+    /// <summary>What claims this server's jobs from the store's queue (tests read whether a job waits for a slot).</summary>
     internal QueueClaimer Claimer => _claimer;
 
     public JobScheduler(

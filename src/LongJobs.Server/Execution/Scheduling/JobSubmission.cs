@@ -131,7 +131,7 @@ internal sealed partial class JobSubmission(
             followed.Add(handle, kind);
         }
 
-        // With a slot free and nothing queued, the job is stored running here and needs no claim.
+        // With a slot free and no job waiting for one, the job is stored running here and needs no claim.
         var startHere = !scheduled && await claimer.TryReserveStartAsync(kind.Name).ConfigureAwait(false);
         JobRecord stored;
         try

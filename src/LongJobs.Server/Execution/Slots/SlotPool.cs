@@ -214,9 +214,9 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
     }
 
     /// <summary>
-    /// Holds a claimed job in one of the slots reserved for its claim (or for its start). An earlier attempt of the job that this server
-    /// still holds (the job was requeued behind its back, as when a store outage outlasted its lease, and claimed here
-    /// again) is superseded: it leaves the active jobs and gives back its slot, and its run no longer ends the job.
+    /// Holds a claimed job in one of the slots reserved for its claim (or for its start). An earlier attempt of the job
+    /// that this server still holds (the job was requeued behind its back, as when a store outage outlasted its lease, and
+    /// claimed here again) is superseded: it leaves the active jobs and gives back its slot, and its run no longer ends the job.
     /// </summary>
     /// <param name="id">The job's ID.</param>
     /// <param name="attempt">The attempt it was claimed in.</param>
