@@ -238,7 +238,8 @@ internal sealed partial class JobSubmission(
     /// that becomes unreachable while inserting cannot say whether the job was stored (a database may commit and lose its
     /// answer): then the job is read back by its ID, so that a stored job is never answered as an error. Only a job surely
     /// not stored, or a store still out of reach, throws <see cref="JobStoreUnavailableException"/>; in the latter case
-    /// the job may exist and run (one stored running here is run again elsewhere once its lease, never renewed, runs out).
+    /// the job may exist and run. One stored running here is then taken back once its lease, never renewed, runs out, as
+    /// the jobs of a claim whose answer was lost are: queued again while it has attempts left, failed as lost otherwise.
     /// </summary>
     private async Task<JobRecord> InsertOrReadBackAsync(JobRecord record, DateTimeOffset? startedAt, CancellationToken cancellationToken)
     {
