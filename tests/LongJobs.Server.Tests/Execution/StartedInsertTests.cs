@@ -1,6 +1,7 @@
 using LongJobs.Server.Execution.Scheduling;
 using LongJobs.Server.Jobs;
 using LongJobs.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LongJobs.Server.Tests.Execution;
 
@@ -28,6 +29,24 @@ public sealed class StartedInsertTests
         services.Gates["started"].Release();
         await job.Task.WithSafetyTimeout();
         Assert.Equal(JobStatus.Succeeded, (await services.GetRecordAsync(job.Id)).Status);
+    }
+
+    [Fact]
+    public async Task AStart_OnAServerWithAKindLimitedHere_RunsItsJobWithoutAClaim_OnceAClaimHasTakenEveryWaitingJob()
+    {
+        // A kind's own limit makes every claim plan fewer jobs than the free slots, for all kinds.
+        var (services, store) = Create(maxConcurrency: 4, jobs => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("limited", kind => kind.MaxConcurrency = 1));
+        await using var _ = services;
+        await NoJobWaitsAsync(services);
+        var claims = store.ClaimCalls;
+
+        var job = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "beside-a-limit" });
+
+        await services.Gates["beside-a-limit"].Started;
+        Assert.Equal((JobStatus.Running, 2L), await StatusAndVersionAsync(services, job.Id));
+        Assert.Equal(claims, store.ClaimCalls);
+        services.Gates["beside-a-limit"].Release();
+        await job.Task.WithSafetyTimeout();
     }
 
     [Fact]
@@ -114,11 +133,11 @@ public sealed class StartedInsertTests
         return (job.Status, job.Version);
     }
 
-    private static (TestServices Services, FaultyJobStore Store) Create(int maxConcurrency)
+    private static (TestServices Services, FaultyJobStore Store) Create(int maxConcurrency, Action<LongJobsBuilder>? addJobs = null)
     {
         var time = new ObservedFakeTimeProvider();
         var store = new FaultyJobStore(time);
-        return (TestServices.Create(options => options.MaxConcurrency = maxConcurrency, store: _ => store, time: time), store);
+        return (TestServices.Create(options => options.MaxConcurrency = maxConcurrency, addJobs: addJobs, store: _ => store, time: time), store);
     }
 
     /// <summary>

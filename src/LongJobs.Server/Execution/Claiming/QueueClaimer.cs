@@ -323,6 +323,13 @@ internal sealed class QueueClaimer
             }
 
             all.AddRange(claimed);
+            if (claimed.Count < plan.Count && _runningLimits is null)
+            {
+                // Every waiting job of the plan's kinds was taken. A kind left out at its own limit may still have some, but
+                // a start of that kind finds no slot of its kind either (which counts), so none passes them.
+                InterlockedMax(ref _noneWaitsAsOf, mayWait);
+            }
+
             if (claimed.Count < plan.Count && (plan.Capped || _runningLimits is not null))
             {
                 // A kind's limit (here, or across servers) left kinds out or made the claim smaller: it says nothing of the
@@ -339,7 +346,6 @@ internal sealed class QueueClaimer
             {
                 // Empty as of the claim: unless something queued a job since it began. A start that queued one then left
                 // its claim to the loop, whose claim may have found no free slot (this one held them): claim again.
-                InterlockedMax(ref _noneWaitsAsOf, mayWait);
                 InterlockedMax(ref _queueEmptyAsOf, queueChanges);
                 if (Interlocked.Read(ref _queueChanges) == queueChanges)
                 {
