@@ -36,7 +36,7 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         new("ClaimJobs", "ClaimJobs", ClaimLimit * 3, () => [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
         // The rare kind has one queued job among the queue: the claim reads the whole queue, and no more.
         new("ClaimJobs of a kind rarely queued", "ClaimJobs", Queued + ClaimLimit, () => [Parameter.Texts("kinds", [RareKind]), Parameter.Integer("limit", ClaimLimit), .. StartedHere()]),
-        // 'report' limited across nodes: its running jobs are counted (through the running jobs' index), then the queue read as above.
+        // 'report' limited across nodes: its running jobs are counted (through the status index), then the queue read as above.
         new("ClaimLimitedJobs", "ClaimLimitedJobs", ClaimLimit * 3 + (FirstAdHocQueued - FirstRunning), () =>
             [Parameter.Texts("kinds", AllKinds), Parameter.Integer("limit", ClaimLimit), .. StartedHere(), Parameter.Texts("limited_kinds", ["report"]), Parameter.Integers("max_running", [100_000])]),
         new("CountQueuedJobs", "CountQueuedJobs", 1_000, () => [Parameter.Integer("count_at_most", 1_000)]),
