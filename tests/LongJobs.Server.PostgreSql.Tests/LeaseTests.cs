@@ -121,6 +121,25 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAdHocJobInsertedStarted_IsHeldUnderItsNodesLease_AndFailsAsLostOnceTheLeaseRunsOut()
+    {
+        var nodeA = CreateStore("node-a");
+        var nodeB = CreateStore("node-b");
+        var job = await nodeA.InsertStartedAsync(NewJob() with { Kind = "ad-hoc" }, T0);
+
+        // Only node A holds its delegate: nobody else may run it, so a lapsed lease ends it.
+        Assert.Equal((JobStatus.Running, 1), (job.Status, job.Attempt));
+        Assert.Null(await nodeB.TryStartAsync(job.Id, T0.AddSeconds(1)));
+        Assert.Empty(await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+
+        var lost = Assert.Single(await nodeB.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(31), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
+
+        Assert.Equal((job.Id, JobStatus.Failed, LeaseKeeper.NodeLost.Type), (lost.Id, lost.Status, lost.Error?.Type));
+        var attempt = Assert.Single((await nodeB.GetHistoryAsync(job.Id))!.Attempts);
+        Assert.Equal((1, T0, "node-a", JobAttemptOutcome.Lost), (attempt.Number, attempt.StartedAt, attempt.Node, attempt.Outcome));
+    }
+
+    [Fact]
     public async Task AJobOfANodeThatDied_WithNoAttemptsLeft_FailsAsNodeLost_OnTheNodeThatLives()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

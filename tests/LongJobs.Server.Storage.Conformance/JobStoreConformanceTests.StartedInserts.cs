@@ -114,15 +114,30 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
-    public async Task InsertStarted_OfAnAdHocJobOrAScheduledOne_Throws()
+    public async Task InsertStarted_OfAnAdHocJob_AddsItRunningInItsFirstAttempt_AndItFinishesFromThere()
     {
         var store = CreateStore();
-        var adHoc = NewJob(UniqueKind(), T0);
+        var job = NewJob(UniqueKind(), T0);
+
+        var stored = await store.InsertStartedAsync(job, T0.AddSeconds(1));
+
+        Assert.Equal((job.Id, JobStatus.Running, 1, T0.AddSeconds(1)), (stored.Id, stored.Status, stored.Attempt, stored.StartedAt));
+        AssertSameJob(stored, await store.GetAsync(job.Id));
+        Assert.Null(await store.TryStartAsync(job.Id, T0.AddSeconds(2)));
+
+        var finished = await store.TryFinishAsync(job.Id, JobStatus.Running, 1, Succeeded(T0.AddSeconds(3), "7"));
+
+        Assert.Equal((JobStatus.Succeeded, 1), (finished?.Status, finished?.Attempt));
+        Assert.Equal(JobAttemptOutcome.Succeeded, Assert.Single((await store.GetHistoryAsync(job.Id))!.Attempts).Outcome);
+    }
+
+    [Fact]
+    public async Task InsertStarted_OfAJobScheduledForLater_Throws_AndAddsNothing()
+    {
+        var store = CreateStore();
         var scheduled = NewRegisteredJob(UniqueKind(), T0) with { Status = JobStatus.Scheduled, NotBefore = T0.AddHours(1) };
 
-        await Assert.ThrowsAsync<ArgumentException>(() => store.InsertStartedAsync(adHoc, T0).AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => store.InsertStartedAsync(scheduled, T0).AsTask());
-        Assert.Null(await store.GetAsync(adHoc.Id));
         Assert.Null(await store.GetAsync(scheduled.Id));
     }
 

@@ -58,9 +58,9 @@ internal sealed class JobInserts
     public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.Request is null || job.Status == JobStatus.Scheduled)
+        if (job.Status == JobStatus.Scheduled)
         {
-            throw new ArgumentException("Only a job of a registered kind (with a request) that is not scheduled starts as it is added.", nameof(job));
+            throw new ArgumentException("A job scheduled for later does not start as it is added.", nameof(job));
         }
 
         return InsertOneAsync(job with { Status = JobStatus.Running, StartedAt = startedAt }, cancellationToken);

@@ -22,13 +22,14 @@ public interface IJobRecords
     ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Adds a new job of a registered kind as <see cref="InsertAsync"/> does, but started at once in its first attempt on
-    /// the calling server, as <see cref="IQueuedJobs.ClaimAsync"/> would start it (<see cref="JobStatus.Running"/>,
-    /// <see cref="JobRecord.StartedAt"/> set, under the server's lease where the store has leases), in one write: how a
-    /// server with a free slot and an empty queue starts a job without queueing it first. A job of a paused kind
-    /// (<see cref="IKindPauses"/>) is added queued instead, as <see cref="InsertAsync"/> adds it, and waits for its kind to resume.
+    /// Adds a new job as <see cref="InsertAsync"/> does, but started at once in its first attempt on the calling server, as
+    /// <see cref="IQueuedJobs.ClaimAsync"/> (a job of a registered kind) or <see cref="IJobAttempts.TryStartAsync"/> (an
+    /// ad-hoc job) would start it: <see cref="JobStatus.Running"/>, <see cref="JobRecord.StartedAt"/> set, under the
+    /// server's lease where the store has leases. In one write: how a server with a free slot starts a job without
+    /// queueing it first. A job of a paused kind (<see cref="IKindPauses"/>) is added queued instead, as
+    /// <see cref="InsertAsync"/> adds it.
     /// </summary>
-    /// <param name="job">The job to add, as for <see cref="InsertAsync"/>: of a registered kind (with a <see cref="JobRecord.Request"/>), not scheduled.</param>
+    /// <param name="job">The job to add, as for <see cref="InsertAsync"/>; not scheduled.</param>
     /// <param name="startedAt">When it starts.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>

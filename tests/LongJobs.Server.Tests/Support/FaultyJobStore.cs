@@ -119,9 +119,23 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
     public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default) =>
         WithInsertFaultsAsync(() => Inner.InsertStartedAsync(job, startedAt, cancellationToken));
 
+    private readonly TaskCompletionSource _insertHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>When set, single inserts wait for it before they reach the store.</summary>
+    public Task? InsertGate { get; set; }
+
+    /// <summary>Completes once an insert waits for <see cref="InsertGate"/>.</summary>
+    public Task InsertHeld => _insertHeld.Task;
+
     /// <summary>A single insert, unless the test made inserts fail: before it reaches the store, or after, with its answer lost.</summary>
     private async ValueTask<JobRecord> WithInsertFaultsAsync(Func<ValueTask<JobRecord>> insert)
     {
+        if (InsertGate is { } gate)
+        {
+            _insertHeld.TrySetResult();
+            await gate;
+        }
+
         if (InsertUnreachable)
         {
             throw new JobStoreUnavailableException(new TimeoutException("The test's database cannot be connected to.")) { MayHaveChanged = false };
@@ -198,7 +212,16 @@ public sealed class FaultyJobStore(TimeProvider time, bool durable = false) : IJ
 
     public Task WaitForScheduledJobsAsync(CancellationToken cancellationToken) => Inner.WaitForScheduledJobsAsync(cancellationToken);
 
-    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default) => Inner.TryStartAsync(id, startedAt, cancellationToken);
+    private int _tryStartCalls;
+
+    /// <summary>How many times <see cref="TryStartAsync"/> was called.</summary>
+    public int TryStartCalls => Volatile.Read(ref _tryStartCalls);
+
+    public ValueTask<JobRecord?> TryStartAsync(Guid id, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _tryStartCalls);
+        return Inner.TryStartAsync(id, startedAt, cancellationToken);
+    }
 
     public ValueTask<JobRecord?> TryReportProgressAsync(Guid id, int attempt, double progress, string? message, CancellationToken cancellationToken = default) =>
         ProgressFailure is { } failure ? throw failure : Inner.TryReportProgressAsync(id, attempt, progress, message, cancellationToken);

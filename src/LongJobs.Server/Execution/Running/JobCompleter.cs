@@ -48,11 +48,17 @@ internal sealed class JobCompleter(SlotPool pool, FollowedJobs followed, JobStat
     /// <summary>Gives back the slot of a job whose work just ended while its outcome is written, within the pool's bound (<see cref="SlotPool.FreeSlotWhileWriting"/>).</summary>
     public void FreeSlotWhileWriting(JobWorkItem item) => pool.FreeSlotWhileWriting(item);
 
-    /// <summary>Records an ad-hoc job that never ran as cancelled, and ends it.</summary>
-    public async Task CancelQueuedAsync(JobWorkItem item, JobError? error)
+    /// <summary>Records an ad-hoc job that waited queued and never ran as cancelled, and ends it.</summary>
+    public Task CancelQueuedAsync(JobWorkItem item, JobError? error) => CancelUnrunAsync(item, JobStatus.Queued, attempt: 0, error);
+
+    /// <summary>
+    /// Records an ad-hoc job that never ran as cancelled, and ends it: one stored <paramref name="status"/> in
+    /// <paramref name="attempt"/>, queued, or running in the slot it took before it was stored.
+    /// </summary>
+    public async Task CancelUnrunAsync(JobWorkItem item, JobStatus status, int attempt, JobError? error)
     {
         var outcome = new JobOutcome(JobStatus.Canceled, time.GetUtcNow(), Error: error);
-        var final = await writer.RecordOutcomeAsync(item.Job.Row(), JobStatus.Queued, expectedAttempt: 0, outcome).ConfigureAwait(false);
+        var final = await writer.RecordOutcomeAsync(item.Job.Row(), status, attempt, outcome).ConfigureAwait(false);
         Complete(item, final, result: null, exception: null);
     }
 

@@ -15,9 +15,9 @@ using Microsoft.Extensions.Logging;
 namespace LongJobs.Server.Execution.Scheduling;
 
 /// <summary>
-/// Accepts new jobs: admits them, records them as queued, and gets them going. An ad-hoc job runs at once or waits in
-/// this server's ad-hoc queue (only this server holds its delegate); a job of a registered kind waits in the store's
-/// queue, from which this server claims at once if it has a free slot.
+/// Accepts new jobs: admits them, records them, and gets them going. An ad-hoc job runs at once or waits in this server's
+/// ad-hoc queue (only this server holds its delegate); a job of a registered kind runs at once while this server has a
+/// slot free and no job waits for one, and otherwise waits in the store's queue, from which this server claims.
 /// </summary>
 internal sealed partial class JobSubmission(
     IJobRecords records,
@@ -197,18 +197,22 @@ internal sealed partial class JobSubmission(
     }
 
     /// <summary>
-    /// Records an ad-hoc job as queued, then runs it or puts it in this server's queue: only this server holds its
-    /// delegate, so no other server may claim it.
+    /// Records an ad-hoc job and gets it going: only this server holds its delegate, so no other server may claim it. With
+    /// a slot free, the job takes it first and is stored running in it (no start of its own); otherwise it is stored
+    /// queued, then runs in a slot freed meanwhile or waits in this server's queue for one.
     /// </summary>
     private async Task StartAdHocAsync(JobWorkItem item, CancellationToken cancellationToken)
     {
         await admission.EnsureAcceptingAsync(cancellationToken).ConfigureAwait(false);
         var job = item.Job;
         pool.Add(item);
+        var startHere = pool.TryReserveAdHoc(item);
+        JobRecord stored;
         try
         {
             var unstored = job.Row();
-            job.Recorded(unstored, await InsertOrReadBackAsync(unstored, startedAt: null, cancellationToken).ConfigureAwait(false));
+            stored = await InsertOrReadBackAsync(unstored, startHere ? time.GetUtcNow() : null, cancellationToken).ConfigureAwait(false);
+            job.Recorded(unstored, stored);
         }
         catch
         {
@@ -216,19 +220,25 @@ internal sealed partial class JobSubmission(
             throw;
         }
 
-        Log.JobQueued(logger, job.Id, job.Kind);
-        topology.NoteQueueChange(1);
-        switch (pool.Place(item))
+        var startedHere = startHere && stored is { Status: JobStatus.Running, Attempt: 1 };
+        if (!startedHere)
+        {
+            Log.JobQueued(logger, job.Id, job.Kind);
+            topology.NoteQueueChange(1);
+        }
+
+        // One that holds a slot keeps it (stored queued, it is started as one that found a slot after its insert).
+        switch (startHere ? pool.PlaceReserved(item) : pool.Place(item))
         {
             case SlotPool.Placement.Run:
                 // Started before the caller hears of it, so a job that got a slot never counts as waiting.
-                runner.Dispatch(item, await TryStartNowAsync(job.Id).ConfigureAwait(false));
+                runner.Dispatch(item, startedHere ? stored : await TryStartNowAsync(job.Id).ConfigureAwait(false));
                 break;
             case SlotPool.Placement.Cancelled:
-                await completer.CancelQueuedAsync(item, error: null).ConfigureAwait(false);
+                await completer.CancelUnrunAsync(item, stored.Status, stored.Attempt, error: null).ConfigureAwait(false);
                 break;
             case SlotPool.Placement.Stopping:
-                await completer.CancelQueuedAsync(item, JobErrors.StoppedByShutdown).ConfigureAwait(false);
+                await completer.CancelUnrunAsync(item, stored.Status, stored.Attempt, JobErrors.StoppedByShutdown).ConfigureAwait(false);
                 break;
         }
     }

@@ -108,6 +108,26 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
         }
     }
 
+    /// <summary>
+    /// Gives a new ad-hoc job, before it is stored, a free slot to be stored running in: none while the scheduler stops,
+    /// once the job is cancelled, or when no slot is free (then <see cref="Place"/> finds it one, or a place in the queue,
+    /// once it is stored). <see cref="Release"/> gives the slot back with the job.
+    /// </summary>
+    public bool TryReserveAdHoc(JobWorkItem item)
+    {
+        lock (_gate)
+        {
+            if (_stopping || item.Cancellation.IsCancellationRequested || _running >= capacity)
+            {
+                return false;
+            }
+
+            _running++;
+            item.IsRunning = true;
+            return true;
+        }
+    }
+
     /// <summary>Gives a stored ad-hoc job a free slot, or a place in the ad-hoc queue.</summary>
     public Placement Place(JobWorkItem item)
     {
@@ -132,6 +152,17 @@ internal sealed partial class SlotPool(int capacity, KindSlots kinds)
 
             _waiting.Enqueue(item);
             return Placement.Queued;
+        }
+    }
+
+    /// <summary>Where a stored ad-hoc job that holds the slot <see cref="TryReserveAdHoc"/> gave it goes: never the queue.</summary>
+    public Placement PlaceReserved(JobWorkItem item)
+    {
+        lock (_gate)
+        {
+            return _stopping ? Placement.Stopping
+                : item.Cancellation.IsCancellationRequested ? Placement.Cancelled
+                : Placement.Run;
         }
     }
 

@@ -10,9 +10,9 @@ internal sealed partial class InMemoryJobStore
     public ValueTask<JobRecord> InsertStartedAsync(JobRecord job, DateTimeOffset startedAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.Request is null || job.Status == JobStatus.Scheduled)
+        if (job.Status == JobStatus.Scheduled)
         {
-            throw new ArgumentException("Only a job of a registered kind (with a request) that is not scheduled starts as it is added.", nameof(job));
+            throw new ArgumentException("A job scheduled for later does not start as it is added.", nameof(job));
         }
 
         return ValueTask.FromResult(Insert(job, PausedKinds()?.Contains(job.Kind) == true ? null : startedAt));
