@@ -10,19 +10,33 @@
 --
 -- 2. The running jobs' index (jobs_running_idx, on started_at) is dropped: no statement seeks on started_at, and every
 -- statement that reads the running jobs (lost nodes' recovery, the nodes alive, the count of a kind's running jobs
--- limited across nodes, the overview) finds them as one range of jobs_status_created_at_idx. Every job paid an entry in
+-- limited across nodes, the overview) finds them as one range of jobs_status_created_idx. Every job paid an entry in
 -- it when it started, and a dead one for vacuum when it ended.
 --
--- Each index is built while this migration holds the table (writes wait; reads go on): on a table of millions of jobs
--- that takes seconds an index. Older nodes keep working with these indexes (their statements are the same).
+-- Upgrading a large table: each index is built here while the migration holds the table's writes (reads go on), which
+-- takes seconds an index on millions of jobs. To upgrade without that pause, build the five new indexes beforehand,
+-- while the nodes run, with CREATE INDEX CONCURRENTLY and the same names and definitions (the PostgreSQL README has the
+-- statements): this migration then keeps them and only drops the old ones. One that a failed concurrent build left
+-- invalid is built again. Older nodes keep working with the new indexes (their statements are the same).
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOREACH name IN ARRAY ARRAY['jobs_created_idx', 'jobs_status_created_idx', 'jobs_kind_created_idx', 'jobs_owner_created_idx', 'jobs_completed_idx'] LOOP
+        IF EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(format('%s.%I', '{{schema}}', name)) AND NOT indisvalid) THEN
+            EXECUTE format('DROP INDEX %s.%I', '{{schema}}', name);
+        END IF;
+    END LOOP;
+END
+$$;
+CREATE INDEX IF NOT EXISTS jobs_created_idx ON {{schema}}.jobs (created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_status_created_idx ON {{schema}}.jobs (status, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_kind_created_idx ON {{schema}}.jobs (kind, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_owner_created_idx ON {{schema}}.jobs (owner, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_completed_idx ON {{schema}}.jobs (completed_at, id) WHERE status IN ('Succeeded', 'Failed', 'Canceled');
 DROP INDEX {{schema}}.jobs_created_at_idx;
-CREATE INDEX jobs_created_at_idx ON {{schema}}.jobs (created_at, id);
 DROP INDEX {{schema}}.jobs_status_created_at_idx;
-CREATE INDEX jobs_status_created_at_idx ON {{schema}}.jobs (status, created_at, id);
 DROP INDEX {{schema}}.jobs_kind_created_at_idx;
-CREATE INDEX jobs_kind_created_at_idx ON {{schema}}.jobs (kind, created_at, id);
 DROP INDEX {{schema}}.jobs_owner_created_at_idx;
-CREATE INDEX jobs_owner_created_at_idx ON {{schema}}.jobs (owner, created_at, id);
 DROP INDEX {{schema}}.jobs_finished_idx;
-CREATE INDEX jobs_finished_idx ON {{schema}}.jobs (completed_at, id) WHERE status IN ('Succeeded', 'Failed', 'Canceled');
 DROP INDEX {{schema}}.jobs_running_idx;

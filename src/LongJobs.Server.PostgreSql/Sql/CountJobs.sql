@@ -2,7 +2,7 @@
 --   * the unfinished jobs by kind and status, at most @count_at_most of each status: one index range per status (a
 --     subquery each, its status a constant, so each is planned on an index of that status), read to its limit;
 --   * the jobs that finished in [@since, @until), at most @finished_at_most, newest first: a range of the index of
---     finished jobs (jobs_finished_idx), read once (the CTE is used twice, so it is materialized) and counted by kind and
+--     finished jobs (jobs_completed_idx), read once (the CTE is used twice, so it is materialized) and counted by kind and
 --     status, and by status per @bucket from @since (the throughput chart).
 -- An @owner of '' selects the jobs without an owner, as ListJobs. Rows with a NULL bucket are counts by kind.
 WITH unfinished AS (

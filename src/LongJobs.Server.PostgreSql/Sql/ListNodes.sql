@@ -1,6 +1,6 @@
 -- The nodes alive: those whose heartbeat is at or after @alive_after, and those holding running jobs under a lease that
 -- has not run out at @now (nodes of a version without heartbeats), each with its running jobs: the running jobs are read
--- as one range of the status index (jobs_status_created_at_idx), never the table.
+-- as one range of the status index (jobs_status_created_idx), never the table.
 WITH running AS (
     SELECT node, count(*)::integer AS jobs, max(lease_expires_at) AS lease_until
     FROM {{schema}}.jobs

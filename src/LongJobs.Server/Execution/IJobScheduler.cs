@@ -15,7 +15,7 @@ public interface IJobScheduler
     /// <typeparam name="TResult">The result's type; it must be JSON-serialisable.</typeparam>
     /// <param name="work">The work; it should honour its cancellation token.</param>
     /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
-    /// <returns>The queued job.</returns>
+    /// <returns>The job: running when a slot was free, queued otherwise.</returns>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
     Task<LongRunningJob<TResult>> StartAsync<TResult>(Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default);
 
@@ -24,14 +24,14 @@ public interface IJobScheduler
     /// <param name="kind">A name that shows in the job's state; not the name of a registered kind.</param>
     /// <param name="work">The work; it should honour its cancellation token.</param>
     /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
-    /// <returns>The queued job.</returns>
+    /// <returns>The job: running when a slot was free, queued otherwise.</returns>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
     Task<LongRunningJob<TResult>> StartAsync<TResult>(string kind, Func<JobContext, CancellationToken, Task<TResult>> work, CancellationToken cancellationToken = default);
 
     /// <summary>Starts an ad-hoc job of kind <c>ad-hoc</c> that returns no result.</summary>
     /// <param name="work">The work; it should honour its cancellation token.</param>
     /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
-    /// <returns>The queued job.</returns>
+    /// <returns>The job: running when a slot was free, queued otherwise.</returns>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
     Task<LongRunningJob> StartAsync(Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default);
 
@@ -39,7 +39,7 @@ public interface IJobScheduler
     /// <param name="kind">A name that shows in the job's state; not the name of a registered kind.</param>
     /// <param name="work">The work; it should honour its cancellation token.</param>
     /// <param name="cancellationToken">Cancels starting the job, not the job itself.</param>
-    /// <returns>The queued job.</returns>
+    /// <returns>The job: running when a slot was free, queued otherwise.</returns>
     /// <exception cref="JobRejectedException">The queue is full or the host is stopping.</exception>
     Task<LongRunningJob> StartAsync(string kind, Func<JobContext, CancellationToken, Task> work, CancellationToken cancellationToken = default);
 
