@@ -54,6 +54,7 @@ if (args.Length > 1 && args[1] is "steady" or "burn-down")
 var registered = args.Length > 1 && args[1] == "registered";
 var postgres = args.Length > 2 ? args[2] : null;
 var wave = postgres is null ? 10_000 : 1_000;
+var schema = "loadrun_" + Guid.NewGuid().ToString("N")[..8];
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
@@ -66,7 +67,7 @@ var longJobs = builder.Services.AddLongJobs(options =>
 longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op");
 if (postgres is not null)
 {
-    longJobs.UsePostgreSql(DatabaseCounters.Tag(postgres), store => store.Schema = "loadrun_" + Guid.NewGuid().ToString("N")[..8]);
+    longJobs.UsePostgreSql(DatabaseCounters.Tag(postgres), store => store.Schema = schema);
 }
 
 using var host = builder.Build();
@@ -100,6 +101,7 @@ if (postgres is not null)
     host.Dispose();
     var cost = (await DatabaseCounters.SettledAsync(postgres)).Since(databaseAtStart);
     Console.WriteLine($"{(double)cost.Commits / jobs:F2} commits ({(double)cost.WritingTransactions / jobs:F2} writing) and {cost.WalBytes / jobs:N0} bytes of WAL per job");
+    await LoadShapes.DropSchemaAsync(postgres, schema);
 }
 
 static async Task RunWaveAsync(IJobScheduler scheduler, int count, bool registered)
