@@ -44,7 +44,7 @@ public sealed class JobDatabaseTests(PostgreSqlServer server) : IAsyncLifetime, 
         // At least one repetition: on a loaded machine the next attempts may miss the one-second connect timeout too,
         // and run again while the retry timeout lasts (and Npgsql may open a connection more than the store's attempts).
         var repetitions = _logs.Entries.Count(entry => entry.EventId == JobDatabase.RetryingEvent);
-        Assert.True(repetitions >= 1, "The call did not run again.");
+        Assert.True(repetitions >= 1, $"The call did not run again ({proxy.Connections - before} connections). The store logged:\n{string.Join('\n', _logs.Entries.Select(entry => $"{entry.EventId}: {entry.Message}"))}");
         Assert.True(proxy.Connections >= before + repetitions + 1, $"{proxy.Connections - before} connections for {repetitions + 1} attempts.");
         Assert.Equal(1, await CountJobsAsync(job.Id));
     }
