@@ -2,9 +2,11 @@
 --
 -- 1. The lists' indexes and the finished jobs' index were built newest first (created_at DESC, completed_at DESC). New
 -- jobs and new finishes then go to the index's leftmost page of their range, where a full page splits in half (the
--- rightmost page of an index, where rising keys arrive in ascending order, splits leaving the old page full): every
--- page was left half empty for good, each split wrote half a page of WAL, and the indexes were twice their size.
--- With this migration, LoadRun's steady stream writes 1,596 bytes of WAL a job instead of 1,890. PostgreSQL reads an
+-- rightmost page of an index, where rising keys arrive in ascending order, splits leaving the old page full): pages
+-- were left half empty for good, and each split wrote half a page of WAL. For 200,000 jobs started 16 at a time, the
+-- index on (created_at, id) takes 6 MB ascending and 11 MB descending (those led by kind or owner, whose ranges
+-- interleave, gain less: 13 MB against 14). With this migration, LoadRun's steady stream writes 1,596 bytes of WAL a
+-- job instead of 1,890. PostgreSQL reads an
 -- index backwards as well as forwards: the lists (newest first) and the retention boundary read these ascending ones
 -- backwards, the retention's deletes (oldest first) forwards.
 --
