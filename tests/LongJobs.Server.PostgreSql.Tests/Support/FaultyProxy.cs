@@ -107,14 +107,34 @@ internal sealed class FaultyProxy : IAsyncDisposable
                 continue;
             }
 
-            if (Interlocked.Decrement(ref _toHold) >= 0)
+            if (TakeHold())
             {
                 continue; // accepted, never answered
             }
 
-            Interlocked.Exchange(ref _toHold, 0);
             _ = RelayAsync(client);
         }
+    }
+
+    /// <summary>
+    /// Counts one connection off <see cref="HoldNextConnections"/>, if any is left to hold: never below zero, so a count
+    /// set while another connection is accepted is not reset by it.
+    /// </summary>
+    private bool TakeHold()
+    {
+        var left = Volatile.Read(ref _toHold);
+        while (left > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _toHold, left - 1, left);
+            if (seen == left)
+            {
+                return true;
+            }
+
+            left = seen;
+        }
+
+        return false;
     }
 
     private async Task RelayAsync(TcpClient client)
