@@ -14,10 +14,11 @@ namespace LongJobs.Server.PostgreSql.Writes;
 
 /// <summary>
 /// Adds jobs: single starts coalesced into one statement per flush (<see cref="GroupCommit{TItem, TResult}"/>), bulk
-/// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows, which return only the IDs of the rows they
-/// inserted (each such item is answered with the row it sent, see <see cref="RowOf"/>). An item the statement did not insert (its owner's
-/// idempotency key, its kind's unique key or its ID was taken) is resolved alone: it gets the job with its key, or its own
-/// row when an attempt whose answer was lost had inserted it, or else the error that its ID is not new.
+/// starts in statements of up to <see cref="MaxRowsPerStatement"/> rows. A statement returns only the IDs and statuses
+/// of the rows it inserted: each such item is answered with the row it sent (see <see cref="RowOf"/>). An item the
+/// statement did not insert (its owner's idempotency key, its kind's unique key or its ID was taken) is resolved alone:
+/// it gets the job with its key, or its own row when an attempt whose answer was lost had inserted it, or else the error
+/// that its ID is not new.
 /// </summary>
 internal sealed class JobInserts
 {
@@ -48,7 +49,7 @@ internal sealed class JobInserts
     public ValueTask<JobRecord> InsertAsync(JobRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return InsertOneAsync(job.Status == JobStatus.Running ? job with { Status = JobStatus.Queued } : job, cancellationToken);
+        return InsertOneAsync(Unstarted(job), cancellationToken);
     }
 
     /// <summary>
@@ -74,7 +75,7 @@ internal sealed class JobInserts
         JobRecord? inserted;
         try
         {
-            inserted = await _singles.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+            inserted = await _singles.WriteAsync(RowOf(job), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -109,16 +110,16 @@ internal sealed class JobInserts
             var rows = new JobRecord[Math.Min(MaxRowsPerStatement, jobs.Count - start)];
             for (var i = 0; i < rows.Length; i++)
             {
-                rows[i] = RowOf(jobs[start + i]);
+                rows[i] = RowOf(Unstarted(jobs[start + i]));
                 Track(rows[i]);
             }
 
             try
             {
-                var inserted = await InsertNewRowsAsync(rows, token).ConfigureAwait(false);
+                var inserted = await InsertRowsAsync(rows, token).ConfigureAwait(false);
                 for (var i = 0; i < rows.Length; i++)
                 {
-                    stored[start + i] = Tracked(rows[i], inserted.Contains(rows[i].Id) ? rows[i] : null) ?? await ResolveAsync(jobs[start + i], token).ConfigureAwait(false);
+                    stored[start + i] = Tracked(rows[i], inserted[i]) ?? await ResolveAsync(rows[i], token).ConfigureAwait(false);
                 }
             }
             catch (Exception exception) when (start > 0 && exception is not JobStoreUnavailableException { MayHaveChanged: true })
@@ -135,6 +136,9 @@ internal sealed class JobInserts
 
         return stored;
     }
+
+    /// <summary><paramref name="job"/> to be added queued (or scheduled): a new job has not started, whatever its status says.</summary>
+    private static JobRecord Unstarted(JobRecord job) => job.Status == JobStatus.Running ? job with { Status = JobStatus.Queued } : job;
 
     /// <summary>Throws when <paramref name="job"/> is not a new job a statement may insert.</summary>
     internal static void Validate(JobRecord job)
@@ -235,7 +239,7 @@ internal sealed class JobInserts
             IReadOnlyList<JobRecord?> again;
             try
             {
-                again = await InsertRowsAsync([job], cancellationToken).ConfigureAwait(false);
+                again = await InsertRowsAsync([RowOf(job)], cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -258,35 +262,27 @@ internal sealed class JobInserts
         && (stored.CreatedAt - job.CreatedAt).Duration() < TimeSpan.FromMicroseconds(1);
 
     /// <summary>
-    /// Inserts <paramref name="jobs"/> in one statement; answers each its row, or <see langword="null"/> when it was not
-    /// inserted. Safe to repeat after an attempt whose outcome is unknown: the repeat inserts nothing that the first
-    /// inserted, and each such job is resolved.
+    /// Inserts <paramref name="rows"/> (each as <see cref="RowOf"/> made it) in one statement; answers each its row as
+    /// stored, or <see langword="null"/> when it was not inserted. Rows without keys go first in a statement without ON
+    /// CONFLICT (<c>InsertJobsWithoutKeys</c>, or <c>InsertUnstartedJobsWithoutKeys</c> when none starts): all are
+    /// inserted, or, when an ID was taken, none, and then they go as the others do (<c>InsertJobs</c>). Safe to repeat
+    /// after an attempt whose outcome is unknown: the repeat inserts nothing that the first inserted, and each such job is
+    /// resolved.
     /// </summary>
-    private async Task<IReadOnlyList<JobRecord?>> InsertRowsAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<JobRecord?>> InsertRowsAsync(IReadOnlyList<JobRecord> rows, CancellationToken cancellationToken)
     {
-        var rows = await _database.QueryJobsAsync("InsertJobs", Repeat.Safe, cancellationToken, Parameters(jobs)).ConfigureAwait(false);
-        if (jobs.Count == 1)
-        {
-            return [rows.Count == 0 ? null : rows[0]];
-        }
-
-        return JobRows.InOrderOf(rows, jobs.Select(job => job.Id));
-    }
-
-    /// <summary>
-    /// Inserts <paramref name="rows"/> (each as <see cref="RowOf"/> made it) in one statement, as <see cref="InsertRowsAsync"/>
-    /// does, but reads back only the IDs of those inserted: the rest of each row is known. Rows without keys go first
-    /// in a statement without ON CONFLICT (<c>InsertJobsWithoutKeys</c>): all are inserted, or, when an ID was taken,
-    /// none, and then they go as the others do. Safe to repeat likewise.
-    /// </summary>
-    private async Task<IReadOnlySet<Guid>> InsertNewRowsAsync(JobRecord[] rows, CancellationToken cancellationToken)
-    {
-        if (Array.TrueForAll(rows, row => row is { IdempotencyKey: null, UniqueKey: null }))
+        Dictionary<Guid, JobStatus>? inserted = null;
+        if (rows.All(static row => row is { IdempotencyKey: null, UniqueKey: null }))
         {
             try
             {
-                await _database.ExecuteAsync("InsertJobsWithoutKeys", Repeat.Safe, static (command, token) => command.ExecuteNonQueryAsync(token), cancellationToken, Parameters(rows)).ConfigureAwait(false);
-                return rows.Select(row => row.Id).ToHashSet();
+                if (!rows.Any(static row => row.Status == JobStatus.Running))
+                {
+                    await _database.ExecuteAsync("InsertUnstartedJobsWithoutKeys", Repeat.Safe, static (command, token) => command.ExecuteNonQueryAsync(token), cancellationToken, Parameters(rows)).ConfigureAwait(false);
+                    return rows;
+                }
+
+                inserted = await _database.ExecuteAsync("InsertJobsWithoutKeys", Repeat.Safe, ReadStatusesAsync, cancellationToken, Parameters(rows)).ConfigureAwait(false);
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
             {
@@ -294,36 +290,53 @@ internal sealed class JobInserts
             }
         }
 
-        return await _database.ExecuteAsync("InsertJobIds", Repeat.Safe, ReadIdsAsync, cancellationToken, Parameters(rows)).ConfigureAwait(false);
-    }
-
-    private static async Task<HashSet<Guid>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new HashSet<Guid>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        inserted ??= await _database.ExecuteAsync("InsertJobs", Repeat.Safe, ReadStatusesAsync, cancellationToken, Parameters(rows)).ConfigureAwait(false);
+        var answers = new JobRecord?[rows.Count];
+        for (var i = 0; i < answers.Length; i++)
         {
-            ids.Add(reader.GetGuid(0));
+            answers[i] = inserted.TryGetValue(rows[i].Id, out var status) ? AsStored(rows[i], status) : null;
         }
 
-        return ids;
+        return answers;
     }
+
+    private static async Task<Dictionary<Guid, JobStatus>> ReadStatusesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var statuses = new Dictionary<Guid, JobStatus>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            statuses.Add(reader.GetGuid(0), Enum.Parse<JobStatus>(reader.GetString(1)));
+        }
+
+        return statuses;
+    }
+
+    /// <summary>
+    /// <paramref name="row"/> as stored in <paramref name="status"/>: as sent, but a job sent started that was stored
+    /// queued (its kind is paused) has not started.
+    /// </summary>
+    private static JobRecord AsStored(JobRecord row, JobStatus status) =>
+        row.Status == status ? row : row with { Status = status, Attempt = 0, StartedAt = null };
 
     /// <summary>
     /// The row that inserting <paramref name="job"/> writes, as reading it back gives it: the columns the insert sets from
     /// the job, the others at their defaults (a new job has made no progress, has no result, is in version 1), and its
-    /// times in UTC and whole microseconds, as the database keeps them (sent so, they are stored exactly so).
+    /// times in UTC and whole microseconds, as the database keeps them (sent so, they are stored exactly so). A
+    /// <see cref="JobStatus.Running"/> job is started at its <see cref="JobRecord.StartedAt"/>, in its first attempt.
     /// </summary>
     private static JobRecord RowOf(JobRecord job)
     {
-        var scheduled = job.Status == JobStatus.Scheduled;
+        var started = job.Status == JobStatus.Running;
         return new JobRecord
         {
             Id = job.Id,
             Kind = job.Kind,
-            Status = scheduled ? JobStatus.Scheduled : JobStatus.Queued,
+            Status = job.Status is JobStatus.Scheduled or JobStatus.Running ? job.Status : JobStatus.Queued,
+            Attempt = started ? 1 : 0,
+            StartedAt = started ? ToMicroseconds(job.StartedAt!.Value) : null,
             CreatedAt = ToMicroseconds(job.CreatedAt),
-            NotBefore = scheduled ? ToMicroseconds(job.NotBefore!.Value) : null,
+            NotBefore = job.Status == JobStatus.Scheduled ? ToMicroseconds(job.NotBefore!.Value) : null,
             Request = job.Request?.Clone(),
             Owner = job.Owner,
             IdempotencyKey = job.IdempotencyKey,
@@ -341,7 +354,7 @@ internal sealed class JobInserts
         new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 
     /// <summary>
-    /// The parameters of <c>InsertJobs</c>, <c>InsertJobIds</c> and <c>InsertJobsWithoutKeys</c> for <paramref name="jobs"/>.
+    /// The parameters of the insert statements for <paramref name="jobs"/>.
     /// A column that no job has a value for (an owner, keys, a trace, a time to run at, a start: most jobs have none) goes as an
     /// empty array: unnest pads the shorter arrays with NULLs, and the database then unpacks no array of thousands of NULLs.
     /// </summary>

@@ -70,9 +70,9 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
             Parameter.Timestamps("started_ats", Enumerable.Range(0, 100).Select(i => i % 4 == 1 ? (DateTimeOffset?)Now : null)),
             Parameter.Interval("lease", TimeSpan.FromSeconds(30)),
         ]),
-        // The bulk inserts' statements: InsertJobs' rows, only the IDs returned, or, without ON CONFLICT, nothing.
-        new("InsertJobIds", "InsertJobIds", 100, () => ParametersOf("InsertJobs")),
+        // InsertJobs without ON CONFLICT, for jobs with neither key.
         new("InsertJobsWithoutKeys", "InsertJobsWithoutKeys", 100, () => ParametersOf("InsertJobs")),
+        new("InsertUnstartedJobsWithoutKeys", "InsertUnstartedJobsWithoutKeys", 100, () => ParametersOf("InsertJobs")),
         List("ListJobs, all", PageSize),
         List("ListJobs, Queued", PageSize, status: "Queued"),
         List("ListJobs, Running", PageSize, status: "Running"),

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LongJobs.Server.Jobs;
-using LongJobs.Server.PostgreSql.Rows;
 using LongJobs.Server.PostgreSql.Sql;
 using LongJobs.Server.PostgreSql.Tests.Support;
 using LongJobs.Server.PostgreSql.Writes;
@@ -12,7 +11,7 @@ using Npgsql;
 namespace LongJobs.Server.PostgreSql.Tests.Writes;
 
 /// <summary>
-/// Bulk inserts on PostgreSQL: the rows they answer with without reading them back, and calls of more than one
+/// Inserts on PostgreSQL: the rows they answer with without reading them back, and bulk calls of more than one
 /// statement (<see cref="JobInserts.MaxRowsPerStatement"/>).
 /// </summary>
 [Collection(PostgreSqlServer.CollectionName)]
@@ -47,6 +46,41 @@ public sealed class JobInsertsTests(PostgreSqlServer server) : IAsyncLifetime
         var answeredBare = await store.InsertManyAsync(bare);
 
         foreach (var answer in answered.Concat(answeredBare))
+        {
+            Assert.Equal(Json(await store.GetAsync(answer.Id)), Json(answer));
+        }
+    }
+
+    [Fact]
+    public async Task InsertAndInsertStarted_AnswerEachNewJob_AsReadingItBackGivesIt()
+    {
+        var store = CreateStore();
+        await store.MigrateAsync();
+        await store.PauseKindAsync("paused", T0);
+        var sentAt = new DateTimeOffset(2030, 1, 1, 14, 0, 0, TimeSpan.FromHours(2)).AddTicks(1_234_567); // not in UTC, nor in whole microseconds
+        var startedAt = sentAt.AddTicks(4_321);
+        var request = JsonSerializer.SerializeToElement(new { n = 1, text = "é \u0000 \"quoted\"" });
+        var started = new[]
+        {
+            Job(sentAt) with { Request = request, MaxAttempts = 3, Priority = 7, TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+            Job(sentAt.AddTicks(1)), // ad hoc: no request
+            Job(sentAt.AddTicks(2)) with { Request = request, Owner = "alice", IdempotencyKey = "key", UniqueKey = "unique" },
+            Job(sentAt.AddTicks(3)) with { Kind = "paused", Request = request }, // stored queued: its kind is paused
+        };
+        var queued = new[]
+        {
+            Job(sentAt.AddTicks(4)) with { Request = request, Status = JobStatus.Scheduled, NotBefore = sentAt.AddHours(1).AddTicks(9) },
+            Job(sentAt.AddTicks(5)) with { Request = request, Notifications = new JobNotifications { CallbackUrl = "https://example.com/done", Email = "ops@example.com" } },
+            Job(sentAt.AddTicks(6)) with { Request = request, Status = JobStatus.Running, Progress = 0.5, Attempt = 2, Version = 9 }, // a new job all the same
+        };
+
+        var answered = await Task.WhenAll(
+            started.Select(job => store.InsertStartedAsync(job, startedAt).AsTask()).Concat(queued.Select(job => store.InsertAsync(job).AsTask())));
+
+        Assert.Equal(
+            [JobStatus.Running, JobStatus.Running, JobStatus.Running, JobStatus.Queued, JobStatus.Scheduled, JobStatus.Queued, JobStatus.Queued],
+            answered.Select(job => job.Status));
+        foreach (var answer in answered)
         {
             Assert.Equal(Json(await store.GetAsync(answer.Id)), Json(answer));
         }
@@ -111,14 +145,13 @@ public sealed class JobInsertsTests(PostgreSqlServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public void InsertJobIdsAndInsertJobsWithoutKeys_AreInsertJobs_ButForWhatTheyReturnAndOnConflict()
+    public void TheStatementsForJobsWithoutKeys_AreInsertJobs_ButForOnConflict_AndWhatTheyReturn()
     {
         var sql = new SqlScripts("s");
-        var returning = "ON CONFLICT DO NOTHING\nRETURNING " + JobRows.Columns + ";";
 
-        Assert.EndsWith(returning + "\n", sql["InsertJobs"], StringComparison.Ordinal);
-        Assert.Equal(sql["InsertJobs"].Replace(returning, "ON CONFLICT DO NOTHING\nRETURNING id;", StringComparison.Ordinal), sql["InsertJobIds"]);
-        Assert.Equal(sql["InsertJobs"].Replace("\n" + returning, ";", StringComparison.Ordinal), sql["InsertJobsWithoutKeys"]);
+        Assert.EndsWith("ON CONFLICT DO NOTHING\nRETURNING id, status;\n", sql["InsertJobs"], StringComparison.Ordinal);
+        Assert.Equal(sql["InsertJobs"].Replace("ON CONFLICT DO NOTHING\n", string.Empty, StringComparison.Ordinal), sql["InsertJobsWithoutKeys"]);
+        Assert.Equal(sql["InsertJobsWithoutKeys"].Replace("\nRETURNING id, status;", ";", StringComparison.Ordinal), sql["InsertUnstartedJobsWithoutKeys"]);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
