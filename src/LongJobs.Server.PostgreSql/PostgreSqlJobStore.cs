@@ -161,53 +161,6 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             cancellationToken,
             Parameter.Integer("count_at_most", countAtMost)).ConfigureAwait(false);
 
-    public async ValueTask<IReadOnlyList<JobRecord>> ClaimAsync(IReadOnlyCollection<string> kinds, int limit, DateTimeOffset startedAt, IReadOnlyDictionary<string, int>? runningLimits = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(kinds);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        using var inFlight = _claims.Begin();
-        var limited = runningLimits?.Where(pair => kinds.Contains(pair.Key)).ToList() ?? [];
-        var claimed = limited.Count == 0
-            ? await _database.QueryJobsAsync(
-                "ClaimJobs",
-                Repeat.OnlyIfUnsent,
-                cancellationToken,
-                [Parameter.Texts("kinds", kinds), Parameter.Integer("limit", limit), .. StartedHere(startedAt)]).ConfigureAwait(false)
-            : await _database.ExecuteAsync(
-                "ClaimLimitedJobs",
-                Repeat.OnlyIfUnsent,
-                static async (command, token) =>
-                {
-                    // The first statement's answer is the count of locks taken; the jobs are the second's.
-                    await using var reader = await command.ExecuteReaderAsync(token).ConfigureAwait(false);
-                    await reader.NextResultAsync(token).ConfigureAwait(false);
-                    var jobs = new List<JobRecord>();
-                    while (await reader.ReadAsync(token).ConfigureAwait(false))
-                    {
-                        jobs.Add(JobRows.Read(reader));
-                    }
-
-                    return jobs;
-                },
-                cancellationToken,
-                [
-                    Parameter.Texts("kinds", kinds), Parameter.Integer("limit", limit), .. StartedHere(startedAt),
-                    Parameter.Integer("class", SqlScripts.AdvisoryLockClass),
-                    Parameter.Texts("limited_kinds", limited.Select(pair => pair.Key)),
-                    Parameter.Integers("max_running", limited.Select(pair => pair.Value)),
-                ]).ConfigureAwait(false);
-
-        foreach (var job in claimed)
-        {
-            _changes.KnownStates.Forget(job.Id);
-            _claims.Keep(job);
-        }
-
-        // RETURNING keeps no order.
-        claimed.Sort(static (a, b) => a.ClaimAt != b.ClaimAt ? a.ClaimAt.CompareTo(b.ClaimAt) : a.Id.CompareTo(b.Id));
-        return claimed;
-    }
-
     public Task WaitForQueuedJobsAsync(CancellationToken cancellationToken) => _changes.NextQueued().WaitAsync(cancellationToken);
 
     /// <summary>The IDs of running jobs someone asked to cancel, through any node, as the requests are made.</summary>

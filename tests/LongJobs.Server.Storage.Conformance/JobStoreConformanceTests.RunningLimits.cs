@@ -33,6 +33,33 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Claim_PassesOverALimitedKindsJobsBeyondItsRoom_AndTakesTheJobsWaitingBehindThem()
+    {
+        var store = CreateStore();
+        var (limited, other) = (UniqueKind(), UniqueKind());
+        var limits = new Dictionary<string, int> { [limited] = 1 };
+        for (var i = 0; i < 3; i++)
+        {
+            await store.InsertAsync(NewRegisteredJob(limited, T0.AddSeconds(i)));
+        }
+
+        var others = new List<JobRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            others.Add(await store.InsertAsync(NewRegisteredJob(other, T0.AddSeconds(10 + i))));
+        }
+
+        // Three slots: the first three waiting jobs are of the limited kind, which has room for one.
+        var claimed = await store.ClaimAsync([limited, other], 3, T0.AddMinutes(1), limits);
+        var rest = await store.ClaimAsync([limited, other], 3, T0.AddMinutes(1), limits);
+
+        Assert.Equal([limited, other, other], claimed.Select(job => job.Kind));
+        Assert.Equal(others.Take(2).Select(job => job.Id), claimed.Skip(1).Select(job => job.Id));
+        Assert.Equal([others[2].Id], rest.Select(job => job.Id));
+        Assert.Equal(2, await store.CountQueuedAsync(10));
+    }
+
+    [Fact]
     public async Task ConcurrentClaims_OfALimitedKind_NeverRunMoreThanItsLimit()
     {
         var store = CreateStore();

@@ -31,7 +31,11 @@ internal static class LoadShapes
     /// <param name="jobs">The jobs measured, after a warm-up of a third as many (<see cref="WarmUpJobs"/>).</param>
     /// <param name="nodes">The nodes sharing the store (PostgreSQL only when more than one).</param>
     /// <param name="postgres">The connection string, or <see langword="null"/> for the in-memory store.</param>
-    public static async Task<ShapeResult> SteadyAsync(int jobs, int nodes, string? postgres)
+    /// <param name="besideClusterLimit">
+    /// Whether the nodes also register a kind limited across nodes (<see cref="Server.Kinds.JobKindOptions.MaxClusterConcurrency"/>)
+    /// that runs no job: its claims count running jobs, and must not cost the other kinds their starts without a claim.
+    /// </param>
+    public static async Task<ShapeResult> SteadyAsync(int jobs, int nodes, string? postgres, bool besideClusterLimit = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
@@ -41,7 +45,7 @@ internal static class LoadShapes
         }
 
         var schema = NewSchema();
-        var hosts = Enumerable.Range(0, nodes).Select(_ => BuildHost(postgres, schema)).ToList();
+        var hosts = Enumerable.Range(0, nodes).Select(_ => BuildHost(postgres, schema, clusterLimitedKind: besideClusterLimit)).ToList();
         try
         {
             var finished = new FinishedCounter();
@@ -66,7 +70,7 @@ internal static class LoadShapes
             clock.Stop();
             await StopAsync(hosts);
             DatabaseCounters? cost = postgres is null ? null : (await DatabaseCounters.SettledAsync(postgres)).Since(atStart);
-            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs };
+            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}{(besideClusterLimit ? ", beside a kind limited across nodes" : "")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs };
         }
         finally
         {
@@ -178,7 +182,7 @@ internal static class LoadShapes
         return latencies;
     }
 
-    internal static IHost BuildHost(string? postgres, string schema, bool registerKind = true)
+    internal static IHost BuildHost(string? postgres, string schema, bool registerKind = true, bool clusterLimitedKind = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
@@ -194,6 +198,10 @@ internal static class LoadShapes
         if (registerKind)
         {
             longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("no-op");
+            if (clusterLimitedKind)
+            {
+                longJobs.AddJob<NoOpJob, NoOpRequest, NoOpResult>("cluster-limited", kind => kind.MaxClusterConcurrency = 1);
+            }
         }
 
         if (postgres is not null)

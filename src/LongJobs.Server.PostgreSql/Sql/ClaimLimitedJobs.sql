@@ -4,7 +4,9 @@
 -- kind's running jobs through the index of running jobs and takes no more of a kind than its limit leaves room for. The
 -- locks hold until the claimed jobs are committed as running: claims of a limited kind take turns and never pass its
 -- limit. The second statement locks its candidates in queue order, then keeps those within each kind's room; the ones
--- left out stay queued (locked only until the commit). Before both, plan_by_index(), as in ClaimJobs.
+-- left out stay queued (locked only until the commit). Each job comes back with the number of candidates: when they were
+-- @limit and some were left out, jobs of other kinds may wait behind them, and the store claims again (the kinds left out
+-- have no room then). Before both, plan_by_index(), as in ClaimJobs.
 CALL {{schema}}.plan_by_index();
 SELECT count(pg_advisory_xact_lock(@class, hashtext('kind-limit:' || kind))) FROM (SELECT unnest(@limited_kinds) AS kind ORDER BY 1) AS limited;
 WITH room AS (
@@ -29,4 +31,4 @@ SET status = 'Running', attempt = jobs.attempt + 1, started_at = @started_at, pr
     node = @node, lease_expires_at = @lease_expires_at, heartbeat_at = @started_at, version = jobs.version + 1
 FROM next
 WHERE jobs.id = next.job_id
-RETURNING {{job_columns}};
+RETURNING {{job_columns}}, (SELECT count(*) FROM candidates) AS candidates;

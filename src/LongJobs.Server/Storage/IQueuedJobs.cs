@@ -22,7 +22,10 @@ public interface IQueuedJobs
     /// per level before it, and never behind a job of any priority created long enough after it (no starvation).
     /// Concurrent claims, from this server or others sharing the store, never take the same job. A kind in
     /// <paramref name="runningLimits"/> never has more jobs running than its limit after the claim, counting those every
-    /// server runs, however many claims run at once (a claim may then take fewer jobs than there are waiting).
+    /// server runs, however many claims run at once; its jobs beyond that room stay queued and are passed over, so the jobs
+    /// behind them are taken as if they were not there. A claim takes fewer than <paramref name="limit"/> jobs only when no
+    /// other waiting job of <paramref name="kinds"/> may start now, but for those concurrent claims hold: the scheduler then
+    /// counts the queue as empty for this server, and looks again when one of a limited kind's jobs finishes.
     /// </summary>
     /// <param name="kinds">The kinds the caller can run.</param>
     /// <param name="limit">How many jobs to take at most.</param>

@@ -50,6 +50,28 @@ public sealed class StartedInsertTests
     }
 
     [Fact]
+    public async Task AStart_OnAServerWithAKindLimitedAcrossServers_RunsItsJobWithoutAClaim_AndTheLimitedKindsJobsStillQueue()
+    {
+        // Every claim of such a server counts the limited kind's running jobs, and may pass over its waiting ones.
+        var (services, store) = Create(maxConcurrency: 4, jobs => jobs.AddJob<GatedJob, GatedRequest, GatedResult>("limited", kind => kind.MaxClusterConcurrency = 1));
+        await using var _ = services;
+        await NoJobWaitsAsync(services);
+        var claims = store.ClaimCalls;
+
+        var job = await services.Scheduler.StartKindAsync("gated", new GatedRequest { GateKey = "beside-a-cluster-limit" });
+        await services.Gates["beside-a-cluster-limit"].Started;
+        Assert.Equal((JobStatus.Running, 2L), await StatusAndVersionAsync(services, job.Id));
+        Assert.Equal(claims, store.ClaimCalls);
+
+        // Queued, then claimed: one version more than the other, before its progress.
+        var limited = await services.Scheduler.StartKindAsync("limited", new GatedRequest { GateKey = "limited" });
+        await services.Gates["limited"].Started;
+        Assert.Equal((JobStatus.Running, 3L), await StatusAndVersionAsync(services, limited.Id));
+        services.Gates.ReleaseAll();
+        await Task.WhenAll(job.Task, limited.Task).WithSafetyTimeout();
+    }
+
+    [Fact]
     public async Task AStart_WhileAClaimHoldsTheFreeSlots_WaitsForItToEnd_ThenRunsItsJobInASlotItGaveBack()
     {
         var (services, store) = Create(maxConcurrency: 2);

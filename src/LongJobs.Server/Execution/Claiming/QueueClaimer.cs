@@ -14,13 +14,15 @@ namespace LongJobs.Server.Execution.Claiming;
 /// Takes queued jobs of registered kinds from the store into this server's free slots, oldest first, and starts them.
 /// There are no idle workers: claims happen when a job is queued here, when a slot frees, and when the topology says
 /// the store's queue may have changed (another server queued a job, or the poll interval passed). Once a claim found
-/// the queue empty, the next asks the store only after something may have queued a job: a slot that frees while the
-/// queue is empty costs no query. While no job waits for a slot, a start may take one and store its job running
+/// the queue empty, the next asks the store only after something may have queued a job, or a job of a kind limited across
+/// servers finished here (its kind's waiting jobs may start now): a slot that frees while the queue is empty costs no
+/// query. While no job waits for a slot, a start may take one and store its job running
 /// (<see cref="TryReserveStartAsync"/>); <see cref="ClaimedJobStarter"/> runs the jobs either way takes.
 /// </summary>
 internal sealed class QueueClaimer
 {
     private readonly IQueuedJobs _queue;
+    private readonly IJobChangeFeed _changes;
     private readonly string[] _kindNames;
 
     /// <summary>The kinds limited across servers (<see cref="JobKindOptions.MaxClusterConcurrency"/>) and their limits; <see langword="null"/> when none is.</summary>
@@ -70,6 +72,7 @@ internal sealed class QueueClaimer
 
     public QueueClaimer(
         IQueuedJobs queue,
+        IJobChangeFeed changes,
         JobKindRegistry kinds,
         SlotPool pool,
         StoreTopology topology,
@@ -83,6 +86,7 @@ internal sealed class QueueClaimer
         CancellationToken shutdown)
     {
         _queue = queue;
+        _changes = changes;
         _kindNames = [.. kinds.Kinds.Select(kind => kind.Name)];
         var runningLimits = kinds.Kinds.Where(kind => kind.MaxClusterConcurrency is not null).ToDictionary(kind => kind.Name, kind => kind.MaxClusterConcurrency!.Value, StringComparer.Ordinal);
         _runningLimits = runningLimits.Count > 0 ? runningLimits : null;
@@ -323,17 +327,19 @@ internal sealed class QueueClaimer
             }
 
             all.AddRange(claimed);
-            if (claimed.Count < plan.Count && _runningLimits is null)
+            if (claimed.Count < plan.Count)
             {
-                // Every waiting job of the plan's kinds was taken. A kind left out at its own limit may still have some, but
-                // a start of that kind finds no slot of its kind either (which counts), so none passes them.
+                // Every waiting job of the plan's kinds that may start was taken. A kind left out at its own limit may still
+                // have some, but a start of that kind finds no slot of its kind either (which counts), so none passes them.
+                // Jobs of a kind at its limit across servers wait for one of its jobs to finish, not for a slot here; a
+                // start of that kind always queues its job.
                 InterlockedMax(ref _noneWaitsAsOf, mayWait);
             }
 
-            if (claimed.Count < plan.Count && (plan.Capped || _runningLimits is not null))
+            if (claimed.Count < plan.Count && plan.Capped)
             {
-                // A kind's limit (here, or across servers) left kinds out or made the claim smaller: it says nothing of the
-                // jobs it could not take, which a slot of their kind, once freed (or the next poll, on a shared store), claims.
+                // A kind's limit here left kinds out: the claim says nothing of their jobs, which a slot of their kind, once
+                // freed, claims.
                 return all;
             }
 
@@ -344,7 +350,8 @@ internal sealed class QueueClaimer
             }
             else
             {
-                // Empty as of the claim: unless something queued a job since it began. A start that queued one then left
+                // Empty as of the claim (but for jobs held back by a limit across servers, which OnLimitedJobFinished looks
+                // for again): unless something queued a job since it began. A start that queued one then left
                 // its claim to the loop, whose claim may have found no free slot (this one held them): claim again.
                 InterlockedMax(ref _queueEmptyAsOf, queueChanges);
                 if (Interlocked.Read(ref _queueChanges) == queueChanges)
@@ -358,6 +365,37 @@ internal sealed class QueueClaimer
     private async Task ClaimLoopAsync()
     {
         using var wakeOnStop = _shutdown.Register(Wake);
+        if (_runningLimits is not null)
+        {
+            _changes.JobFinished += OnLimitedJobFinished;
+        }
+
+        try
+        {
+            await ClaimUntilStoppedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _changes.JobFinished -= OnLimitedJobFinished;
+        }
+    }
+
+    /// <summary>
+    /// Claims again when a job of a kind limited across servers finished here: its kind has room for one more, and its
+    /// waiting jobs, which the last claim passed over, may start (on another server, that server's claim takes them, or
+    /// this one's next poll).
+    /// </summary>
+    private void OnLimitedJobFinished(JobRecord job)
+    {
+        if (_runningLimits!.ContainsKey(job.Kind))
+        {
+            MayHaveQueuedJobs();
+            Wake();
+        }
+    }
+
+    private async Task ClaimUntilStoppedAsync()
+    {
         while (!_shutdown.IsCancellationRequested)
         {
             // Armed before claiming, so a wake-up during the claim is not lost.

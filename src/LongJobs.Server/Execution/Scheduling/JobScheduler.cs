@@ -68,7 +68,7 @@ internal sealed class JobScheduler : IJobScheduler, IRegisteredJobStarter, IHost
         var attempts = new AttemptRunner(new ProgressWriter(store, time, settings.ProgressWriteInterval, logger), logs);
         var pipelines = new KindPipelines(kinds, attempts, writer, time, includeExceptionDetails, logger);
         var runner = new JobRunner(store, topology, writer, pipelines, _completer, handOver, instrumentation, logs, scopes, settings, includeExceptionDetails, time, logger, shutdown.Token);
-        var claimer = _claimer = new QueueClaimer(store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
+        var claimer = _claimer = new QueueClaimer(store, store, kinds, _pool, topology, _followed, runner, writer, time, settings, includeExceptionDetails, logger, shutdown.Token);
         _kinds = kinds;
         _pool.Connect(item => runner.Dispatch(item, started: null), claimer.OnSlotFreed);
         var admission = new AdmissionGate(_pool, topology, settings);
