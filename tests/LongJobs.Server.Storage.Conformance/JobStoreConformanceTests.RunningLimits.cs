@@ -60,6 +60,23 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task Claim_CountsALimitedKindsJobsInsertedRunning_UntilTheyFinish()
+    {
+        var store = CreateStore();
+        var kind = UniqueKind();
+        var limits = new Dictionary<string, int> { [kind] = 1 };
+        var running = await store.InsertStartedAsync(NewRegisteredJob(kind, T0), T0.AddSeconds(1));
+        var waiting = await store.InsertAsync(NewRegisteredJob(kind, T0.AddSeconds(2)));
+
+        var none = await store.ClaimAsync([kind], 5, T0.AddSeconds(3), limits);
+        await store.TryFinishAsync(running.Id, JobStatus.Running, running.Attempt, Succeeded(T0.AddSeconds(4)));
+        var next = await store.ClaimAsync([kind], 5, T0.AddSeconds(5), limits);
+
+        Assert.Empty(none);
+        Assert.Equal([waiting.Id], next.Select(job => job.Id));
+    }
+
+    [Fact]
     public async Task ConcurrentClaims_OfALimitedKind_NeverRunMoreThanItsLimit()
     {
         var store = CreateStore();

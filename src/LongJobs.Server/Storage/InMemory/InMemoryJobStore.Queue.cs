@@ -61,16 +61,8 @@ internal sealed partial class InMemoryJobStore
             return null;
         }
 
-        var room = runningLimits.Where(limit => kinds.Contains(limit.Key)).ToDictionary(StringComparer.Ordinal);
-        foreach (var job in _jobs.Values)
-        {
-            if (job.Current is { Status: JobStatus.Running } running && room.TryGetValue(running.Kind, out var left))
-            {
-                room[running.Kind] = left - 1;
-            }
-        }
-
-        return room;
+        return runningLimits.Where(limit => kinds.Contains(limit.Key))
+            .ToDictionary(limit => limit.Key, limit => limit.Value - _runningByKind.GetValueOrDefault(limit.Key), StringComparer.Ordinal);
     }
 
     /// <summary>No other server shares this store: nothing is ever queued behind the scheduler's back.</summary>

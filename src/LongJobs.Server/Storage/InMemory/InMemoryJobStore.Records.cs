@@ -120,6 +120,11 @@ internal sealed partial class InMemoryJobStore
             throw new InvalidOperationException($"A job with ID '{job.Id}' already exists.");
         }
 
+        if (job.Status == JobStatus.Running)
+        {
+            CountRunning(job.Kind, 1);
+        }
+
         if (job.Status == JobStatus.Scheduled)
         {
             Schedule(job);

@@ -24,6 +24,9 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
     private int _finishedCount;
     private int _queuedCount;
 
+    /// <summary>How many jobs of each kind are running, kept in step by <see cref="Add"/> and <see cref="Update"/>: a claim that limits a kind across servers reads it instead of every job.</summary>
+    private readonly ConcurrentDictionary<string, int> _runningByKind = new(StringComparer.Ordinal);
+
     public bool IsDurable => false;
 
     /// <summary>When this store was created: every job it holds was created since.</summary>
@@ -82,6 +85,11 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
             Unschedule(before);
         }
 
+        if ((before.Status == JobStatus.Running) != (after.Status == JobStatus.Running))
+        {
+            CountRunning(after.Kind, after.Status == JobStatus.Running ? 1 : -1);
+        }
+
         if (maintainQueue && (before.Status == JobStatus.Queued) != (after.Status == JobStatus.Queued))
         {
             if (after.Status == JobStatus.Queued)
@@ -97,6 +105,8 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
         _watchers.Announce(id);
         return after;
     }
+
+    private void CountRunning(string kind, int change) => _runningByKind.AddOrUpdate(kind, change, (_, count) => count + change);
 
     /// <summary>The name this store gives the one server it serves, in the jobs' attempts.</summary>
     private static readonly string Node = Environment.MachineName;
