@@ -17,10 +17,9 @@ public sealed class BulkStartTests(PostgreSqlServer server) : IAsyncLifetime
 {
     private const int KeysPerBatch = 200;
 
-    private readonly List<WebApplication> _nodes = [];
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task ConcurrentBatchesOnTwoNodes_WithOverlappingKeys_StartOneJobPerKey_AndAnswerEveryCallerWithIt()
@@ -53,7 +52,7 @@ public sealed class BulkStartTests(PostgreSqlServer server) : IAsyncLifetime
         var distinctKeys = KeysPerBatch * 2;
         Assert.Equal(distinctKeys, jobByKey.Count);
         Assert.Equal(distinctKeys, jobByKey.Values.Distinct().Count());
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = new NpgsqlConnection(_nodes.ConnectionString);
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand("select count(*), count(distinct idempotency_key) from longjobs.jobs", connection);
         await using var reader = await count.ExecuteReaderAsync();
@@ -62,14 +61,7 @@ public sealed class BulkStartTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal(distinctKeys, reader.GetInt64(1));
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _nodes.StopAllAsync();
 
     private static string[] Keys(int first, int count) => [.. Enumerable.Range(first, count).Select(index => $"key-{index}")];
 
@@ -83,11 +75,9 @@ public sealed class BulkStartTests(PostgreSqlServer server) : IAsyncLifetime
 
     private async Task<HttpClient> StartNodeAsync()
     {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+        var app = await _nodes.StartAsync(
             longJobs => longJobs.AddJob<IdleJob, IdleRequest, IdleResult>("idle"),
             jobs: options => options.MaxConcurrency = 1);
-        _nodes.Add(app);
         return app.GetTestClient();
     }
 

@@ -17,10 +17,9 @@ namespace LongJobs.Server.PostgreSql.Tests;
 public sealed class ClusterLimitTests(PostgreSqlServer server) : IAsyncLifetime
 {
     private readonly JobGates _gates = new();
-    private readonly List<WebApplication> _nodes = [];
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task ALimitedKindsJobs_RunOneAtATimeOnTwoNodes_EachStartedWhenTheOneBeforeFinishes_WhileOtherKindsSkipTheQueue()
@@ -60,11 +59,7 @@ public sealed class ClusterLimitTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _gates.ReleaseAll();
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
+        await _nodes.StopAllAsync();
     }
 
     private static async Task<(JobStatus, long)> StatusAndVersionAsync(IJobStore store, Guid id)
@@ -73,10 +68,8 @@ public sealed class ClusterLimitTests(PostgreSqlServer server) : IAsyncLifetime
         return (job!.Status, job.Version);
     }
 
-    private async Task<WebApplication> StartNodeAsync()
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync() =>
+        _nodes.StartAsync(
             longJobs => longJobs
                 .AddJob<GatedJob, GatedRequest, GatedResult>("limited", kind => kind.MaxClusterConcurrency = 1)
                 .AddJob<EchoJob, EchoRequest, EchoRequest>("echo"),
@@ -85,10 +78,7 @@ public sealed class ClusterLimitTests(PostgreSqlServer server) : IAsyncLifetime
             {
                 jobs.MaxConcurrency = 8;
                 jobs.QueuePollInterval = TimeSpan.FromMinutes(10);
-            });
-        _nodes.Add(app);
-        return app;
-    }
+        });
 
     /// <summary>Returns at once, reporting no progress: a job stored running finishes in its second version.</summary>
     public sealed class EchoJob : IJobHandler<EchoRequest, EchoRequest>

@@ -11,10 +11,9 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class KindPauseTests(PostgreSqlServer server) : IAsyncLifetime
 {
-    private readonly List<WebApplication> _nodes = [];
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task AKindPausedOnA_WaitsOnB_AndRunsOnBOnceResumedOnA()
@@ -37,25 +36,13 @@ public sealed class KindPauseTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal(JobStatus.Succeeded, waiting.State.Status);
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _nodes.StopAllAsync();
 
-    private async Task<WebApplication> StartNodeAsync()
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync() =>
+        _nodes.StartAsync(
             longJobs => longJobs
                 .AddJob<EchoJob, EchoRequest, EchoResult>("echo")
                 .AddJob<EchoJob, EchoRequest, EchoResult>("other"));
-        _nodes.Add(app);
-        return app;
-    }
 
     public sealed class EchoJob : IJobHandler<EchoRequest, EchoResult>
     {

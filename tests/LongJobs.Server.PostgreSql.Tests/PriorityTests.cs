@@ -10,11 +10,10 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class PriorityTests(PostgreSqlServer server) : IAsyncLifetime
 {
-    private readonly List<WebApplication> _nodes = [];
     private readonly JobGates _gates = new();
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task SlotsFreedOnTwoNodes_TakeTheUrgentJobs_ThoughTheyWereQueuedAfterTheNormalOnes()
@@ -43,23 +42,14 @@ public sealed class PriorityTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _gates.ReleaseAll();
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
+        await _nodes.StopAllAsync();
     }
 
-    private async Task<WebApplication> StartNodeAsync()
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync() =>
+        _nodes.StartAsync(
             longJobs => longJobs
                 .AddJob<GatedJob, GatedRequest, GatedResult>("gated")
                 .AddJob<GatedJob, GatedRequest, GatedResult>("urgent", kind => kind.Priority = 10),
             services => services.AddSingleton(_gates),
             jobs => jobs.MaxConcurrency = 1);
-        _nodes.Add(app);
-        return app;
-    }
 }

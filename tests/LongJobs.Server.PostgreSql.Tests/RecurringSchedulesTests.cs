@@ -15,21 +15,19 @@ namespace LongJobs.Server.PostgreSql.Tests;
 public sealed class RecurringSchedulesTests(PostgreSqlServer server) : IAsyncLifetime
 {
     private const int Occurrences = 6;
-    private readonly List<WebApplication> _nodes = [];
     private readonly JobGates _gates = new();
     private readonly TaskCompletionSource _enoughFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
     private int _finished;
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task TwoNodes_StartEachOccurrenceOfAScheduleEverySecond_ExactlyOnce()
     {
         // A node without the schedule stores it first, done up to half a second past a whole second: the occurrences
         // are then every whole second after that.
-        var seed = await TestNode.StartAsync(_connectionString, longJobs => longJobs.AddJob<GatedJob, GatedRequest, GatedResult>("other"));
-        _nodes.Add(seed);
+        var seed = await _nodes.StartAsync(longJobs => longJobs.AddJob<GatedJob, GatedRequest, GatedResult>("other"));
         var now = DateTimeOffset.UtcNow;
         var doneFrom = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).AddMilliseconds(500);
         await seed.Services.GetRequiredService<IJobSchedules>().AddSchedulesAsync(["tick"], doneFrom);
@@ -56,17 +54,11 @@ public sealed class RecurringSchedulesTests(PostgreSqlServer server) : IAsyncLif
     public async Task DisposeAsync()
     {
         _gates.ReleaseAll();
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
+        await _nodes.StopAllAsync();
     }
 
-    private async Task<WebApplication> StartNodeAsync()
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync() =>
+        _nodes.StartAsync(
             longJobs => longJobs
                 .AddJob<GatedJob, GatedRequest, GatedResult>("ticks", kind => kind.AddSchedule("tick", "* * * * * *", new GatedRequest { GateKey = "tick" }))
                 .OnJobFinished((_, _) =>
@@ -74,12 +66,9 @@ public sealed class RecurringSchedulesTests(PostgreSqlServer server) : IAsyncLif
                     if (Interlocked.Increment(ref _finished) >= Occurrences)
                     {
                         _enoughFinished.TrySetResult();
-                    }
+                }
 
-                    return Task.CompletedTask;
-                }),
-            services => services.AddSingleton(_gates));
-        _nodes.Add(app);
-        return app;
-    }
+                return Task.CompletedTask;
+            }),
+        services => services.AddSingleton(_gates));
 }

@@ -16,10 +16,9 @@ namespace LongJobs.Server.PostgreSql.Tests;
 public sealed class ScheduledJobsTests(PostgreSqlServer server) : IAsyncLifetime
 {
     private readonly RunLog _runs = new();
-    private readonly List<WebApplication> _nodes = [];
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task AJobScheduledOnA_WhenAStopsBeforeItsTime_IsQueuedAndRunOnceByB()
@@ -51,14 +50,7 @@ public sealed class ScheduledJobsTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.All(Enumerable.Range(0, 60), i => Assert.Single(_runs.NodesOf($"job-{i}")));
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _nodes.StopAllAsync();
 
     private static async Task<Guid> ScheduleAsync(HttpClient node, string name, int delaySeconds)
     {
@@ -78,15 +70,10 @@ public sealed class ScheduledJobsTests(PostgreSqlServer server) : IAsyncLifetime
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private async Task<WebApplication> StartNodeAsync(string name)
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync(string name) =>
+        _nodes.StartAsync(
             longJobs => longJobs.AddJob<LoggedJob, LoggedRequest, LoggedResult>("logged"),
             services: services => services.AddSingleton(_runs).AddSingleton(new NodeName(name)));
-        _nodes.Add(app);
-        return app;
-    }
 
     /// <summary>Which node ran each job, every time it ran.</summary>
     public sealed class RunLog

@@ -16,11 +16,10 @@ namespace LongJobs.Server.PostgreSql.Tests;
 [Collection(PostgreSqlServer.CollectionName)]
 public sealed class UniqueJobsTests(PostgreSqlServer server) : IAsyncLifetime
 {
-    private readonly List<WebApplication> _nodes = [];
     private readonly JobGates _gates = new();
-    private string _connectionString = string.Empty;
+    private readonly TestNodes _nodes = new(server);
 
-    public async Task InitializeAsync() => _connectionString = await server.CreateDatabaseAsync();
+    public Task InitializeAsync() => _nodes.CreateDatabaseAsync();
 
     [Fact]
     public async Task ConcurrentStartsWithOneKey_OnTwoNodes_StartOneJob_AndEveryOtherAnswerIsThatJobDeduplicated()
@@ -72,24 +71,15 @@ public sealed class UniqueJobsTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _gates.ReleaseAll();
-        foreach (var node in _nodes)
-        {
-            await node.StopAsync();
-            await node.DisposeAsync();
-        }
+        await _nodes.StopAllAsync();
     }
 
     /// <summary>Starts a job of the unique kind whose gate is "g{<paramref name="number"/>}".</summary>
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, int number, int value) =>
         client.PostAsync(new Uri("/api/jobs/unique", UriKind.Relative), JsonContent.Create(new GatedRequest { GateKey = $"g{number}", Value = value }));
 
-    private async Task<WebApplication> StartNodeAsync()
-    {
-        var app = await TestNode.StartAsync(
-            _connectionString,
+    private Task<WebApplication> StartNodeAsync() =>
+        _nodes.StartAsync(
             longJobs => longJobs.AddJob<GatedJob, GatedRequest, GatedResult>("unique", kind => kind.UniqueBy<GatedRequest>(request => $"customer-{request.Value}")),
             services => services.AddSingleton(_gates));
-        _nodes.Add(app);
-        return app;
-    }
 }
