@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace LongJobs.Server.PostgreSql.Tests;
 
@@ -38,6 +39,38 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal([(held.Id, false), (cancelled.Id, true)], renewed.OrderBy(job => job.Id == cancelled.Id));
         Assert.Empty(await store.Leases.RecoverJobsOfLostNodesAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), LeaseKeeper.NodeLost, CancellationToken.None));
         Assert.Equal(JobStatus.Running, (await store.GetAsync(held.Id))!.Status);
+    }
+
+    [Fact]
+    public async Task RenewLeases_LocksItsJobsInIdOrder_ThoughTheTableHoldsThemInReverse()
+    {
+        // Statements that lock many jobs take them in ID order (FinishJobs, ReportProgress): one that took them in another
+        // order could hold a job the other waits for while it waits for one the other holds, a deadlock, which PostgreSQL
+        // breaks after a second by failing one of them. Here the table holds the jobs highest ID first, the order a scan
+        // of the table meets them in, and a session holds the lowest: a heartbeat that waits for it must hold no other yet.
+        var store = CreateStore("node-a");
+        var ids = Enumerable.Range(0, 50).Select(_ => Guid.CreateVersion7()).OrderDescending().ToList();
+        foreach (var id in ids)
+        {
+            await store.InsertStartedAsync(NewJob() with { Id = id }, T0);
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(_connectionString);
+        await using var holder = await dataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await LockAsync(holder, ids[^1], wait: true);
+
+        var renewal = store.Leases.RenewAsync("node-a", ids, T0, T0.AddSeconds(30), CancellationToken.None);
+        await WaitUntilAStatementWaitsForALockAsync(dataSource, "SET lease_expires_at");
+        await using (var other = await dataSource.OpenConnectionAsync())
+        await using (var otherTransaction = await other.BeginTransactionAsync())
+        {
+            // The highest ID, which a scan in the table's order would have locked first.
+            await LockAsync(other, ids[0], wait: false);
+        }
+
+        await holding.RollbackAsync();
+        Assert.Equal(ids.Order(), (await renewal).Select(job => job.Id).Order());
     }
 
     [Fact]
@@ -222,6 +255,26 @@ public sealed class LeaseTests(PostgreSqlServer server) : IAsyncLifetime
         foreach (var disposable in _disposables)
         {
             await disposable.DisposeAsync();
+        }
+    }
+
+    /// <summary>Locks job <paramref name="id"/> in <paramref name="connection"/>'s transaction; without <paramref name="wait"/>, fails if another holds it.</summary>
+    private static async Task LockAsync(NpgsqlConnection connection, Guid id, bool wait)
+    {
+        await using var command = new NpgsqlCommand($"SELECT id FROM longjobs.jobs WHERE id = @id FOR UPDATE{(wait ? "" : " NOWAIT")}", connection);
+        command.Parameters.AddWithValue("id", id);
+        Assert.Equal(id, await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>Waits until a session running a statement that contains <paramref name="statement"/> waits for a lock.</summary>
+    private static async Task WaitUntilAStatementWaitsForALockAsync(NpgsqlDataSource dataSource, string statement)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, @statement) > 0");
+        command.Parameters.AddWithValue("statement", statement);
+        using var timeout = new CancellationTokenSource(SafetyTimeout.Value); // fails, not hangs, if it never waits
+        while ((long)(await command.ExecuteScalarAsync(timeout.Token))! == 0)
+        {
+            await Task.Yield();
         }
     }
 

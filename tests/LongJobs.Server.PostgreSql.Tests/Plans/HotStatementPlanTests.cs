@@ -139,7 +139,8 @@ public sealed class HotStatementPlanTests(MillionJobsDatabase jobs, ITestOutputH
         ]),
         new("ReleaseNotifications", "ReleaseNotifications", 1, () =>
             [Parameter.Uuid("id", OutboxJob), Parameter.Uuid("claimant", Claimant), Parameter.Timestamp("next_due_at", Now.AddMinutes(5))]),
-        new("RenewLeases", "RenewLeases", Running / 4, () =>
+        // Each renewed job is read twice: locked in ID order, then updated.
+        new("RenewLeases", "RenewLeases", Running / 4 * 2, () =>
         [
             Parameter.Text("node", "node-1"),
             Parameter.Uuids("ids", Enumerable.Range(FirstRunning, Running).Where(i => i % 4 == 1).Select(JobId)),
