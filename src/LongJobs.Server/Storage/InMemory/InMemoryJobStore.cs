@@ -106,7 +106,8 @@ internal sealed partial class InMemoryJobStore(IOptions<LongJobsOptions> options
         return after;
     }
 
-    private void CountRunning(string kind, int change) => _runningByKind.AddOrUpdate(kind, change, (_, count) => count + change);
+    private void CountRunning(string kind, int change) =>
+        _runningByKind.AddOrUpdate(kind, static (_, change) => change, static (_, count, change) => count + change, change);
 
     /// <summary>The name this store gives the one server it serves, in the jobs' attempts.</summary>
     private static readonly string Node = Environment.MachineName;
