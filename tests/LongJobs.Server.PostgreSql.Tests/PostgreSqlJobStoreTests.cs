@@ -140,6 +140,53 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     }
 
     [Fact]
+    public async Task EachStatement_AnnouncesWhatItChanged_AndALeaseRenewalNothing()
+    {
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        await using var _ = listener;
+        var (queued, scheduled, adHoc) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+
+        // Each statement in a transaction of its own (one transaction would announce a payload once), and plain SQL: the
+        // table's triggers announce any statement, the store's or another's.
+        string[] statements =
+        [
+            $"INSERT INTO {schema}.jobs (id, kind, status, created_at, request, not_before) VALUES ('{adHoc}', 'k', 'Queued', now(), NULL, NULL), ('{queued}', 'k', 'Queued', now(), '{{}}', NULL), ('{scheduled}', 'k', 'Scheduled', now(), '{{}}', now() + interval '1 hour')",
+            $"UPDATE {schema}.jobs SET status = 'Running', version = version + 1 WHERE id = '{queued}'",
+            $"UPDATE {schema}.jobs SET lease_expires_at = now() + interval '1 minute', heartbeat_at = now() WHERE id = '{queued}'",
+            $"UPDATE {schema}.jobs SET cancellation_requested = true, version = version + 1 WHERE id IN ('{queued}', '{adHoc}')",
+            $"UPDATE {schema}.jobs SET status = 'Queued', version = version + 1 WHERE id = '{queued}'",
+            $"DELETE FROM {schema}.jobs WHERE id IN ('{scheduled}', '{adHoc}')",
+            $"SELECT pg_notify('{schema}_job_changes', 'end')",
+        ];
+        foreach (var statement in statements)
+        {
+            await ExecuteAsync(statement);
+        }
+
+        while (payloads.LastOrDefault() != "end")
+        {
+            await listener.WaitAsync(SafetyTimeout.Value);
+        }
+
+        // A payload of several IDs lists them in no set order.
+        var announced = payloads.Select(payload => payload.Contains(',', StringComparison.Ordinal) ? string.Join(',', payload.Split(',').Order()) : payload);
+        Assert.Equal(
+            [
+                $"queued:{queued}", $"{scheduled}", "scheduled", // the insert: the claimable job, and the scheduled one
+                $"{queued}", // its claim; the lease renewal after it says nothing
+                string.Join(',', new[] { queued.ToString(), adHoc.ToString() }.Order()), $"cancel:{queued}", // both changed, the running one is told to stop
+                $"{queued}", "queued", // queued again
+                string.Join(',', new[] { scheduled.ToString(), adHoc.ToString() }.Order()), // deleted
+                "end",
+            ],
+            announced);
+    }
+
+    [Fact]
     public void CreateDataSource_PreparesStatementsAndSkipsSessionResets_UnlessTheConnectionStringSays()
     {
         using var tuned = JobDatabase.CreateDataSource("Host=localhost;Username=u");
