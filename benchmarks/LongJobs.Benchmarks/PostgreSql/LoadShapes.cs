@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text.Json;
 using LongJobs.Server.Execution;
 using LongJobs.Server.Jobs;
@@ -28,7 +29,7 @@ internal static class LoadShapes
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Starts <paramref name="jobs"/> no-op jobs from <see cref="Producers"/> producers split across <paramref name="nodes"/> nodes, until all have finished.</summary>
-    /// <param name="jobs">The jobs measured, after a warm-up of a third as many (<see cref="WarmUpJobs"/>).</param>
+    /// <param name="jobs">The jobs measured, after warm-up rounds of a third as many until the JIT settles (<see cref="WarmUpAsync"/>).</param>
     /// <param name="nodes">The nodes sharing the store (PostgreSQL only when more than one).</param>
     /// <param name="postgres">The connection string, or <see langword="null"/> for the in-memory store.</param>
     /// <param name="besideClusterLimit">
@@ -60,9 +61,7 @@ internal static class LoadShapes
             // The database's cost is counted over the warm-up too: a session reports its commits up to a second late (ten
             // when it falls idle), so counters read between the two would move the warm-up's last commits into the stream's.
             var atStart = postgres is null ? default : await DatabaseCounters.ReadAsync(postgres);
-            var warmUp = WarmUpJobs(jobs);
-            await ProduceAsync(schedulers, warmUp);
-            await finished.WaitForAsync(warmUp);
+            var warmUp = await WarmUpAsync(schedulers, finished, jobs);
 
             var clock = Stopwatch.StartNew();
             var latencies = await ProduceAsync(schedulers, jobs);
@@ -139,12 +138,41 @@ internal static class LoadShapes
     }
 
     /// <summary>
-    /// The jobs run before a steady stream is measured, at least one per producer: the pools' connections and prepared
-    /// statements, and the JIT's tiers. A server runs for hours, and its steady stream is what users compare; in a run of
-    /// seconds from a cold start, the JIT's recompiling of the hot paths took a quarter of the process's CPU (perf), and
-    /// the figure measured the start more than the stream.
+    /// The jobs of one warm-up round, at least one per producer: the rounds fill the pools' connections and prepared
+    /// statements, and take the JIT through its tiers.
     /// </summary>
     public static int WarmUpJobs(int jobs) => Math.Max(Producers, jobs / 3);
+
+    /// <summary>The most methods a warm-up round may compile for the JIT to count as settled.</summary>
+    private const int SettledCompilations = 20;
+
+    /// <summary>The most warm-up rounds before a stream is measured, settled or not.</summary>
+    private const int MaxWarmUpRounds = 12;
+
+    /// <summary>
+    /// Runs rounds of <see cref="WarmUpJobs"/> until the JIT settles (a round compiles at most
+    /// <see cref="SettledCompilations"/> methods) or <see cref="MaxWarmUpRounds"/> have run. A server runs for hours, and
+    /// its steady stream is what users compare. From a cold start the JIT recompiles the hot paths for about 80,000 jobs
+    /// (eight rounds of 10,000 on this machine, perf: up to a quarter of the machine's CPU meanwhile), so a fixed warm-up
+    /// of 10,000 measured the start more than the stream, and the first shape of a run more than the later ones.
+    /// </summary>
+    /// <returns>The jobs run.</returns>
+    private static async Task<int> WarmUpAsync(List<IJobScheduler> schedulers, FinishedCounter finished, int jobs)
+    {
+        var round = WarmUpJobs(jobs);
+        var done = 0;
+        for (var rounds = 1; ; rounds++)
+        {
+            var compiled = JitInfo.GetCompiledMethodCount();
+            await ProduceAsync(schedulers, round);
+            done += round;
+            await finished.WaitForAsync(done);
+            if (JitInfo.GetCompiledMethodCount() - compiled <= SettledCompilations || rounds == MaxWarmUpRounds)
+            {
+                return done;
+            }
+        }
+    }
 
     /// <summary>A fresh schema name for one run.</summary>
     public static string NewSchema() => $"bench_{Guid.NewGuid():N}"[..20];
