@@ -93,11 +93,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     [Fact]
     public async Task Insert_AnnouncesClaimableJobsOnly_AsQueuedWithTheirId()
     {
-        var schema = NewSchema();
-        var store = CreateStore(schema);
-        await store.MigrateAsync();
-        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        var (store, _, listener, payloads) = await StoreAndListenerAsync();
         await using var _ = listener;
 
         var adHoc = await store.InsertAsync(new JobRecord { Id = Guid.CreateVersion7(), Kind = "ad-hoc", CreatedAt = DateTimeOffset.UtcNow });
@@ -115,11 +111,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     [Fact]
     public async Task AStatementOfManyJobs_AnnouncesThemInOneNotificationPer200_AndWakesEachWaiter()
     {
-        var schema = NewSchema();
-        var store = CreateStore(schema);
-        await store.MigrateAsync();
-        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        var (store, schema, listener, payloads) = await StoreAndListenerAsync();
         await using var _ = listener;
 
         var inserted = await store.InsertManyAsync([.. Enumerable.Range(0, 250).Select(i => NewRegisteredJob("k", DateTimeOffset.UtcNow.AddTicks(i * 10)))]);
@@ -142,11 +134,7 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
     [Fact]
     public async Task EachStatement_AnnouncesWhatItChanged_AndALeaseRenewalNothing()
     {
-        var schema = NewSchema();
-        var store = CreateStore(schema);
-        await store.MigrateAsync();
-        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        var (listener, payloads) = await ListenAsync(dataSource, schema);
+        var (_, schema, listener, payloads) = await StoreAndListenerAsync();
         await using var _ = listener;
         var (queued, scheduled, adHoc) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
 
@@ -300,15 +288,22 @@ public sealed class PostgreSqlJobStoreTests(PostgreSqlServer server) : JobStoreC
 
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
 
-    /// <summary>Listens on the store's channel on a connection of its own; the payloads are collected as they come.</summary>
-    private static async Task<(NpgsqlConnection Listener, List<string> Payloads)> ListenAsync(NpgsqlDataSource dataSource, string schema)
+    /// <summary>
+    /// A migrated store in a schema of its own, and a connection of the test's own that listens on the store's channel;
+    /// the payloads are collected as they come.
+    /// </summary>
+    private async Task<(PostgreSqlJobStore Store, string Schema, NpgsqlConnection Listener, List<string> Payloads)> StoreAndListenerAsync()
     {
-        var listener = await dataSource.OpenConnectionAsync();
+        var schema = NewSchema();
+        var store = CreateStore(schema);
+        await store.MigrateAsync();
+        var listener = new NpgsqlConnection(server.ConnectionString);
+        await listener.OpenAsync();
         var payloads = new List<string>();
         listener.Notification += (_, notification) => payloads.Add(notification.Payload);
         await using var listen = new NpgsqlCommand($"LISTEN \"{schema}_job_changes\"", listener);
         await listen.ExecuteNonQueryAsync();
-        return (listener, payloads);
+        return (store, schema, listener, payloads);
     }
 
     private PostgreSqlJobStore CreateStore(string schema)
