@@ -8,7 +8,8 @@ namespace LongJobs.Benchmarks.PostgreSql;
 
 /// <summary>
 /// Issue 14's measures on one PostgreSQL cluster, one after another in one run: pgbench's simple-update transactions/s
-/// (the limit), LongJobs' steady stream on one and two nodes, its bulk insert and burn-down (<see cref="LoadShapes"/>),
+/// (the limit), LongJobs' steady stream on one and two nodes (in alternated pairs, <see cref="SteadyPairsAsync"/>), its
+/// bulk insert and burn-down (<see cref="LoadShapes"/>),
 /// Hangfire.PostgreSql on the steady shape with one and two nodes, and the completion notice across nodes beside the
 /// in-memory store's (<see cref="CompletionNoticeRun"/>). Each run has its own fresh schema.
 /// </summary>
@@ -22,13 +23,13 @@ internal static class PostgreSqlThroughputRun
     public static async Task<int> RunAsync(string connectionString, string? pgbench, bool quick)
     {
         var (steadyJobs, burnDownJobs, hangfireJobs, noticeJobs, delayedJobs) = quick ? (1_000, 5_000, 200, 30, 100) : (30_000, 100_000, 2_000, 300, 1_000);
+        var steadyPairs = quick ? 1 : 3;
         var (pgbenchScale, pgbenchSeconds) = quick ? (1, 3) : (10, 15);
         var version = await QueryAsync(connectionString, "SHOW server_version");
         Report.Line($"\nLoad average at the start of the PostgreSQL part: {LoadAverage()}");
 
         var limit = pgbench is null ? null : await PgBenchRun.RunAsync(pgbench, connectionString, pgbenchScale, pgbenchSeconds);
-        var steady1 = await LoadShapes.SteadyAsync(steadyJobs, 1, connectionString);
-        var steady2 = await LoadShapes.SteadyAsync(steadyJobs, 2, connectionString);
+        var (steady1, steady2, steadyRatios) = await SteadyPairsAsync(steadyJobs, steadyPairs, connectionString);
         var (insert, burnDown) = await LoadShapes.BurnDownAsync(burnDownJobs, connectionString);
         var hangfire1 = await RunHangfireAsync(connectionString, hangfireJobs, 1);
         var hangfire2 = await RunHangfireAsync(connectionString, hangfireJobs, 2);
@@ -46,13 +47,18 @@ internal static class PostgreSqlThroughputRun
                 limit is null
                     ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "—", "", "", "", ""]
                     : Row($"{limit.Name}, {pgbenchSeconds} s (the limit; transactions/s)", limit, null, null),
-                Row($"LongJobs {steady1.Name}, {steadyJobs:N0} jobs", steady1, tps, hangfire1),
-                Row($"LongJobs {steady2.Name}, {steadyJobs:N0} jobs", steady2, tps, hangfire2),
+                Row($"LongJobs {steady1.Median.Name}, {steadyJobs:N0} jobs{steady1.Spread}", steady1.Median, tps, hangfire1),
+                Row($"LongJobs {steady2.Median.Name}, {steadyJobs:N0} jobs{steady2.Spread}", steady2.Median, tps, hangfire2),
                 Row($"LongJobs {insert.Name}, {insert.Jobs:N0} jobs", insert, tps, null),
                 Row($"LongJobs {burnDown.Name}", burnDown, tps, null),
                 Row($"Hangfire.PostgreSql {hangfire1.Name}, {hangfireJobs:N0} jobs", hangfire1, tps, null),
                 Row($"Hangfire.PostgreSql {hangfire2.Name}, {hangfireJobs:N0} jobs", hangfire2, tps, null),
             ]);
+        if (steadyPairs > 1)
+        {
+            Report.Line($"The steady rows are the median runs (by jobs/s) of {steadyPairs} pairs, one node and two alternated so that a drift in the machine's speed falls on both alike; two nodes ÷ one node, pair by pair: {string.Join(", ", steadyRatios.Select(Report.Ratio))}.");
+        }
+
         Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. LongJobs runs with 64 slots a core on each node (MaxConcurrency; slots are not threads). Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
 
         Report.Heading($"Completion notice: a job ends on node A → a long-poll GET /api/jobs/{{id}}?wait=30 answered on node B; {noticeJobs} pause jobs of 50–250 ms, 30 at a time (ms from the job's work returning to the client reading the answer)");
@@ -72,6 +78,35 @@ internal static class PostgreSqlThroughputRun
             ]);
         Report.Line($"Load average at the end of the PostgreSQL part: {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>
+    /// The steady stream on one node and on two, <paramref name="pairs"/> times, the order alternated from pair to pair:
+    /// on a shared machine one run's speed can differ from the next by a third, so a single pair compares the machine's
+    /// moments more than the node counts.
+    /// </summary>
+    /// <returns>Each node count's median run and spread, and two nodes' jobs/s over one node's, pair by pair.</returns>
+    private static async Task<(SteadyRuns One, SteadyRuns Two, double[] Ratios)> SteadyPairsAsync(int jobs, int pairs, string connectionString)
+    {
+        var one = new List<ShapeResult>();
+        var two = new List<ShapeResult>();
+        for (var pair = 0; pair < pairs; pair++)
+        {
+            foreach (var nodes in pair % 2 == 0 ? new[] { 1, 2 } : [2, 1])
+            {
+                (nodes == 1 ? one : two).Add(await LoadShapes.SteadyAsync(jobs, nodes, connectionString));
+            }
+        }
+
+        return (new SteadyRuns(one), new SteadyRuns(two), [.. one.Zip(two, (a, b) => b.JobsPerSecond / a.JobsPerSecond)]);
+    }
+
+    /// <summary>Runs of one shape: the median by jobs/s, and the range when there is more than one.</summary>
+    private sealed class SteadyRuns(List<ShapeResult> runs)
+    {
+        public ShapeResult Median { get; } = runs.OrderBy(run => run.JobsPerSecond).ElementAt(runs.Count / 2);
+
+        public string Spread => runs.Count == 1 ? "" : $" (median of {runs.Count} runs: {Report.N(runs.Min(run => run.JobsPerSecond))}–{Report.N(runs.Max(run => run.JobsPerSecond))} jobs/s)";
     }
 
     private static IReadOnlyList<string> Row(string name, ShapeResult result, double? tps, ShapeResult? hangfire) =>
