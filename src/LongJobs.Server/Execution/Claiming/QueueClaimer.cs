@@ -132,8 +132,8 @@ internal sealed partial class QueueClaimer
         }
     }
 
-    /// <summary>Whether a claim found the queue empty since anything last queued a job (tests wait for it too).</summary>
-    internal bool IsQueueKnownEmpty => Interlocked.Read(ref _queueChanges) == Interlocked.Read(ref _queueEmptyAsOf);
+    /// <summary>Whether a claim found the queue empty since anything last queued a job.</summary>
+    private bool IsQueueKnownEmpty => Interlocked.Read(ref _queueChanges) == Interlocked.Read(ref _queueEmptyAsOf);
 
     /// <summary>Notes that the store's queue may hold jobs to claim, so the next claim asks the store.</summary>
     public void MayHaveQueuedJobs() => Interlocked.Increment(ref _queueChanges);
