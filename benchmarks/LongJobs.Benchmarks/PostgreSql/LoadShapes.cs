@@ -63,13 +63,15 @@ internal static class LoadShapes
             var atStart = postgres is null ? default : await DatabaseCounters.ReadAsync(postgres);
             var warmUp = await WarmUpAsync(schedulers, finished, jobs);
 
+            var cpuAtStart = CpuTimes.Read();
             var clock = Stopwatch.StartNew();
             var latencies = await ProduceAsync(schedulers, jobs);
             await finished.WaitForAsync(jobs + warmUp);
             clock.Stop();
+            var cpu = CpuTimes.Read().Since(cpuAtStart);
             await StopAsync(hosts);
             DatabaseCounters? cost = postgres is null ? null : (await DatabaseCounters.SettledAsync(postgres)).Since(atStart);
-            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}{(besideClusterLimit ? ", beside a kind limited across nodes" : "")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs };
+            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}{(besideClusterLimit ? ", beside a kind limited across nodes" : "")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs, Cpu = cpu };
         }
         finally
         {
@@ -107,6 +109,7 @@ internal static class LoadShapes
             var store = producer.Services.GetRequiredService<IJobStore>();
             await store.InsertManyAsync(records[..1]); // migrates the schema
             var atInsert = await DatabaseCounters.ReadAsync(postgres);
+            var cpuAtInsert = CpuTimes.Read();
             var insertClock = Stopwatch.StartNew();
             for (var start = 1; start < jobs; start += InsertBatch)
             {
@@ -114,20 +117,23 @@ internal static class LoadShapes
             }
 
             insertClock.Stop();
+            var insertCpu = CpuTimes.Read().Since(cpuAtInsert);
             await StopAsync(hosts);
-            var insert = new ShapeResult($"bulk insert (InsertManyAsync, {InsertBatch:N0} a call)", jobs - 1, insertClock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atInsert), []);
+            var insert = new ShapeResult($"bulk insert (InsertManyAsync, {InsertBatch:N0} a call)", jobs - 1, insertClock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atInsert), []) { Cpu = insertCpu };
 
             var worker = BuildHost(postgres, schema);
             hosts.Add(worker);
             var finished = new FinishedCounter();
             finished.Count(worker);
             var atStart = await DatabaseCounters.ReadAsync(postgres);
+            var cpuAtStart = CpuTimes.Read();
             var clock = Stopwatch.StartNew();
             await worker.StartAsync();
             await finished.WaitForAsync(jobs);
             clock.Stop();
+            var cpu = CpuTimes.Read().Since(cpuAtStart);
             await StopAsync(hosts);
-            var burnDown = new ShapeResult($"burn-down of {jobs:N0} queued jobs, 1 node", jobs, clock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atStart), []);
+            var burnDown = new ShapeResult($"burn-down of {jobs:N0} queued jobs, 1 node", jobs, clock.Elapsed, (await DatabaseCounters.SettledAsync(postgres)).Since(atStart), []) { Cpu = cpu };
             return (insert, burnDown);
         }
         finally
@@ -321,6 +327,15 @@ internal sealed record ShapeResult(string Name, int Jobs, TimeSpan Elapsed, Data
 
     public double? WalBytesPerJob => Cost is { } cost ? (double)cost.WalBytes / (CostedJobs ?? Jobs) : null;
 
+    /// <summary>The CPU time used while the phase was timed; <see langword="null"/> where it was not counted.</summary>
+    public CpuTimes? Cpu { get; init; }
+
+    /// <summary>This process's CPU µs a job (the nodes and their producers).</summary>
+    public double? ProcessCpuPerJob => Cpu is { } cpu ? cpu.Process.TotalMicroseconds / Jobs : null;
+
+    /// <summary>The rest of the machine's CPU µs a job (the database, on the benchmark's machine).</summary>
+    public double? RestCpuPerJob => Cpu?.Rest is { } rest ? rest.TotalMicroseconds / Jobs : null;
+
     /// <summary>One line, for the load run's console.</summary>
     public override string ToString()
     {
@@ -328,6 +343,11 @@ internal sealed record ShapeResult(string Name, int Jobs, TimeSpan Elapsed, Data
         if (Cost is not null)
         {
             line += $"; {CommitsPerJob:F3} commits ({WritingTransactionsPerJob:F3} writing) and {WalBytesPerJob:N0} bytes of WAL per job";
+        }
+
+        if (ProcessCpuPerJob is { } process)
+        {
+            line += $"; CPU a job {Report.N(process)} µs in this process, {(RestCpuPerJob is { } rest ? Report.N(rest) : "?")} µs in the rest of the machine";
         }
 
         if (StartLatenciesMs.Count > 0)

@@ -42,10 +42,10 @@ internal static class PostgreSqlThroughputRun
         Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another ({LoadShapes.Producers} producers starting no-op jobs one request each on the steady rows; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
         var tps = limit?.JobsPerSecond;
         Report.Table(
-            ["", "jobs/s", "commits/job", "writing tx/job", "WAL bytes/job", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
+            ["", "jobs/s", "commits/job", "writing tx/job", "WAL bytes/job", "CPU µs/job: nodes / rest", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
             [
                 limit is null
-                    ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "—", "", "", "", ""]
+                    ? ["pgbench (the limit): not found, run with --pgbench PATH", "—", "—", "—", "—", "", "", "", "", ""]
                     : Row($"{limit.Name}, {pgbenchSeconds} s (the limit; transactions/s)", limit, null, null),
                 Row($"LongJobs {steady1.Median.Name}, {steadyJobs:N0} jobs{steady1.Spread}", steady1.Median, tps, hangfire1),
                 Row($"LongJobs {steady2.Median.Name}, {steadyJobs:N0} jobs{steady2.Spread}", steady2.Median, tps, hangfire2),
@@ -59,7 +59,7 @@ internal static class PostgreSqlThroughputRun
             Report.Line($"The steady rows are the median runs (by jobs/s) of {steadyPairs} pairs, one node and two alternated so that a drift in the machine's speed falls on both alike; two nodes ÷ one node, pair by pair: {string.Join(", ", steadyRatios.Select(Report.Ratio))}.");
         }
 
-        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. LongJobs runs with 64 slots a core on each node (MaxConcurrency; slots are not threads). Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
+        Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. CPU µs a job, over the timed phase only: this process's CPU time (the nodes, hosts in it, and the producers) and the rest of the machine's busy time (/proc/stat: user, system and interrupt time; on this machine the database, and anything else that ran), each divided by the jobs. LongJobs runs with 64 slots a core on each node (MaxConcurrency; slots are not threads). Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
 
         Report.Heading($"Completion notice: a job ends on node A → a long-poll GET /api/jobs/{{id}}?wait=30 answered on node B; {noticeJobs} pause jobs of 50–250 ms, 30 at a time (ms from the job's work returning to the client reading the answer)");
         Report.Table(
@@ -116,6 +116,7 @@ internal static class PostgreSqlThroughputRun
         result.CommitsPerJob is { } commits ? Report.N(commits, 3) : "—",
         result.WritingTransactionsPerJob is { } writing ? Report.N(writing, 3) : "—",
         result.WalBytesPerJob is { } wal ? Report.N(wal) : "—",
+        result.ProcessCpuPerJob is { } process ? $"{Report.N(process)} / {(result.RestCpuPerJob is { } rest ? Report.N(rest) : "—")}" : "",
         result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 50), 1) : "",
         result.StartLatenciesMs.Count > 0 ? Report.N(Report.Percentile(result.StartLatenciesMs, 99), 1) : "",
         tps is { } limit ? Report.Ratio(result.JobsPerSecond / limit) : "",
