@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 // in it, reads included) and WAL bytes (the whole cluster's), from before the measured waves to after the host stopped.
 // With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (LoadShapes, shared with the benchmark
 // suite's postgres part; the burn-down needs the connection string); a steady stream runs on as many nodes as a fourth
-// argument says (default 1). "steady-beside-limit" is the steady stream on nodes that also register an idle kind limited
+// argument says (default 1), from as many producers as a fifth says (default 32). "steady-beside-limit" is the steady stream on nodes that also register an idle kind limited
 // across nodes (MaxClusterConcurrency), whose claims count running jobs. With "delayed", it measures how late jobs started
 // for later begin, on one node and, given the connection string, two (DelayedStartRun, also in the postgres part).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
@@ -40,7 +40,8 @@ if (args.Length > 1 && args[1] is "steady" or "steady-beside-limit" or "burn-dow
     if (args[1] != "burn-down")
     {
         var nodes = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1;
-        Console.WriteLine(await LoadShapes.SteadyAsync(jobs, nodes, connectionString, besideClusterLimit: args[1] == "steady-beside-limit"));
+        var producers = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : LoadShapes.Producers;
+        Console.WriteLine(await LoadShapes.SteadyAsync(jobs, nodes, connectionString, besideClusterLimit: args[1] == "steady-beside-limit", producers: producers));
     }
     else
     {

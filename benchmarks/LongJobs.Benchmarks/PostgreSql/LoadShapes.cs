@@ -23,12 +23,15 @@ internal static class LoadShapes
     /// <summary>The steady stream's concurrent producers.</summary>
     public const int Producers = 32;
 
+    /// <summary>The heavier steady stream's producers: each node's flushes hold as many jobs on two nodes as on one at <see cref="Producers"/>.</summary>
+    public const int HeavyProducers = 64;
+
     /// <summary>Jobs per <see cref="IJobRecords.InsertManyAsync"/> call in the burn-down.</summary>
     public const int InsertBatch = 10_000;
 
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Starts <paramref name="jobs"/> no-op jobs from <see cref="Producers"/> producers split across <paramref name="nodes"/> nodes, until all have finished.</summary>
+    /// <summary>Starts <paramref name="jobs"/> no-op jobs from <paramref name="producers"/> producers split across <paramref name="nodes"/> nodes, until all have finished.</summary>
     /// <param name="jobs">The jobs measured, after warm-up rounds of a third as many until the JIT settles (<see cref="WarmUpAsync"/>).</param>
     /// <param name="nodes">The nodes sharing the store (PostgreSQL only when more than one).</param>
     /// <param name="postgres">The connection string, or <see langword="null"/> for the in-memory store.</param>
@@ -36,7 +39,8 @@ internal static class LoadShapes
     /// Whether the nodes also register a kind limited across nodes (<see cref="Server.Kinds.JobKindOptions.MaxClusterConcurrency"/>)
     /// that runs no job: its claims count running jobs, and must not cost the other kinds their starts without a claim.
     /// </param>
-    public static async Task<ShapeResult> SteadyAsync(int jobs, int nodes, string? postgres, bool besideClusterLimit = false)
+    /// <param name="producers">The concurrent producers, <see cref="Producers"/> for issue 14's shape.</param>
+    public static async Task<ShapeResult> SteadyAsync(int jobs, int nodes, string? postgres, bool besideClusterLimit = false, int producers = Producers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(jobs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
@@ -46,7 +50,8 @@ internal static class LoadShapes
         }
 
         var schema = NewSchema();
-        var hosts = Enumerable.Range(0, nodes).Select(_ => BuildHost(postgres, schema, clusterLimitedKind: besideClusterLimit)).ToList();
+        var slots = Math.Max(Environment.ProcessorCount * 64, 4 * ((producers + nodes - 1) / nodes));
+        var hosts = Enumerable.Range(0, nodes).Select(_ => BuildHost(postgres, schema, clusterLimitedKind: besideClusterLimit, slots: slots)).ToList();
         try
         {
             var finished = new FinishedCounter();
@@ -61,17 +66,17 @@ internal static class LoadShapes
             // The database's cost is counted over the warm-up too: a session reports its commits up to a second late (ten
             // when it falls idle), so counters read between the two would move the warm-up's last commits into the stream's.
             var atStart = postgres is null ? default : await DatabaseCounters.ReadAsync(postgres);
-            var warmUp = await WarmUpAsync(schedulers, finished, jobs);
+            var warmUp = await WarmUpAsync(schedulers, finished, jobs, producers);
 
             var cpuAtStart = CpuTimes.Read();
             var clock = Stopwatch.StartNew();
-            var latencies = await ProduceAsync(schedulers, jobs);
+            var latencies = await ProduceAsync(schedulers, jobs, producers);
             await finished.WaitForAsync(jobs + warmUp);
             clock.Stop();
             var cpu = CpuTimes.Read().Since(cpuAtStart);
             await StopAsync(hosts);
             DatabaseCounters? cost = postgres is null ? null : (await DatabaseCounters.SettledAsync(postgres)).Since(atStart);
-            return new ShapeResult($"steady stream, {Producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}{(besideClusterLimit ? ", beside a kind limited across nodes" : "")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs, Cpu = cpu };
+            return new ShapeResult($"steady stream, {producers} producers, {nodes} node{(nodes == 1 ? "" : "s")}{(besideClusterLimit ? ", beside a kind limited across nodes" : "")}", jobs, clock.Elapsed, cost, latencies) { CostedJobs = warmUp + jobs, Cpu = cpu };
         }
         finally
         {
@@ -147,7 +152,7 @@ internal static class LoadShapes
     /// The jobs of one warm-up round, at least one per producer: the rounds fill the pools' connections and prepared
     /// statements, and take the JIT through its tiers.
     /// </summary>
-    public static int WarmUpJobs(int jobs) => Math.Max(Producers, jobs / 3);
+    public static int WarmUpJobs(int jobs, int producers) => Math.Max(producers, jobs / 3);
 
     /// <summary>The most methods a warm-up round may compile for the JIT to count as settled.</summary>
     private const int SettledCompilations = 20;
@@ -163,14 +168,14 @@ internal static class LoadShapes
     /// of 10,000 measured the start more than the stream, and the first shape of a run more than the later ones.
     /// </summary>
     /// <returns>The jobs run.</returns>
-    private static async Task<int> WarmUpAsync(List<IJobScheduler> schedulers, FinishedCounter finished, int jobs)
+    private static async Task<int> WarmUpAsync(List<IJobScheduler> schedulers, FinishedCounter finished, int jobs, int producers)
     {
-        var round = WarmUpJobs(jobs);
+        var round = WarmUpJobs(jobs, producers);
         var done = 0;
         for (var rounds = 1; ; rounds++)
         {
             var compiled = JitInfo.GetCompiledMethodCount();
-            await ProduceAsync(schedulers, round);
+            await ProduceAsync(schedulers, round, producers);
             done += round;
             await finished.WaitForAsync(done);
             if (JitInfo.GetCompiledMethodCount() - compiled <= SettledCompilations || rounds == MaxWarmUpRounds)
@@ -197,12 +202,12 @@ internal static class LoadShapes
         await drop.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Starts <paramref name="jobs"/> jobs from <see cref="Producers"/> concurrent producers, producer <c>p</c> on node <c>p mod nodes</c>; returns each start's latency in ms.</summary>
-    private static async Task<double[]> ProduceAsync(List<IJobScheduler> schedulers, int jobs)
+    /// <summary>Starts <paramref name="jobs"/> jobs from <paramref name="producers"/> concurrent producers, producer <c>p</c> on node <c>p mod nodes</c>; returns each start's latency in ms.</summary>
+    private static async Task<double[]> ProduceAsync(List<IJobScheduler> schedulers, int jobs, int producers)
     {
         var latencies = new double[jobs];
         var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Producers).Select(producer => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(producer => Task.Run(async () =>
         {
             var scheduler = schedulers[producer % schedulers.Count];
             int index;
@@ -216,7 +221,13 @@ internal static class LoadShapes
         return latencies;
     }
 
-    internal static IHost BuildHost(string? postgres, string schema, bool registerKind = true, bool clusterLimitedKind = false)
+    /// <summary>A node: a host with the no-op kind (unless <paramref name="registerKind"/> is false) on <paramref name="postgres"/>'s <paramref name="schema"/>, or in memory.</summary>
+    /// <param name="postgres">The connection string, or <see langword="null"/> for the in-memory store.</param>
+    /// <param name="schema">The run's schema.</param>
+    /// <param name="registerKind">Whether the node runs no-op jobs (a node that only inserts does not).</param>
+    /// <param name="clusterLimitedKind">Whether it also registers an idle kind limited across nodes.</param>
+    /// <param name="slots">The node's slots (MaxConcurrency); 64 a core unless given.</param>
+    internal static IHost BuildHost(string? postgres, string schema, bool registerKind = true, bool clusterLimitedKind = false, int? slots = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders(); // and, without the defaults, no configuration files watched in the current directory
@@ -224,8 +235,8 @@ internal static class LoadShapes
         {
             // Slots are counters, not threads. A start that runs its job at once holds a slot from its insert on (a few
             // milliseconds in a flush of starts), so each of the 32 producers may hold one while jobs run: 16 a core left
-            // none free, and every start queued its job for a claim.
-            options.MaxConcurrency = Environment.ProcessorCount * 64;
+            // none free, and every start queued its job for a claim. A steady stream gives a node at least four a producer.
+            options.MaxConcurrency = slots ?? Environment.ProcessorCount * 64;
             options.MaxQueuedJobs = 1_000_000;
             options.MaxRetainedJobs = 1_000_000;
         });

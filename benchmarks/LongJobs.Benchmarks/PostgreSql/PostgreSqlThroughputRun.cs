@@ -29,7 +29,8 @@ internal static class PostgreSqlThroughputRun
         Report.Line($"\nLoad average at the start of the PostgreSQL part: {LoadAverage()}");
 
         var limit = pgbench is null ? null : await PgBenchRun.RunAsync(pgbench, connectionString, pgbenchScale, pgbenchSeconds);
-        var (steady1, steady2, steadyRatios) = await SteadyPairsAsync(steadyJobs, steadyPairs, connectionString);
+        var (steady1, steady2, steadyRatios) = await SteadyPairsAsync(steadyJobs, steadyPairs, connectionString, LoadShapes.Producers);
+        var (heavy1, heavy2, heavyRatios) = await SteadyPairsAsync(steadyJobs, steadyPairs, connectionString, LoadShapes.HeavyProducers);
         var (insert, burnDown) = await LoadShapes.BurnDownAsync(burnDownJobs, connectionString);
         var hangfire1 = await RunHangfireAsync(connectionString, hangfireJobs, 1);
         var hangfire2 = await RunHangfireAsync(connectionString, hangfireJobs, 2);
@@ -39,7 +40,7 @@ internal static class PostgreSqlThroughputRun
         var delayed2 = await DelayedStartRun.MeasureAsync(delayedJobs, 2, connectionString);
         var delayedInMemory = await DelayedStartRun.MeasureAsync(delayedJobs, 1, null);
 
-        Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another ({LoadShapes.Producers} producers starting no-op jobs one request each on the steady rows; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
+        Report.Heading($"PostgreSQL {version} on this machine, one cluster (fsync on), one run: the measures one after another (producers starting no-op jobs one request each on the steady rows: {LoadShapes.Producers}, issue 14's shape, and {LoadShapes.HeavyProducers}; ratios to pgbench's transactions/s and to Hangfire.PostgreSql on the same shape and nodes)");
         var tps = limit?.JobsPerSecond;
         Report.Table(
             ["", "jobs/s", "commits/job", "writing tx/job", "WAL bytes/job", "CPU µs/job: nodes / rest", "start p50 ms", "start p99 ms", "÷ pgbench tx/s", "÷ Hangfire"],
@@ -49,6 +50,8 @@ internal static class PostgreSqlThroughputRun
                     : Row($"{limit.Name}, {pgbenchSeconds} s (the limit; transactions/s)", limit, null, null),
                 Row($"LongJobs {steady1.Median.Name}, {steadyJobs:N0} jobs{steady1.Spread}", steady1.Median, tps, hangfire1),
                 Row($"LongJobs {steady2.Median.Name}, {steadyJobs:N0} jobs{steady2.Spread}", steady2.Median, tps, hangfire2),
+                Row($"LongJobs {heavy1.Median.Name}, {steadyJobs:N0} jobs{heavy1.Spread}", heavy1.Median, tps, null),
+                Row($"LongJobs {heavy2.Median.Name}, {steadyJobs:N0} jobs{heavy2.Spread}", heavy2.Median, tps, null),
                 Row($"LongJobs {insert.Name}, {insert.Jobs:N0} jobs", insert, tps, null),
                 Row($"LongJobs {burnDown.Name}", burnDown, tps, null),
                 Row($"Hangfire.PostgreSql {hangfire1.Name}, {hangfireJobs:N0} jobs", hangfire1, tps, null),
@@ -56,8 +59,10 @@ internal static class PostgreSqlThroughputRun
             ]);
         if (steadyPairs > 1)
         {
-            Report.Line($"The steady rows are the median runs (by jobs/s) of {steadyPairs} pairs, one node and two alternated so that a drift in the machine's speed falls on both alike; two nodes ÷ one node, pair by pair: {string.Join(", ", steadyRatios.Select(Report.Ratio))}.");
+            Report.Line($"The steady rows are the median runs (by jobs/s) of {steadyPairs} pairs, one node and two alternated so that a drift in the machine's speed falls on both alike.");
         }
+
+        Report.Line($"Two nodes ÷ one node, pair by pair: {string.Join(", ", steadyRatios.Select(Report.Ratio))} with {LoadShapes.Producers} producers (issue 14's shape: each of two nodes flushes half as many jobs at a time as one node); {string.Join(", ", heavyRatios.Select(Report.Ratio))} with {LoadShapes.HeavyProducers} (each of two nodes carries what one node did with {LoadShapes.Producers}). Each node has 64 slots a core, and at least four for each of its producers.");
 
         Report.Line("Commits are pg_stat_database.xact_commit of the database (every transaction, reads and the nodes' background work included), read after the run's sessions ended; writing transactions are the transaction IDs the cluster assigned (only a transaction that writes takes one, and only its commit waits for the WAL flush); WAL bytes are the cluster's WAL insert position. CPU µs a job, over the timed phase only: this process's CPU time (the nodes, hosts in it, and the producers) and the rest of the machine's busy time (/proc/stat: user, system and interrupt time; on this machine the database, and anything else that ran), each divided by the jobs. LongJobs runs with 64 slots a core on each node (MaxConcurrency; slots are not threads). Hangfire runs with its default 10 workers per node, EnableLongPolling and QueuePollInterval = 1 s; its start latencies are not timed.");
 
@@ -86,7 +91,7 @@ internal static class PostgreSqlThroughputRun
     /// moments more than the node counts.
     /// </summary>
     /// <returns>Each node count's median run and spread, and two nodes' jobs/s over one node's, pair by pair.</returns>
-    private static async Task<(SteadyRuns One, SteadyRuns Two, double[] Ratios)> SteadyPairsAsync(int jobs, int pairs, string connectionString)
+    private static async Task<(SteadyRuns One, SteadyRuns Two, double[] Ratios)> SteadyPairsAsync(int jobs, int pairs, string connectionString, int producers)
     {
         var one = new List<ShapeResult>();
         var two = new List<ShapeResult>();
@@ -94,7 +99,7 @@ internal static class PostgreSqlThroughputRun
         {
             foreach (var nodes in pair % 2 == 0 ? new[] { 1, 2 } : [2, 1])
             {
-                (nodes == 1 ? one : two).Add(await LoadShapes.SteadyAsync(jobs, nodes, connectionString));
+                (nodes == 1 ? one : two).Add(await LoadShapes.SteadyAsync(jobs, nodes, connectionString, producers: producers));
             }
         }
 
