@@ -37,6 +37,12 @@ internal sealed class QueryPlan
     public long RowsReadFromJobs => (long)_nodes.Where(IsScanOfJobs).Sum(node =>
         (Number(node, "Actual Rows") + Number(node, "Rows Removed by Filter") + Number(node, "Rows Removed by Index Recheck")) * Number(node, "Actual Loops"));
 
+    /// <summary>
+    /// How many pages of the jobs table and its indexes the scans of it read (from shared buffers or the disk): measured by
+    /// <c>ANALYZE</c> with <c>BUFFERS</c>, 0 without.
+    /// </summary>
+    public long BlocksReadFromJobs => (long)_nodes.Where(IsScanOfJobs).Sum(node => Number(node, "Shared Hit Blocks") + Number(node, "Shared Read Blocks"));
+
     /// <summary>The execution time <c>ANALYZE</c> measured; <see langword="null"/> for a plan that did not run.</summary>
     public double? ExecutionMilliseconds { get; }
 
