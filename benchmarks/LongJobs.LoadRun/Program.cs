@@ -17,9 +17,10 @@ using Microsoft.Extensions.Logging;
 // in it, reads included) and WAL bytes (the whole cluster's), from before the measured waves to after the host stopped.
 // With "steady" or "burn-down" instead, it runs that shape of issue 14's targets (LoadShapes, shared with the benchmark
 // suite's postgres part; the burn-down needs the connection string); a steady stream runs on as many nodes as a fourth
-// argument says (default 1), from as many producers as a fifth says (default 32). "steady-beside-limit" is the steady stream on nodes that also register an idle kind limited
-// across nodes (MaxClusterConcurrency), whose claims count running jobs. With "delayed", it measures how late jobs started
-// for later begin, on one node and, given the connection string, two (DelayedStartRun, also in the postgres part).
+// argument says (default 1), from as many producers as a fifth says (default 32). "steady-beside-limit" is the steady
+// stream on nodes that also register an idle kind limited across nodes (MaxClusterConcurrency), whose claims count
+// running jobs. With "delayed", it measures how late jobs started for later begin, on one node and, given the
+// connection string, two (DelayedStartRun, also in the postgres part).
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 if (args.Length > 1 && args[1] == "delayed")
 {

@@ -152,7 +152,7 @@ internal static class LoadShapes
     /// The jobs of one warm-up round, at least one per producer: the rounds fill the pools' connections and prepared
     /// statements, and take the JIT through its tiers.
     /// </summary>
-    public static int WarmUpJobs(int jobs, int producers) => Math.Max(producers, jobs / 3);
+    private static int WarmUpJobs(int jobs, int producers) => Math.Max(producers, jobs / 3);
 
     /// <summary>The most methods a warm-up round may compile for the JIT to count as settled.</summary>
     private const int SettledCompilations = 20;
